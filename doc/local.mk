@@ -1,0 +1,15 @@
+## doc/local.mk: the Texinfo manual and the man pages.
+##
+## Copyright (C) 2026 The portalock authors.
+##
+## This program is free software: you can redistribute it and/or modify it
+## under the terms of the GNU General Public License as published by the
+## Free Software Foundation, either version 3 of the License, or (at your
+## option) any later version.
+
+info_TEXINFOS += doc/portalock.texi
+doc_portalock_TEXINFOS = doc/fdl.texi doc/core.texi doc/objects.texi \
+  doc/tools.texi doc/performance.texi
+
+# make distcheck builds HTML, which needs no TeX installation.
+AM_DISTCHECK_DVI_TARGET = html

@@ -1,0 +1,291 @@
+/* inode-table.c: one process-wide record per locked inode, for the
+   process-scoped backends (fcntl, lockf).
+
+   Copyright (C) 2026 The portalock authors.
+
+   This library is free software; you can redistribute it and/or modify it
+   under the terms of the GNU Lesser General Public License as published by
+   the Free Software Foundation; either version 2.1 of the License, or (at
+   your option) any later version.  */
+
+#include <config.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "portalock-private.h"
+
+/* The hazards this table exists for, on fcntl and lockf locks:
+
+   1. The kernel gives the lock to the process.  A second request from the
+      same process, through any descriptor, is granted at once (or turns
+      a shared lock into an exclusive one), so two lock objects in two
+      threads would both "hold" an exclusive lock.  The table makes them
+      wait for each other exactly as two processes would.
+
+   2. Closing any descriptor of the file drops every lock the process has
+      on it.  A lock object that is released and closed while another one
+      still holds the file would silently unlock the other.  The table
+      keeps such descriptors open until the last holder is done.
+
+   3. Unlocking drops the process's lock whoever asked, so only the last
+      holder may unlock in the kernel.
+
+   The kernel lock is taken by the first holder and given back by the
+   last; in between, holders only change counts here.  An exclusive
+   holder is always alone, so the kernel lock is never converted.  One
+   mutex guards the whole table: the critical sections are a few
+   instructions, and every kernel wait happens outside it.  */
+
+struct portalock_inode
+{
+  dev_t dev;
+  ino_t ino;
+  unsigned refs;          /* references from portalock_inode_ref */
+  unsigned shared;        /* shared holders in this process */
+  bool exclusive;         /* an exclusive holder in this process */
+  bool busy;              /* a thread is waiting for the kernel lock */
+  int *deferred;          /* descriptors to close after the last holder */
+  size_t ndeferred;
+  size_t deferred_size;
+  pthread_cond_t changed; /* holders, or busy, changed */
+  struct portalock_inode *next;
+};
+
+static pthread_mutex_t table_mutex = PTHREAD_MUTEX_INITIALIZER;
+static struct portalock_inode *table;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+/* A fork while another thread holds the table mutex would leave the
+   child's copy locked forever; take it across fork.  */
+static void
+prepare_fork (void)
+{
+  pthread_mutex_lock (&table_mutex);
+}
+
+static void
+after_fork (void)
+{
+  pthread_mutex_unlock (&table_mutex);
+}
+
+static void
+register_atfork (void)
+{
+  pthread_atfork (prepare_fork, after_fork, after_fork);
+}
+
+static bool
+held (const struct portalock_inode *node)
+{
+  return node->exclusive || node->shared > 0;
+}
+
+/* Close the deferred descriptors once nothing in the process needs the
+   kernel lock any more.  Called with the table mutex held.  */
+static void
+close_deferred (struct portalock_inode *node)
+{
+  if (held (node) || node->busy)
+    return;
+  int saved_errno = errno;
+  for (size_t i = 0; i < node->ndeferred; i++)
+    close (node->deferred[i]);
+  node->ndeferred = 0;
+  errno = saved_errno;
+}
+
+struct portalock_inode *
+portalock_inode_ref (int fd)
+{
+  struct stat st;
+  struct portalock_inode *node;
+
+  pthread_once (&atfork_once, register_atfork);
+  if (fstat (fd, &st) != 0)
+    return NULL;
+
+  pthread_mutex_lock (&table_mutex);
+  for (node = table; node != NULL; node = node->next)
+    if (node->dev == st.st_dev && node->ino == st.st_ino)
+      break;
+  if (node == NULL)
+    {
+      node = calloc (1, sizeof *node);
+      if (node == NULL)
+        {
+          pthread_mutex_unlock (&table_mutex);
+          errno = ENOMEM;
+          return NULL;
+        }
+      pthread_condattr_t cattr;
+      pthread_condattr_init (&cattr);
+      pthread_condattr_setclock (&cattr, CLOCK_MONOTONIC);
+      pthread_cond_init (&node->changed, &cattr);
+      pthread_condattr_destroy (&cattr);
+      node->dev = st.st_dev;
+      node->ino = st.st_ino;
+      node->next = table;
+      table = node;
+    }
+  node->refs++;
+  pthread_mutex_unlock (&table_mutex);
+  return node;
+}
+
+void
+portalock_inode_unref (struct portalock_inode *node)
+{
+  pthread_mutex_lock (&table_mutex);
+  if (--node->refs > 0)
+    {
+      pthread_mutex_unlock (&table_mutex);
+      return;
+    }
+  struct portalock_inode **p = &table;
+  while (*p != node)
+    p = &(*p)->next;
+  *p = node->next;
+  pthread_mutex_unlock (&table_mutex);
+
+  /* No reference left means no holder, so nothing should be deferred;
+     close whatever is, rather than leak it.  */
+  for (size_t i = 0; i < node->ndeferred; i++)
+    close (node->deferred[i]);
+  pthread_cond_destroy (&node->changed);
+  free (node->deferred);
+  free (node);
+}
+
+static bool
+may_hold (const struct portalock_inode *node, int type)
+{
+  if (node->busy || node->exclusive)
+    return false;
+  return type == PORTALOCK_SH || node->shared == 0;
+}
+
+int
+portalock_inode_acquire (struct portalock_inode *node,
+                         const struct portalock_backend_ops *ops, int fd,
+                         int type, bool nonblock,
+                         const struct timespec *deadline)
+{
+  int e = 0;
+
+  pthread_mutex_lock (&table_mutex);
+  while (!may_hold (node, type) && e == 0)
+    {
+      if (nonblock)
+        e = EWOULDBLOCK;
+      else if (deadline == NULL)
+        pthread_cond_wait (&node->changed, &table_mutex);
+      else if (pthread_cond_timedwait (&node->changed, &table_mutex,
+                                       deadline) == ETIMEDOUT
+               && !may_hold (node, type))
+        e = ETIMEDOUT;
+    }
+
+  if (e == 0 && !held (node))
+    {
+      /* First holder: take the kernel lock, without the mutex, so that
+         others can still look at the table (and wait their turn).  */
+      node->busy = true;
+      pthread_mutex_unlock (&table_mutex);
+      int r = portalock_wait_lock (ops, fd, type, 0, 0, nonblock, deadline);
+      e = r == 0 ? 0 : errno;
+      pthread_mutex_lock (&table_mutex);
+      node->busy = false;
+      pthread_cond_broadcast (&node->changed);
+    }
+
+  if (e == 0)
+    {
+      if (type == PORTALOCK_EX)
+        node->exclusive = true;
+      else
+        node->shared++;
+    }
+  else
+    close_deferred (node);
+  pthread_mutex_unlock (&table_mutex);
+  if (e == 0)
+    return 0;
+  errno = e;
+  return -1;
+}
+
+int
+portalock_inode_release (struct portalock_inode *node,
+                         const struct portalock_backend_ops *ops, int fd,
+                         int type)
+{
+  int r = 0;
+
+  pthread_mutex_lock (&table_mutex);
+  if (type == PORTALOCK_EX ? !node->exclusive : node->shared == 0)
+    {
+      pthread_mutex_unlock (&table_mutex);
+      errno = EINVAL;
+      return -1;
+    }
+  if (type == PORTALOCK_EX)
+    node->exclusive = false;
+  else
+    node->shared--;
+  if (!held (node))
+    {
+      r = ops->unlock (fd, 0, 0);
+      int saved_errno = errno;
+      close_deferred (node);
+      errno = saved_errno;
+    }
+  pthread_cond_broadcast (&node->changed);
+  pthread_mutex_unlock (&table_mutex);
+  return r;
+}
+
+void
+portalock_inode_close (struct portalock_inode *node, int fd)
+{
+  int saved_errno = errno;
+  pthread_mutex_lock (&table_mutex);
+  if (held (node) || node->busy)
+    {
+      if (node->ndeferred == node->deferred_size)
+        {
+          size_t size = node->deferred_size ? 2 * node->deferred_size : 4;
+          int *d = realloc (node->deferred, size * sizeof *d);
+          if (d == NULL)
+            {
+              /* Leaking one descriptor beats silently dropping another
+                 holder's lock.  */
+              pthread_mutex_unlock (&table_mutex);
+              errno = saved_errno;
+              return;
+            }
+          node->deferred = d;
+          node->deferred_size = size;
+        }
+      node->deferred[node->ndeferred++] = fd;
+    }
+  else
+    close (fd);
+  pthread_mutex_unlock (&table_mutex);
+  errno = saved_errno;
+}
+
+unsigned
+portalock_inode_holders (struct portalock_inode *node, bool *exclusive)
+{
+  pthread_mutex_lock (&table_mutex);
+  unsigned n = node->shared + node->exclusive;
+  if (exclusive != NULL)
+    *exclusive = node->exclusive;
+  pthread_mutex_unlock (&table_mutex);
+  return n;
+}

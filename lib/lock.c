@@ -1,0 +1,78 @@
+/* lock.c: the descriptor-level calls, portalocker's lock () and unlock ().
+
+   Copyright (C) 2026 The portalock authors.
+
+   This library is free software; you can redistribute it and/or modify it
+   under the terms of the GNU Lesser General Public License as published by
+   the Free Software Foundation; either version 2.1 of the License, or (at
+   your option) any later version.  */
+
+#include <config.h>
+
+#include <errno.h>
+#include <math.h>
+
+#include "portalock-private.h"
+
+int
+portalock_backend_lock (enum portalock_backend backend, int fd, int flags,
+                        off_t start, off_t length, double seconds)
+{
+  int type = flags & ~PORTALOCK_NB;
+  bool nonblock = (flags & PORTALOCK_NB) != 0;
+
+  if ((type != PORTALOCK_SH && type != PORTALOCK_EX
+       && type != PORTALOCK_UN)
+      || isnan (seconds) || seconds < 0 || start < 0 || length < 0)
+    {
+      errno = EINVAL;
+      return -1;
+    }
+
+  const struct portalock_backend_ops *ops = portalock_backend_ops (backend);
+  if (ops == NULL)
+    return -1;
+  if ((!ops->ranges && (start != 0 || length != 0))
+      || (!ops->shared && type == PORTALOCK_SH))
+    {
+      errno = ENOTSUP;
+      return -1;
+    }
+
+  if (type == PORTALOCK_UN)
+    return ops->unlock (fd, start, length);
+
+  struct timespec deadline;
+  bool timed = portalock_deadline_after (seconds, &deadline);
+  return portalock_wait_lock (ops, fd, type, start, length, nonblock,
+                              timed ? &deadline : NULL);
+}
+
+int
+portalock_lock_range (int fd, int flags, off_t start, off_t length,
+                      double seconds)
+{
+  return portalock_backend_lock (PORTALOCK_BACKEND_DEFAULT, fd, flags,
+                                 start, length, seconds);
+}
+
+int
+portalock_lock (int fd, int flags)
+{
+  return portalock_backend_lock (PORTALOCK_BACKEND_DEFAULT, fd, flags, 0, 0,
+                                 INFINITY);
+}
+
+int
+portalock_lock_timeout (int fd, int flags, double seconds)
+{
+  return portalock_backend_lock (PORTALOCK_BACKEND_DEFAULT, fd, flags, 0, 0,
+                                 seconds);
+}
+
+int
+portalock_unlock (int fd)
+{
+  return portalock_backend_lock (PORTALOCK_BACKEND_DEFAULT, fd,
+                                 PORTALOCK_UN, 0, 0, 0);
+}

@@ -1,0 +1,117 @@
+/* portalock-private.h: what the library's own files share, not installed.
+
+   Copyright (C) 2026 The portalock authors.
+
+   This library is free software; you can redistribute it and/or modify it
+   under the terms of the GNU Lesser General Public License as published by
+   the Free Software Foundation; either version 2.1 of the License, or (at
+   your option) any later version.  */
+
+#ifndef PORTALOCK_PRIVATE_H
+#define PORTALOCK_PRIVATE_H 1
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "portalock.h"
+
+/* The operations every backend provides.  A backend knows nothing of
+   timeouts, threads or validation: the descriptor level (lock.c, wait.c)
+   does that once for all of them.  */
+struct portalock_backend_ops
+{
+  enum portalock_backend id;
+  const char *name;
+  bool ranges;          /* can lock byte ranges */
+  bool shared;          /* has shared locks */
+  bool process_scoped;  /* locks belong to the process, not to the open
+                           file description: a close of any descriptor
+                           of the file drops them */
+  /* Whether a blocked lock call is not a cancellation point, so a timed
+     wait must cancel it asynchronously; the outcome of such a cancel is
+     then unknown and ABANDON must restore a known state.  */
+  bool async_cancel;
+
+  /* Take a TYPE (PORTALOCK_SH or PORTALOCK_EX) lock on LENGTH bytes of FD
+     from START (0, 0: the whole file); if WAIT, block until granted.
+     Return 0, or -1 with errno: EWOULDBLOCK for a conflict, else the
+     system's.  START and LENGTH are valid and the backend can do TYPE.  */
+  int (*lock) (int fd, int type, off_t start, off_t length, bool wait);
+
+  /* Release FD's lock on that range.  Return 0 or -1 with errno.  */
+  int (*unlock) (int fd, off_t start, off_t length);
+
+  /* After a cancelled blocking LOCK whose outcome is unknown, put FD back
+     in the state a failed LOCK leaves it in.  NULL if never needed.  */
+  void (*abandon) (int fd, off_t start, off_t length);
+};
+
+/* The backends compiled in: each backend-*.c defines one.  */
+extern const struct portalock_backend_ops portalock_backend_flock;
+extern const struct portalock_backend_ops portalock_backend_ofd;
+extern const struct portalock_backend_ops portalock_backend_fcntl;
+extern const struct portalock_backend_ops portalock_backend_lockf;
+
+/* Return the operations of BACKEND (DEFAULT resolved), or NULL with
+   errno ENOTSUP if it is not built here, EINVAL if it is no backend.  */
+const struct portalock_backend_ops *
+portalock_backend_ops (enum portalock_backend backend);
+
+/* Set *DEADLINE to SECONDS from now on CLOCK_MONOTONIC.  Return false,
+   leaving *DEADLINE alone, if SECONDS is too far away to matter (no
+   deadline).  SECONDS is not negative and not NaN.  */
+bool portalock_deadline_after (double seconds, struct timespec *deadline);
+
+/* Take a TYPE lock with OPS on LENGTH bytes of FD from START: one try if
+   NONBLOCK (EWOULDBLOCK on conflict), else wait until DEADLINE (NULL:
+   without limit; ETIMEDOUT when it passes).  The wait blocks in the
+   kernel.  Return 0 or -1 with errno.  */
+int portalock_wait_lock (const struct portalock_backend_ops *ops, int fd,
+                         int type, off_t start, off_t length, bool nonblock,
+                         const struct timespec *deadline);
+
+/* The per-inode table.  The process-scoped backends (fcntl, lockf) give
+   a lock to the process, so two lock objects on one file would never
+   exclude each other, and closing either one's descriptor would drop
+   both locks.  The table keeps, per (device, inode) the process has
+   locked, how many lock objects hold it and how, makes them exclude each
+   other as processes do, takes the kernel lock for the first holder and
+   gives it back after the last, and defers closing a descriptor while
+   the process still needs its lock on that inode.  */
+struct portalock_inode;
+
+/* Return the entry for the file open on FD, adding it if need be, with
+   one more reference; NULL with errno (from fstat, or ENOMEM).  */
+struct portalock_inode *portalock_inode_ref (int fd);
+
+/* Drop a reference taken by portalock_inode_ref.  */
+void portalock_inode_unref (struct portalock_inode *inode);
+
+/* Hold INODE with a TYPE lock (PORTALOCK_SH or PORTALOCK_EX) for one
+   lock object whose descriptor is FD: wait, as portalock_wait_lock
+   describes, first for the other holders in this process, then, if the
+   process does not hold the kernel lock yet, for the kernel lock taken
+   on FD with OPS.  Return 0 or -1 with errno.  */
+int portalock_inode_acquire (struct portalock_inode *inode,
+                             const struct portalock_backend_ops *ops,
+                             int fd, int type, bool nonblock,
+                             const struct timespec *deadline);
+
+/* Give back a TYPE hold taken by portalock_inode_acquire; after the last
+   holder, release the kernel lock through FD and close the descriptors
+   whose close was deferred.  Return 0 or -1 with errno.  */
+int portalock_inode_release (struct portalock_inode *inode,
+                             const struct portalock_backend_ops *ops,
+                             int fd, int type);
+
+/* Close FD, a descriptor of INODE's file, now if that drops no lock this
+   process holds, else once the last holder releases.  */
+void portalock_inode_close (struct portalock_inode *inode, int fd);
+
+/* Return how many holders INODE has and, in *EXCLUSIVE, whether one of
+   them is exclusive; for tests and diagnostics.  */
+unsigned portalock_inode_holders (struct portalock_inode *inode,
+                                  bool *exclusive);
+
+#endif /* PORTALOCK_PRIVATE_H */

@@ -1,0 +1,34 @@
+## tests/local.mk: the DejaGnu test suite, run by 'make check'.
+##
+## Copyright (C) 2026 The portalock authors.
+##
+## This program is free software: you can redistribute it and/or modify it
+## under the terms of the GNU General Public License as published by the
+## Free Software Foundation, either version 3 of the License, or (at your
+## option) any later version.
+
+AUTOMAKE_OPTIONS = dejagnu
+DEJATOOL = portalock
+RUNTESTDEFAULTFLAGS = --tool portalock --srcdir $$srcdir/tests
+EXTRA_DEJAGNU_SITE_CONFIG = $(srcdir)/tests/site-extra.exp
+EXTRA_DIST += tests/site-extra.exp tests/config/unix.exp \
+  tests/lib/portalock.exp
+CLEANFILES += portalock.sum portalock.log site.bak
+
+# Automake only warns when runtest is missing; a suite that did not run
+# must not pass.
+check-local:
+	@if ! $(RUNTEST) --version >/dev/null 2>&1; then \
+	  echo "make check: DejaGnu's runtest is missing (apt-get install dejagnu)" >&2; \
+	  exit 1; \
+	fi
+
+# The test programs share a small reporting and process-helper library.
+check_LTLIBRARIES = tests/libtestutil.la
+tests_libtestutil_la_SOURCES = tests/testutil.c tests/testutil.h
+tests_libtestutil_la_CPPFLAGS = -I$(top_srcdir)/lib
+
+TESTS_CPPFLAGS = -I$(top_srcdir)/lib -I$(top_srcdir)/tests
+TESTS_LIBS = tests/libtestutil.la lib/libportalock.la
+
+include tests/core.mk

@@ -1,0 +1,480 @@
+/* lockcore.c: tests of the descriptor-level calls on the default backend.
+
+   Copyright (C) 2026 The portalock authors.
+
+   This program is free software: you can redistribute it and/or modify it
+   under the terms of the GNU General Public License as published by the
+   Free Software Foundation, either version 3 of the License, or (at your
+   option) any later version.  */
+
+/* Usage: lockcore LOCKPROBE, where LOCKPROBE is the path of the lockprobe
+   test program.  Every check names the backend under test: the default
+   one, which configure's --with-lock-backend or PORTALOCK_BACKEND picks.  */
+
+#include <config.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "portalock.h"
+#include "testutil.h"
+
+static const char *bname;      /* the backend under test */
+static bool has_ranges;        /* it locks byte ranges */
+static bool has_shared;        /* it has shared locks */
+static bool process_scoped;    /* its locks belong to the process */
+static const char *lockprobe;
+
+static int
+open_rw (const char *path)
+{
+  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0)
+    die ("open %s", path);
+  return fd;
+}
+
+static int
+open_ro (const char *path)
+{
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    die ("open %s", path);
+  return fd;
+}
+
+static int
+fails_with (int r, int error)
+{
+  return r == -1 && errno == error;
+}
+
+static void
+test_names (void)
+{
+  static const char *const names[] = { "flock", "ofd", "fcntl", "lockf" };
+  check (strcmp (portalock_version (), PORTALOCK_VERSION) == 0
+         && strcmp (portalock_version (), PACKAGE_VERSION) == 0,
+         "portalock_version matches the header and the package");
+  for (int b = PORTALOCK_BACKEND_FLOCK; b <= PORTALOCK_BACKEND_LOCKF; b++)
+    check (strcmp (portalock_backend_name (b), names[b - 1]) == 0
+           && portalock_backend_from_name (names[b - 1]) == b,
+           "backend %s: name and number agree", names[b - 1]);
+  errno = 0;
+  check (portalock_backend_name ((enum portalock_backend) 42) == NULL
+         && errno == EINVAL, "portalock_backend_name of no backend: EINVAL");
+  errno = 0;
+  check (portalock_backend_from_name ("nfs") == -1 && errno == EINVAL,
+         "portalock_backend_from_name (\"nfs\"): EINVAL");
+  check (portalock_backend_from_name (NULL) == -1 && errno == EINVAL,
+         "portalock_backend_from_name (NULL): EINVAL");
+  check (strcmp (portalock_backend_name (PORTALOCK_BACKEND_DEFAULT), bname)
+         == 0, "%s: the default backend names itself", bname);
+  check (!portalock_backend_available (PORTALOCK_BACKEND_WIN32),
+         "win32 is not available on POSIX");
+  int fd = open_rw (test_path ("win32"));
+  check (fails_with (portalock_backend_lock (PORTALOCK_BACKEND_WIN32, fd,
+                                             PORTALOCK_EX, 0, 0, 0), ENOTSUP),
+         "a backend that is not built: ENOTSUP");
+  /* Every backend compiled in works, whatever the default.  */
+  for (int b = PORTALOCK_BACKEND_FLOCK; b <= PORTALOCK_BACKEND_LOCKF; b++)
+    if (portalock_backend_available (b))
+      check (portalock_backend_lock (b, fd, PORTALOCK_EX | PORTALOCK_NB,
+                                     0, 0, 0) == 0
+             && portalock_backend_lock (b, fd, PORTALOCK_UN, 0, 0, 0) == 0,
+             "explicit backend %s locks and unlocks", names[b - 1]);
+  close (fd);
+}
+
+static void
+test_bad_input (void)
+{
+  const char *path = test_path ("bad");
+  int fd = open_rw (path);
+  static const int bad_flags[] = {
+    0, PORTALOCK_NB, PORTALOCK_SH | PORTALOCK_EX, PORTALOCK_SH | PORTALOCK_UN,
+    PORTALOCK_EX | PORTALOCK_UN, 16, PORTALOCK_EX | 32, -1
+  };
+  for (size_t i = 0; i < sizeof bad_flags / sizeof bad_flags[0]; i++)
+    check (fails_with (portalock_lock (fd, bad_flags[i]), EINVAL),
+           "%s: flags %d: EINVAL", bname, bad_flags[i]);
+  check (fails_with (portalock_lock (-1, PORTALOCK_EX), EBADF),
+         "%s: fd -1: EBADF", bname);
+  int closed = open_rw (path);
+  close (closed);
+  check (fails_with (portalock_lock (closed, PORTALOCK_EX | PORTALOCK_NB),
+                     EBADF), "%s: a closed fd: EBADF", bname);
+  check (fails_with (portalock_lock_timeout (fd, PORTALOCK_EX, -1), EINVAL),
+         "%s: negative timeout: EINVAL", bname);
+  check (fails_with (portalock_lock_timeout (fd, PORTALOCK_EX, NAN), EINVAL),
+         "%s: NaN timeout: EINVAL", bname);
+  check (fails_with (portalock_lock_range (fd, PORTALOCK_EX, -1, 10, 0),
+                     EINVAL), "%s: negative range start: EINVAL", bname);
+  check (fails_with (portalock_lock_range (fd, PORTALOCK_EX, 0, -10, 0),
+                     EINVAL), "%s: negative range length: EINVAL", bname);
+  check (portalock_unlock (fd) == 0, "%s: unlock when not locked", bname);
+  check (probe_lock (path, 0, PORTALOCK_EX, 0, 0) == 0,
+         "%s: bad requests left no lock behind", bname);
+
+  if (!has_shared)
+    check (fails_with (portalock_lock (fd, PORTALOCK_SH), ENOTSUP),
+           "%s: a shared lock: ENOTSUP", bname);
+  if (!has_ranges)
+    check (fails_with (portalock_lock_range (fd, PORTALOCK_EX, 0, 10, 0),
+                       ENOTSUP), "%s: a byte range: ENOTSUP", bname);
+  close (fd);
+
+  /* An exclusive POSIX-style lock needs a descriptor open for writing;
+     flock does not care.  */
+  int ro = open_ro (path);
+  int r = portalock_lock (ro, PORTALOCK_EX | PORTALOCK_NB);
+  if (strcmp (bname, "flock") == 0)
+    check (r == 0, "%s: exclusive lock on a read-only fd works", bname);
+  else
+    check (fails_with (r, EBADF), "%s: exclusive lock on a read-only fd: "
+           "EBADF", bname);
+  close (ro);
+
+  int dir = open (test_path (""), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  r = portalock_lock (dir, PORTALOCK_EX | PORTALOCK_NB);
+  if (strcmp (bname, "flock") == 0)
+    check (r == 0, "%s: a directory can be locked", bname);
+  else
+    check (fails_with (r, EBADF), "%s: exclusive lock on a directory: EBADF",
+           bname);
+  if (has_shared)
+    check (portalock_lock (dir, PORTALOCK_SH | PORTALOCK_NB) == 0,
+           "%s: shared lock on a directory", bname);
+  close (dir);
+}
+
+static void
+test_conflicts (void)
+{
+  const char *path = test_path ("conflict");
+  struct holder h;
+  int fd = open_rw (path);
+
+  if (!holder_start (&h, path, 0, PORTALOCK_EX, 0, 0))
+    die ("%s: holder", bname);
+  check (fails_with (portalock_lock (fd, PORTALOCK_EX | PORTALOCK_NB),
+                     EWOULDBLOCK), "%s: EX vs EX, NB: EWOULDBLOCK", bname);
+  if (has_shared)
+    check (fails_with (portalock_lock (fd, PORTALOCK_SH | PORTALOCK_NB),
+                       EWOULDBLOCK), "%s: SH vs EX, NB: EWOULDBLOCK", bname);
+  check (fails_with (portalock_lock_timeout (fd, PORTALOCK_EX, 0), ETIMEDOUT),
+         "%s: timeout 0 on a held lock: ETIMEDOUT", bname);
+  holder_kill (&h);
+  check (portalock_lock (fd, PORTALOCK_EX | PORTALOCK_NB) == 0,
+         "%s: the lock goes when its holder is killed", bname);
+  portalock_unlock (fd);
+
+  if (has_shared)
+    {
+      int ro = open_ro (path);
+      if (!holder_start (&h, path, 0, PORTALOCK_SH, 0, 0))
+        die ("%s: shared holder", bname);
+      check (portalock_lock (ro, PORTALOCK_SH | PORTALOCK_NB) == 0,
+             "%s: SH and SH coexist", bname);
+      check (fails_with (portalock_lock (fd, PORTALOCK_EX | PORTALOCK_NB),
+                         EWOULDBLOCK), "%s: EX vs SH: EWOULDBLOCK", bname);
+      holder_release (&h);
+      close (ro);
+    }
+  close (fd);
+}
+
+struct waiter
+{
+  const char *path;
+  double seconds;    /* < 0: portalock_lock without a timeout */
+  int result;
+  int error;
+};
+
+static void *
+waiter_thread (void *arg)
+{
+  struct waiter *w = arg;
+  int fd = open_rw (w->path);
+  if (w->seconds < 0)
+    w->result = portalock_lock (fd, PORTALOCK_EX);
+  else
+    w->result = portalock_lock_timeout (fd, PORTALOCK_EX, w->seconds);
+  w->error = errno;
+  /* Closing the descriptor releases the lock on every backend.  */
+  close (fd);
+  return NULL;
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void
+on_usr1 (int sig)
+{
+  (void) sig;
+  interrupted = 1;
+}
+
+/* A waiter blocked in the kernel gets the lock once the holder lets go.
+   With INTERRUPT, a signal whose handler does not restart system calls
+   reaches the waiting thread first: it must not end the wait.  */
+static void
+test_waiter (const char *what, double seconds, bool interrupt)
+{
+  const char *path = test_path ("waiter");
+  struct holder h;
+  struct waiter w = { path, seconds, -1, 0 };
+  pthread_t thread;
+
+  if (!holder_start (&h, path, 0, PORTALOCK_EX, 0, 0))
+    die ("%s: holder", bname);
+  pthread_create (&thread, NULL, waiter_thread, &w);
+  bool blocked = await_blocked_waiter (path);
+  if (interrupt)
+    {
+      interrupted = 0;
+      pthread_kill (thread, SIGUSR1);
+      while (!interrupted)
+        usleep (1000);
+    }
+  holder_release (&h);
+  pthread_join (thread, NULL);
+  errno = w.error;
+  check (w.result == 0, "%s: %s gets the lock after release%s", bname, what,
+         blocked ? "" : " (no /proc/locks: not seen blocked)");
+}
+
+static int
+count_threads (void)
+{
+  DIR *d = opendir ("/proc/self/task");
+  int n = 0;
+  if (d == NULL)
+    return -1;
+  for (struct dirent *e; (e = readdir (d)) != NULL;)
+    n += e->d_name[0] != '.';
+  closedir (d);
+  return n;
+}
+
+static void
+test_timeout (void)
+{
+  const char *path = test_path ("timeout");
+  struct holder h;
+  struct sigaction before[NSIG], after;
+  int fd = open_rw (path);
+
+  for (int s = 1; s < NSIG; s++)
+    sigaction (s, NULL, &before[s]);
+  if (!holder_start (&h, path, 0, PORTALOCK_EX, 0, 0))
+    die ("%s: holder", bname);
+  double t0 = now ();
+  int r = portalock_lock_timeout (fd, PORTALOCK_EX, 0.3);
+  double elapsed = now () - t0;
+  check (fails_with (r, ETIMEDOUT), "%s: a timed wait on a held lock: "
+         "ETIMEDOUT", bname);
+  check (elapsed >= 0.3, "%s: ETIMEDOUT no earlier than the timeout "
+         "(%.3f s)", bname, elapsed);
+  int threads = count_threads ();
+  check (threads == 1, "%s: nothing left running after a timed-out wait "
+         "(%d threads)", bname, threads);
+  bool same = true;
+  for (int s = 1; s < NSIG; s++)
+    if (sigaction (s, NULL, &after) == 0
+        && after.sa_handler != before[s].sa_handler)
+      same = false;
+  check (same, "%s: a timed wait changes no signal disposition", bname);
+  holder_release (&h);
+  check (probe_lock (path, 0, PORTALOCK_EX, 0, 0) == 0,
+         "%s: a timed-out wait leaves no lock behind", bname);
+  close (fd);
+}
+
+static void
+test_exec (void)
+{
+  const char *path = test_path ("exec");
+  int fd = open_rw (path);
+  int in[2], out[2];
+
+  if (portalock_lock (fd, PORTALOCK_EX) != 0)
+    die ("%s: lock", bname);
+  if (pipe (in) != 0 || pipe (out) != 0)
+    die ("pipe");
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      dup2 (in[0], STDIN_FILENO);
+      dup2 (out[1], STDOUT_FILENO);
+      close (in[1]);
+      close (out[0]);
+      execl (lockprobe, lockprobe, "idle", (char *) NULL);
+      _exit (127);
+    }
+  close (in[0]);
+  close (out[1]);
+  char c;
+  if (read (out[0], &c, 1) != 1)
+    die ("lockprobe idle did not start");
+  /* The exec'd program is alive.  Once this process closes its
+     descriptor, nobody may hold the lock: the program did not inherit
+     the descriptor (O_CLOEXEC), so it holds nothing.  */
+  close (fd);
+  pid_t probe = fork ();
+  if (probe == 0)
+    {
+      execl (lockprobe, lockprobe, "try", path, (char *) NULL);
+      _exit (127);
+    }
+  int status;
+  waitpid (probe, &status, 0);
+  check (WIFEXITED (status) && WEXITSTATUS (status) == 0,
+         "%s: an exec'd program does not inherit the lock", bname);
+  close (in[1]);
+  waitpid (pid, &status, 0);
+  close (out[0]);
+}
+
+static void *
+lock_in_thread (void *arg)
+{
+  int *fd = arg;
+  return (void *) (intptr_t) (portalock_lock (*fd, PORTALOCK_EX
+                                              | PORTALOCK_NB) == 0
+                              ? 0 : errno);
+}
+
+/* Two descriptors of one file in one process: open file description
+   locks (flock, ofd) conflict; process locks (fcntl, lockf) do not, and
+   closing either descriptor drops the process's lock.  */
+static void
+test_two_descriptors (void)
+{
+  const char *path = test_path ("twofd");
+  int fd1 = open_rw (path), fd2 = open_rw (path);
+  void *ret;
+  pthread_t thread;
+
+  if (portalock_lock (fd1, PORTALOCK_EX) != 0)
+    die ("lock");
+  pthread_create (&thread, NULL, lock_in_thread, &fd2);
+  pthread_join (thread, &ret);
+  int e = (int) (intptr_t) ret;
+  if (process_scoped)
+    check (e == 0, "%s: a second descriptor in another thread gets the "
+           "process's lock too", bname);
+  else
+    check (e == EWOULDBLOCK, "%s: a second descriptor in another thread "
+           "conflicts", bname);
+  close (fd2);
+  int p = probe_lock (path, 0, PORTALOCK_EX, 0, 0);
+  if (process_scoped)
+    check (p == 0, "%s: closing another descriptor drops the lock "
+           "(the kernel's rule)", bname);
+  else
+    check (p == EWOULDBLOCK, "%s: closing another descriptor keeps the "
+           "lock", bname);
+  close (fd1);
+}
+
+static void
+test_ranges (void)
+{
+  if (!has_ranges)
+    return;
+  const char *path = test_path ("ranges");
+  int fd = open_rw (path);
+  struct holder h;
+  if (!holder_start (&h, path, 0, PORTALOCK_EX, 0, 10))
+    die ("%s: range holder", bname);
+  check (portalock_lock_range (fd, PORTALOCK_EX | PORTALOCK_NB, 10, 10, 0)
+         == 0, "%s: a disjoint range is free", bname);
+  check (fails_with (portalock_lock_range (fd, PORTALOCK_EX | PORTALOCK_NB,
+                                           5, 10, 0), EWOULDBLOCK),
+         "%s: an overlapping range conflicts", bname);
+  check (fails_with (portalock_lock (fd, PORTALOCK_EX | PORTALOCK_NB),
+                     EWOULDBLOCK), "%s: the whole file conflicts", bname);
+  check (portalock_lock_range (fd, PORTALOCK_UN, 10, 10, 0) == 0,
+         "%s: unlock a range", bname);
+  holder_release (&h);
+  check (probe_lock (path, 0, PORTALOCK_EX, 0, 0) == 0,
+         "%s: ranges released", bname);
+  close (fd);
+}
+
+static void
+test_conversion (void)
+{
+  if (!has_shared)
+    return;
+  const char *path = test_path ("convert");
+  int fd = open_rw (path);
+  struct holder h;
+
+  check (portalock_lock (fd, PORTALOCK_SH) == 0
+         && portalock_lock (fd, PORTALOCK_EX | PORTALOCK_NB) == 0,
+         "%s: convert SH to EX", bname);
+  check (probe_lock (path, 0, PORTALOCK_SH, 0, 0) == EWOULDBLOCK,
+         "%s: after conversion the lock is exclusive", bname);
+  check (portalock_lock (fd, PORTALOCK_SH | PORTALOCK_NB) == 0
+         && probe_lock (path, 0, PORTALOCK_SH, 0, 0) == 0
+         && probe_lock (path, 0, PORTALOCK_EX, 0, 0) == EWOULDBLOCK,
+         "%s: convert EX to SH", bname);
+
+  /* An upgrade that cannot be granted: flock drops the shared lock first
+     (flock(2) says conversion is not atomic); the POSIX-style ones keep
+     it.  */
+  if (!holder_start (&h, path, 0, PORTALOCK_SH, 0, 0))
+    die ("%s: holder", bname);
+  check (fails_with (portalock_lock (fd, PORTALOCK_EX | PORTALOCK_NB),
+                     EWOULDBLOCK), "%s: refused upgrade", bname);
+  holder_release (&h);
+  int p = probe_lock (path, 0, PORTALOCK_EX, 0, 0);
+  if (strcmp (bname, "flock") == 0)
+    check (p == 0, "%s: a refused upgrade loses the shared lock", bname);
+  else
+    check (p == EWOULDBLOCK, "%s: a refused upgrade keeps the shared lock",
+           bname);
+  close (fd);
+}
+
+int
+main (int argc, char **argv)
+{
+  if (argc != 2)
+    die ("usage: lockcore LOCKPROBE");
+  lockprobe = argv[1];
+  bname = portalock_backend_name (PORTALOCK_BACKEND_DEFAULT);
+  has_ranges = strcmp (bname, "flock") != 0;
+  has_shared = strcmp (bname, "lockf") != 0;
+  process_scoped = strcmp (bname, "fcntl") == 0
+                   || strcmp (bname, "lockf") == 0;
+
+  struct sigaction sa = { .sa_handler = on_usr1 };   /* no SA_RESTART */
+  sigemptyset (&sa.sa_mask);
+  sigaction (SIGUSR1, &sa, NULL);
+
+  test_names ();
+  test_bad_input ();
+  test_conflicts ();
+  test_waiter ("a blocked waiter", -1, false);
+  test_waiter ("a timed waiter", 30, false);
+  test_waiter ("a blocked waiter interrupted by a signal", -1, true);
+  test_waiter ("a timed waiter interrupted by a signal", 30, true);
+  test_timeout ();
+  test_exec ();
+  test_two_descriptors ();
+  test_ranges ();
+  test_conversion ();
+  return check_exit ();
+}

@@ -1,0 +1,49 @@
+/* lockprobe.c: a program for tests that need a lock taker across exec.
+
+   Copyright (C) 2026 The portalock authors.
+
+   This program is free software: you can redistribute it and/or modify it
+   under the terms of the GNU General Public License as published by the
+   Free Software Foundation, either version 3 of the License, or (at your
+   option) any later version.  */
+
+/* Usage:
+     lockprobe try FILE     try an exclusive lock on FILE without waiting;
+                            exit 0 if taken, 1 if held elsewhere, 2 on error
+     lockprobe idle         write "R" to stdout, then wait for EOF on stdin
+                            (a process that may have inherited descriptors) */
+
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "portalock.h"
+
+int
+main (int argc, char **argv)
+{
+  if (argc == 3 && strcmp (argv[1], "try") == 0)
+    {
+      int fd = open (argv[2], O_RDWR | O_CLOEXEC);
+      if (fd < 0)
+        return 2;
+      if (portalock_lock (fd, PORTALOCK_EX | PORTALOCK_NB) == 0)
+        return 0;
+      return errno == EWOULDBLOCK ? 1 : 2;
+    }
+  if (argc == 2 && strcmp (argv[1], "idle") == 0)
+    {
+      char c;
+      if (write (STDOUT_FILENO, "R", 1) != 1)
+        return 2;
+      while (read (STDIN_FILENO, &c, 1) > 0)
+        ;
+      return 0;
+    }
+  fprintf (stderr, "usage: lockprobe try FILE | lockprobe idle\n");
+  return 2;
+}

@@ -1,0 +1,72 @@
+/* testutil.h: reporting and process helpers for the test programs.
+
+   Copyright (C) 2026 The portalock authors.
+
+   This program is free software: you can redistribute it and/or modify it
+   under the terms of the GNU General Public License as published by the
+   Free Software Foundation, either version 3 of the License, or (at your
+   option) any later version.  */
+
+#ifndef TESTUTIL_H
+#define TESTUTIL_H 1
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* Report one check: "PASS: NAME" if OK, else "FAIL: NAME (errno ...)".
+   Return OK.  */
+bool check (bool ok, const char *name, ...)
+  __attribute__ ((__format__ (__printf__, 2, 3)));
+
+/* Report that a check does not apply here.  */
+void unsupported (const char *name, ...)
+  __attribute__ ((__format__ (__printf__, 1, 2)));
+
+/* Return the exit status for main: 0 once something was reported.  */
+int check_exit (void);
+
+/* Report a failed setup step and exit 1: nothing after it can be
+   trusted.  */
+void die (const char *what, ...)
+  __attribute__ ((__format__ (__printf__, 1, 2), __noreturn__));
+
+/* Return a fresh path in a private temporary directory, made once per
+   process and removed with its contents at exit.  NAME is a suffix.  */
+const char *test_path (const char *name);
+
+/* Seconds on the monotonic clock.  */
+double now (void);
+
+/* A child process that takes a lock and holds it until told to let go.
+   It runs the same library calls as the parent: BACKEND (0: default),
+   FLAGS, and a byte range.  */
+struct holder
+{
+  pid_t pid;
+  int to_child;     /* write a byte to release */
+  int from_child;   /* reads 'L' once held, 'U' once released */
+};
+
+/* Start a holder of PATH and wait until it holds the lock.  Return true
+   on success; on failure (the child could not lock) return false with
+   errno set to the child's errno.  */
+bool holder_start (struct holder *h, const char *path, int backend,
+                   int flags, off_t start, off_t length);
+
+/* Tell the holder to release, wait until it has, and reap it.  */
+void holder_release (struct holder *h);
+
+/* Kill the holder with SIGKILL and reap it.  */
+void holder_kill (struct holder *h);
+
+/* Try to take a lock on PATH from a fresh process, without waiting.
+   Return 0 if it could (it lets go at once), else the errno it got.  */
+int probe_lock (const char *path, int backend, int flags, off_t start,
+                off_t length);
+
+/* Wait until the kernel lists a blocked lock request on PATH's inode in
+   /proc/locks (a waiter is asleep in the kernel), or 10 seconds pass.
+   Return true if one was seen.  A readiness signal, not a timing.  */
+bool await_blocked_waiter (const char *path);
+
+#endif /* TESTUTIL_H */
