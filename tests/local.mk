@@ -32,3 +32,5 @@ TESTS_CPPFLAGS = -I$(top_srcdir)/lib -I$(top_srcdir)/tests
 TESTS_LIBS = tests/libtestutil.la lib/libportalock.la
 
 include tests/core.mk
+include tests/objects.mk
+include tests/tools.mk
