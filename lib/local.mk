@@ -24,7 +24,12 @@ lib_libportalock_impl_la_SOURCES = \
   lib/backend.c \
   lib/inode-table.c \
   lib/lock.c \
-  lib/wait.c
+  lib/wait.c \
+  lib/object.c \
+  lib/holders.c \
+  lib/pidrecord.c \
+  lib/semaphore.c \
+  lib/atomic.c
 if BACKEND_FLOCK
 lib_libportalock_impl_la_SOURCES += lib/backend-flock.c
 endif

@@ -33,4 +33,5 @@ TESTS_LIBS = tests/libtestutil.la lib/libportalock.la
 
 include tests/core.mk
 include tests/objects.mk
+include tests/semaphore.mk
 include tests/tools.mk
