@@ -114,4 +114,11 @@ void portalock_inode_close (struct portalock_inode *inode, int fd);
 unsigned portalock_inode_holders (struct portalock_inode *inode,
                                   bool *exclusive);
 
+/* Set *START to process PID's start time, in clock ticks after boot
+   (field 22 of /proc/PID/stat), and, if ZOMBIE is not NULL, *ZOMBIE to
+   whether it has exited but not been reaped.  Return 0, or -1 with errno
+   (ENOENT: no such process, or no /proc).  */
+int portalock_process_start (pid_t pid, unsigned long long *start,
+                             bool *zombie);
+
 #endif /* PORTALOCK_PRIVATE_H */

@@ -131,6 +131,156 @@ PORTALOCK_API int portalock_backend_lock (enum portalock_backend backend,
                                           int fd, int flags, off_t start,
                                           off_t length, double seconds);
 
+/* Lock objects: portalocker's Lock, RLock, TemporaryFileLock and
+   PidFileLock.  A lock object names a file; acquiring it opens the file
+   and locks it, releasing it unlocks and closes it, and it can be
+   acquired again.  Whatever the backend, two lock objects on one file
+   exclude each other as two processes would, from any thread; releasing
+   or freeing one never drops another's lock; an exec'd program never
+   inherits the lock; a forked child that exits never releases it.  A
+   lock object is used by one thread at a time; different objects may be
+   used by different threads at once.  */
+typedef struct portalock portalock;
+
+/* Return a new, unheld lock object for PATH with portalocker's defaults:
+   mode "a", PORTALOCK_EX, timeout 5 seconds, check interval 0.25
+   seconds, fail_when_locked false, permissions 0644 (less the umask),
+   the default backend.  Nothing is opened or created yet.  Return NULL
+   and set errno to EINVAL if PATH is NULL or empty, ENOMEM if out of
+   memory.  */
+PORTALOCK_API portalock *portalock_new (const char *path);
+
+/* The setters below change how the next acquire works; they return 0,
+   or -1 with errno EINVAL for a NULL object or a bad value, and EBUSY
+   if the object is held (its settings cannot change under the lock).  */
+
+/* Open the file as fopen(3) MODE would: "r", "r+", "w", "w+", "a",
+   "a+", each optionally with 'b' after the letter or at the end.  "w"
+   truncates only once the lock is held.  */
+PORTALOCK_API int portalock_set_mode (portalock *lock, const char *mode);
+
+/* Lock with FLAGS: PORTALOCK_SH or PORTALOCK_EX, optionally with
+   PORTALOCK_NB (same as fail_when_locked).  */
+PORTALOCK_API int portalock_set_flags (portalock *lock, int flags);
+
+/* Wait at most SECONDS for the lock: 0 tries once, a negative value waits
+   without limit.  NaN is EINVAL.  */
+PORTALOCK_API int portalock_set_timeout (portalock *lock, double seconds);
+
+/* Bound each retry of the acquire loop (after the locked file turned out
+   to be deleted or replaced) by SECONDS, which must be finite and not
+   negative.  The wait for the lock itself never polls.  */
+PORTALOCK_API int portalock_set_check_interval (portalock *lock,
+                                                double seconds);
+
+/* If FAIL, an acquire of a lock held elsewhere fails at once with
+   EWOULDBLOCK instead of waiting.  */
+PORTALOCK_API int portalock_set_fail_when_locked (portalock *lock,
+                                                  bool fail);
+
+/* Create the file, if it does not exist, with PERMISSIONS (less the
+   umask).  Bits outside 07777 are EINVAL.  */
+PORTALOCK_API int portalock_set_permissions (portalock *lock,
+                                             mode_t permissions);
+
+/* Lock with BACKEND.  ENOTSUP if it is not built here.  */
+PORTALOCK_API int portalock_set_backend (portalock *lock,
+                                         enum portalock_backend backend);
+
+/* If REENTRANT, the object is an RLock: acquiring it while it is held
+   only counts, and it is unlocked when as many releases have followed.
+   The count belongs to the object, not to a thread.  */
+PORTALOCK_API int portalock_set_reentrant (portalock *lock, bool reentrant);
+
+/* If TEMPORARY, the lock file is deleted on release, while still locked;
+   every acquirer turns away a deleted file and retries on a fresh one.
+   The file is created without following a symbolic link.  */
+PORTALOCK_API int portalock_set_temporary (portalock *lock, bool temporary);
+
+/* If RECORD, the holder writes its PID record (see
+   portalock_pid_record_write) into the file once locked, and an
+   exclusive holder empties the file again before unlocking.  The file is
+   then opened for writing whatever the mode says.  */
+PORTALOCK_API int portalock_set_record_pid (portalock *lock, bool record);
+
+/* Open the file and lock it as the settings say.  If the object is held
+   already: for an RLock, count one more acquire and return 0; otherwise
+   fail with EBUSY.  Return 0, or -1 and set errno:
+     EWOULDBLOCK  the lock is held elsewhere and fail_when_locked (or
+                  PORTALOCK_NB) said not to wait;
+     ETIMEDOUT    it was still held elsewhere when the timeout ran out;
+     EINVAL       LOCK is NULL;
+     ENOTSUP      the backend cannot do it (a shared lock with lockf);
+     EISDIR       an exclusive lock, or a writable mode, on a directory;
+     EACCES, ENOENT, ENOTDIR, ENAMETOOLONG, EROFS, ELOOP, ...  from
+                  open(2), unchanged; nothing is created or truncated.  */
+PORTALOCK_API int portalock_acquire (portalock *lock);
+
+/* Unlock and close the file (an RLock: once the count is back to zero;
+   a temporary lock: deleting it first).  Return 0 if it was released, 1
+   (changing nothing) if the object was not held, or -1 with errno:
+   EINVAL if LOCK is NULL; otherwise the object is released anyway and
+   errno tells what failed on the way (say, EIO from close).  */
+PORTALOCK_API int portalock_release (portalock *lock);
+
+/* Change the held lock to FLAGS, PORTALOCK_SH or PORTALOCK_EX (with
+   PORTALOCK_NB: do not wait), waiting up to the object's timeout.  The
+   manual says per backend whether the change is atomic.  Return 0, or
+   -1 and set errno: EINVAL for bad FLAGS or an unheld object; ENOTSUP
+   for a shared lock with lockf; EBADF if the file is not open for
+   writing and FLAGS is exclusive (open it in a writable mode);
+   EWOULDBLOCK, ETIMEDOUT as for portalock_acquire.  On failure the
+   object still holds its old lock.  */
+PORTALOCK_API int portalock_convert (portalock *lock, int flags);
+
+/* Return the held lock's file descriptor, or -1 (errno EBADF) if not
+   held.  It belongs to the object: do not close it.  */
+PORTALOCK_API int portalock_fd (const portalock *lock);
+
+/* Return a stdio stream for the held lock's file, opened with the
+   object's mode, or NULL (errno EBADF) if not held.  It belongs to the
+   object: do not fclose it.  */
+PORTALOCK_API FILE *portalock_stream (portalock *lock);
+
+/* Release LOCK if held (however deep an RLock's count) and free it.
+   LOCK may be NULL.  Keeps errno.  */
+PORTALOCK_API void portalock_free (portalock *lock);
+
+/* PID records: the text a PidFileLock holder keeps in its lock file.
+   Line 1 is the PID alone, as in a classic pid file; then "host=NAME",
+   "start=TICKS" (the process's start time, field 22 of /proc/PID/stat,
+   where the system has it) and "mode=exclusive" or "mode=shared".  */
+
+/* Write this process's record into FD, from offset 0, truncating the
+   file; FLAGS (PORTALOCK_SH or PORTALOCK_EX) gives the mode line.
+   Return 0, or -1 with errno: EINVAL for bad FLAGS; EBADF, EIO, ENOSPC,
+   ... from ftruncate(2) or write(2).  */
+PORTALOCK_API int portalock_pid_record_write (int fd, int flags);
+
+/* Read the record in the file at PATH.  Return 1 if it names a live
+   holder: a process on this host, alive, and (where start times are
+   known) started when the record says, so not a later process that
+   reuses the PID; *PID is then its PID.  Return 0 if the file holds no
+   valid record (empty, garbage) or a stale one (another host, a dead or
+   different process): *PID is the recorded PID, or 0 if none.  Return
+   -1 with errno: EINVAL for a NULL or empty PATH or a NULL PID; from
+   open(2) or read(2) (ENOENT, EACCES, EISDIR, ...).  */
+PORTALOCK_API int portalock_pid_record_read (const char *path, pid_t *pid);
+
+/* Holders: who has a lock on a file, as the kernel tells.  */
+
+/* Store in PIDS, up to MAX of them, the PIDs of the processes holding a
+   lock (any backend, shared or exclusive, not a waiter) on the file at
+   PATH, and return how many there are, which may exceed MAX.  On Linux
+   this reads /proc/locks and, for flock and OFD locks (which a forked
+   child shares and /proc/locks does not name), /proc/PID/fdinfo: a
+   process whose descriptors this process may not inspect may be missed.
+   PIDS may be NULL if MAX is 0.  Return -1 and set errno: EINVAL for a
+   NULL or empty PATH; from stat(2) (ENOENT, ...); ENOTSUP where the
+   system cannot tell.  */
+PORTALOCK_API int portalock_holders (const char *path, pid_t *pids,
+                                     size_t max);
+
 #ifdef __cplusplus
 }
 #endif
