@@ -281,6 +281,131 @@ PORTALOCK_API int portalock_pid_record_read (const char *path, pid_t *pid);
 PORTALOCK_API int portalock_holders (const char *path, pid_t *pids,
                                      size_t max);
 
+/* Bounded semaphores: portalocker's BoundedSemaphore and
+   NamedBoundedSemaphore.  At most MAXIMUM holders at once, across
+   threads and processes: each holder holds a lock on one of the slot
+   files NAME.00.lock, NAME.01.lock, ... in a directory.  Waiting blocks
+   in the kernel (see the manual).  One object serves one thread at a
+   time; give each thread its own object, and they exclude each other as
+   processes do.  */
+typedef struct portalock_semaphore portalock_semaphore;
+
+/* Return a new semaphore, not held, of at most MAXIMUM holders, called
+   NAME, whose slot files live in DIRECTORY (NULL: $TMPDIR if set and
+   not empty, else /tmp).  Creates no file.  Return NULL and set errno:
+     EINVAL        NAME is NULL or empty or contains '/'; MAXIMUM is 0.
+     ENAMETOOLONG  a slot file's name or path would be too long.
+     ENOENT, ENOTDIR, EACCES, ...  DIRECTORY is no directory (stat(2)).
+     ENOMEM        out of memory.  */
+PORTALOCK_API portalock_semaphore *
+portalock_semaphore_new (const char *name, unsigned maximum,
+                         const char *directory);
+
+/* Make portalock_semaphore_acquire wait at most SECONDS for a slot
+   (default 5, as portalocker; 0: one pass over the slots; negative or
+   INFINITY: without limit).  Return 0, or -1 with errno EINVAL (SEM is
+   NULL, SECONDS is NaN).  */
+PORTALOCK_API int portalock_semaphore_set_timeout (portalock_semaphore *sem,
+                                                   double seconds);
+
+/* Bound how long a waiter may miss a slot freed other than the one it
+   waits on, in seconds (default 0.25, as portalocker; values below 0.001
+   count as 0.001).  Return 0, or -1 with errno EINVAL (SEM is NULL,
+   SECONDS negative or NaN).  */
+PORTALOCK_API int portalock_semaphore_set_check_interval
+  (portalock_semaphore *sem, double seconds);
+
+/* If FAIL (default false), portalock_semaphore_acquire makes one pass
+   over the slots and fails with EWOULDBLOCK rather than wait.  Return 0,
+   or -1 with errno EINVAL (SEM is NULL).  */
+PORTALOCK_API int portalock_semaphore_set_fail_when_locked
+  (portalock_semaphore *sem, bool fail);
+
+/* Lock the slot files with BACKEND (default PORTALOCK_BACKEND_DEFAULT).
+   Every user of one semaphore must use the same backend.  Return 0, or
+   -1 with errno: EINVAL (SEM is NULL, BACKEND no backend, or SEM is
+   held), ENOTSUP (BACKEND not built here).  */
+PORTALOCK_API int portalock_semaphore_set_backend
+  (portalock_semaphore *sem, enum portalock_backend backend);
+
+/* Take a slot, creating its file if need be.  Return 0, or -1 with
+   errno:
+     EINVAL       SEM is NULL.
+     EBUSY        SEM already holds a slot.
+     EWOULDBLOCK  every slot is held and fail_when_locked is set.
+     ETIMEDOUT    every slot was still held when the timeout ran out.
+     ENOENT, EACCES, ENOLCK, ...  from open(2) or the lock call.
+   On failure SEM holds nothing.  */
+PORTALOCK_API int portalock_semaphore_acquire (portalock_semaphore *sem);
+
+/* Return the number of the slot SEM holds (0 to MAXIMUM - 1), or -1 if
+   it holds none (errno EINVAL if SEM is NULL, else unchanged).  */
+PORTALOCK_API int portalock_semaphore_slot (const portalock_semaphore *sem);
+
+/* Give back the slot SEM holds.  The slot file stays, for the next
+   holder.  Return 0; 1 if SEM held no slot; -1 with errno EINVAL if SEM
+   is NULL, or the unlock call's errno (the slot is given back all the
+   same).  */
+PORTALOCK_API int portalock_semaphore_release (portalock_semaphore *sem);
+
+/* Release SEM's slot if it holds one, and free SEM.  NULL is ignored.
+   Leaves errno unchanged.  */
+PORTALOCK_API void portalock_semaphore_free (portalock_semaphore *sem);
+
+/* Atomic writes: portalocker's open_atomic.  The new content goes to a
+   temporary file in the target's directory; portalock_atomic_commit
+   flushes it to disk and publishes it under the target's name in one
+   step, so a reader sees the old file (or none) or all of the new one,
+   never part of it.  */
+typedef struct portalock_atomic portalock_atomic;
+
+/* Flags for portalock_atomic_open.  Without PORTALOCK_ATOMIC_REPLACE, a
+   commit never replaces a file (portalocker's behaviour): it fails with
+   EEXIST if the target exists by then.  With it, a commit replaces the
+   target as rename(2) does.  */
+#define PORTALOCK_ATOMIC_REPLACE 1
+
+/* Start writing a new version of the file at PATH: create a temporary
+   file in PATH's directory, with permissions MODE as open(2) applies
+   them (less the umask).  Return a handle, or NULL and set errno:
+     EINVAL        PATH is NULL; FLAGS has an unknown bit; MODE has bits
+                   beyond 07777.
+     ENOENT        PATH is empty, or its directory does not exist.
+     EEXIST        PATH exists and FLAGS lacks PORTALOCK_ATOMIC_REPLACE.
+     EISDIR        PATH is a directory, or ends in '/', "." or "..".
+     ENAMETOOLONG  PATH or its last component is too long.
+     ENOTDIR, EACCES, EROFS, ENOSPC, EMFILE, ENOMEM, ...  from the
+                   system.
+   Nothing is created on failure.  */
+PORTALOCK_API portalock_atomic *portalock_atomic_open (const char *path,
+                                                      int flags,
+                                                      mode_t mode);
+
+/* Return the temporary file's descriptor, open for reading and writing,
+   or -1 with errno EINVAL if ATOMIC is NULL.  Do not close it.  */
+PORTALOCK_API int portalock_atomic_fd (const portalock_atomic *atomic);
+
+/* Return a stream on the temporary file ("w+"), made at the first call
+   and the same one after; or NULL with errno EINVAL (ATOMIC is NULL) or
+   ENOMEM.  Do not fclose it.  */
+PORTALOCK_API FILE *portalock_atomic_stream (portalock_atomic *atomic);
+
+/* Flush the stream, fsync the temporary file, publish it under the
+   target's name, and fsync the directory; then free ATOMIC, whatever
+   the outcome.  Return 0, or -1 with errno:
+     EINVAL   ATOMIC is NULL.
+     EEXIST   the target exists and PORTALOCK_ATOMIC_REPLACE was not
+              given: it is left as it is.
+     EISDIR, ENOSPC, EIO, EDQUOT, EFBIG, ...  from the system.
+   On failure the temporary file is removed and the target is
+   untouched, except when only the final fsync of the directory failed:
+   then the new file is in place but may not survive a crash.  */
+PORTALOCK_API int portalock_atomic_commit (portalock_atomic *atomic);
+
+/* Remove the temporary file and free ATOMIC; the target is untouched.
+   NULL is ignored.  Leaves errno unchanged.  */
+PORTALOCK_API void portalock_atomic_abort (portalock_atomic *atomic);
+
 #ifdef __cplusplus
 }
 #endif
