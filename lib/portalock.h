@@ -204,12 +204,12 @@ PORTALOCK_API int portalock_set_temporary (portalock *lock, bool temporary);
 PORTALOCK_API int portalock_set_record_pid (portalock *lock, bool record);
 
 /* Open the file and lock it as the settings say.  If the object is held
-   already: for an RLock, count one more acquire and return 0; otherwise
-   fail with EBUSY.  Return 0, or -1 and set errno:
-     EWOULDBLOCK  the lock is held elsewhere and fail_when_locked (or
-                  PORTALOCK_NB) said not to wait;
+   already, return 0 at once: an RLock counts one more acquire, a Lock
+   (like portalocker's) changes nothing.  Return 0, or -1 and set errno:
+     EWOULDBLOCK  the lock is held elsewhere and fail_when_locked,
+                  PORTALOCK_NB or a timeout of 0 said not to wait;
      ETIMEDOUT    it was still held elsewhere when the timeout ran out;
-     EINVAL       LOCK is NULL;
+     EINVAL       LOCK is NULL; a shared temporary lock;
      ENOTSUP      the backend cannot do it (a shared lock with lockf);
      EISDIR       an exclusive lock, or a writable mode, on a directory;
      EACCES, ENOENT, ENOTDIR, ENAMETOOLONG, EROFS, ELOOP, ...  from
@@ -230,7 +230,9 @@ PORTALOCK_API int portalock_release (portalock *lock);
    for a shared lock with lockf; EBADF if the file is not open for
    writing and FLAGS is exclusive (open it in a writable mode);
    EWOULDBLOCK, ETIMEDOUT as for portalock_acquire.  On failure the
-   object still holds its old lock.  */
+   object still holds its old lock, except with flock, which drops the
+   old lock to convert: if another process took the lock meanwhile, the
+   object is no longer held (portalock_fd returns -1).  */
 PORTALOCK_API int portalock_convert (portalock *lock, int flags);
 
 /* Return the held lock's file descriptor, or -1 (errno EBADF) if not
@@ -323,8 +325,8 @@ PORTALOCK_API int portalock_semaphore_set_fail_when_locked
 
 /* Lock the slot files with BACKEND (default PORTALOCK_BACKEND_DEFAULT).
    Every user of one semaphore must use the same backend.  Return 0, or
-   -1 with errno: EINVAL (SEM is NULL, BACKEND no backend, or SEM is
-   held), ENOTSUP (BACKEND not built here).  */
+   -1 with errno: EINVAL (SEM is NULL, BACKEND no backend), EBUSY (SEM
+   holds a slot), ENOTSUP (BACKEND not built here).  */
 PORTALOCK_API int portalock_semaphore_set_backend
   (portalock_semaphore *sem, enum portalock_backend backend);
 

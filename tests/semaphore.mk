@@ -6,3 +6,16 @@
 ## under the terms of the GNU General Public License as published by the
 ## Free Software Foundation, either version 3 of the License, or (at your
 ## option) any later version.
+
+check_PROGRAMS += tests/atomic tests/example-atomic
+EXTRA_DIST += tests/portalock.semaphore/atomic.exp
+
+tests_atomic_SOURCES = tests/atomic.c
+tests_atomic_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_atomic_LDADD = $(TESTS_LIBS)
+
+# The manual's example programs are built and run by the suite, so they
+# cannot go stale.
+tests_example_atomic_SOURCES = doc/examples/atomic.c
+tests_example_atomic_CPPFLAGS = -I$(top_srcdir)/lib
+tests_example_atomic_LDADD = lib/libportalock.la

@@ -1,0 +1,603 @@
+/* atomic.c: tests of atomic file writes (portalock_atomic_*).
+
+   Copyright (C) 2026 The portalock authors.
+
+   This program is free software: you can redistribute it and/or modify it
+   under the terms of the GNU General Public License as published by the
+   Free Software Foundation, either version 3 of the License, or (at your
+   option) any later version.  */
+
+#include <config.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "portalock.h"
+#include "testutil.h"
+
+static bool
+fails_with (bool failed, int error)
+{
+  return failed && errno == error;
+}
+
+/* Make a fresh empty directory for one test and return its path.  */
+static const char *
+fresh_dir (const char *name)
+{
+  const char *dir = test_path (name);
+  if (mkdir (dir, 0755) != 0)
+    die ("mkdir %s", dir);
+  return dir;
+}
+
+/* Return a malloc'd "DIR/NAME".  */
+static char *
+join (const char *dir, const char *name)
+{
+  char *path;
+  if (asprintf (&path, "%s/%s", dir, name) < 0)
+    die ("asprintf");
+  return path;
+}
+
+static int
+count_entries (const char *dir)
+{
+  DIR *d = opendir (dir);
+  int n = 0;
+  if (d == NULL)
+    return -1;
+  for (struct dirent *e; (e = readdir (d)) != NULL;)
+    n += strcmp (e->d_name, ".") != 0 && strcmp (e->d_name, "..") != 0;
+  closedir (d);
+  return n;
+}
+
+static int
+count_fds (void)
+{
+  return count_entries ("/proc/self/fd");
+}
+
+/* Return the content of PATH as a malloc'd string, or NULL.  */
+static char *
+slurp (const char *path)
+{
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return NULL;
+  size_t size = 0, room = 256;
+  char *buf = malloc (room);
+  for (ssize_t n; (n = read (fd, buf + size, room - size - 1)) > 0;)
+    {
+      size += n;
+      if (room - size < 2)
+        buf = realloc (buf, room *= 2);
+    }
+  buf[size] = '\0';
+  close (fd);
+  return buf;
+}
+
+static bool
+content_is (const char *path, const char *expected)
+{
+  char *got = slurp (path);
+  bool ok = got != NULL && strcmp (got, expected) == 0;
+  free (got);
+  return ok;
+}
+
+static void
+write_file (const char *path, const char *content)
+{
+  int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0 || write (fd, content, strlen (content)) < 0 || close (fd) != 0)
+    die ("write %s", path);
+}
+
+static void
+test_publish (void)
+{
+  const char *dir = fresh_dir ("publish");
+  char *path = join (dir, "destination.bin");
+  int fds = count_fds ();
+
+  portalock_atomic *a = portalock_atomic_open (path, 0, 0644);
+  check (a != NULL, "open a new file");
+  check (count_entries (dir) == 1 && access (path, F_OK) != 0,
+         "before the commit only a temporary file exists");
+  FILE *f = portalock_atomic_stream (a);
+  check (f != NULL && portalock_atomic_stream (a) == f,
+         "the stream is made once");
+  check (fputs ("published payload", f) >= 0, "write to the stream");
+  check (portalock_atomic_commit (a) == 0, "commit");
+  check (content_is (path, "published payload"), "the target has the "
+         "content written");
+  check (count_entries (dir) == 1, "no temporary file is left behind");
+  check (count_fds () == fds, "no descriptor is left open");
+  free (path);
+
+  path = join (dir, "by-fd");
+  a = portalock_atomic_open (path, 0, 0644);
+  int fd = portalock_atomic_fd (a);
+  check (fd >= 0 && (fcntl (fd, F_GETFD) & FD_CLOEXEC),
+         "the descriptor is close-on-exec");
+  check (write (fd, "by descriptor", 13) == 13
+         && portalock_atomic_commit (a) == 0
+         && content_is (path, "by descriptor"),
+         "write through the descriptor and commit");
+  free (path);
+
+  path = join (dir, "empty");
+  a = portalock_atomic_open (path, 0, 0644);
+  check (portalock_atomic_commit (a) == 0 && content_is (path, ""),
+         "a commit with nothing written makes an empty file");
+  check (count_entries (dir) == 3 && count_fds () == fds,
+         "three files, no descriptor left");
+
+  /* A target name as long as a name may be: the temporary's name is
+     cut short, the target's is not.  */
+  char longname[NAME_MAX + 1];
+  memset (longname, 'n', NAME_MAX);
+  longname[NAME_MAX] = '\0';
+  free (path);
+  path = join (dir, longname);
+  a = portalock_atomic_open (path, 0, 0644);
+  check (a != NULL && portalock_atomic_commit (a) == 0
+         && access (path, F_OK) == 0, "a target name of NAME_MAX bytes");
+  free (path);
+}
+
+static void
+test_no_replace (void)
+{
+  const char *dir = fresh_dir ("noreplace");
+  char *path = join (dir, "target");
+  write_file (path, "existing destination");
+
+  errno = 0;
+  check (fails_with (portalock_atomic_open (path, 0, 0644) == NULL, EEXIST),
+         "an existing target without REPLACE: EEXIST at open");
+  check (content_is (path, "existing destination")
+         && count_entries (dir) == 1, "the existing target is untouched");
+
+  /* The target appears between open and commit: the commit refuses and
+     the file that got there first stays.  */
+  char *late = join (dir, "late");
+  portalock_atomic *a = portalock_atomic_open (late, 0, 0644);
+  fputs ("temporary payload", portalock_atomic_stream (a));
+  write_file (late, "concurrent winner");
+  errno = 0;
+  check (fails_with (portalock_atomic_commit (a) != 0, EEXIST),
+         "a target created before the commit: EEXIST");
+  check (content_is (late, "concurrent winner"), "the concurrent winner "
+         "is kept");
+  check (count_entries (dir) == 2, "the temporary file is gone");
+
+  /* A dangling symbolic link is a name that exists.  */
+  char *link = join (dir, "dangling");
+  if (symlink ("nowhere", link) != 0)
+    die ("symlink");
+  errno = 0;
+  check (fails_with (portalock_atomic_open (link, 0, 0644) == NULL, EEXIST),
+         "a dangling symbolic link as target: EEXIST");
+  free (link);
+  free (late);
+  free (path);
+}
+
+/* Two processes write the same new file; the first to commit wins.  */
+static void
+test_race (void)
+{
+  const char *dir = fresh_dir ("race");
+  char *path = join (dir, "target");
+  int go[2], ready[2];
+  if (pipe (go) != 0 || pipe (ready) != 0)
+    die ("pipe");
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      portalock_atomic *a = portalock_atomic_open (path, 0, 0644);
+      if (a == NULL)
+        _exit (2);
+      fputs ("loser", portalock_atomic_stream (a));
+      char c = 'R';
+      write (ready[1], &c, 1);
+      read (go[0], &c, 1);
+      free (path);
+      _exit (portalock_atomic_commit (a) != 0 && errno == EEXIST ? 0 : 1);
+    }
+  char c;
+  if (read (ready[0], &c, 1) != 1)
+    die ("child did not start");
+  portalock_atomic *a = portalock_atomic_open (path, 0, 0644);
+  fputs ("winner", portalock_atomic_stream (a));
+  check (portalock_atomic_commit (a) == 0, "the first process commits");
+  write (go[1], &c, 1);
+  int status;
+  waitpid (pid, &status, 0);
+  check (WIFEXITED (status) && WEXITSTATUS (status) == 0,
+         "the second process's commit fails with EEXIST");
+  check (content_is (path, "winner") && count_entries (dir) == 1,
+         "the winner's file stays, nothing else");
+  close (go[0]);
+  close (go[1]);
+  close (ready[0]);
+  close (ready[1]);
+  free (path);
+}
+
+static void
+test_replace (void)
+{
+  const char *dir = fresh_dir ("replace");
+  char *path = join (dir, "target");
+  write_file (path, "old content");
+  int old = open (path, O_RDONLY | O_CLOEXEC);
+
+  portalock_atomic *a = portalock_atomic_open (path, PORTALOCK_ATOMIC_REPLACE,
+                                               0644);
+  check (a != NULL, "REPLACE: open over an existing file");
+  check (content_is (path, "old content"), "REPLACE: the old content stays "
+         "until the commit");
+  fputs ("new content", portalock_atomic_stream (a));
+  check (portalock_atomic_commit (a) == 0 && content_is (path, "new content"),
+         "REPLACE: the commit replaces the content");
+  char buf[32] = "";
+  check (read (old, buf, sizeof buf - 1) == 11
+         && strcmp (buf, "old content") == 0,
+         "REPLACE: a reader that opened the old file still reads it whole");
+  close (old);
+  check (count_entries (dir) == 1, "REPLACE: nothing left behind");
+
+  char *fresh = join (dir, "fresh");
+  a = portalock_atomic_open (fresh, PORTALOCK_ATOMIC_REPLACE, 0644);
+  check (a != NULL && portalock_atomic_commit (a) == 0
+         && access (fresh, F_OK) == 0, "REPLACE: a new file too");
+
+  /* A symbolic link is replaced itself, not followed.  */
+  char *link = join (dir, "link");
+  if (symlink ("target", link) != 0)
+    die ("symlink");
+  a = portalock_atomic_open (link, PORTALOCK_ATOMIC_REPLACE, 0644);
+  fputs ("instead of the link", portalock_atomic_stream (a));
+  struct stat st;
+  check (portalock_atomic_commit (a) == 0 && lstat (link, &st) == 0
+         && S_ISREG (st.st_mode) && content_is (path, "new content"),
+         "REPLACE: a symbolic link is replaced, its target untouched");
+  free (link);
+  free (fresh);
+  free (path);
+}
+
+static void
+test_abort (void)
+{
+  const char *dir = fresh_dir ("abort");
+  char *path = join (dir, "target");
+  int fds = count_fds ();
+
+  portalock_atomic *a = portalock_atomic_open (path, 0, 0644);
+  fputs ("unpublished payload", portalock_atomic_stream (a));
+  errno = 12345;
+  portalock_atomic_abort (a);
+  check (errno == 12345, "abort keeps errno");
+  check (count_entries (dir) == 0 && count_fds () == fds,
+         "abort leaves nothing behind");
+
+  write_file (path, "kept");
+  a = portalock_atomic_open (path, PORTALOCK_ATOMIC_REPLACE, 0644);
+  write (portalock_atomic_fd (a), "lost", 4);
+  portalock_atomic_abort (a);
+  check (content_is (path, "kept") && count_entries (dir) == 1,
+         "abort with REPLACE leaves the target as it was");
+  portalock_atomic_abort (NULL);
+  check (true, "abort (NULL) does nothing");
+  free (path);
+}
+
+static void
+test_permissions (void)
+{
+  const char *dir = fresh_dir ("modes");
+  mode_t saved = umask (022);
+  static const mode_t modes[][2] = {
+    { 0644, 0644 }, { 0666, 0644 }, { 0600, 0600 }, { 0400, 0400 },
+    { 0755, 0755 }
+  };
+  for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
+    {
+      char name[16];
+      snprintf (name, sizeof name, "m%zu", i);
+      char *path = join (dir, name);
+      portalock_atomic *a = portalock_atomic_open (path, 0, modes[i][0]);
+      struct stat st;
+      check (a != NULL && portalock_atomic_commit (a) == 0
+             && stat (path, &st) == 0
+             && (st.st_mode & 07777) == modes[i][1],
+             "mode %04o under umask 022 gives %04o", (unsigned) modes[i][0],
+             (unsigned) modes[i][1]);
+      free (path);
+    }
+  umask (saved);
+}
+
+/* Check that a failed open returned NULL with ERROR, and that DIR still
+   has ENTRIES entries and no descriptor was left open.  */
+static void
+check_refused (portalock_atomic *a, int error, const char *dir, int entries,
+               int fds, const char *what)
+{
+  int e = errno;
+  check (a == NULL && e == error, "%s: %s", what, strerror (error));
+  if (a != NULL)
+    portalock_atomic_abort (a);
+  check (count_entries (dir) == entries && count_fds () == fds,
+         "%s: nothing created, no descriptor left", what);
+}
+
+static void
+test_bad_input (void)
+{
+  const char *dir = fresh_dir ("bad");
+  char *path = join (dir, "target");
+  char *file = join (dir, "file");
+  write_file (file, "a file");
+  char *subdir = join (dir, "subdir");
+  if (mkdir (subdir, 0755) != 0)
+    die ("mkdir");
+  int fds = count_fds ();
+  char *p;
+
+  check_refused (portalock_atomic_open (NULL, 0, 0644), EINVAL, dir, 2, fds,
+                 "a NULL path");
+  check_refused (portalock_atomic_open (path, 2, 0644), EINVAL, dir, 2, fds,
+                 "unknown flags");
+  check_refused (portalock_atomic_open (path, -1, 0644), EINVAL, dir, 2, fds,
+                 "flags -1");
+  check_refused (portalock_atomic_open (path, 0, 010644), EINVAL, dir, 2, fds,
+                 "mode bits beyond 07777");
+  check_refused (portalock_atomic_open ("", 0, 0644), ENOENT, dir, 2, fds,
+                 "an empty path");
+  p = join (dir, "missing/target");
+  check_refused (portalock_atomic_open (p, 0, 0644), ENOENT, dir, 2, fds,
+                 "a missing directory");
+  free (p);
+  p = join (dir, "file/target");
+  check_refused (portalock_atomic_open (p, 0, 0644), ENOTDIR, dir, 2, fds,
+                 "a file as directory");
+  free (p);
+  check_refused (portalock_atomic_open (subdir, PORTALOCK_ATOMIC_REPLACE,
+                                        0644), EISDIR, dir, 2, fds,
+                 "a directory as target, REPLACE");
+  check_refused (portalock_atomic_open (subdir, 0, 0644), EISDIR, dir, 2, fds,
+                 "a directory as target");
+  p = join (dir, "subdir/");
+  check_refused (portalock_atomic_open (p, 0, 0644), EISDIR, dir, 2, fds,
+                 "a path ending in '/'");
+  free (p);
+  p = join (dir, "subdir/..");
+  check_refused (portalock_atomic_open (p, PORTALOCK_ATOMIC_REPLACE, 0644),
+                 EISDIR, dir, 2, fds, "a path ending in \"..\"");
+  free (p);
+
+  char longname[NAME_MAX + 2];
+  memset (longname, 'x', NAME_MAX + 1);
+  longname[NAME_MAX + 1] = '\0';
+  p = join (dir, longname);
+  check_refused (portalock_atomic_open (p, 0, 0644), ENAMETOOLONG, dir, 2,
+                 fds, "a name longer than NAME_MAX");
+  free (p);
+  char *longpath = malloc (PATH_MAX + 1);
+  for (int i = 0; i < PATH_MAX; i++)
+    longpath[i] = i % 2 ? '/' : 'd';
+  longpath[PATH_MAX] = '\0';
+  check_refused (portalock_atomic_open (longpath, 0, 0644), ENAMETOOLONG,
+                 dir, 2, fds, "a path of PATH_MAX bytes");
+  free (longpath);
+
+  if (geteuid () != 0)
+    {
+      if (chmod (subdir, 0555) != 0)
+        die ("chmod");
+      p = join (subdir, "target");
+      int before = count_entries (subdir);
+      portalock_atomic *a = portalock_atomic_open (p, 0, 0644);
+      check (a == NULL && errno == EACCES, "a read-only directory: EACCES");
+      check (count_entries (subdir) == before && count_fds () == fds,
+             "a read-only directory: nothing created");
+      chmod (subdir, 0755);
+      free (p);
+    }
+  else
+    unsupported ("a read-only directory: EACCES (running as root)");
+
+  errno = 0;
+  check (fails_with (portalock_atomic_commit (NULL) != 0, EINVAL),
+         "commit (NULL): EINVAL");
+  errno = 0;
+  check (fails_with (portalock_atomic_fd (NULL) == -1, EINVAL),
+         "fd (NULL): EINVAL");
+  errno = 0;
+  check (fails_with (portalock_atomic_stream (NULL) == NULL, EINVAL),
+         "stream (NULL): EINVAL");
+  free (subdir);
+  free (file);
+  free (path);
+}
+
+/* A write that fails while the commit flushes the stream (here EFBIG, a
+   file size limit) fails the commit and publishes nothing.  */
+static void
+test_write_error (void)
+{
+  const char *dir = fresh_dir ("efbig");
+  char *path = join (dir, "target");
+  write_file (path, "old");
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      struct rlimit limit = { 4, 4 };
+      signal (SIGXFSZ, SIG_IGN);
+      if (setrlimit (RLIMIT_FSIZE, &limit) != 0)
+        _exit (3);
+      portalock_atomic *a = portalock_atomic_open (path,
+                                                   PORTALOCK_ATOMIC_REPLACE,
+                                                   0644);
+      free (path);
+      if (a == NULL)
+        _exit (2);
+      fputs ("more than four bytes", portalock_atomic_stream (a));
+      _exit (portalock_atomic_commit (a) != 0 && errno == EFBIG ? 0 : 1);
+    }
+  int status;
+  waitpid (pid, &status, 0);
+  check (WIFEXITED (status) && WEXITSTATUS (status) == 0,
+         "a write error at commit: EFBIG");
+  check (content_is (path, "old") && count_entries (dir) == 1,
+         "a failed commit leaves the target and no temporary file");
+  free (path);
+}
+
+/* Relative paths are resolved when the write starts: changing the
+   working directory before the commit does not move the file.  */
+static void
+test_relative (void)
+{
+  const char *dir = fresh_dir ("relative");
+  char *home = getcwd (NULL, 0);
+  if (chdir (dir) != 0)
+    die ("chdir");
+  portalock_atomic *a = portalock_atomic_open ("rel", 0, 0644);
+  if (chdir (home) != 0)
+    die ("chdir");
+  char *path = join (dir, "rel");
+  check (a != NULL && portalock_atomic_commit (a) == 0
+         && access (path, F_OK) == 0 && access ("rel", F_OK) != 0,
+         "a relative path is published where it was opened");
+  free (path);
+  free (home);
+}
+
+/* The content for version I: one letter, repeated a length that depends
+   on I, so a reader can tell a whole version from a torn one.  */
+static size_t
+version_size (unsigned i)
+{
+  return 50000 + (i % 7) * 9000;
+}
+
+static int
+read_versions (const char *path, int stop)
+{
+  size_t room = version_size (6) + 1;
+  char *buf = malloc (room);
+  struct pollfd p = { stop, POLLIN, 0 };
+  unsigned reads = 0;
+  int status = 0;
+  while (poll (&p, 1, 0) == 0 || reads < 10)
+    {
+      int fd = open (path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0)
+        {
+          status = 2;
+          break;
+        }
+      size_t size = 0;
+      for (ssize_t n; (n = read (fd, buf + size, room - size)) > 0;)
+        size += n;
+      close (fd);
+      unsigned version = buf[0] - 'a';
+      bool whole = size == version_size (version);
+      for (size_t k = 0; whole && k < size; k++)
+        whole = buf[k] == buf[0];
+      if (!whole)
+        {
+          status = 1;
+          break;
+        }
+      reads++;
+    }
+  free (buf);
+  return status;
+}
+
+static void
+test_readers (void)
+{
+  const char *dir = fresh_dir ("readers");
+  char *path = join (dir, "target");
+  char *content = malloc (version_size (6));
+  int stop[2];
+
+  memset (content, 'a', version_size (0));
+  write_file (path, "");
+  portalock_atomic *a = portalock_atomic_open (path, PORTALOCK_ATOMIC_REPLACE,
+                                               0644);
+  fwrite (content, 1, version_size (0), portalock_atomic_stream (a));
+  portalock_atomic_commit (a);
+  if (pipe (stop) != 0)
+    die ("pipe");
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      close (stop[1]);
+      free (content);
+      int status = read_versions (path, stop[0]);
+      free (path);
+      _exit (status);
+    }
+  close (stop[0]);
+  bool committed = true;
+  for (unsigned i = 1; i < 300; i++)
+    {
+      memset (content, 'a' + i % 7, version_size (i));
+      a = portalock_atomic_open (path, PORTALOCK_ATOMIC_REPLACE, 0644);
+      size_t half = version_size (i) / 2;
+      /* Half through the stream, half through the descriptor.  */
+      fwrite (content, 1, half, portalock_atomic_stream (a));
+      fflush (portalock_atomic_stream (a));
+      write (portalock_atomic_fd (a), content + half,
+             version_size (i) - half);
+      committed &= portalock_atomic_commit (a) == 0;
+    }
+  close (stop[1]);
+  int status;
+  waitpid (pid, &status, 0);
+  check (committed, "300 replacing commits");
+  check (WIFEXITED (status) && WEXITSTATUS (status) == 0,
+         "a concurrent reader always sees one whole version (status %d)",
+         WIFEXITED (status) ? WEXITSTATUS (status) : -1);
+  check (count_entries (dir) == 1, "nothing left behind");
+  free (content);
+  free (path);
+}
+
+int
+main (void)
+{
+  test_publish ();
+  test_no_replace ();
+  test_race ();
+  test_replace ();
+  test_abort ();
+  test_permissions ();
+  test_bad_input ();
+  test_write_error ();
+  test_relative ();
+  test_readers ();
+  return check_exit ();
+}
