@@ -1,0 +1,495 @@
+/* micro.c: uncontended costs: descriptor locks, lock objects, semaphores,
+   and the memory the lock objects take.
+
+   Copyright (C) 2026 The portalock authors.
+
+   This program is free software: you can redistribute it and/or modify it
+   under the terms of the GNU General Public License as published by the
+   Free Software Foundation, either version 3 of the License, or (at your
+   option) any later version.  */
+
+#define _GNU_SOURCE 1
+
+#include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+/* What one timed operation works on.  */
+struct subject
+{
+  enum portalock_backend backend;
+  int fd;
+  const char *path;
+  portalock *lock;
+  void *sem;
+};
+
+typedef void (*operation) (struct subject *);
+
+static void
+raw_fd_pair (struct subject *s)
+{
+  if (raw_lock (s->backend, s->fd, true) != 0
+      || raw_unlock (s->backend, s->fd) != 0)
+    fail ("raw lock");
+}
+
+static void
+library_fd_pair (struct subject *s)
+{
+  if (portalock_backend_lock (s->backend, s->fd, PORTALOCK_EX, 0, 0,
+                              INFINITY) != 0
+      || portalock_backend_lock (s->backend, s->fd, PORTALOCK_UN, 0, 0,
+                                 0) != 0)
+    fail ("portalock_backend_lock");
+}
+
+static void
+raw_open_pair (struct subject *s)
+{
+  int fd = open (s->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0 || raw_lock (s->backend, fd, true) != 0
+      || raw_unlock (s->backend, fd) != 0 || close (fd) != 0)
+    fail ("raw open and lock");
+}
+
+static void
+object_pair (struct subject *s)
+{
+  if (portalock_acquire (s->lock) != 0 || portalock_release (s->lock) != 0)
+    fail ("portalock_acquire");
+}
+
+static void
+semaphore_pair (struct subject *s)
+{
+  if (semaphore.acquire (s->sem) != 0 || semaphore.release (s->sem) != 0)
+    fail ("portalock_semaphore_acquire");
+}
+
+/* Return the mean nanoseconds of ITERS runs of OP.  */
+static double
+batch (operation op, struct subject *s, long iters)
+{
+  int64_t start = now_ns ();
+  for (long i = 0; i < iters; i++)
+    op (s);
+  return (double) (now_ns () - start) / iters;
+}
+
+struct comparison
+{
+  double reference;   /* median ns of the reference */
+  double subject;     /* median ns of the subject */
+  double noise;       /* spread of the per-round ratios, percent */
+  int rounds;
+};
+
+/* Time REF and SUB in ROUNDS alternating rounds of ITERS each, after one
+   round of warming up, so both see the same machine.  */
+static struct comparison
+compare (operation ref, struct subject *rs, operation sub,
+         struct subject *ss, int rounds, long iters)
+{
+  double r[rounds], s[rounds], q[rounds];
+  batch (ref, rs, iters / 4 + 1);
+  batch (sub, ss, iters / 4 + 1);
+  for (int i = 0; i < rounds; i++)
+    {
+      if (i % 2 == 0)
+        {
+          r[i] = batch (ref, rs, iters);
+          s[i] = batch (sub, ss, iters);
+        }
+      else
+        {
+          s[i] = batch (sub, ss, iters);
+          r[i] = batch (ref, rs, iters);
+        }
+      q[i] = s[i] / r[i];
+    }
+  struct comparison c = { median (r, rounds), median (s, rounds),
+                          spread (q, rounds), rounds };
+  return c;
+}
+
+void
+bench_descriptor (void)
+{
+  int rounds = bench.quick ? 5 : 21;
+  long iters = bench.quick ? 2000 : 20000;
+
+  for (int i = 0; bench_backends[i] != PORTALOCK_BACKEND_DEFAULT; i++)
+    {
+      enum portalock_backend b = bench_backends[i];
+      const char *name = portalock_backend_name (b);
+      const char *id = fmt ("fd.%s", name);
+      const char *figure = fmt ("lock+unlock on an open fd, %s", name);
+      if (!portalock_backend_available (b))
+        {
+          emit_skipped (id, figure, "<= 1.10x", "skipped: backend not built");
+          continue;
+        }
+      struct subject s = { .backend = b,
+                           .fd = open_or_die (bench_path ("fd.lock")) };
+      struct comparison c = compare (raw_fd_pair, &s, library_fd_pair, &s,
+                                     rounds, iters);
+      close (s.fd);
+      double ratio = c.subject / c.reference;
+      struct row r = { id, figure, c.subject, "ns", "median of rounds",
+                       fmt ("raw %s pair", name), c.reference, ratio,
+                       "<= 1.10x", judge (ratio, true, 1.10), c.noise,
+                       c.rounds };
+      emit (&r);
+    }
+}
+
+/* Run ARGV with its output into BUF (SIZE bytes, NUL-terminated); return
+   its exit status, or -1 if it could not run.  */
+static int
+capture (char *const argv[], char *buf, size_t size)
+{
+  int p[2];
+  if (pipe (p) != 0)
+    fail ("pipe");
+  pid_t pid = fork ();
+  if (pid < 0)
+    fail ("fork");
+  if (pid == 0)
+    {
+      dup2 (p[1], STDOUT_FILENO);
+      close (p[0]);
+      close (p[1]);
+      execv (argv[0], argv);
+      _exit (127);
+    }
+  close (p[1]);
+  size_t got = 0;
+  ssize_t n;
+  while (got + 1 < size && (n = read (p[0], buf + got, size - 1 - got)) > 0)
+    got += n;
+  buf[got] = '\0';
+  close (p[0]);
+  int status;
+  if (waitpid (pid, &status, 0) < 0 || !WIFEXITED (status))
+    return -1;
+  return WEXITSTATUS (status);
+}
+
+/* Time a Python peer's "with Lock" in ROUNDS rounds of ITERS; return the
+   median nanoseconds, or NaN (with *WHY set) if it cannot run.  */
+static double
+python_object (const char *peer, int rounds, long iters, double *noise,
+               const char **why)
+{
+  char buf[4096];
+  char rounds_arg[16], iters_arg[16];
+  *why = NULL;
+  if (bench.python == NULL)
+    {
+      *why = "skipped: no /usr/bin/python3";
+      return NAN;
+    }
+  snprintf (rounds_arg, sizeof rounds_arg, "%d", rounds);
+  snprintf (iters_arg, sizeof iters_arg, "%ld", iters);
+  char *argv[] = { (char *) bench.python, (char *) bench.peers, "object",
+                   (char *) peer, (char *) bench_path ("py.lock"), rounds_arg,
+                   iters_arg, NULL };
+  int status = capture (argv, buf, sizeof buf);
+  if (status == 3)
+    {
+      *why = fmt ("skipped: python3-%s not installed", peer);
+      return NAN;
+    }
+  if (status != 0)
+    {
+      *why = fmt ("skipped: the %s peer failed", peer);
+      return NAN;
+    }
+  double v[64];
+  int n = 0;
+  for (char *line = strtok (buf, "\n"); line && n < 64;
+       line = strtok (NULL, "\n"))
+    v[n++] = atof (line);
+  *noise = spread (v, n);
+  return median (v, n);
+}
+
+static portalock *
+new_object (const char *path, enum portalock_backend b, double timeout)
+{
+  portalock *lock = portalock_new (path);
+  if (lock == NULL || portalock_set_backend (lock, b) != 0
+      || portalock_set_timeout (lock, timeout) != 0)
+    fail ("portalock_new %s", path);
+  return lock;
+}
+
+void
+bench_object (void)
+{
+  int rounds = bench.quick ? 5 : 15;
+  long iters = bench.quick ? 500 : 5000;
+  double ours = NAN;
+
+  for (int i = 0; bench_backends[i] != PORTALOCK_BACKEND_DEFAULT; i++)
+    {
+      enum portalock_backend b = bench_backends[i];
+      const char *name = portalock_backend_name (b);
+      const char *id = fmt ("object.%s", name);
+      const char *figure = fmt ("lock object acquire+release, %s", name);
+      if (!have_objects ())
+        {
+          emit_skipped (id, figure, "<= 1.25x", "skipped: not built");
+          continue;
+        }
+      if (!portalock_backend_available (b))
+        {
+          emit_skipped (id, figure, "<= 1.25x", "skipped: backend not built");
+          continue;
+        }
+      const char *path = bench_path ("object.lock");
+      struct subject raw = { .backend = b, .path = path };
+      struct subject obj = { .backend = b, .lock = new_object (path, b, 5) };
+      struct comparison c = compare (raw_open_pair, &raw, object_pair, &obj,
+                                     rounds, iters);
+      portalock_free (obj.lock);
+      if (b == portalock_default_backend ())
+        ours = c.subject;
+      double ratio = c.subject / c.reference;
+      struct row r = { id, figure, c.subject, "ns", "open, lock, unlock, close",
+                       fmt ("raw open+%s pair+close", name), c.reference,
+                       ratio, "<= 1.25x", judge (ratio, true, 1.25), c.noise,
+                       c.rounds };
+      emit (&r);
+    }
+
+  static const char *const peers[] = { "portalocker", "filelock" };
+  for (int i = 0; i < 2; i++)
+    {
+      const char *id = fmt ("object.vs.%s", peers[i]);
+      const char *figure = fmt ("lock object vs %s with-block", peers[i]);
+      if (isnan (ours))
+        {
+          emit_skipped (id, figure, ">= 3x faster",
+                        have_objects () ? "skipped: default backend failed"
+                        : "skipped: not built");
+          continue;
+        }
+      const char *why;
+      double noise = NAN;
+      double theirs = python_object (peers[i], rounds, iters, &noise, &why);
+      if (why != NULL)
+        {
+          emit_skipped (id, figure, ">= 3x faster", why);
+          continue;
+        }
+      double ratio = theirs / ours;
+      struct row r = { id, figure, ours, "ns",
+                       fmt ("default backend (%s)",
+                            portalock_backend_name (PORTALOCK_BACKEND_DEFAULT)),
+                       peers[i][0] == 'p' ? "portalocker `with Lock(p)`"
+                       : "filelock `with FileLock(p)`",
+                       theirs, ratio, ">= 3x faster", judge (ratio, false, 3),
+                       noise, rounds };
+      emit (&r);
+    }
+}
+
+/* A child that holds HELD slots of the semaphore NAME in DIR until its
+   standard input closes; return its PID after it holds them all.  */
+static pid_t
+hold_slots (const char *name, size_t maximum, int held, int *release)
+{
+  int ready[2], done[2];
+  if (pipe (ready) != 0 || pipe (done) != 0)
+    fail ("pipe");
+  pid_t pid = fork ();
+  if (pid < 0)
+    fail ("fork");
+  if (pid == 0)
+    {
+      close (ready[0]);
+      close (done[1]);
+      void *slots[held];
+      for (int i = 0; i < held; i++)
+        {
+          slots[i] = semaphore.create (name, maximum, bench.dir);
+          if (slots[i] == NULL || semaphore.acquire (slots[i]) != 0)
+            _exit (1);
+        }
+      if (write (ready[1], "r", 1) != 1)
+        _exit (1);
+      char c;
+      while (read (done[0], &c, 1) > 0)
+        continue;
+      for (int i = 0; i < held; i++)
+        semaphore.destroy (slots[i]);
+      _exit (0);
+    }
+  close (ready[1]);
+  close (done[0]);
+  char c;
+  if (read (ready[0], &c, 1) != 1)
+    {
+      errno = EIO;
+      fail ("the semaphore holder did not start");
+    }
+  close (ready[0]);
+  *release = done[1];
+  return pid;
+}
+
+void
+bench_semaphore (void)
+{
+  const char *id = "semaphore.64";
+  const char *figure = "semaphore acquire+release, 64 slots, 63 held";
+  const char *goal = "<= 64x";
+  if (!have_semaphores () || !have_objects ())
+    {
+      emit_skipped (id, figure, goal, "skipped: not built");
+      return;
+    }
+  int rounds = bench.quick ? 5 : 11;
+  long iters = bench.quick ? 50 : 500;
+  int release;
+  pid_t pid = hold_slots ("bench", 64, 63, &release);
+
+  struct subject sem = { .sem = semaphore.create ("bench", 64, bench.dir) };
+  if (sem.sem == NULL)
+    fail ("portalock_semaphore_new");
+  struct subject one = { .lock = new_object (bench_path ("one.lock"),
+                                             PORTALOCK_BACKEND_DEFAULT, 5) };
+  struct comparison c = compare (object_pair, &one, semaphore_pair, &sem,
+                                 rounds, iters);
+  semaphore.destroy (sem.sem);
+  portalock_free (one.lock);
+  close (release);
+  waitpid (pid, NULL, 0);
+
+  double ratio = c.subject / c.reference;
+  struct row r = { id, figure, c.subject, "ns", "63 slots held by another process",
+                   "one lock object acquire+release", c.reference, ratio,
+                   goal, judge (ratio, true, 64), c.noise, c.rounds };
+  emit (&r);
+}
+
+/* This process's resident set size in KiB, from /proc/self/status.  */
+static long
+rss_kib (pid_t pid)
+{
+  char path[64], line[256];
+  long kib = -1;
+  snprintf (path, sizeof path, "/proc/%ld/status", (long) pid);
+  FILE *f = fopen (path, "r");
+  if (f == NULL)
+    return -1;
+  while (fgets (line, sizeof line, f) != NULL)
+    if (sscanf (line, "VmRSS: %ld", &kib) == 1)
+      break;
+  fclose (f);
+  return kib;
+}
+
+static size_t
+heap_in_use (void)
+{
+  struct mallinfo2 m = mallinfo2 ();
+  return m.uordblks + m.hblkhd;
+}
+
+void
+bench_memory (void)
+{
+  enum { COUNT = 10000 };
+  const char *figure_new = "heap per lock object, not held";
+  const char *figure_held = "heap per lock object, held";
+  const char *figure_rss = "RSS holding 10,000 lock objects";
+  if (!have_objects ())
+    {
+      emit_skipped ("memory.object", figure_new, "<= 256 B + path",
+                    "skipped: not built");
+      emit_skipped ("memory.object.held", figure_held, "<= 256 B + path",
+                    "skipped: not built");
+      emit_skipped ("memory.rss.10000", figure_rss, "", "skipped: not built");
+      return;
+    }
+
+  struct rlimit rl;
+  if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < COUNT + 64)
+    {
+      rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > COUNT + 64
+        ? COUNT + 64 : rl.rlim_max;
+      setrlimit (RLIMIT_NOFILE, &rl);
+    }
+
+  static char paths[COUNT][64];
+  static portalock *locks[COUNT];
+  if (mkdir (bench_path ("memory"), 0755) != 0 && errno != EEXIST)
+    fail ("mkdir");
+  for (int i = 0; i < COUNT; i++)
+    snprintf (paths[i], sizeof paths[i], "%s", bench_path (fmt ("memory/%05d",
+                                                                i)));
+  size_t path_len = strlen (paths[0]) + 1;
+
+  long rss_before = rss_kib (getpid ());
+  size_t heap_before = heap_in_use ();
+  for (int i = 0; i < COUNT; i++)
+    if ((locks[i] = portalock_new (paths[i])) == NULL)
+      fail ("portalock_new");
+  size_t heap_new = heap_in_use ();
+  int held = 0;
+  for (; held < COUNT; held++)
+    if (portalock_set_timeout (locks[held], 0) != 0
+        || portalock_acquire (locks[held]) != 0)
+      break;
+  int acquire_errno = errno;
+  size_t heap_held = heap_in_use ();
+  long rss_held = rss_kib (getpid ());
+  for (int i = 0; i < COUNT; i++)
+    portalock_free (locks[i]);
+
+  double limit = 256 + path_len;
+  double per_new = ((double) heap_new - heap_before) / COUNT;
+  struct row r1 = { "memory.object", figure_new, per_new, "bytes",
+                    fmt ("mallinfo2 delta over %d objects; path %zu bytes",
+                         COUNT, path_len),
+                    "256 + path", limit, NAN, "<= 256 B + path",
+                    judge (per_new, true, limit), NAN, COUNT };
+  emit (&r1);
+  if (held < COUNT)
+    {
+      errno = acquire_errno;
+      emit_skipped ("memory.object.held", figure_held, "<= 256 B + path",
+                    fmt ("skipped: acquire %d failed: %s", held,
+                         strerror (acquire_errno)));
+      emit_skipped ("memory.rss.10000", figure_rss, "",
+                    "skipped: could not hold them all");
+      return;
+    }
+  double per_held = ((double) heap_held - heap_before) / COUNT;
+  struct row r2 = { "memory.object.held", figure_held, per_held, "bytes",
+                    fmt ("%s backend; path %zu bytes",
+                         portalock_backend_name (PORTALOCK_BACKEND_DEFAULT),
+                         path_len),
+                    "256 + path", limit, NAN, "<= 256 B + path",
+                    judge (per_held, true, limit), NAN, COUNT };
+  emit (&r2);
+  struct row r3 = { "memory.rss.10000", figure_rss, rss_held / 1024.0, "MiB",
+                    fmt ("%.0f bytes per object over a %ld KiB start",
+                         (rss_held - rss_before) * 1024.0 / COUNT, rss_before),
+                    "", NAN, NAN, "", "info", NAN, COUNT };
+  emit (&r3);
+}
