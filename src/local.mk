@@ -13,3 +13,36 @@
 AM_CPPFLAGS += -I$(top_builddir)/src/gl -I$(top_srcdir)/src/gl
 TOOLS_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib
 TOOLS_LIBS = lib/libportalock.la src/gl/libgnu.la
+
+bin_PROGRAMS += src/plock src/punlock
+
+# What both tools share: durations, signal names, the release of a held
+# lock (plock -u FILE is punlock FILE), and the holder's name.
+tools_shared_sources = src/duration.c src/duration.h \
+  src/signame.c src/signame.h src/release.c src/release.h \
+  src/holder.c src/holder.h src/lockfile.c src/lockfile.h \
+  src/version-info.c src/version-info.h
+
+src_plock_SOURCES = src/plock.c $(tools_shared_sources)
+src_plock_CPPFLAGS = $(TOOLS_CPPFLAGS)
+src_plock_LDADD = $(TOOLS_LIBS)
+
+src_punlock_SOURCES = src/punlock.c $(tools_shared_sources)
+src_punlock_CPPFLAGS = $(TOOLS_CPPFLAGS)
+src_punlock_LDADD = $(TOOLS_LIBS)
+
+dist_man_MANS += doc/plock.1 doc/punlock.1
+EXTRA_DIST += doc/plock.x doc/punlock.x
+
+# The man pages are made from --help by help2man and kept in the
+# repository, so a build from the tarball needs no help2man.  After a
+# change to --help, run 'make update-man' and commit the pages.
+update-man: src/plock$(EXEEXT) src/punlock$(EXEEXT)
+	$(HELP2MAN) --no-info --include=$(srcdir)/doc/plock.x \
+	  --name="take a file lock from the shell" \
+	  --output=$(srcdir)/doc/plock.1 src/plock$(EXEEXT)
+	$(HELP2MAN) --no-info --include=$(srcdir)/doc/punlock.x \
+	  --name="release a lock that plock keeps" \
+	  --output=$(srcdir)/doc/punlock.1 src/punlock$(EXEEXT)
+HELP2MAN = help2man
+.PHONY: update-man

@@ -1,0 +1,424 @@
+/* holder.c: the background process that keeps a lock after plock exits.
+
+   Copyright (C) 2026 The portalock authors.
+
+   This program is free software: you can redistribute it and/or modify it
+   under the terms of the GNU General Public License as published by the
+   Free Software Foundation, either version 3 of the License, or (at your
+   option) any later version.  */
+
+#include <config.h>
+
+#include "holder.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "progname.h"
+
+/* How it works.  plock opens the file (so that every error about the
+   file is plock's own, before anything runs in the background) and
+   forks.  The child takes the lock itself, exactly as plock would for a
+   command: locks of the fcntl and lockf kinds belong to a process and
+   are not inherited, so only the process that keeps the lock may take
+   it.  Once it holds the lock and has written its record, the child
+   tells plock through a pipe, and plock exits 0; so when plock returns,
+   the lock is held, and "plock FILE && next" has no race.  If the child
+   fails, it sends the errno, and plock reports it as it would its own.
+   Until it reports, the child dies with plock (PR_SET_PDEATHSIG): a
+   plock interrupted while waiting leaves nothing behind.
+
+   The holder is the forked plock itself, not a new program: it costs no
+   exec and shares plock's pages.  It starts a session of its own, puts
+   its standard streams on /dev/null, keeps no descriptor but the lock's,
+   the record's and its owner's, and waits in ppoll(2) for one of:
+   SIGTERM, SIGINT or SIGHUP; its owner's exit (a pidfd on Linux, which
+   becomes readable when the process exits); the --max-hold deadline.
+   Then it clears its record while it still holds the lock, deletes the
+   file if asked, and exits, which releases the lock.  */
+
+/* The holder's report to plock.  */
+enum stage
+{
+  STAGE_HELD,           /* the lock is held and the record written */
+  STAGE_OPEN,           /* reopening the file failed */
+  STAGE_LOCK,           /* locking failed */
+  STAGE_RECORD,         /* writing the record failed */
+  STAGE_SYSTEM          /* some other system call failed */
+};
+
+struct report
+{
+  int stage;
+  int err;
+  double waited;        /* seconds spent getting the lock */
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void
+on_stop_signal (int sig)
+{
+  stop_signal = sig;
+}
+
+static int
+open_pidfd (pid_t pid)
+{
+#ifdef SYS_pidfd_open
+  return syscall (SYS_pidfd_open, pid, 0);
+#else
+  (void) pid;
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
+bool
+is_holder_process (pid_t pid)
+{
+  char path[64], name[32];
+  snprintf (path, sizeof path, "/proc/%ld/comm", (long) pid);
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  ssize_t n = read (fd, name, sizeof name - 1);
+  close (fd);
+  if (n <= 0)
+    return false;
+  name[n] = '\0';
+  name[strcspn (name, "\n")] = '\0';
+  return strcmp (name, HOLDER_NAME) == 0;
+}
+
+/* Close every descriptor but the N in KEEP.  */
+static void
+close_other_descriptors (const int *keep, int n)
+{
+  int sorted[8];
+  int count = 0;
+  for (int i = 0; i < n; i++)
+    if (keep[i] >= 0)
+      {
+        int j = count++;
+        while (j > 0 && sorted[j - 1] > keep[i])
+          {
+            sorted[j] = sorted[j - 1];
+            j--;
+          }
+        sorted[j] = keep[i];
+      }
+  unsigned int low = 3;
+  for (int i = 0; i <= count; i++)
+    {
+      unsigned int high = i < count ? (unsigned int) sorted[i] : ~0U;
+      if (high > low)
+        {
+#ifdef SYS_close_range
+          if (syscall (SYS_close_range, low, high - 1, 0) == 0)
+            {
+              low = high + 1;
+              continue;
+            }
+#endif
+          long max = sysconf (_SC_OPEN_MAX);
+          if (max < 0 || max > 65536)
+            max = 65536;
+          for (unsigned int fd = low; fd < high && fd < (unsigned) max; fd++)
+            close (fd);
+        }
+      if (i < count)
+        low = high + 1;
+    }
+}
+
+/* Send REPORT to plock on FD.  Return true if it was sent.  */
+static bool
+send_report (int fd, int stage, int err, double waited)
+{
+  struct report r = { .stage = stage, .err = err, .waited = waited };
+  ssize_t n;
+  do
+    n = write (fd, &r, sizeof r);
+  while (n < 0 && errno == EINTR);
+  return n == (ssize_t) sizeof r;
+}
+
+/* Put the standard streams on /dev/null.  */
+static int
+detach_stdio (void)
+{
+  int null = open ("/dev/null", O_RDWR);
+  if (null < 0)
+    return -1;
+  for (int fd = 0; fd < 3; fd++)
+    if (null != fd && dup2 (null, fd) < 0)
+      return -1;
+  if (null > 2)
+    close (null);
+  return 0;
+}
+
+/* Wait until a stop signal, the owner's exit or the deadline.  */
+static void
+hold_until_released (struct hold_request *req, const sigset_t *waitmask)
+{
+  double deadline = isfinite (req->max_hold)
+    ? lockfile_now () + req->max_hold : INFINITY;
+  struct pollfd pfd = { .fd = req->owner_fd, .events = POLLIN };
+  bool poll_owner = !req->detach && req->owner_fd < 0;
+
+  while (stop_signal == 0)
+    {
+      struct timespec ts, *tsp = NULL;
+      double left = INFINITY;
+      if (isfinite (deadline))
+        {
+          left = deadline - lockfile_now ();
+          if (left <= 0)
+            return;
+        }
+      /* Without a pidfd, look at the owner every second.  */
+      if (poll_owner && left > 1)
+        left = 1;
+      if (isfinite (left))
+        {
+          ts.tv_sec = (time_t) left;
+          ts.tv_nsec = (long) ((left - ts.tv_sec) * 1e9);
+          tsp = &ts;
+        }
+      int r = ppoll (&pfd, req->owner_fd >= 0 ? 1 : 0, tsp, waitmask);
+      if (r < 0 && errno != EINTR)
+        return;
+      if (r > 0)
+        return;                 /* the owner exited */
+      if (poll_owner && kill (req->owner, 0) != 0 && errno == ESRCH)
+        return;
+    }
+}
+
+/* Let go: clear the record while still holding the lock, then delete
+   the file if asked, then exit, which releases the lock.  */
+static _Noreturn void
+release_and_exit (struct hold_request *req, bool wrote_record)
+{
+  if (wrote_record)
+    {
+      if (req->pid_file != NULL)
+        {
+          pid_t pid;
+          if (portalock_pid_record_read (req->pid_file, &pid) >= 0
+              && pid == getpid ())
+            unlink (req->pid_file);
+        }
+      else
+        {
+          int r = ftruncate (req->fd, 0);
+          (void) r;
+        }
+    }
+  if (req->remove)
+    {
+      struct stat a, b;
+      if (fstat (req->fd, &a) == 0 && stat (req->lock.path, &b) == 0
+          && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+        unlink (req->lock.path);
+    }
+  portalock_backend_lock (req->lock.api, req->fd, PORTALOCK_UN,
+                          req->lock.start, req->lock.length, 0);
+  _exit (EXIT_SUCCESS);
+}
+
+/* The child: lock, record, report, hold.  Never returns.  */
+static _Noreturn void
+run_holder (struct hold_request *req, int report_fd, pid_t plock_pid)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid () != plock_pid)
+    _exit (EX_OSERR);
+  setsid ();
+  prctl (PR_SET_NAME, HOLDER_NAME);
+
+  double started = lockfile_now ();
+  if (lockfile_acquire (&req->lock, &req->fd) != 0)
+    {
+      int err = errno;
+      send_report (report_fd, req->fd < 0 ? STAGE_OPEN : STAGE_LOCK, err, 0);
+      _exit (EX_DATAERR);
+    }
+  double waited = lockfile_now () - started;
+
+  /* From now on the stop signals only end the wait in ppoll.  */
+  sigset_t stops, waitmask;
+  sigemptyset (&stops);
+  sigaddset (&stops, SIGTERM);
+  sigaddset (&stops, SIGINT);
+  sigaddset (&stops, SIGHUP);
+  sigprocmask (SIG_BLOCK, &stops, &waitmask);
+  sigdelset (&waitmask, SIGTERM);
+  sigdelset (&waitmask, SIGINT);
+  sigdelset (&waitmask, SIGHUP);
+  struct sigaction sa;
+  memset (&sa, 0, sizeof sa);
+  sa.sa_handler = on_stop_signal;
+  sigemptyset (&sa.sa_mask);
+  sigaction (SIGTERM, &sa, NULL);
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGHUP, &sa, NULL);
+  signal (SIGPIPE, SIG_IGN);
+  signal (SIGQUIT, SIG_DFL);
+
+  bool wrote_record = false;
+  if (req->record || req->pid_file_fd >= 0)
+    {
+      int rfd = req->pid_file_fd >= 0 ? req->pid_file_fd : req->fd;
+      if (portalock_pid_record_write (rfd, req->lock.type) != 0)
+        {
+          send_report (report_fd, STAGE_RECORD, errno, waited);
+          _exit (EX_CANTCREAT);
+        }
+      wrote_record = true;
+    }
+
+  if (detach_stdio () != 0)
+    {
+      send_report (report_fd, STAGE_SYSTEM, errno, waited);
+      release_and_exit (req, wrote_record);
+    }
+  int keep[] = { req->fd, req->pid_file_fd, req->owner_fd, report_fd };
+  close_other_descriptors (keep, 4);
+  if (req->pid_file_fd >= 0)
+    {
+      close (req->pid_file_fd);
+      req->pid_file_fd = -1;
+    }
+
+  /* Stay alive once plock has gone: from here the owner decides.  */
+  prctl (PR_SET_PDEATHSIG, 0);
+  if (!send_report (report_fd, STAGE_HELD, 0, waited))
+    release_and_exit (req, wrote_record);
+  close (report_fd);
+
+  hold_until_released (req, &waitmask);
+  release_and_exit (req, wrote_record);
+}
+
+/* In plock: turn the holder's report R (or its absence) into messages
+   and an exit status.  */
+static int
+report_status (struct hold_request *req, const struct report *r,
+               bool got_report, pid_t child)
+{
+  const char *name = req->lock.path;
+  if (!got_report)
+    {
+      int status;
+      while (waitpid (child, &status, 0) < 0 && errno == EINTR)
+        ;
+      if (!req->quiet)
+        error (0, 0, "%s: the holder process failed to start", name);
+      return EX_OSERR;
+    }
+  switch (r->stage)
+    {
+    case STAGE_HELD:
+      if (req->verbose && !req->quiet)
+        {
+          printf ("%s: getting lock took %.6f seconds\n",
+                  program_name, r->waited);
+          printf ("%s: holder %ld keeps the lock\n", program_name,
+                  (long) child);
+        }
+      return EXIT_SUCCESS;
+    case STAGE_OPEN:
+      return lockfile_open_status (&req->lock, r->err, req->quiet);
+    case STAGE_LOCK:
+      return lockfile_lock_status (&req->lock, name, r->err,
+                                   req->conflict_code, req->verbose,
+                                   req->quiet);
+    case STAGE_RECORD:
+      if (!req->quiet)
+        error (0, r->err, "cannot write the PID record to %s",
+               req->pid_file ? req->pid_file : name);
+      return EX_CANTCREAT;
+    default:
+      if (!req->quiet)
+        error (0, r->err, "%s: the holder process failed to start", name);
+      return EX_OSERR;
+    }
+}
+
+int
+hold_lock (struct hold_request *req)
+{
+  req->owner_fd = -1;
+  if (!req->detach)
+    {
+      req->owner_fd = open_pidfd (req->owner);
+      if (req->owner_fd < 0 && errno == ESRCH)
+        {
+          if (!req->quiet)
+            error (0, 0, "owner process %ld is not running",
+                   (long) req->owner);
+          return EX_USAGE;
+        }
+    }
+
+  int p[2];
+  if (pipe2 (p, O_CLOEXEC) != 0)
+    {
+      if (!req->quiet)
+        error (0, errno, "cannot create a pipe");
+      return EX_OSERR;
+    }
+  fflush (stdout);
+  fflush (stderr);
+  pid_t plock_pid = getpid ();
+  pid_t child = fork ();
+  if (child < 0)
+    {
+      if (!req->quiet)
+        error (0, errno, "fork failed");
+      return EX_OSERR;
+    }
+  if (child == 0)
+    {
+      close (p[0]);
+      run_holder (req, p[1], plock_pid);
+    }
+
+  close (p[1]);
+  close (req->fd);
+  if (req->pid_file_fd >= 0)
+    close (req->pid_file_fd);
+  if (req->owner_fd >= 0)
+    close (req->owner_fd);
+
+  struct report r;
+  ssize_t n;
+  do
+    n = read (p[0], &r, sizeof r);
+  while (n < 0 && errno == EINTR);
+  close (p[0]);
+  bool got = n == (ssize_t) sizeof r;
+  if (got && r.stage != STAGE_HELD)
+    {
+      int status;
+      while (waitpid (child, &status, 0) < 0 && errno == EINTR)
+        ;
+    }
+  return report_status (req, &r, got, child);
+}

@@ -1,0 +1,1032 @@
+/* plock.c: take a file lock from the shell, for a command or to keep it.
+
+   Copyright (C) 2026 The portalock authors.
+
+   This program is free software: you can redistribute it and/or modify it
+   under the terms of the GNU General Public License as published by the
+   Free Software Foundation, either version 3 of the License, or (at your
+   option) any later version.
+
+   This program is distributed in the hope that it will be useful, but
+   WITHOUT ANY WARRANTY; without even the implied warranty of
+   MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+   General Public License for more details.
+
+   You should have received a copy of the GNU General Public License
+   along with this program.  If not, see <https://www.gnu.org/licenses/>.  */
+
+/* plock is a strict superset of util-linux flock(1): every option,
+   argument form, exit status and --verbose message of flock means the
+   same here.  What it adds: a lone FILE takes the lock and leaves a
+   holder process (holder.c) that punlock (release.c) asks to let go;
+   --test, --holder, PID records, signal forwarding and a choice of
+   locking primitive.  */
+
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "closeout.h"
+#include "duration.h"
+#include "error.h"
+#include "holder.h"
+#include "lockfile.h"
+#include "portalock.h"
+#include "progname.h"
+#include "release.h"
+#include "version-etc.h"
+#include "version-info.h"
+
+#define AUTHORS "The portalock authors"
+
+extern char **environ;
+
+enum
+{
+  OPT_FCNTL = CHAR_MAX + 1,
+  OPT_START,
+  OPT_LENGTH,
+  OPT_FD,
+  OPT_VERBOSE,
+  OPT_OWNER,
+  OPT_DETACH,
+  OPT_MAX_HOLD,
+  OPT_PID_FILE,
+  OPT_TEST,
+  OPT_HOLDER,
+  OPT_REMOVE,
+  OPT_API,
+  OPT_NO_FORWARD
+};
+
+static const struct option long_options[] =
+{
+  { "shared", no_argument, NULL, 's' },
+  { "exclusive", no_argument, NULL, 'x' },
+  { "unlock", no_argument, NULL, 'u' },
+  { "nonblock", no_argument, NULL, 'n' },
+  { "nonblocking", no_argument, NULL, 'n' },
+  { "nb", no_argument, NULL, 'n' },
+  { "wait", required_argument, NULL, 'w' },
+  { "timeout", required_argument, NULL, 'w' },
+  { "conflict-exit-code", required_argument, NULL, 'E' },
+  { "close", no_argument, NULL, 'o' },
+  { "command", required_argument, NULL, 'c' },
+  { "no-fork", no_argument, NULL, 'F' },
+  { "fcntl", no_argument, NULL, OPT_FCNTL },
+  { "start", required_argument, NULL, OPT_START },
+  { "length", required_argument, NULL, OPT_LENGTH },
+  { "fd", required_argument, NULL, OPT_FD },
+  { "verbose", no_argument, NULL, OPT_VERBOSE },
+  { "hold", no_argument, NULL, 'H' },
+  { "owner", required_argument, NULL, OPT_OWNER },
+  { "detach", no_argument, NULL, OPT_DETACH },
+  { "max-hold", required_argument, NULL, OPT_MAX_HOLD },
+  { "record-pid", no_argument, NULL, 'p' },
+  { "pid-file", required_argument, NULL, OPT_PID_FILE },
+  { "test", no_argument, NULL, OPT_TEST },
+  { "holder", no_argument, NULL, OPT_HOLDER },
+  { "no-create", no_argument, NULL, 'N' },
+  { "remove", no_argument, NULL, OPT_REMOVE },
+  { "quiet", no_argument, NULL, 'q' },
+  { "api", required_argument, NULL, OPT_API },
+  { "no-forward-signals", no_argument, NULL, OPT_NO_FORWARD },
+  { "help", no_argument, NULL, 'h' },
+  { "version", no_argument, NULL, 'V' },
+  { NULL, 0, NULL, 0 }
+};
+
+/* Everything the command line says.  */
+struct options
+{
+  struct lock_request lock;
+  bool api_given;
+  bool range_given;
+  bool have_timeout;
+  int conflict_code;
+  bool do_close, no_fork, verbose, quiet;
+  bool unlock;
+  const char *command_string;
+  int fd;                       /* --fd, or -1 */
+  bool hold, detach, owner_given, max_hold_given;
+  pid_t owner;
+  double max_hold;
+  bool record;
+  const char *pid_file;
+  bool test, holder_query, remove, forward;
+};
+
+static _Noreturn void
+usage (int status)
+{
+  if (status != EXIT_SUCCESS)
+    fprintf (stderr, "Try '%s --help' for more information.\n",
+             program_name);
+  else
+    {
+      printf ("\
+Usage: %s [OPTION]... FILE|DIR COMMAND [ARG]...\n\
+  or:  %s [OPTION]... FILE|DIR -c STRING\n\
+  or:  %s [OPTION]... FD\n\
+  or:  %s [OPTION]... --fd=FD COMMAND [ARG]...\n\
+  or:  %s [OPTION]... FILE|DIR\n\
+  or:  %s --test [OPTION]... FILE|DIR|FD\n\
+  or:  %s --holder FILE|DIR\n",
+              program_name, program_name, program_name, program_name,
+              program_name, program_name, program_name);
+      fputs ("\
+Take a file lock from the shell: run COMMAND holding a lock on FILE or DIR\n\
+(which is created if need be), or lock the open file descriptor FD; with\n\
+FILE alone, take the lock and keep it in a background holder process\n\
+until 'punlock FILE'.  A strict superset of util-linux flock(1).\n\
+", stdout);
+      fputs ("\
+\n\
+Mandatory arguments to long options are mandatory for short options too.\n\
+", stdout);
+      fputs ("\
+  -s, --shared               get a shared lock\n\
+  -x, -e, --exclusive        get an exclusive lock (the default)\n\
+  -u, --unlock               remove the lock on FD; with FILE alone,\n\
+                               the same as 'punlock FILE'\n\
+  -n, --nb, --nonblock       fail rather than wait\n\
+  -w, --wait, --timeout=DURATION  fail if the lock is not acquired within\n\
+                               DURATION (0: the same as -n)\n\
+  -E, --conflict-exit-code=N  exit status after a conflict or a timeout\n\
+                               (0 to 255, default 1)\n\
+  -o, --close                close the lock's descriptor before running\n\
+                               COMMAND\n\
+  -c, --command=STRING       run STRING with \"$SHELL -c\" (default /bin/sh)\n\
+  -F, --no-fork              execute COMMAND in place of plock, keeping the\n\
+                               lock\n\
+      --fcntl                use open file description locks (--api=ofd)\n\
+      --start=OFFSET         lock a byte range starting at OFFSET\n\
+      --length=N             lock N bytes (0: to the end of the file)\n\
+      --fd=FD                lock FD and run COMMAND around it\n\
+      --verbose              report the wait, what is run, and failures\n\
+", stdout);
+      fputs ("\
+  -H, --hold                 take the lock and leave a holder process; exit\n\
+                               once it holds the lock (FILE alone does this)\n\
+      --owner=PID            the holder lets go when PID exits (default:\n\
+                               plock's parent)\n\
+      --detach               the holder has no owner: it holds until\n\
+                               punlock or --max-hold\n\
+      --max-hold=DURATION    the holder lets go after DURATION\n\
+  -p, --record-pid           write the holder's PID record into FILE\n\
+                               (implied by an exclusive hold)\n\
+      --pid-file=FILE        write the PID record into FILE instead\n\
+      --test                 exit 0 if the lock could be taken now, else\n\
+                               with the conflict status\n\
+      --holder               print the PIDs holding a lock on FILE; exit 0\n\
+                               if there are any, 1 if none\n\
+  -N, --no-create            do not create FILE\n\
+      --remove               delete FILE on release, safely\n\
+  -q, --quiet                print no diagnostics but usage errors\n\
+      --api=API              lock with API: flock, ofd, fcntl or lockf\n\
+                               (default: the library's default)\n\
+      --no-forward-signals   do not pass signals on to COMMAND\n\
+", stdout);
+      fputs ("\
+  -h, --help                 display this help and exit\n\
+  -V, --version              output version information and exit\n\
+", stdout);
+      fputs ("\
+\n\
+DURATION is a number of seconds, such as 0.5, optionally followed by\n\
+s, m, h or d.  A lone number is a file descriptor: write ./9 for a file\n\
+named 9.  SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 sent to\n\
+plock are passed on to COMMAND, which finds PLOCK_FILE and PLOCK_FD in\n\
+its environment.\n\
+", stdout);
+      fputs ("\
+\n\
+Exit status:\n\
+  0   the lock was obtained (with COMMAND: COMMAND's status)\n\
+  1   conflict (-n, --test) or timeout (-w); see -E\n\
+  64  usage error\n\
+  65  the lock or unlock call failed\n\
+  66  cannot open FILE\n\
+  69  COMMAND could not be executed\n\
+  70  internal error\n\
+  71  system error (fork, ENOLCK, holder failed to start)\n\
+  73  cannot create FILE or write the PID record\n\
+  128+N  COMMAND was killed by signal N\n\
+", stdout);
+      emit_bug_reporting_address ();
+    }
+  exit (status);
+}
+
+static _Noreturn void
+usage_error (const char *message, const char *arg)
+{
+  if (arg != NULL)
+    error (0, 0, "%s: '%s'", message, arg);
+  else
+    error (0, 0, "%s", message);
+  usage (EX_USAGE);
+}
+
+static void
+parse_options (int argc, char **argv, struct options *o)
+{
+  int c;
+  long long n;
+
+  while ((c = getopt_long (argc, argv, "+sxeunw:E:oc:FHpNqhV", long_options,
+                           NULL)) != -1)
+    switch (c)
+      {
+      case 's':
+        o->lock.type = PORTALOCK_SH;
+        o->unlock = false;
+        break;
+      case 'x':
+      case 'e':
+        o->lock.type = PORTALOCK_EX;
+        o->unlock = false;
+        break;
+      case 'u':
+        o->unlock = true;
+        break;
+      case 'n':
+        o->lock.nonblock = true;
+        break;
+      case 'w':
+        if (!parse_duration (optarg, &o->lock.timeout))
+          usage_error ("invalid timeout value", optarg);
+        o->have_timeout = true;
+        break;
+      case 'E':
+        if (!parse_count (optarg, 255, &n))
+          {
+            if (is_descriptor_number (optarg))
+              error (0, 0, "exit code out of range (expected 0 to 255)");
+            else
+              error (0, 0, "invalid exit code: '%s'", optarg);
+            usage (EX_USAGE);
+          }
+        o->conflict_code = n;
+        break;
+      case 'o':
+        o->do_close = true;
+        break;
+      case 'c':
+        o->command_string = optarg;
+        break;
+      case 'F':
+        o->no_fork = true;
+        break;
+      case OPT_FCNTL:
+        o->lock.api = PORTALOCK_BACKEND_OFD;
+        o->api_given = true;
+        break;
+      case OPT_START:
+      case OPT_LENGTH:
+        if (!parse_count (optarg, sizeof (off_t) >= 8 ? LLONG_MAX
+                          : LONG_MAX, &n))
+          usage_error (c == OPT_START ? "invalid start offset"
+                       : "invalid length of lock range", optarg);
+        if (c == OPT_START)
+          o->lock.start = n;
+        else
+          o->lock.length = n;
+        o->range_given = true;
+        break;
+      case OPT_FD:
+        if (!parse_count (optarg, INT_MAX, &n))
+          usage_error ("bad file descriptor", optarg);
+        o->fd = n;
+        break;
+      case OPT_VERBOSE:
+        o->verbose = true;
+        break;
+      case 'H':
+        o->hold = true;
+        break;
+      case OPT_OWNER:
+        if (!parse_count (optarg, INT_MAX, &n) || n == 0)
+          usage_error ("invalid owner PID", optarg);
+        o->owner = n;
+        o->owner_given = true;
+        break;
+      case OPT_DETACH:
+        o->detach = true;
+        break;
+      case OPT_MAX_HOLD:
+        if (!parse_duration (optarg, &o->max_hold))
+          usage_error ("invalid --max-hold duration", optarg);
+        o->max_hold_given = true;
+        break;
+      case 'p':
+        o->record = true;
+        break;
+      case OPT_PID_FILE:
+        if (*optarg == '\0')
+          usage_error ("empty --pid-file name", NULL);
+        o->pid_file = optarg;
+        break;
+      case OPT_TEST:
+        o->test = true;
+        break;
+      case OPT_HOLDER:
+        o->holder_query = true;
+        break;
+      case 'N':
+        o->lock.create = false;
+        break;
+      case OPT_REMOVE:
+        o->remove = true;
+        break;
+      case 'q':
+        o->quiet = true;
+        break;
+      case OPT_API:
+        {
+          int b = portalock_backend_from_name (optarg);
+          if (b <= PORTALOCK_BACKEND_DEFAULT || b == PORTALOCK_BACKEND_WIN32)
+            usage_error ("invalid --api (expected flock, ofd, fcntl or "
+                         "lockf)", optarg);
+          if (!portalock_backend_available (b))
+            usage_error ("this system has no such locking api", optarg);
+          o->lock.api = b;
+          o->api_given = true;
+        }
+        break;
+      case OPT_NO_FORWARD:
+        o->forward = false;
+        break;
+      case 'h':
+        usage (EXIT_SUCCESS);
+        break;
+      case 'V':
+        print_version ("plock");
+        exit (EXIT_SUCCESS);
+      default:
+        usage (EX_USAGE);
+      }
+}
+
+/* Return true if the backend's locks belong to the process.  */
+static bool
+process_scoped (enum portalock_backend api)
+{
+  return api == PORTALOCK_BACKEND_FCNTL || api == PORTALOCK_BACKEND_LOCKF;
+}
+
+/* Settle the api: the library's default unless given, a range-capable
+   one for a byte range (flock(1)'s --start implies --fcntl), and one
+   whose locks belong to the open file description for a lock that must
+   outlive plock on an inherited descriptor.  */
+static void
+choose_api (struct options *o, bool descriptor_outlives)
+{
+  if (o->api_given)
+    {
+      if (descriptor_outlives && process_scoped (o->lock.api))
+        {
+          error (0, 0, "%s locks belong to the process and end with plock: "
+                 "use --api=ofd or --api=flock with a descriptor",
+                 portalock_backend_name (o->lock.api));
+          usage (EX_USAGE);
+        }
+      return;
+    }
+  o->lock.api = portalock_default_backend ();
+  if ((o->range_given || descriptor_outlives)
+      && (o->lock.api == PORTALOCK_BACKEND_FLOCK
+          || (descriptor_outlives && process_scoped (o->lock.api))))
+    {
+      if (o->range_given || portalock_backend_available
+          (PORTALOCK_BACKEND_OFD))
+        o->lock.api = portalock_backend_available (PORTALOCK_BACKEND_OFD)
+          ? PORTALOCK_BACKEND_OFD : PORTALOCK_BACKEND_FCNTL;
+      else
+        o->lock.api = PORTALOCK_BACKEND_FLOCK;
+    }
+}
+
+/* Return true if COMMAND can be found and executed, as execvp would;
+   else false with errno.  */
+static bool
+command_exists (const char *command)
+{
+  if (strchr (command, '/') != NULL)
+    return access (command, X_OK) == 0;
+  const char *path = getenv ("PATH");
+  if (path == NULL)
+    path = "/bin:/usr/bin";
+  size_t clen = strlen (command);
+  int err = ENOENT;
+  for (const char *p = path;; p++)
+    {
+      const char *end = strchrnul (p, ':');
+      size_t dlen = end - p;
+      char *full = malloc (dlen + clen + 3);
+      if (full == NULL)
+        return true;    /* let exec tell */
+      if (dlen == 0)
+        strcpy (full, ".");
+      else
+        {
+          memcpy (full, p, dlen);
+          full[dlen] = '\0';
+        }
+      strcat (full, "/");
+      strcat (full, command);
+      struct stat st;
+      bool ok = stat (full, &st) == 0 && !S_ISDIR (st.st_mode)
+        && access (full, X_OK) == 0;
+      if (!ok && errno == EACCES)
+        err = EACCES;
+      free (full);
+      if (ok)
+        return true;
+      if (*end == '\0')
+        break;
+      p = end;
+    }
+  errno = err;
+  return false;
+}
+
+/* The running command, for the signal forwarder.  */
+static volatile pid_t command_pid;
+
+static const int forwarded_signals[] =
+  { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+#define NFORWARDED (sizeof forwarded_signals / sizeof forwarded_signals[0])
+
+/* Pass a signal sent to plock on to the command.  A signal the terminal
+   sends (Ctrl-C) reaches the whole foreground process group, the command
+   included, so only signals sent by a process are passed on.  */
+static void
+forward_signal (int sig, siginfo_t *info, void *context)
+{
+  (void) context;
+  int saved_errno = errno;
+  if (command_pid > 0 && (info == NULL || info->si_code <= 0))
+    kill (command_pid, sig);
+  errno = saved_errno;
+}
+
+/* Report that COMMAND could not be run (errno ERR); return the status.  */
+static int
+exec_failure (const char *command, int err, bool quiet)
+{
+  if (!quiet)
+    error (0, err, "failed to execute %s", command);
+  return err == ENOMEM ? EX_OSERR : EX_UNAVAILABLE;
+}
+
+/* Run CMD (argv form) with the lock held on FD, as flock(1) does, and
+   return plock's exit status.  */
+static int
+run_command (struct options *o, char **cmd, int fd)
+{
+  signal (SIGCHLD, SIG_DFL);
+  if (o->verbose)
+    printf ("%s: executing %s\n", program_name, cmd[0]);
+  fflush (stdout);
+  fflush (stderr);
+
+  if (o->no_fork)
+    {
+      execvp (cmd[0], cmd);
+      int err = errno;
+      _exit (exec_failure (cmd[0], err, o->quiet));
+    }
+
+  sigset_t forwarded, old;
+  sigemptyset (&forwarded);
+  for (size_t i = 0; i < NFORWARDED; i++)
+    sigaddset (&forwarded, forwarded_signals[i]);
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_init (&attr);
+  posix_spawn_file_actions_init (&actions);
+  if (o->do_close)
+    posix_spawn_file_actions_addclose (&actions, fd);
+
+  if (o->forward)
+    {
+      struct sigaction sa;
+      memset (&sa, 0, sizeof sa);
+      sa.sa_sigaction = forward_signal;
+      sa.sa_flags = SA_SIGINFO | SA_RESTART;
+      sigemptyset (&sa.sa_mask);
+      /* Block them until the command's PID is known, and give the
+         command the dispositions and mask plock had.  */
+      sigprocmask (SIG_BLOCK, &forwarded, &old);
+      for (size_t i = 0; i < NFORWARDED; i++)
+        sigaction (forwarded_signals[i], &sa, NULL);
+      posix_spawnattr_setsigdefault (&attr, &forwarded);
+      posix_spawnattr_setsigmask (&attr, &old);
+      posix_spawnattr_setflags (&attr, POSIX_SPAWN_SETSIGDEF
+                                | POSIX_SPAWN_SETSIGMASK);
+    }
+
+  pid_t pid;
+  int err = posix_spawnp (&pid, cmd[0], &actions, &attr, cmd, environ);
+  if (err == ENOEXEC)
+    {
+      /* A script without "#!": execvp runs it with /bin/sh, so must we.  */
+      int argc = 0;
+      while (cmd[argc] != NULL)
+        argc++;
+      char **sh = malloc ((argc + 2) * sizeof *sh);
+      if (sh != NULL)
+        {
+          sh[0] = (char *) "/bin/sh";
+          memcpy (sh + 1, cmd, (argc + 1) * sizeof *sh);
+          err = posix_spawn (&pid, "/bin/sh", &actions, &attr, sh, environ);
+          free (sh);
+        }
+    }
+  posix_spawnattr_destroy (&attr);
+  posix_spawn_file_actions_destroy (&actions);
+  if (err != 0)
+    return exec_failure (cmd[0], err, o->quiet);
+  command_pid = pid;
+  if (o->forward)
+    sigprocmask (SIG_SETMASK, &old, NULL);
+
+  int status;
+  pid_t w;
+  while ((w = waitpid (pid, &status, 0)) < 0 && errno == EINTR)
+    ;
+  command_pid = 0;
+  if (w < 0)
+    {
+      if (!o->quiet)
+        error (0, errno, "waitpid failed");
+      return EXIT_FAILURE;
+    }
+  if (WIFEXITED (status))
+    return WEXITSTATUS (status);
+  if (WIFSIGNALED (status))
+    return 128 + WTERMSIG (status);
+  return EX_OSERR;
+}
+
+/* Write plock's own PID record for the command forms.  Return the
+   descriptor it went to (FD, or the --pid-file's), or -1 after
+   reporting, with *STATUS set.  */
+static int
+write_own_record (struct options *o, int fd, int *status)
+{
+  int rfd = fd;
+  if (o->pid_file != NULL)
+    {
+      rfd = open (o->pid_file, O_WRONLY | O_CREAT | O_NOCTTY | O_CLOEXEC,
+                  0666);
+      if (rfd < 0)
+        {
+          if (!o->quiet)
+            error (0, errno, "cannot open PID file %s", o->pid_file);
+          *status = errno == ENOENT || errno == EACCES ? EX_NOINPUT
+            : EX_CANTCREAT;
+          return -1;
+        }
+    }
+  if (portalock_pid_record_write (rfd, o->lock.type) != 0)
+    {
+      if (!o->quiet)
+        error (0, errno, "cannot write the PID record to %s",
+               o->pid_file ? o->pid_file : o->lock.path);
+      if (rfd != fd)
+        close (rfd);
+      *status = EX_CANTCREAT;
+      return -1;
+    }
+  return rfd;
+}
+
+/* Lock FD (open on O->lock.path, or inherited) as O says; report a
+   failure and return its status, or return 0.  */
+static int
+take_lock (struct options *o, int *fd, const char *name)
+{
+  double started = o->verbose ? lockfile_now () : 0;
+  if (lockfile_acquire (&o->lock, fd) != 0)
+    {
+      int err = errno;
+      if (*fd < 0)
+        return lockfile_open_status (&o->lock, err, o->quiet);
+      return lockfile_lock_status (&o->lock, name, err, o->conflict_code,
+                                   o->verbose, o->quiet);
+    }
+  if (o->verbose)
+    printf ("%s: getting lock took %.6f seconds\n", program_name,
+            lockfile_now () - started);
+  return 0;
+}
+
+/* Open FILE for the lock, as flock(1) would; on failure report and
+   exit.  For a command form, make sure first that a missing FILE is not
+   created for a COMMAND that cannot run.  */
+static int
+open_lock_file (struct options *o, const char *command)
+{
+  bool is_dir;
+  if (command != NULL && o->lock.create && access (o->lock.path, F_OK) != 0
+      && errno == ENOENT && !command_exists (command))
+    exit (exec_failure (command, errno, o->quiet));
+  int fd = lockfile_open (&o->lock, &is_dir);
+  if (fd < 0)
+    exit (lockfile_open_status (&o->lock, errno, o->quiet));
+  return fd;
+}
+
+/* Set PLOCK_FILE and PLOCK_FD for COMMAND.  */
+static void
+export_environment (const char *path, int fd, bool closed)
+{
+  char buf[16];
+  if (path != NULL)
+    setenv ("PLOCK_FILE", path, 1);
+  else
+    unsetenv ("PLOCK_FILE");
+  if (closed)
+    unsetenv ("PLOCK_FD");
+  else
+    {
+      snprintf (buf, sizeof buf, "%d", fd);
+      setenv ("PLOCK_FD", buf, 1);
+    }
+}
+
+/* FILE COMMAND, FILE -c STRING, --fd=FD COMMAND.  */
+static int
+command_form (struct options *o, char **cmd)
+{
+  int fd;
+  const char *name;
+  char fdname[16];
+
+  if (o->fd >= 0)
+    {
+      fd = o->fd;
+      snprintf (fdname, sizeof fdname, "%d", fd);
+      name = fdname;
+      if (fcntl (fd, F_GETFD) < 0)
+        {
+          if (!o->quiet)
+            error (0, errno, "%s", name);
+          return EX_DATAERR;
+        }
+    }
+  else
+    {
+      fd = open_lock_file (o, o->command_string ? NULL : cmd[0]);
+      name = o->lock.path;
+    }
+
+  int status;
+  if (o->unlock)
+    {
+      if (portalock_backend_lock (o->lock.api, fd, PORTALOCK_UN,
+                                  o->lock.start, o->lock.length, 0) != 0)
+        return lockfile_lock_status (&o->lock, name, errno, o->conflict_code,
+                                     o->verbose, o->quiet);
+    }
+  else if ((status = take_lock (o, &fd, name)) != 0)
+    return status;
+
+  int rfd = -1;
+  if (o->record || o->pid_file != NULL)
+    {
+      rfd = write_own_record (o, fd, &status);
+      if (rfd < 0)
+        return status;
+    }
+
+  export_environment (o->lock.path, fd, o->do_close);
+  status = run_command (o, cmd, fd);
+
+  /* The command is done: clear the record and, if asked, delete the
+     file, both while the lock is still held.  */
+  if (rfd >= 0)
+    {
+      if (rfd != fd)
+        {
+          unlink (o->pid_file);
+          close (rfd);
+        }
+      else if (ftruncate (fd, 0) != 0 && !o->quiet)
+        error (0, errno, "cannot clear the PID record in %s", name);
+    }
+  if (o->remove && o->lock.path != NULL)
+    {
+      struct stat a, b;
+      if (fstat (fd, &a) == 0 && stat (o->lock.path, &b) == 0
+          && a.st_dev == b.st_dev && a.st_ino == b.st_ino
+          && (S_ISDIR (a.st_mode) ? rmdir (o->lock.path)
+              : unlink (o->lock.path)) != 0 && !o->quiet)
+        error (0, errno, "cannot remove %s", o->lock.path);
+    }
+  if (o->fd >= 0)
+    portalock_backend_lock (o->lock.api, fd, PORTALOCK_UN, o->lock.start,
+                            o->lock.length, 0);
+  return status;
+}
+
+/* plock [-u] FD: lock or unlock an inherited descriptor.  */
+static int
+descriptor_form (struct options *o, const char *arg)
+{
+  long long n;
+  if (!parse_count (arg, INT_MAX, &n))
+    usage_error ("bad file descriptor", arg);
+  int fd = n;
+  if (fcntl (fd, F_GETFD) < 0)
+    {
+      if (!o->quiet)
+        error (0, errno, "%s", arg);
+      return EX_DATAERR;
+    }
+  if (o->unlock)
+    {
+      if (portalock_backend_lock (o->lock.api, fd, PORTALOCK_UN,
+                                  o->lock.start, o->lock.length, 0) == 0)
+        return EXIT_SUCCESS;
+      return lockfile_lock_status (&o->lock, arg, errno, o->conflict_code,
+                                   o->verbose, o->quiet);
+    }
+  return take_lock (o, &fd, arg);
+}
+
+/* plock --test FILE|FD.  */
+static int
+test_form (struct options *o, const char *arg)
+{
+  int fd;
+  bool is_dir;
+  struct lock_request req = o->lock;
+  req.create = false;
+  req.write = false;
+  if (!o->have_timeout)
+    req.nonblock = true;
+
+  if (is_descriptor_number (arg))
+    {
+      /* Try on a descriptor of one's own: a lock taken and dropped on
+         the inherited one would change the caller's lock.  */
+      long long n;
+      char path[64];
+      if (!parse_count (arg, INT_MAX, &n))
+        usage_error ("bad file descriptor", arg);
+      if (fcntl ((int) n, F_GETFD) < 0)
+        {
+          if (!o->quiet)
+            error (0, errno, "%s", arg);
+          return EX_DATAERR;
+        }
+      snprintf (path, sizeof path, "/proc/self/fd/%d", (int) n);
+      req.path = path;
+      fd = lockfile_open (&req, &is_dir);
+      req.path = NULL;
+      if (fd < 0)
+        {
+          if (!o->quiet)
+            error (0, errno, "%s: cannot reopen", arg);
+          return EX_DATAERR;
+        }
+    }
+  else
+    {
+      req.path = arg;
+      fd = lockfile_open (&req, &is_dir);
+      if (fd < 0)
+        {
+          if (errno == ENOENT && o->lock.create)
+            return EXIT_SUCCESS;
+          return lockfile_open_status (&req, errno, o->quiet);
+        }
+      req.path = NULL;    /* no need to follow a replaced file */
+    }
+  int status = 0;
+  if (lockfile_acquire (&req, &fd) != 0)
+    status = lockfile_lock_status (&req, arg, errno, o->conflict_code,
+                                   o->verbose, o->quiet);
+  close (fd);
+  return status;
+}
+
+/* plock --holder FILE.  */
+static int
+holder_form (struct options *o, const char *path)
+{
+  pid_t pids[256];
+  int n = portalock_holders (path, pids, 256);
+  if (n < 0)
+    {
+      int err = errno;
+      if (!o->quiet)
+        error (0, err, "%s", path);
+      return err == ENOENT || err == EACCES || err == ENOTDIR ? EX_NOINPUT
+        : EX_OSERR;
+    }
+  for (int i = 0; i < n && i < 256; i++)
+    printf ("%ld\n", (long) pids[i]);
+  return n > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+/* plock [-H] FILE: take the lock and leave a holder.  */
+static int
+hold_form (struct options *o)
+{
+  struct hold_request req;
+  memset (&req, 0, sizeof req);
+  req.lock = o->lock;
+  req.pid_file = o->pid_file;
+  req.pid_file_fd = -1;
+  req.remove = o->remove;
+  req.detach = o->detach;
+  req.owner = o->owner_given ? o->owner : getppid ();
+  req.max_hold = o->max_hold_given ? o->max_hold : INFINITY;
+  req.conflict_code = o->conflict_code;
+  req.verbose = o->verbose;
+  req.quiet = o->quiet;
+
+  /* An exclusive holder records itself in the file (or --pid-file), so
+     that punlock and people can tell who holds it.  */
+  bool want_record = o->record
+    || (o->lock.type == PORTALOCK_EX && o->pid_file == NULL);
+  if (want_record && o->pid_file == NULL)
+    {
+      struct stat st;
+      if (!o->record && stat (o->lock.path, &st) == 0
+          && !S_ISREG (st.st_mode))
+        want_record = false;
+      req.lock.write = want_record;
+    }
+  req.record = want_record && o->pid_file == NULL;
+
+  bool is_dir;
+  req.fd = lockfile_open (&req.lock, &is_dir);
+  if (req.fd < 0)
+    return lockfile_open_status (&req.lock, errno, o->quiet);
+  if (o->pid_file != NULL)
+    {
+      req.pid_file_fd = open (o->pid_file, O_WRONLY | O_CREAT | O_NOCTTY
+                              | O_CLOEXEC, 0666);
+      if (req.pid_file_fd < 0)
+        {
+          int err = errno;
+          if (!o->quiet)
+            error (0, err, "cannot open PID file %s", o->pid_file);
+          close (req.fd);
+          return err == EROFS || err == ENOSPC ? EX_CANTCREAT : EX_NOINPUT;
+        }
+    }
+  return hold_lock (&req);
+}
+
+int
+main (int argc, char **argv)
+{
+  struct options o;
+  memset (&o, 0, sizeof o);
+  o.lock.type = PORTALOCK_EX;
+  o.lock.timeout = INFINITY;
+  o.lock.create = true;
+  o.conflict_code = 1;
+  o.fd = -1;
+  o.forward = true;
+
+  set_program_name (argv[0]);
+  argv[0] = (char *) program_name;
+  atexit (close_stdout);
+
+  if (argc < 2)
+    usage_error ("not enough arguments", NULL);
+  parse_options (argc, argv, &o);
+
+  if (o.no_fork && o.do_close)
+    usage_error ("the --no-fork and --close options are incompatible",
+                 NULL);
+  if (o.have_timeout && o.lock.timeout == 0)
+    o.lock.nonblock = true;
+  if (o.lock.nonblock)
+    o.lock.timeout = 0;
+
+  char **ops = argv + optind;
+  int nops = argc - optind;
+  char *sh_argv[4];
+  char **cmd = NULL;
+
+  /* Which form?  */
+  if (o.holder_query)
+    {
+      if (nops != 1)
+        usage_error ("--holder needs exactly one FILE", NULL);
+      return holder_form (&o, ops[0]);
+    }
+  if (o.fd >= 0)
+    {
+      if (o.command_string == NULL && nops == 0)
+        usage_error ("--fd needs a COMMAND", NULL);
+      if (o.command_string != NULL && nops > 0)
+        usage_error ("-c takes exactly one command argument", NULL);
+      cmd = ops;
+    }
+  else if (nops == 0)
+    usage_error ("requires file descriptor, file or directory", NULL);
+  else if (nops >= 2 || o.command_string != NULL)
+    {
+      const char *c1 = nops >= 2 ? ops[1] : NULL;
+      if (c1 != NULL && (strcmp (c1, "-c") == 0
+                         || strcmp (c1, "--command") == 0))
+        {
+          if (nops != 3 || o.command_string != NULL)
+            {
+              error (0, 0, "%s requires exactly one command argument", c1);
+              usage (EX_USAGE);
+            }
+          o.command_string = ops[2];
+        }
+      else if (c1 != NULL && strncmp (c1, "--command=", 10) == 0)
+        {
+          if (nops != 2 || o.command_string != NULL)
+            usage_error ("--command requires exactly one command argument",
+                         NULL);
+          o.command_string = c1 + 10;
+        }
+      else if (o.command_string != NULL && nops != 1)
+        usage_error ("-c takes exactly one command argument", NULL);
+      else if (o.command_string == NULL)
+        cmd = ops + 1;
+      o.lock.path = ops[0];
+    }
+
+  if (o.command_string != NULL)
+    {
+      sh_argv[0] = getenv ("SHELL");
+      if (sh_argv[0] == NULL || *sh_argv[0] == '\0')
+        sh_argv[0] = (char *) "/bin/sh";
+      sh_argv[1] = (char *) "-c";
+      sh_argv[2] = (char *) o.command_string;
+      sh_argv[3] = NULL;
+      cmd = sh_argv;
+    }
+
+  bool hold_only = o.detach || o.owner_given || o.max_hold_given;
+  if (cmd != NULL)
+    {
+      if (o.hold || hold_only || o.test)
+        usage_error ("--hold, --owner, --detach, --max-hold and --test take "
+                     "no COMMAND", NULL);
+      choose_api (&o, false);
+      if (o.record && o.lock.path != NULL && o.pid_file == NULL)
+        o.lock.write = true;
+      return command_form (&o, cmd);
+    }
+
+  /* One operand.  */
+  const char *arg = ops[0];
+  if (o.test)
+    {
+      if (o.hold || hold_only || o.unlock)
+        usage_error ("--test takes no --hold or --unlock", NULL);
+      choose_api (&o, false);
+      return test_form (&o, arg);
+    }
+  if (is_descriptor_number (arg) && !o.hold)
+    {
+      if (hold_only || o.record || o.pid_file || o.remove)
+        usage_error ("--owner, --detach, --max-hold, --record-pid, "
+                     "--pid-file and --remove need a FILE", NULL);
+      choose_api (&o, true);
+      return descriptor_form (&o, arg);
+    }
+  if (o.unlock)
+    {
+      struct release_options r;
+      memset (&r, 0, sizeof r);
+      r.wait = o.have_timeout ? o.lock.timeout : 10;
+      r.signal = SIGTERM;
+      r.remove = o.remove;
+      r.pid_file = o.pid_file;
+      r.quiet = o.quiet;
+      r.verbose = o.verbose;
+      return release_file (arg, &r);
+    }
+  choose_api (&o, false);
+  o.lock.path = arg;
+  return hold_form (&o);
+}

@@ -1,0 +1,458 @@
+/* release.c: asking the holder of a lock to let go, for punlock and plock -u.
+
+   Copyright (C) 2026 The portalock authors.
+
+   This program is free software: you can redistribute it and/or modify it
+   under the terms of the GNU General Public License as published by the
+   Free Software Foundation, either version 3 of the License, or (at your
+   option) any later version.  */
+
+#include <config.h>
+
+#include "release.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "holder.h"
+#include "lockfile.h"
+#include "portalock.h"
+#include "progname.h"
+#include "signame.h"
+
+/* Trust.  punlock signals a process only after three checks, made after
+   it has a pidfd of the process (so that the PID cannot go to another
+   process between the checks and the signal): the kernel lists it as
+   holding a lock on the file (portalock_holders: /proc/locks and
+   /proc/PID/fdinfo), it is a plock holder (its name, HOLDER_NAME), and
+   it has not exited.  A PID from a record or --pid is only a hint, held
+   to the same checks.  */
+
+#define MAX_TARGETS 64
+
+struct target
+{
+  pid_t pid;
+  int pidfd;            /* -1 where the system has no pidfds */
+  bool done;            /* exited */
+};
+
+static int
+open_pidfd (pid_t pid)
+{
+#ifdef SYS_pidfd_open
+  return syscall (SYS_pidfd_open, pid, 0);
+#else
+  (void) pid;
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
+static int
+send_signal (const struct target *t, int sig)
+{
+#ifdef SYS_pidfd_send_signal
+  if (t->pidfd >= 0)
+    return syscall (SYS_pidfd_send_signal, t->pidfd, sig, NULL, 0);
+#endif
+  return kill (t->pid, sig);
+}
+
+/* Return true if T has exited.  */
+static bool
+target_exited (struct target *t)
+{
+  if (t->done)
+    return true;
+  if (t->pidfd >= 0)
+    {
+      struct pollfd pfd = { .fd = t->pidfd, .events = POLLIN };
+      t->done = poll (&pfd, 1, 0) > 0;
+    }
+  else
+    t->done = kill (t->pid, 0) != 0 && errno == ESRCH;
+  return t->done;
+}
+
+/* Return the holders of PATH in a fresh array, their count in *N; NULL
+   with errno on failure.  */
+static pid_t *
+list_holders (const char *path, int *n)
+{
+  size_t max = 16;
+  for (;;)
+    {
+      pid_t *pids = malloc (max * sizeof *pids);
+      if (pids == NULL)
+        return NULL;
+      int count = portalock_holders (path, pids, max);
+      if (count < 0 || (size_t) count <= max)
+        {
+          if (count < 0)
+            {
+              int err = errno;
+              free (pids);
+              errno = err;
+              return NULL;
+            }
+          *n = count;
+          return pids;
+        }
+      free (pids);
+      max = count + 16;
+    }
+}
+
+static bool
+contains (const pid_t *pids, int n, pid_t pid)
+{
+  for (int i = 0; i < n; i++)
+    if (pids[i] == pid)
+      return true;
+  return false;
+}
+
+/* Wait until every target has exited or SECONDS pass.  Return true if
+   all have.  */
+static bool
+await_targets (struct target *t, int n, double seconds)
+{
+  double deadline = lockfile_now () + seconds;
+  for (;;)
+    {
+      struct pollfd pfds[MAX_TARGETS];
+      int np = 0;
+      bool all = true, polling = false;
+      for (int i = 0; i < n; i++)
+        if (!target_exited (&t[i]))
+          {
+            all = false;
+            if (t[i].pidfd >= 0)
+              pfds[np++] = (struct pollfd) { .fd = t[i].pidfd,
+                                             .events = POLLIN };
+            else
+              polling = true;
+          }
+      if (all)
+        return true;
+      double left = deadline - lockfile_now ();
+      if (left <= 0)
+        return false;
+      /* Without pidfds, look every 10 ms.  */
+      int ms = left * 1000 > 1e8 ? 100000000 : (int) ceil (left * 1000);
+      if (polling && ms > 10)
+        ms = 10;
+      if (poll (pfds, np, ms) < 0 && errno != EINTR)
+        return false;
+    }
+}
+
+/* Delete PATH if no one holds its lock, never a file someone locked
+   after the release.  Return punlock's status.  */
+static int
+remove_file (const char *path, const struct release_options *opts)
+{
+  enum portalock_backend api = portalock_default_backend ();
+  int fd = open (path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0 && (errno == EISDIR || errno == EACCES))
+    fd = open (path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0)
+    {
+      if (errno == ENOENT)
+        return EXIT_SUCCESS;
+      if (!opts->quiet)
+        error (0, errno, "%s: not removed", path);
+      return EX_NOINPUT;
+    }
+  if (portalock_backend_lock (api, fd, PORTALOCK_EX | PORTALOCK_NB, 0, 0, 0)
+      != 0)
+    {
+      int err = errno;
+      close (fd);
+      if (!opts->quiet)
+        {
+          if (err == EWOULDBLOCK)
+            error (0, 0, "%s: not removed: locked again by another process",
+                   path);
+          else
+            error (0, err, "%s: not removed", path);
+        }
+      return err == EWOULDBLOCK ? EX_TEMPFAIL : EX_DATAERR;
+    }
+  struct stat a, b;
+  int status = EXIT_SUCCESS;
+  if (fstat (fd, &a) == 0 && stat (path, &b) == 0 && a.st_dev == b.st_dev
+      && a.st_ino == b.st_ino)
+    {
+      struct stat st;
+      int r = fstat (fd, &st) == 0 && S_ISDIR (st.st_mode)
+        ? rmdir (path) : unlink (path);
+      if (r != 0)
+        {
+          if (!opts->quiet)
+            error (0, errno, "cannot remove %s", path);
+          status = EX_CANTCREAT;
+        }
+      else if (opts->verbose)
+        printf ("%s: %s: removed\n", program_name, path);
+    }
+  close (fd);
+  return status;
+}
+
+/* Clear the stale record in PATH (the file itself, or OPTS->pid_file),
+   under the lock so that no live holder's record is lost.  */
+static void
+clear_stale_record (const char *path, const struct release_options *opts)
+{
+  if (opts->pid_file != NULL)
+    {
+      pid_t pid;
+      if (portalock_pid_record_read (opts->pid_file, &pid) == 0)
+        unlink (opts->pid_file);
+      return;
+    }
+  int fd = open (path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  enum portalock_backend api = portalock_default_backend ();
+  if (portalock_backend_lock (api, fd, PORTALOCK_EX | PORTALOCK_NB, 0, 0, 0)
+      == 0)
+    {
+      pid_t pid;
+      if (portalock_pid_record_read (path, &pid) == 0 && pid != 0)
+        {
+          int r = ftruncate (fd, 0);
+          (void) r;
+        }
+    }
+  close (fd);
+}
+
+/* Nothing to release: say why, return the status.  */
+static int
+nothing_to_release (const char *path, const struct release_options *opts)
+{
+  pid_t pid = 0;
+  const char *record = opts->pid_file ? opts->pid_file : path;
+  int r = portalock_pid_record_read (record, &pid);
+  if (r == 0 && pid != 0)
+    {
+      if (!opts->quiet)
+        error (0, 0, "%s: stale record: PID %ld holds no lock on %s",
+               record, (long) pid, path);
+      if (opts->force)
+        {
+          clear_stale_record (path, opts);
+          return EXIT_SUCCESS;
+        }
+      return EXIT_FAILURE;
+    }
+  if (opts->force)
+    return EXIT_SUCCESS;
+  if (!opts->quiet)
+    error (0, 0, "%s: not locked", path);
+  return EXIT_FAILURE;
+}
+
+/* Pick the targets among PATH's holders: pidfds open, checks made.
+   Return -1 and the status in *STATUS if there is nothing to signal.  */
+static int
+pick_targets (const char *path, const struct release_options *opts,
+              pid_t want, struct target *t, int *status)
+{
+  int n;
+  pid_t *pids = list_holders (path, &n);
+  if (pids == NULL)
+    {
+      if (!opts->quiet)
+        error (0, errno, "%s: cannot tell who holds the lock", path);
+      *status = errno == ENOENT ? EX_NOINPUT : EX_OSERR;
+      return -1;
+    }
+  int count = 0;
+  pid_t stranger = 0;
+  for (int i = 0; i < n; i++)
+    {
+      if (want != 0 && pids[i] != want)
+        continue;
+      if (!is_holder_process (pids[i]))
+        {
+          if (stranger == 0)
+            stranger = pids[i];
+          continue;
+        }
+      if (count == MAX_TARGETS)
+        break;
+      t[count].pid = pids[i];
+      t[count].pidfd = open_pidfd (pids[i]);
+      t[count].done = false;
+      if (t[count].pidfd < 0 && errno == ESRCH)
+        continue;
+      count++;
+    }
+  free (pids);
+
+  /* Check again now that the pidfds pin the processes.  */
+  if (count > 0)
+    {
+      pids = list_holders (path, &n);
+      int kept = 0;
+      for (int i = 0; i < count; i++)
+        if (pids != NULL && contains (pids, n, t[i].pid)
+            && is_holder_process (t[i].pid) && !target_exited (&t[i]))
+          t[kept++] = t[i];
+        else if (t[i].pidfd >= 0)
+          close (t[i].pidfd);
+      free (pids);
+      count = kept;
+    }
+  if (count > 0)
+    return count;
+
+  if (stranger != 0)
+    {
+      if (!opts->quiet)
+        error (0, 0, "%s: held by PID %ld, which is not a plock holder",
+               path, (long) stranger);
+      *status = EX_UNAVAILABLE;
+    }
+  else if (want != 0 && opts->pid != 0)
+    {
+      if (!opts->quiet)
+        error (0, 0, "%s: PID %ld holds no lock on it", path, (long) want);
+      *status = opts->force ? EXIT_SUCCESS : EXIT_FAILURE;
+    }
+  else
+    *status = nothing_to_release (path, opts);
+  return -1;
+}
+
+static void
+close_targets (struct target *t, int n)
+{
+  for (int i = 0; i < n; i++)
+    if (t[i].pidfd >= 0)
+      close (t[i].pidfd);
+}
+
+/* Signal the N targets with SIG.  Return 0 or punlock's status.  */
+static int
+signal_targets (const char *path, const struct release_options *opts,
+                struct target *t, int n, int sig)
+{
+  for (int i = 0; i < n; i++)
+    {
+      if (send_signal (&t[i], sig) != 0)
+        {
+          if (errno == ESRCH)
+            {
+              t[i].done = true;
+              continue;
+            }
+          int err = errno;
+          if (!opts->quiet)
+            error (0, err, "%s: cannot signal holder %ld", path,
+                   (long) t[i].pid);
+          return err == EPERM ? EX_NOPERM : EX_OSERR;
+        }
+      if (opts->verbose)
+        {
+          const char *name = signal_name (sig);
+          if (name != NULL)
+            printf ("%s: %s: sent SIG%s to holder %ld\n", program_name, path,
+                    name, (long) t[i].pid);
+          else
+            printf ("%s: %s: sent signal %d to holder %ld\n", program_name,
+                    path, sig, (long) t[i].pid);
+        }
+    }
+  return 0;
+}
+
+int
+release_file (const char *path, const struct release_options *opts)
+{
+  struct stat st;
+  if (stat (path, &st) != 0)
+    {
+      if (errno == ENOENT && opts->force)
+        return EXIT_SUCCESS;
+      if (!opts->quiet)
+        error (0, errno, "%s", path);
+      return EX_NOINPUT;
+    }
+
+  pid_t want = opts->pid;
+  if (opts->pid_file != NULL)
+    {
+      pid_t recorded = 0;
+      int r = portalock_pid_record_read (opts->pid_file, &recorded);
+      if (r < 0)
+        {
+          if (errno == ENOENT && opts->force)
+            return EXIT_SUCCESS;
+          if (!opts->quiet)
+            error (0, errno, "cannot read PID file %s", opts->pid_file);
+          return EX_NOINPUT;
+        }
+      if (r == 0)
+        return nothing_to_release (path, opts);
+      if (want != 0 && want != recorded)
+        {
+          if (!opts->quiet)
+            error (0, 0, "%s names PID %ld, not %ld", opts->pid_file,
+                   (long) recorded, (long) want);
+          return EXIT_FAILURE;
+        }
+      want = recorded;
+    }
+
+  struct target t[MAX_TARGETS];
+  int status;
+  int n = pick_targets (path, opts, want, t, &status);
+  if (n < 0)
+    return status;
+
+  status = signal_targets (path, opts, t, n, opts->signal);
+  if (status == 0 && opts->wait > 0
+      && !await_targets (t, n, opts->wait))
+    {
+      if (opts->kill_after)
+        {
+          status = signal_targets (path, opts, t, n, SIGKILL);
+          if (status == 0 && !await_targets (t, n, opts->kill_wait))
+            status = EX_TEMPFAIL;
+        }
+      else
+        status = EX_TEMPFAIL;
+      if (status == EX_TEMPFAIL && !opts->quiet)
+        for (int i = 0; i < n; i++)
+          if (!target_exited (&t[i]))
+            error (0, 0, "%s: still held by holder %ld", path,
+                   (long) t[i].pid);
+    }
+  close_targets (t, n);
+  if (status != 0 || opts->wait <= 0)
+    return status;
+
+  /* Done once the holders have gone: a waiter may own the lock by now,
+     which is no failure of the release.  */
+  if (opts->verbose)
+    printf ("%s: %s: released\n", program_name, path);
+  if (opts->remove)
+    status = remove_file (path, opts);
+  return status;
+}
