@@ -56,5 +56,4 @@ const struct portalock_backend_ops portalock_backend_fcntl =
   .async_cancel = false,
   .lock = fcntl_lock,
   .unlock = fcntl_unlock,
-  .abandon = NULL,
 };

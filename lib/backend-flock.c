@@ -10,7 +10,6 @@
 #include <config.h>
 
 #include <errno.h>
-#include <pthread.h>
 #include <sys/file.h>
 
 #include "portalock-private.h"
@@ -36,22 +35,6 @@ flock_unlock (int fd, off_t start, off_t length)
   return flock (fd, LOCK_UN);
 }
 
-/* A blocked flock(2) is not a cancellation point in glibc, so a timed
-   wait cancels it asynchronously and cannot know whether the lock was
-   granted just before.  The kernel makes that harmless: a request that
-   has to wait finds no lock of this open file description (a conversion
-   drops the old lock before it waits), so "no lock" is exactly the state
-   a failed request leaves behind.  */
-static void
-flock_abandon (int fd, off_t start, off_t length)
-{
-  (void) start;
-  (void) length;
-  int saved_errno = errno;
-  flock (fd, LOCK_UN);
-  errno = saved_errno;
-}
-
 const struct portalock_backend_ops portalock_backend_flock =
 {
   .id = PORTALOCK_BACKEND_FLOCK,
@@ -62,5 +45,4 @@ const struct portalock_backend_ops portalock_backend_flock =
   .async_cancel = true,
   .lock = flock_lock,
   .unlock = flock_unlock,
-  .abandon = flock_abandon,
 };

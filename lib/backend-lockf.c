@@ -77,5 +77,4 @@ const struct portalock_backend_ops portalock_backend_lockf =
   .async_cancel = false,
   .lock = lockf_lock,
   .unlock = lockf_unlock,
-  .abandon = NULL,
 };

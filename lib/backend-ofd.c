@@ -57,5 +57,4 @@ const struct portalock_backend_ops portalock_backend_ofd =
   .async_cancel = false,
   .lock = ofd_lock,
   .unlock = ofd_unlock,
-  .abandon = NULL,
 };

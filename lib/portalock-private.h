@@ -28,9 +28,8 @@ struct portalock_backend_ops
   bool process_scoped;  /* locks belong to the process, not to the open
                            file description: a close of any descriptor
                            of the file drops them */
-  /* Whether a blocked lock call is not a cancellation point, so a timed
-     wait must cancel it asynchronously; the outcome of such a cancel is
-     then unknown and ABANDON must restore a known state.  */
+  /* Whether a blocked lock call is not a cancellation point, so that a
+     timed wait must allow asynchronous cancellation around it.  */
   bool async_cancel;
 
   /* Take a TYPE (PORTALOCK_SH or PORTALOCK_EX) lock on LENGTH bytes of FD
@@ -41,10 +40,6 @@ struct portalock_backend_ops
 
   /* Release FD's lock on that range.  Return 0 or -1 with errno.  */
   int (*unlock) (int fd, off_t start, off_t length);
-
-  /* After a cancelled blocking LOCK whose outcome is unknown, put FD back
-     in the state a failed LOCK leaves it in.  NULL if never needed.  */
-  void (*abandon) (int fd, off_t start, off_t length);
 };
 
 /* The backends compiled in: each backend-*.c defines one.  */

@@ -18,18 +18,26 @@
 #include "portalock-private.h"
 
 /* How a timed wait works.  A waiter must get a just-released lock as fast
-   as one blocked in the kernel, and must not burn CPU, so it never polls.
-   The kernel has no lock call with a timeout, and interrupting a blocked
-   call with a timer signal would need a signal handler, which a library
-   must not install.  So the blocking call runs in a short-lived helper
-   thread, with every signal blocked, while the caller waits on a
-   condition variable with the deadline (CLOCK_MONOTONIC).  If the lock
-   comes first, the helper reports and ends.  If the deadline comes first,
-   the caller cancels the helper (fcntl's F_SETLKW and F_OFD_SETLKW are
-   cancellation points; a backend whose call is not, flock, is cancelled
-   asynchronously and then told to abandon) and joins it before it
-   returns.  A lock granted in the instant before the cancel counts as
-   acquired.  */
+   as it can and must not burn CPU, so it never polls.  The kernel has no
+   lock call with a timeout, and interrupting a blocked call with a timer
+   signal would need a signal handler, which a library must not install.
+   So the blocking call runs in a short-lived helper thread, with every
+   signal blocked, while the caller waits on a condition variable with the
+   deadline (CLOCK_MONOTONIC).  If the lock comes first, the helper
+   reports and ends.  If the deadline comes first, the caller cancels the
+   helper and joins it before it returns.
+
+   fcntl's F_SETLKW and F_OFD_SETLKW are cancellation points; flock(2) is
+   not, so its helper allows asynchronous cancellation around the call.
+   Either way a cancel can land just after the kernel granted the lock but
+   before the helper reported it (glibc acts on a cancel that arrives as
+   a cancellable system call returns).  The outcome is then unknown, so
+   the caller settles it with one more non-blocking request on the same
+   descriptor: if the helper's lock was granted, that request is granted
+   too (the descriptor already holds it) and the wait succeeds; if not,
+   the request either finds the lock free and takes it, or fails and
+   leaves the descriptor as a failed request does.  Either answer is
+   true.  */
 
 /* Waits longer than this are waits without a deadline.  */
 #define FOREVER 1e9
@@ -120,6 +128,21 @@ start_helper (struct waiter *w, pthread_t *thread)
   return e;
 }
 
+/* After a cancelled helper: take the lock if it is ours or free, else
+   report the timeout.  Return 0 or an errno value.  */
+static int
+settle (const struct portalock_backend_ops *ops, int fd, int type,
+        off_t start, off_t length)
+{
+  int r;
+  do
+    r = ops->lock (fd, type, start, length, false);
+  while (r != 0 && errno == EINTR);
+  if (r == 0)
+    return 0;
+  return errno == EWOULDBLOCK ? ETIMEDOUT : errno;
+}
+
 static int
 timed_wait (const struct portalock_backend_ops *ops, int fd, int type,
             off_t start, off_t length, const struct timespec *deadline)
@@ -151,11 +174,7 @@ timed_wait (const struct portalock_backend_ops *ops, int fd, int type,
       if (w.done)
         e = w.result == 0 ? 0 : w.error;
       else
-        {
-          if (ops->abandon != NULL)
-            ops->abandon (fd, start, length);
-          e = ETIMEDOUT;
-        }
+        e = settle (ops, fd, type, start, length);
     }
   pthread_cond_destroy (&w.cond);
   pthread_mutex_destroy (&w.mutex);
