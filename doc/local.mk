@@ -11,5 +11,7 @@ info_TEXINFOS += doc/portalock.texi
 doc_portalock_TEXINFOS = doc/fdl.texi doc/core.texi doc/objects.texi \
   doc/semaphore.texi doc/atomic.texi doc/tools.texi doc/performance.texi
 
+EXTRA_DIST += doc/demo.sh
+
 # make distcheck builds HTML, which needs no TeX installation.
 AM_DISTCHECK_DVI_TARGET = html
