@@ -63,9 +63,12 @@ open_mode (const struct lock_request *req, int mode, bool *is_dir)
 }
 
 int
-lockfile_open (const struct lock_request *req, bool *is_dir)
+lockfile_open (struct lock_request *req, bool *is_dir)
 {
-  return open_mode (req, access_mode (req), is_dir);
+  int fd = open_mode (req, access_mode (req), is_dir);
+  if (fd >= 0 && *is_dir && !req->api_given)
+    req->api = PORTALOCK_BACKEND_FLOCK;
+  return fd;
 }
 
 /* Return true if FD is still the file at PATH.  */
@@ -128,7 +131,7 @@ lockfile_acquire (const struct lock_request *req, int *fd)
          it: the lock guards nothing.  Lock the file the path names now.  */
       int saved = *fd;
       bool is_dir;
-      int nfd = lockfile_open (req, &is_dir);
+      int nfd = open_mode (req, access_mode (req), &is_dir);
       if (nfd < 0)
         {
           int err = errno;

@@ -26,13 +26,16 @@ struct lock_request
   off_t start, length;          /* --start, --length */
   bool create;                  /* create the file (not -N) */
   bool write;                   /* open it for writing (a PID record) */
+  bool api_given;               /* API was asked for, not the default */
 };
 
 /* Open REQ->path as flock(1) does: created if need be (mode 0666 less
    the umask), read-only unless the lock or a record needs writing, and
    read-only for a directory.  Return the descriptor, or -1 with errno
-   from open(2).  Set *IS_DIR to whether it is a directory.  */
-int lockfile_open (const struct lock_request *req, bool *is_dir);
+   from open(2).  Set *IS_DIR to whether it is a directory.  A directory
+   cannot be opened for writing, which exclusive fcntl, OFD and lockf
+   locks need: unless REQ->api_given, it is locked with flock(2).  */
+int lockfile_open (struct lock_request *req, bool *is_dir);
 
 /* Lock *FD, open on REQ->path (or, if REQ->path is NULL, an inherited
    descriptor) as REQ says.  For a path, make sure once locked that the

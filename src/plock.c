@@ -407,17 +407,11 @@ choose_api (struct options *o, bool descriptor_outlives)
       return;
     }
   o->lock.api = portalock_default_backend ();
-  if ((o->range_given || descriptor_outlives)
-      && (o->lock.api == PORTALOCK_BACKEND_FLOCK
-          || (descriptor_outlives && process_scoped (o->lock.api))))
-    {
-      if (o->range_given || portalock_backend_available
-          (PORTALOCK_BACKEND_OFD))
-        o->lock.api = portalock_backend_available (PORTALOCK_BACKEND_OFD)
-          ? PORTALOCK_BACKEND_OFD : PORTALOCK_BACKEND_FCNTL;
-      else
-        o->lock.api = PORTALOCK_BACKEND_FLOCK;
-    }
+  bool has_ofd = portalock_backend_available (PORTALOCK_BACKEND_OFD);
+  if (o->range_given && o->lock.api == PORTALOCK_BACKEND_FLOCK)
+    o->lock.api = has_ofd ? PORTALOCK_BACKEND_OFD : PORTALOCK_BACKEND_FCNTL;
+  if (descriptor_outlives && process_scoped (o->lock.api))
+    o->lock.api = has_ofd ? PORTALOCK_BACKEND_OFD : PORTALOCK_BACKEND_FLOCK;
 }
 
 /* Return true if COMMAND can be found and executed, as execvp would;
@@ -616,24 +610,28 @@ write_own_record (struct options *o, int fd, int *status)
   return rfd;
 }
 
-/* Lock FD (open on O->lock.path, or inherited) as O says; report a
-   failure and return its status, or return 0.  */
-static int
-take_lock (struct options *o, int *fd, const char *name)
+/* Lock FD (open on O->lock.path, or inherited) as O says and return
+   true; or report the failure, set *STATUS to plock's exit status for it
+   (which may be 0: -E 0) and return false.  */
+static bool
+take_lock (struct options *o, int *fd, const char *name, int *status)
 {
   double started = o->verbose ? lockfile_now () : 0;
   if (lockfile_acquire (&o->lock, fd) != 0)
     {
       int err = errno;
       if (*fd < 0)
-        return lockfile_open_status (&o->lock, err, o->quiet);
-      return lockfile_lock_status (&o->lock, name, err, o->conflict_code,
-                                   o->verbose, o->quiet);
+        *status = lockfile_open_status (&o->lock, err, o->quiet);
+      else
+        *status = lockfile_lock_status (&o->lock, name, err,
+                                        o->conflict_code, o->verbose,
+                                        o->quiet);
+      return false;
     }
   if (o->verbose)
     printf ("%s: getting lock took %.6f seconds\n", program_name,
             lockfile_now () - started);
-  return 0;
+  return true;
 }
 
 /* Open FILE for the lock, as flock(1) would; on failure report and
@@ -704,7 +702,7 @@ command_form (struct options *o, char **cmd)
         return lockfile_lock_status (&o->lock, name, errno, o->conflict_code,
                                      o->verbose, o->quiet);
     }
-  else if ((status = take_lock (o, &fd, name)) != 0)
+  else if (!take_lock (o, &fd, name, &status))
     return status;
 
   int rfd = -1;
@@ -767,7 +765,9 @@ descriptor_form (struct options *o, const char *arg)
       return lockfile_lock_status (&o->lock, arg, errno, o->conflict_code,
                                    o->verbose, o->quiet);
     }
-  return take_lock (o, &fd, arg);
+  int status = EXIT_SUCCESS;
+  take_lock (o, &fd, arg, &status);
+  return status;
 }
 
 /* plock --test FILE|FD.  */
@@ -992,6 +992,7 @@ main (int argc, char **argv)
         usage_error ("--hold, --owner, --detach, --max-hold and --test take "
                      "no COMMAND", NULL);
       choose_api (&o, false);
+      o.lock.api_given = o.api_given;
       if (o.record && o.lock.path != NULL && o.pid_file == NULL)
         o.lock.write = true;
       return command_form (&o, cmd);
@@ -1004,6 +1005,7 @@ main (int argc, char **argv)
       if (o.hold || hold_only || o.unlock)
         usage_error ("--test takes no --hold or --unlock", NULL);
       choose_api (&o, false);
+      o.lock.api_given = o.api_given;
       return test_form (&o, arg);
     }
   if (is_descriptor_number (arg) && !o.hold)
@@ -1027,6 +1029,7 @@ main (int argc, char **argv)
       return release_file (arg, &r);
     }
   choose_api (&o, false);
+  o.lock.api_given = o.api_given;
   o.lock.path = arg;
   return hold_form (&o);
 }

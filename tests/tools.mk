@@ -6,3 +6,7 @@
 ## under the terms of the GNU General Public License as published by the
 ## Free Software Foundation, either version 3 of the License, or (at your
 ## option) any later version.
+
+# The .exp files drive the built tools (src/plock, src/punlock) directly.
+EXTRA_DIST += tests/portalock.tools/tools.tcl \
+  tests/portalock.tools/flock-compat.exp
