@@ -32,8 +32,9 @@ set tmp [exec mktemp -d [file join /tmp portalock-tools.XXXXXX]]
 proc run { args } {
     global tmp
     set errfile [file join $tmp stderr.txt]
+    set outfile [file join $tmp stdout.txt]
     set status 0
-    if { [catch { exec -ignorestderr {*}$args 2> $errfile < /dev/null } out opts] } {
+    if { [catch { exec -ignorestderr {*}$args > $outfile 2> $errfile < /dev/null } out opts] } {
         set code [dict get $opts -errorcode]
         switch -- [lindex $code 0] {
             CHILDSTATUS { set status [lindex $code 2] }
@@ -45,6 +46,9 @@ proc run { args } {
     }
     set f [open $errfile]
     set err [string trimright [read $f] "\n"]
+    close $f
+    set f [open $outfile]
+    set out [string trimright [read $f] "\n"]
     close $f
     return [list $status $out $err]
 }
