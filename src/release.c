@@ -329,7 +329,7 @@ pick_targets (const char *path, const struct release_options *opts,
                path, (long) stranger);
       *status = EX_UNAVAILABLE;
     }
-  else if (want != 0 && opts->pid != 0)
+  else if (want != 0)
     {
       if (!opts->quiet)
         error (0, 0, "%s: PID %ld holds no lock on it", path, (long) want);
