@@ -414,6 +414,24 @@ choose_api (struct options *o, bool descriptor_outlives)
     o->lock.api = has_ofd ? PORTALOCK_BACKEND_OFD : PORTALOCK_BACKEND_FLOCK;
 }
 
+/* A shared lock with an api that has none (lockf) is refused before
+   anything is opened or created.  A directory is locked with flock(2)
+   unless the api was given (see lockfile_open).  */
+static void
+refuse_shared_lockf (const struct options *o, const char *path)
+{
+  struct stat st;
+  if (o->lock.type != PORTALOCK_SH
+      || o->lock.api != PORTALOCK_BACKEND_LOCKF || o->unlock
+      || (!o->api_given && path != NULL && stat (path, &st) == 0
+          && S_ISDIR (st.st_mode)))
+    return;
+  if (!o->quiet)
+    error (0, 0, "%s: the lockf api has no shared locks",
+           path != NULL ? path : "descriptor");
+  exit (EX_DATAERR);
+}
+
 /* Return true if COMMAND can be found and executed, as execvp would;
    else false with errno.  */
 static bool
@@ -993,6 +1011,7 @@ main (int argc, char **argv)
                      "no COMMAND", NULL);
       choose_api (&o, false);
       o.lock.api_given = o.api_given;
+      refuse_shared_lockf (&o, o.lock.path);
       if (o.record && o.lock.path != NULL && o.pid_file == NULL)
         o.lock.write = true;
       return command_form (&o, cmd);
@@ -1030,6 +1049,7 @@ main (int argc, char **argv)
     }
   choose_api (&o, false);
   o.lock.api_given = o.api_given;
+  refuse_shared_lockf (&o, arg);
   o.lock.path = arg;
   return hold_form (&o);
 }
