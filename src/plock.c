@@ -323,6 +323,11 @@ parse_options (int argc, char **argv, struct options *o)
           usage_error ("invalid owner PID", optarg);
         o->owner = n;
         o->owner_given = true;
+        if (kill (o->owner, 0) != 0 && errno == ESRCH)
+          {
+            error (0, 0, "owner process %lld is not running", n);
+            usage (EX_USAGE);
+          }
         break;
       case OPT_DETACH:
         o->detach = true;

@@ -10,4 +10,5 @@
 # The .exp files drive the built tools (src/plock, src/punlock) directly.
 EXTRA_DIST += tests/portalock.tools/tools.tcl \
   tests/portalock.tools/flock-compat.exp tests/portalock.tools/holder.exp \
-  tests/portalock.tools/punlock.exp tests/portalock.tools/command.exp
+  tests/portalock.tools/punlock.exp tests/portalock.tools/command.exp \
+  tests/portalock.tools/badinput.exp
