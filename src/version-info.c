@@ -13,15 +13,12 @@
 
 #include <stdio.h>
 
-#include "portalock.h"
-
 /* gnulib's version_etc prints the Free Software Foundation's copyright
    line, which is not this package's: the same GNU form, with ours.  */
 void
 print_version (const char *command)
 {
   printf ("%s (%s) %s\n", command, PACKAGE_NAME, PACKAGE_VERSION);
-  printf ("libportalock %s\n", portalock_version ());
   fputs ("Copyright (C) 2026 The portalock authors.\n\
 License GPLv3+: GNU GPL version 3 or later <https://gnu.org/licenses/gpl.html>.\n\
 This is free software: you are free to change and redistribute it.\n\
