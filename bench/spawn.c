@@ -82,7 +82,8 @@ bench_spawn (void)
   double p50 = median (ours, n), ref = median (theirs, n);
   double p90 = percentile (ours, n, 90), ref90 = percentile (theirs, n, 90);
   double ratio = p50 / ref;
-  struct row r = { id, figure, p50, "ms p50", fmt ("p90 %.2f", p90),
+  struct row r = { id, figure, p50, "ms p50",
+                   fmt ("p90 %.2f; the program, not libtool's wrapper", p90),
                    fmt ("'flock FILE true' (p90 %.2f)", ref90), ref, ratio,
                    goal, judge (ratio, true, 1.1), noise, n };
   emit (&r);
