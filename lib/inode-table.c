@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -36,9 +37,26 @@
 
    The kernel lock is taken by the first holder and given back by the
    last; in between, holders only change counts here.  An exclusive
-   holder is always alone, so the kernel lock is never converted.  One
+   holder is always alone, so the kernel lock is converted only when a
+   lone holder asks for it (portalock_inode_convert).  One
    mutex guards the whole table: the critical sections are a few
    instructions, and every kernel wait happens outside it.  */
+
+/* A descriptor, or a stdio stream, whose close must wait.  */
+struct deferred
+{
+  int fd;                 /* -1 for a stream */
+  FILE *stream;
+};
+
+static void
+close_one (const struct deferred *d)
+{
+  if (d->stream != NULL)
+    fclose (d->stream);
+  else
+    close (d->fd);
+}
 
 struct portalock_inode
 {
@@ -48,7 +66,7 @@ struct portalock_inode
   unsigned shared;        /* shared holders in this process */
   bool exclusive;         /* an exclusive holder in this process */
   bool busy;              /* a thread is waiting for the kernel lock */
-  int *deferred;          /* descriptors to close after the last holder */
+  struct deferred *deferred;  /* what to close after the last holder */
   size_t ndeferred;
   size_t deferred_size;
   pthread_cond_t changed; /* holders, or busy, changed */
@@ -58,6 +76,8 @@ struct portalock_inode
 static pthread_mutex_t table_mutex = PTHREAD_MUTEX_INITIALIZER;
 static struct portalock_inode *table;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void close_deferred (struct portalock_inode *node);
 
 /* A fork while another thread holds the table mutex would leave the
    child's copy locked forever; take it across fork.  */
@@ -73,10 +93,33 @@ after_fork (void)
   pthread_mutex_unlock (&table_mutex);
 }
 
+/* A forked child holds none of its parent's POSIX locks, and none of its
+   parent's other threads: it starts with no holders, so that its own
+   lock objects can lock, and a release of an inherited one does not
+   unlock anything.  The descriptors the parent deferred are only the
+   child's copies: closing them drops nothing of the parent's.  */
+static void
+after_fork_child (void)
+{
+  for (struct portalock_inode *node = table; node != NULL; node = node->next)
+    {
+      node->shared = 0;
+      node->exclusive = false;
+      node->busy = false;
+      pthread_condattr_t cattr;
+      pthread_condattr_init (&cattr);
+      pthread_condattr_setclock (&cattr, CLOCK_MONOTONIC);
+      pthread_cond_init (&node->changed, &cattr);
+      pthread_condattr_destroy (&cattr);
+      close_deferred (node);
+    }
+  pthread_mutex_unlock (&table_mutex);
+}
+
 static void
 register_atfork (void)
 {
-  pthread_atfork (prepare_fork, after_fork, after_fork);
+  pthread_atfork (prepare_fork, after_fork, after_fork_child);
 }
 
 static bool
@@ -94,7 +137,7 @@ close_deferred (struct portalock_inode *node)
     return;
   int saved_errno = errno;
   for (size_t i = 0; i < node->ndeferred; i++)
-    close (node->deferred[i]);
+    close_one (&node->deferred[i]);
   node->ndeferred = 0;
   errno = saved_errno;
 }
@@ -155,7 +198,7 @@ portalock_inode_unref (struct portalock_inode *node)
   /* No reference left means no holder, so nothing should be deferred;
      close whatever is, rather than leak it.  */
   for (size_t i = 0; i < node->ndeferred; i++)
-    close (node->deferred[i]);
+    close_one (&node->deferred[i]);
   pthread_cond_destroy (&node->changed);
   free (node->deferred);
   free (node);
@@ -249,18 +292,20 @@ portalock_inode_release (struct portalock_inode *node,
   return r;
 }
 
-void
-portalock_inode_close (struct portalock_inode *node, int fd)
+/* Close FD or STREAM now, or once the last holder of NODE is done.  */
+static void
+close_or_defer (struct portalock_inode *node, int fd, FILE *stream)
 {
   int saved_errno = errno;
+  struct deferred d = { fd, stream };
   pthread_mutex_lock (&table_mutex);
   if (held (node) || node->busy)
     {
       if (node->ndeferred == node->deferred_size)
         {
           size_t size = node->deferred_size ? 2 * node->deferred_size : 4;
-          int *d = realloc (node->deferred, size * sizeof *d);
-          if (d == NULL)
+          struct deferred *p = realloc (node->deferred, size * sizeof *p);
+          if (p == NULL)
             {
               /* Leaking one descriptor beats silently dropping another
                  holder's lock.  */
@@ -268,15 +313,93 @@ portalock_inode_close (struct portalock_inode *node, int fd)
               errno = saved_errno;
               return;
             }
-          node->deferred = d;
+          node->deferred = p;
           node->deferred_size = size;
         }
-      node->deferred[node->ndeferred++] = fd;
+      node->deferred[node->ndeferred++] = d;
     }
   else
-    close (fd);
+    close_one (&d);
   pthread_mutex_unlock (&table_mutex);
   errno = saved_errno;
+}
+
+void
+portalock_inode_close (struct portalock_inode *node, int fd)
+{
+  close_or_defer (node, fd, NULL);
+}
+
+void
+portalock_inode_fclose (struct portalock_inode *node, FILE *stream)
+{
+  close_or_defer (node, -1, stream);
+}
+
+/* Return true if NODE's holders let one of them convert to TO: it must
+   be alone to become exclusive.  */
+static bool
+may_convert (const struct portalock_inode *node, int to)
+{
+  return to == PORTALOCK_SH || (!node->busy && node->shared == 1);
+}
+
+int
+portalock_inode_convert (struct portalock_inode *node,
+                         const struct portalock_backend_ops *ops, int fd,
+                         int from, int to, bool nonblock,
+                         const struct timespec *deadline)
+{
+  int e = 0;
+
+  pthread_mutex_lock (&table_mutex);
+  if (from == to)
+    {
+      pthread_mutex_unlock (&table_mutex);
+      return 0;
+    }
+  if (from == PORTALOCK_EX ? !node->exclusive : node->shared == 0)
+    {
+      pthread_mutex_unlock (&table_mutex);
+      errno = EINVAL;
+      return -1;
+    }
+  /* To become exclusive, wait until the other shared holders in this
+     process are gone, as another process would.  */
+  while (!may_convert (node, to) && e == 0)
+    {
+      if (nonblock)
+        e = EWOULDBLOCK;
+      else if (deadline == NULL)
+        pthread_cond_wait (&node->changed, &table_mutex);
+      else if (pthread_cond_timedwait (&node->changed, &table_mutex,
+                                       deadline) == ETIMEDOUT
+               && !may_convert (node, to))
+        e = ETIMEDOUT;
+    }
+  if (e == 0)
+    {
+      /* Change the kernel lock, which this process alone holds for this
+         one holder.  Busy keeps new holders out meanwhile; a failed
+         POSIX conversion leaves the old lock in place.  */
+      node->busy = true;
+      pthread_mutex_unlock (&table_mutex);
+      int r = portalock_wait_lock (ops, fd, to, 0, 0, nonblock, deadline);
+      e = r == 0 ? 0 : errno;
+      pthread_mutex_lock (&table_mutex);
+      node->busy = false;
+      if (e == 0)
+        {
+          node->exclusive = to == PORTALOCK_EX;
+          node->shared = to == PORTALOCK_SH;
+        }
+      pthread_cond_broadcast (&node->changed);
+    }
+  pthread_mutex_unlock (&table_mutex);
+  if (e == 0)
+    return 0;
+  errno = e;
+  return -1;
 }
 
 unsigned

@@ -9,4 +9,735 @@
 
 #include <config.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "portalock-private.h"
+
+/* How an acquire works, and why.
+
+   1. Open the file in the access the mode and the lock need, with
+      O_CLOEXEC so that no exec'd program inherits it (a flock or OFD lock
+      would live on in the program; a POSIX lock would not, but its
+      descriptor would).  Mode "w" is opened without O_TRUNC: truncating
+      before the lock is held would destroy a file someone else holds.
+
+   2. Lock it: on flock and OFD locks, each object's own open file
+      description makes two objects exclude each other.  POSIX (fcntl,
+      lockf) locks belong to the process, so the per-inode table
+      (inode-table.c) makes two objects exclude each other and keeps a
+      release or close from dropping another object's lock.  The waits
+      block in the kernel (portalock_wait_lock), never poll.
+
+   3. Check identity: between the open and the grant, the file may have
+      been deleted (a temporary lock's holder deletes it on release) or
+      replaced by a rename.  A lock on an inode the path no longer names
+      excludes nobody, so it is dropped and the acquire starts again on
+      whatever the path names now, until the timeout; check_interval
+      bounds the pause between such retries.
+
+   4. Only then truncate ("w"), and write the PID record if asked.
+
+   A forked child gets copies of the descriptors.  For flock and OFD
+   locks it then shares the parent's lock, and an unlock in the child
+   would drop the parent's; so a release or free in any process but the
+   one that acquired only closes the child's copies.  */
+
+struct portalock
+{
+  char *path;
+
+  /* Settings.  */
+  char mode[3];          /* fopen's letter, and '+' or nothing */
+  int flags;             /* PORTALOCK_SH or PORTALOCK_EX, maybe | NB */
+  double timeout;        /* < 0: no limit */
+  double check_interval;
+  mode_t permissions;
+  enum portalock_backend backend;
+  bool fail_when_locked;
+  bool reentrant;
+  bool temporary;
+  bool record_pid;
+
+  /* While held.  */
+  int fd;                /* -1 when not held */
+  FILE *stream;          /* made on demand */
+  int type;              /* the lock held: PORTALOCK_SH or PORTALOCK_EX */
+  unsigned count;        /* acquires not yet released (RLock) */
+  pid_t owner;           /* the process that acquired */
+  const struct portalock_backend_ops *ops;
+  struct portalock_inode *inode;  /* process-scoped backends only */
+};
+
+portalock *
+portalock_new (const char *path)
+{
+  if (path == NULL || *path == '\0')
+    {
+      errno = EINVAL;
+      return NULL;
+    }
+  portalock *lock = calloc (1, sizeof *lock);
+  if (lock == NULL)
+    {
+      errno = ENOMEM;
+      return NULL;
+    }
+  lock->path = strdup (path);
+  if (lock->path == NULL)
+    {
+      free (lock);
+      errno = ENOMEM;
+      return NULL;
+    }
+  strcpy (lock->mode, "a");
+  lock->flags = PORTALOCK_EX;
+  lock->timeout = 5;
+  lock->check_interval = 0.25;
+  lock->permissions = 0644;
+  lock->backend = PORTALOCK_BACKEND_DEFAULT;
+  lock->fd = -1;
+  return lock;
+}
+
+/* Return true if LOCK may be changed: not NULL, not held.  Set errno
+   otherwise.  */
+static bool
+settable (const portalock *lock)
+{
+  if (lock == NULL)
+    {
+      errno = EINVAL;
+      return false;
+    }
+  if (lock->fd >= 0)
+    {
+      errno = EBUSY;
+      return false;
+    }
+  return true;
+}
+
+static int
+invalid (void)
+{
+  errno = EINVAL;
+  return -1;
+}
+
+int
+portalock_set_mode (portalock *lock, const char *mode)
+{
+  if (!settable (lock))
+    return -1;
+  if (mode == NULL || strchr ("rwa", mode[0]) == NULL || mode[0] == '\0')
+    return invalid ();
+  /* After the letter, at most one '+' and one 'b', in either order.  */
+  bool plus = false, binary = false;
+  for (const char *p = mode + 1; *p != '\0'; p++)
+    if (*p == '+' && !plus)
+      plus = true;
+    else if (*p == 'b' && !binary)
+      binary = true;
+    else
+      return invalid ();
+  lock->mode[0] = mode[0];
+  lock->mode[1] = plus ? '+' : '\0';
+  lock->mode[2] = '\0';
+  return 0;
+}
+
+int
+portalock_set_flags (portalock *lock, int flags)
+{
+  if (!settable (lock))
+    return -1;
+  int type = flags & ~PORTALOCK_NB;
+  if (type != PORTALOCK_SH && type != PORTALOCK_EX)
+    return invalid ();
+  lock->flags = flags;
+  return 0;
+}
+
+int
+portalock_set_timeout (portalock *lock, double seconds)
+{
+  if (!settable (lock))
+    return -1;
+  if (isnan (seconds))
+    return invalid ();
+  lock->timeout = seconds < 0 ? -1 : seconds;
+  return 0;
+}
+
+int
+portalock_set_check_interval (portalock *lock, double seconds)
+{
+  if (!settable (lock))
+    return -1;
+  if (!isfinite (seconds) || seconds < 0)
+    return invalid ();
+  lock->check_interval = seconds;
+  return 0;
+}
+
+int
+portalock_set_fail_when_locked (portalock *lock, bool fail)
+{
+  if (!settable (lock))
+    return -1;
+  lock->fail_when_locked = fail;
+  return 0;
+}
+
+int
+portalock_set_permissions (portalock *lock, mode_t permissions)
+{
+  if (!settable (lock))
+    return -1;
+  if ((permissions & ~(mode_t) 07777) != 0)
+    return invalid ();
+  lock->permissions = permissions;
+  return 0;
+}
+
+int
+portalock_set_backend (portalock *lock, enum portalock_backend backend)
+{
+  if (!settable (lock))
+    return -1;
+  if (portalock_backend_ops (backend) == NULL)
+    return -1;
+  lock->backend = backend;
+  return 0;
+}
+
+int
+portalock_set_reentrant (portalock *lock, bool reentrant)
+{
+  if (!settable (lock))
+    return -1;
+  lock->reentrant = reentrant;
+  return 0;
+}
+
+int
+portalock_set_temporary (portalock *lock, bool temporary)
+{
+  if (!settable (lock))
+    return -1;
+  lock->temporary = temporary;
+  return 0;
+}
+
+int
+portalock_set_record_pid (portalock *lock, bool record)
+{
+  if (!settable (lock))
+    return -1;
+  lock->record_pid = record;
+  return 0;
+}
+
+/* Byte-range locks (fcntl, OFD, lockf) check the descriptor's access: a
+   shared lock needs it open for reading, an exclusive one for writing.
+   flock does not care, and can lock a directory opened read-only.  */
+static bool
+checks_access (const struct portalock_backend_ops *ops)
+{
+  return ops->ranges;
+}
+
+/* Return the open(2) flags for LOCK's file with a TYPE lock.  */
+static int
+open_flags (const portalock *lock, int type)
+{
+  bool plus = lock->mode[1] == '+';
+  bool read = lock->mode[0] == 'r' || plus;
+  bool write = lock->mode[0] != 'r' || plus;
+  int flags = O_CLOEXEC | O_NOCTTY;
+
+  if (checks_access (lock->ops))
+    {
+      read |= type == PORTALOCK_SH;
+      write |= type == PORTALOCK_EX;
+    }
+  if (lock->record_pid)
+    write = true;
+  flags |= read && write ? O_RDWR : write ? O_WRONLY : O_RDONLY;
+  if (lock->mode[0] != 'r')
+    flags |= O_CREAT;
+  if (lock->mode[0] == 'a')
+    flags |= O_APPEND;
+  /* A temporary lock file lives where others can plant a link (often a
+     world-writable directory): never follow one, and never block opening
+     a planted FIFO.  */
+  if (lock->temporary)
+    flags |= O_NOFOLLOW | O_NONBLOCK;
+  return flags;
+}
+
+static int
+open_file (const portalock *lock, int flags)
+{
+  int fd;
+  do
+    fd = open (lock->path, flags, lock->permissions);
+  while (fd < 0 && errno == EINTR);
+  /* O_NONBLOCK was only for the open; keep O_APPEND.  */
+  if (fd >= 0 && (flags & O_NONBLOCK) != 0)
+    fcntl (fd, F_SETFL, flags & O_APPEND);
+  return fd;
+}
+
+/* Return 1 if PATH still names the inode open on FD, and it has not been
+   deleted; 0 if it was deleted or replaced; -1 with errno on another
+   failure.  */
+static int
+same_file (const portalock *lock, int fd)
+{
+  struct stat fst, pst;
+  if (fstat (fd, &fst) != 0)
+    return -1;
+  if (fst.st_nlink == 0)
+    return 0;
+  int r = lock->temporary ? lstat (lock->path, &pst) : stat (lock->path,
+                                                              &pst);
+  if (r != 0)
+    return errno == ENOENT ? 0 : -1;
+  return fst.st_dev == pst.st_dev && fst.st_ino == pst.st_ino;
+}
+
+/* Close FD, a descriptor of a file LOCK may have locked, without dropping
+   another lock object's lock.  */
+static void
+close_fd (portalock *lock, int fd)
+{
+  if (lock->inode != NULL)
+    portalock_inode_close (lock->inode, fd);
+  else
+    {
+      int saved_errno = errno;
+      close (fd);
+      errno = saved_errno;
+    }
+}
+
+/* Take a TYPE lock on FD for LOCK.  Return 0 or -1 with errno.  */
+static int
+lock_fd (portalock *lock, int fd, int type, bool nonblock,
+         const struct timespec *deadline)
+{
+  if (!lock->ops->process_scoped)
+    return portalock_wait_lock (lock->ops, fd, type, 0, 0, nonblock,
+                                deadline);
+  return portalock_inode_acquire (lock->inode, lock->ops, fd, type,
+                                  nonblock, deadline);
+}
+
+static int
+unlock_fd (portalock *lock, int fd, int type)
+{
+  if (!lock->ops->process_scoped)
+    return lock->ops->unlock (fd, 0, 0);
+  return portalock_inode_release (lock->inode, lock->ops, fd, type);
+}
+
+/* On NFS, Linux carries out flock(2) as a POSIX lock, which needs the
+   access a byte-range lock needs: EBADF on a descriptor opened without
+   it.  Like util-linux flock(1), reopen the file read-write and try once
+   more.  Return the new descriptor (FD is then closed), or -1 with
+   errno, FD still open.  */
+static int
+reopen_read_write (portalock *lock, int fd)
+{
+  struct stat before, after;
+  int flags = fcntl (fd, F_GETFL);
+  if (flags < 0 || (flags & O_ACCMODE) == O_RDWR || fstat (fd, &before) != 0
+      || S_ISDIR (before.st_mode))
+    {
+      errno = EBADF;
+      return -1;
+    }
+  int nfd = open (lock->path, O_RDWR | O_CLOEXEC | O_NOCTTY
+                  | (flags & O_APPEND) | (lock->temporary ? O_NOFOLLOW : 0));
+  if (nfd < 0)
+    return -1;
+  if (fstat (nfd, &after) != 0 || after.st_dev != before.st_dev
+      || after.st_ino != before.st_ino)
+    {
+      /* Replaced meanwhile: the identity check will send the caller
+         round again.  */
+      close (nfd);
+      errno = EBADF;
+      return -1;
+    }
+  close_fd (lock, fd);
+  return nfd;
+}
+
+/* One attempt: open, lock, check.  Return 1 with LOCK held, 0 if the
+   file was deleted or replaced before the grant (nothing held), -1 with
+   errno.  */
+static int
+try_acquire (portalock *lock, int type, bool nonblock,
+             const struct timespec *deadline)
+{
+  int fd = open_file (lock, open_flags (lock, type));
+  if (fd < 0)
+    return -1;
+  if (lock->ops->process_scoped)
+    {
+      lock->inode = portalock_inode_ref (fd);
+      if (lock->inode == NULL)
+        {
+          close_fd (lock, fd);
+          return -1;
+        }
+    }
+
+  int r = lock_fd (lock, fd, type, nonblock, deadline);
+  if (r != 0 && errno == EBADF)
+    {
+      int nfd = reopen_read_write (lock, fd);
+      if (nfd >= 0)
+        {
+          fd = nfd;
+          r = lock_fd (lock, fd, type, nonblock, deadline);
+        }
+    }
+  if (r == 0)
+    {
+      r = same_file (lock, fd);
+      if (r != 1)
+        {
+          int saved_errno = errno;
+          unlock_fd (lock, fd, type);
+          errno = saved_errno;
+        }
+    }
+  else
+    r = -1;
+
+  if (r != 1)
+    {
+      close_fd (lock, fd);
+      if (lock->inode != NULL)
+        {
+          portalock_inode_unref (lock->inode);
+          lock->inode = NULL;
+        }
+      return r;
+    }
+  lock->fd = fd;
+  return 1;
+}
+
+/* Sleep for the check interval, but not past DEADLINE.  */
+static void
+pause_before_retry (const portalock *lock, const struct timespec *deadline)
+{
+  struct timespec now, until;
+  clock_gettime (CLOCK_MONOTONIC, &now);
+  portalock_deadline_after (lock->check_interval, &until);
+  if (deadline != NULL
+      && (until.tv_sec > deadline->tv_sec
+          || (until.tv_sec == deadline->tv_sec
+              && until.tv_nsec > deadline->tv_nsec)))
+    until = *deadline;
+  while (clock_nanosleep (CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL)
+         == EINTR)
+    ;
+}
+
+static bool
+passed (const struct timespec *deadline)
+{
+  struct timespec now;
+  if (deadline == NULL)
+    return false;
+  clock_gettime (CLOCK_MONOTONIC, &now);
+  return (now.tv_sec > deadline->tv_sec
+          || (now.tv_sec == deadline->tv_sec
+              && now.tv_nsec >= deadline->tv_nsec));
+}
+
+/* Once locked: truncate for "w", write the PID record.  */
+static int
+prepare_held_file (portalock *lock)
+{
+  if (lock->mode[0] == 'w' && ftruncate (lock->fd, 0) != 0)
+    return -1;
+  if (lock->record_pid && portalock_pid_record_write (lock->fd, lock->type)
+      != 0)
+    return -1;
+  return 0;
+}
+
+/* Let go of the lock and the file, without unlocking if this process did
+   not take the lock (a forked child): the lock is the parent's.  */
+static int
+drop (portalock *lock, bool unlock)
+{
+  int r = 0, e = 0;
+  if (lock->stream != NULL && fflush (lock->stream) != 0)
+    r = -1, e = errno;
+  if (unlock && unlock_fd (lock, lock->fd, lock->type) != 0 && r == 0)
+    r = -1, e = errno;
+
+  if (lock->stream != NULL)
+    {
+      if (lock->inode != NULL)
+        portalock_inode_fclose (lock->inode, lock->stream);
+      else if (fclose (lock->stream) != 0 && r == 0)
+        r = -1, e = errno;
+    }
+  else if (lock->inode != NULL)
+    portalock_inode_close (lock->inode, lock->fd);
+  else if (close (lock->fd) != 0 && r == 0 && errno != EINTR)
+    r = -1, e = errno;
+  if (lock->inode != NULL)
+    portalock_inode_unref (lock->inode);
+
+  lock->stream = NULL;
+  lock->inode = NULL;
+  lock->fd = -1;
+  lock->count = 0;
+  if (r != 0)
+    errno = e;
+  return r;
+}
+
+int
+portalock_acquire (portalock *lock)
+{
+  if (lock == NULL)
+    return invalid ();
+  if (lock->fd >= 0 && lock->owner != getpid ())
+    {
+      /* Inherited over fork: the lock, if any, is the parent's.  */
+      drop (lock, false);
+    }
+  if (lock->fd >= 0)
+    {
+      /* Held already.  Like portalocker, a Lock hands back what it has;
+         an RLock counts.  */
+      if (lock->reentrant)
+        {
+          if (lock->count == ~0u)
+            {
+              errno = EOVERFLOW;
+              return -1;
+            }
+          lock->count++;
+        }
+      return 0;
+    }
+
+  int type = lock->flags & ~PORTALOCK_NB;
+  bool nonblock = ((lock->flags & PORTALOCK_NB) != 0 || lock->fail_when_locked
+                   || lock->timeout == 0);
+  lock->ops = portalock_backend_ops (lock->backend);
+  if (lock->ops == NULL)
+    return -1;
+  /* Refuse what cannot work before anything is opened or created.  */
+  if (type == PORTALOCK_SH && !lock->ops->shared)
+    {
+      errno = ENOTSUP;
+      return -1;
+    }
+  if (type == PORTALOCK_SH && lock->temporary)
+    return invalid ();
+
+  struct timespec deadline;
+  bool timed = (lock->timeout > 0
+                && portalock_deadline_after (lock->timeout, &deadline));
+  const struct timespec *dl = timed ? &deadline : NULL;
+  lock->type = type;
+  for (int attempt = 0;; attempt++)
+    {
+      int r = try_acquire (lock, type, nonblock, dl);
+      if (r < 0)
+        return -1;
+      if (r == 1)
+        break;
+      /* The file was deleted or replaced under the lock: start again on
+         what the path names now, at once the first time.  */
+      if (passed (dl) || (nonblock && attempt >= 1))
+        {
+          errno = nonblock ? EWOULDBLOCK : ETIMEDOUT;
+          return -1;
+        }
+      if (attempt > 0)
+        pause_before_retry (lock, dl);
+    }
+
+  lock->owner = getpid ();
+  lock->count = 1;
+  if (prepare_held_file (lock) != 0)
+    {
+      int saved_errno = errno;
+      drop (lock, true);
+      errno = saved_errno;
+      return -1;
+    }
+  return 0;
+}
+
+/* Before the last unlock of LOCK: empty a PID record, delete a temporary
+   file.  Still locked, so no one else can be using the file.  */
+static void
+retire_file (portalock *lock)
+{
+  int saved_errno = errno;
+  if (lock->record_pid && lock->type == PORTALOCK_EX && !lock->temporary)
+    {
+      if (lock->stream != NULL)
+        fflush (lock->stream);
+      if (ftruncate (lock->fd, 0) != 0)
+        {
+          /* Nothing better to do: a reader checks the record anyway.  */
+        }
+    }
+  /* Delete the file only if the path still names it.  Only a holder of
+     this inode's lock deletes the file, so no one can make the path name
+     another file between the check and the unlink.  */
+  if (lock->temporary && same_file (lock, lock->fd) == 1)
+    unlink (lock->path);
+  errno = saved_errno;
+}
+
+int
+portalock_release (portalock *lock)
+{
+  if (lock == NULL)
+    return invalid ();
+  if (lock->fd < 0)
+    {
+      /* An RLock released more often than acquired is a caller's bug,
+         as in portalocker; for a Lock it is harmless.  */
+      if (lock->reentrant)
+        return invalid ();
+      return 1;
+    }
+  if (lock->count > 1)
+    {
+      lock->count--;
+      return 0;
+    }
+  bool ours = lock->owner == getpid ();
+  if (ours)
+    retire_file (lock);
+  return drop (lock, ours);
+}
+
+int
+portalock_convert (portalock *lock, int flags)
+{
+  if (lock == NULL || lock->fd < 0)
+    return invalid ();
+  int type = flags & ~PORTALOCK_NB;
+  if (type != PORTALOCK_SH && type != PORTALOCK_EX)
+    return invalid ();
+  if (type == lock->type)
+    return 0;
+  if (type == PORTALOCK_SH && !lock->ops->shared)
+    {
+      errno = ENOTSUP;
+      return -1;
+    }
+  if (type == PORTALOCK_SH && lock->temporary)
+    return invalid ();
+  int access = fcntl (lock->fd, F_GETFL) & O_ACCMODE;
+  if (checks_access (lock->ops)
+      && (type == PORTALOCK_EX ? access == O_RDONLY : access == O_WRONLY))
+    {
+      errno = EBADF;
+      return -1;
+    }
+
+  bool nonblock = ((flags & PORTALOCK_NB) != 0 || lock->fail_when_locked
+                   || lock->timeout == 0);
+  struct timespec deadline;
+  bool timed = (lock->timeout > 0
+                && portalock_deadline_after (lock->timeout, &deadline));
+  const struct timespec *dl = timed ? &deadline : NULL;
+  int r;
+  if (lock->ops->process_scoped)
+    r = portalock_inode_convert (lock->inode, lock->ops, lock->fd,
+                                 lock->type, type, nonblock, dl);
+  else
+    {
+      r = portalock_wait_lock (lock->ops, lock->fd, type, 0, 0, nonblock,
+                               dl);
+      /* flock(2) converts by unlocking first: a conversion that fails
+         has lost the old lock.  Take it back if nobody took it meanwhile,
+         else the object is no longer held.  */
+      if (r != 0 && !lock->ops->ranges)
+        {
+          int saved_errno = errno;
+          if (portalock_wait_lock (lock->ops, lock->fd, lock->type, 0, 0,
+                                   true, NULL) != 0)
+            drop (lock, false);
+          errno = saved_errno;
+        }
+    }
+  if (r != 0)
+    return -1;
+  lock->type = type;
+  if (lock->record_pid)
+    {
+      if (lock->stream != NULL)
+        fflush (lock->stream);
+      portalock_pid_record_write (lock->fd, type);
+    }
+  return 0;
+}
+
+int
+portalock_fd (const portalock *lock)
+{
+  if (lock == NULL || lock->fd < 0)
+    {
+      errno = EBADF;
+      return -1;
+    }
+  return lock->fd;
+}
+
+FILE *
+portalock_stream (portalock *lock)
+{
+  if (lock == NULL || lock->fd < 0)
+    {
+      errno = EBADF;
+      return NULL;
+    }
+  /* fdopen never truncates, and the descriptor's access is never
+     narrower than the mode's (a lock may have needed it wider).  */
+  if (lock->stream == NULL)
+    lock->stream = fdopen (lock->fd, lock->mode);
+  return lock->stream;
+}
+
+void
+portalock_free (portalock *lock)
+{
+  if (lock == NULL)
+    return;
+  int saved_errno = errno;
+  if (lock->fd >= 0)
+    {
+      lock->count = 1;
+      portalock_release (lock);
+    }
+  free (lock->path);
+  free (lock);
+  errno = saved_errno;
+}

@@ -11,6 +11,7 @@
 #define PORTALOCK_PRIVATE_H 1
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -103,6 +104,21 @@ int portalock_inode_release (struct portalock_inode *inode,
 /* Close FD, a descriptor of INODE's file, now if that drops no lock this
    process holds, else once the last holder releases.  */
 void portalock_inode_close (struct portalock_inode *inode, int fd);
+
+/* Like portalock_inode_close, for a stdio stream on such a descriptor:
+   fclose it now, or once the last holder releases.  */
+void portalock_inode_fclose (struct portalock_inode *inode, FILE *stream);
+
+/* Change a FROM hold of INODE, taken through FD, to a TO hold (each
+   PORTALOCK_SH or PORTALOCK_EX): to become exclusive, first wait, as
+   portalock_wait_lock describes, until the other holders in this process
+   are gone; then convert the kernel lock through FD with OPS.  On
+   failure the FROM hold remains.  Return 0 or -1 with errno (EINVAL if
+   INODE has no FROM holder).  */
+int portalock_inode_convert (struct portalock_inode *inode,
+                             const struct portalock_backend_ops *ops,
+                             int fd, int from, int to, bool nonblock,
+                             const struct timespec *deadline);
 
 /* Return how many holders INODE has and, in *EXCLUSIVE, whether one of
    them is exclusive; for tests and diagnostics.  */

@@ -304,16 +304,16 @@ portalock_semaphore_new (const char *name, unsigned maximum,
                          const char *directory);
 
 /* Make portalock_semaphore_acquire wait at most SECONDS for a slot
-   (default 5, as portalocker; 0: one pass over the slots; negative or
-   INFINITY: without limit).  Return 0, or -1 with errno EINVAL (SEM is
-   NULL, SECONDS is NaN).  */
+   (default 5, as portalocker; 0: one pass over the slots, no wait;
+   negative or INFINITY: without limit).  Return 0, or -1 with errno
+   EINVAL (SEM is NULL, SECONDS is NaN).  */
 PORTALOCK_API int portalock_semaphore_set_timeout (portalock_semaphore *sem,
                                                    double seconds);
 
 /* Bound how long a waiter may miss a slot freed other than the one it
    waits on, in seconds (default 0.25, as portalocker; values below 0.001
    count as 0.001).  Return 0, or -1 with errno EINVAL (SEM is NULL,
-   SECONDS negative or NaN).  */
+   SECONDS negative, infinite or NaN).  */
 PORTALOCK_API int portalock_semaphore_set_check_interval
   (portalock_semaphore *sem, double seconds);
 
@@ -334,7 +334,8 @@ PORTALOCK_API int portalock_semaphore_set_backend
    errno:
      EINVAL       SEM is NULL.
      EBUSY        SEM already holds a slot.
-     EWOULDBLOCK  every slot is held and fail_when_locked is set.
+     EWOULDBLOCK  every slot is held, and fail_when_locked or a
+                  timeout of 0 said not to wait.
      ETIMEDOUT    every slot was still held when the timeout ran out.
      ENOENT, EACCES, ENOLCK, ...  from open(2) or the lock call.
    On failure SEM holds nothing.  */
