@@ -128,9 +128,14 @@ void bench_spawn (void);
 void bench_memory (void);
 void bench_semaphore (void);
 
-/* The waiter side of the hand-off protocol (handoff.c), and the
-   python peers started for it.  */
+/* Start a waiter of the hand-off protocol (handoff.c) in MODE: raw,
+   plain, timed, object, or py-PEER for a Python peer.  */
 pid_t start_waiter (const char *mode, enum portalock_backend backend,
                     const char *path, int *to, int *from);
+
+/* Start "PEERS.py COMMAND PEER PATH" with pipes to its standard input
+   (*TO) and from its standard output (*FROM).  */
+pid_t start_peer (const char *command, const char *peer, const char *path,
+                  int *to, int *from);
 
 #endif /* BENCH_H */

@@ -97,10 +97,43 @@ waiter_loop (const char *mode, enum portalock_backend backend,
   _exit (0);
 }
 
+/* Start "PEERS COMMAND PEER PATH" with pipes to its standard input and
+   from its standard output: *TO and *FROM.  Return its PID.  */
+pid_t
+start_peer (const char *command, const char *peer, const char *path,
+            int *to, int *from)
+{
+  int down[2], up[2];
+  if (pipe (down) != 0 || pipe (up) != 0)
+    fail ("pipe");
+  fflush (stdout);
+  pid_t pid = fork ();
+  if (pid < 0)
+    fail ("fork");
+  if (pid == 0)
+    {
+      dup2 (down[0], STDIN_FILENO);
+      dup2 (up[1], STDOUT_FILENO);
+      for (int fd = 3; fd < 1024; fd++)
+        close (fd);
+      execl (bench.python, bench.python, bench.peers, command, peer, path,
+             (char *) NULL);
+      _exit (127);
+    }
+  close (down[0]);
+  close (up[1]);
+  *to = down[1];
+  *from = up[0];
+  return pid;
+}
+
 pid_t
 start_waiter (const char *mode, enum portalock_backend backend,
               const char *path, int *to, int *from)
 {
+  if (strncmp (mode, "py-", 3) == 0)
+    return start_peer ("waiter", mode + 3, path, to, from);
+
   int down[2], up[2];
   if (pipe (down) != 0 || pipe (up) != 0)
     fail ("pipe");
@@ -116,14 +149,6 @@ start_waiter (const char *mode, enum portalock_backend backend,
       for (int fd = 3; fd < 1024; fd++)
         if (fd != down[0] && fd != up[1])
           close (fd);
-      if (strncmp (mode, "py-", 3) == 0)
-        {
-          dup2 (down[0], STDIN_FILENO);
-          dup2 (up[1], STDOUT_FILENO);
-          execl (bench.python, bench.python, bench.peers, "waiter", mode + 3,
-                 path, (char *) NULL);
-          _exit (127);
-        }
       waiter_loop (mode, backend, path, fdopen (down[0], "r"),
                    fdopen (up[1], "w"));
     }

@@ -155,75 +155,79 @@ bench_descriptor (void)
     }
 }
 
-/* Run ARGV with its output into BUF (SIZE bytes, NUL-terminated); return
-   its exit status, or -1 if it could not run.  */
-static int
-capture (char *const argv[], char *buf, size_t size)
+/* Ask a Python peer for one round of ITERS "with" blocks; return its
+   mean nanoseconds, or NaN if it did not answer.  */
+static double
+peer_round (FILE *to, FILE *from, long iters)
 {
-  int p[2];
-  if (pipe (p) != 0)
-    fail ("pipe");
-  pid_t pid = fork ();
-  if (pid < 0)
-    fail ("fork");
-  if (pid == 0)
-    {
-      dup2 (p[1], STDOUT_FILENO);
-      close (p[0]);
-      close (p[1]);
-      execv (argv[0], argv);
-      _exit (127);
-    }
-  close (p[1]);
-  size_t got = 0;
-  ssize_t n;
-  while (got + 1 < size && (n = read (p[0], buf + got, size - 1 - got)) > 0)
-    got += n;
-  buf[got] = '\0';
-  close (p[0]);
-  int status;
-  if (waitpid (pid, &status, 0) < 0 || !WIFEXITED (status))
-    return -1;
-  return WEXITSTATUS (status);
+  char line[64];
+  fprintf (to, "%ld\n", iters);
+  fflush (to);
+  if (fgets (line, sizeof line, from) == NULL)
+    return NAN;
+  return atof (line);
 }
 
-/* Time a Python peer's "with Lock" in ROUNDS rounds of ITERS; return the
-   median nanoseconds, or NaN (with *WHY set) if it cannot run.  */
-static double
-python_object (const char *peer, int rounds, long iters, double *noise,
-               const char **why)
+/* Compare the lock object S, on the default backend, with Python PEER's
+   "with" block, in ROUNDS alternating rounds of ITERS each.  */
+static void
+compare_peer (const char *peer, struct subject *s, int rounds, long iters)
 {
-  char buf[4096];
-  char rounds_arg[16], iters_arg[16];
-  *why = NULL;
+  const char *id = fmt ("object.vs.%s", peer);
+  const char *figure = fmt ("lock object vs %s with-block", peer);
+  const char *goal = ">= 3x faster";
   if (bench.python == NULL)
     {
-      *why = "skipped: no /usr/bin/python3";
-      return NAN;
+      emit_skipped (id, figure, goal, "skipped: no /usr/bin/python3");
+      return;
     }
-  snprintf (rounds_arg, sizeof rounds_arg, "%d", rounds);
-  snprintf (iters_arg, sizeof iters_arg, "%ld", iters);
-  char *argv[] = { (char *) bench.python, (char *) bench.peers, "object",
-                   (char *) peer, (char *) bench_path ("py.lock"), rounds_arg,
-                   iters_arg, NULL };
-  int status = capture (argv, buf, sizeof buf);
-  if (status == 3)
+  int to_fd, from_fd;
+  pid_t pid = start_peer ("object", peer, bench_path ("py.lock"), &to_fd,
+                          &from_fd);
+  FILE *to = fdopen (to_fd, "w"), *from = fdopen (from_fd, "r");
+  if (to == NULL || from == NULL)
+    fail ("fdopen");
+  double ours[rounds], theirs[rounds], q[rounds];
+  bool ok = !isnan (peer_round (to, from, iters / 4 + 1));
+  batch (object_pair, s, iters / 4 + 1);
+  for (int i = 0; ok && i < rounds; i++)
     {
-      *why = fmt ("skipped: python3-%s not installed", peer);
-      return NAN;
+      if (i % 2 == 0)
+        {
+          ours[i] = batch (object_pair, s, iters);
+          theirs[i] = peer_round (to, from, iters);
+        }
+      else
+        {
+          theirs[i] = peer_round (to, from, iters);
+          ours[i] = batch (object_pair, s, iters);
+        }
+      ok = !isnan (theirs[i]);
+      q[i] = theirs[i] / ours[i];
     }
-  if (status != 0)
+  fclose (to);
+  fclose (from);
+  int status;
+  waitpid (pid, &status, 0);
+  if (!ok)
     {
-      *why = fmt ("skipped: the %s peer failed", peer);
-      return NAN;
+      emit_skipped (id, figure, goal,
+                    WIFEXITED (status) && WEXITSTATUS (status) == 3
+                    ? fmt ("skipped: python3-%s not installed", peer)
+                    : fmt ("skipped: the %s peer failed", peer));
+      return;
     }
-  double v[64];
-  int n = 0;
-  for (char *line = strtok (buf, "\n"); line && n < 64;
-       line = strtok (NULL, "\n"))
-    v[n++] = atof (line);
-  *noise = spread (v, n);
-  return median (v, n);
+  double noise = spread (q, rounds);
+  double m_ours = median (ours, rounds), m_theirs = median (theirs, rounds);
+  double ratio = m_theirs / m_ours;
+  struct row r = { id, figure, m_ours, "ns",
+                   fmt ("default backend (%s)",
+                        portalock_backend_name (PORTALOCK_BACKEND_DEFAULT)),
+                   peer[0] == 'p' ? "portalocker `with Lock(p)`"
+                   : "filelock `with FileLock(p)`",
+                   m_theirs, ratio, goal, judge (ratio, false, 3), noise,
+                   rounds };
+  emit (&r);
 }
 
 static portalock *
@@ -241,7 +245,6 @@ bench_object (void)
 {
   int rounds = bench.quick ? 5 : 15;
   long iters = bench.quick ? 500 : 5000;
-  double ours = NAN;
 
   for (int i = 0; bench_backends[i] != PORTALOCK_BACKEND_DEFAULT; i++)
     {
@@ -265,8 +268,6 @@ bench_object (void)
       struct comparison c = compare (raw_open_pair, &raw, object_pair, &obj,
                                      rounds, iters);
       portalock_free (obj.lock);
-      if (b == portalock_default_backend ())
-        ours = c.subject;
       double ratio = c.subject / c.reference;
       struct row r = { id, figure, c.subject, "ns", "open, lock, unlock, close",
                        fmt ("raw open+%s pair+close", name), c.reference,
@@ -278,32 +279,19 @@ bench_object (void)
   static const char *const peers[] = { "portalocker", "filelock" };
   for (int i = 0; i < 2; i++)
     {
-      const char *id = fmt ("object.vs.%s", peers[i]);
-      const char *figure = fmt ("lock object vs %s with-block", peers[i]);
-      if (isnan (ours))
+      if (!have_objects ())
         {
-          emit_skipped (id, figure, ">= 3x faster",
-                        have_objects () ? "skipped: default backend failed"
-                        : "skipped: not built");
+          emit_skipped (fmt ("object.vs.%s", peers[i]),
+                        fmt ("lock object vs %s with-block", peers[i]),
+                        ">= 3x faster", "skipped: not built");
           continue;
         }
-      const char *why;
-      double noise = NAN;
-      double theirs = python_object (peers[i], rounds, iters, &noise, &why);
-      if (why != NULL)
-        {
-          emit_skipped (id, figure, ">= 3x faster", why);
-          continue;
-        }
-      double ratio = theirs / ours;
-      struct row r = { id, figure, ours, "ns",
-                       fmt ("default backend (%s)",
-                            portalock_backend_name (PORTALOCK_BACKEND_DEFAULT)),
-                       peers[i][0] == 'p' ? "portalocker `with Lock(p)`"
-                       : "filelock `with FileLock(p)`",
-                       theirs, ratio, ">= 3x faster", judge (ratio, false, 3),
-                       noise, rounds };
-      emit (&r);
+      const char *path = bench_path ("object.lock");
+      struct subject obj = { .lock = new_object (path,
+                                                 PORTALOCK_BACKEND_DEFAULT,
+                                                 5) };
+      compare_peer (peers[i], &obj, rounds, iters);
+      portalock_free (obj.lock);
     }
 }
 

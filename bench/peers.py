@@ -10,9 +10,11 @@
 """Run one peer the way plbench measures portalock.
 
 Usage:
-  peers.py object PEER PATH ROUNDS ITERS
-      Print, for each of ROUNDS rounds, the mean nanoseconds of ITERS
-      "with lock:" blocks on an uncontended lock object made once.
+  peers.py object PEER PATH
+      For each number N on standard input, run N "with lock:" blocks on
+      an uncontended lock object made once, and print their mean
+      nanoseconds; so plbench can interleave the peer's rounds with its
+      own.  With no input, just check the peer loads.
   peers.py waiter PEER PATH
       The waiter of the hand-off protocol: for each "go" line on standard
       input, print "ready", wait for the lock (timeout 10 s), then print
@@ -41,18 +43,16 @@ def make_lock(peer, path, timeout):
     sys.exit(64)
 
 
-def object_rounds(peer, path, rounds, iters):
+def object_rounds(peer, path):
     lock = make_lock(peer, path, 1)
-    for _ in range(max(1, iters // 4)):
-        with lock:
-            pass
-    for _ in range(rounds):
+    for line in sys.stdin:
+        iters = int(line)
         start = time.perf_counter_ns()
         for _ in range(iters):
             with lock:
                 pass
-        print((time.perf_counter_ns() - start) / iters)
-    sys.stdout.flush()
+        sys.stdout.write("%f\n" % ((time.perf_counter_ns() - start) / iters))
+        sys.stdout.flush()
 
 
 def waiter(peer, path):
@@ -73,8 +73,8 @@ def waiter(peer, path):
 
 
 def main(argv):
-    if len(argv) == 6 and argv[1] == "object":
-        object_rounds(argv[2], argv[3], int(argv[4]), int(argv[5]))
+    if len(argv) == 4 and argv[1] == "object":
+        object_rounds(argv[2], argv[3])
     elif len(argv) == 4 and argv[1] == "waiter":
         waiter(argv[2], argv[3])
     else:

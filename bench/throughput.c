@@ -172,8 +172,8 @@ void
 bench_throughput (void)
 {
   static const int counts[] = { 1, 2, 4, 8 };
-  long total = bench.quick ? 20000 : 200000;
-  int repeats = bench.quick ? 1 : 3;
+  long total = bench.quick ? 20000 : 100000;
+  int repeats = bench.quick ? 1 : 5;
   enum portalock_backend b = portalock_default_backend ();
   bool process_scoped = (b == PORTALOCK_BACKEND_FCNTL
                          || b == PORTALOCK_BACKEND_LOCKF);
