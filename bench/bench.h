@@ -111,7 +111,8 @@ bool have_semaphores (void);
    before the library has it.  */
 struct semaphore_api
 {
-  void *(*create) (const char *name, size_t maximum, const char *directory);
+  void *(*create) (const char *name, unsigned maximum,
+                   const char *directory);
   int (*acquire) (void *sem);
   int (*release) (void *sem);
   void (*destroy) (void *sem);

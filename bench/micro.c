@@ -298,7 +298,7 @@ bench_object (void)
 /* A child that holds HELD slots of the semaphore NAME in DIR until its
    standard input closes; return its PID after it holds them all.  */
 static pid_t
-hold_slots (const char *name, size_t maximum, int held, int *release)
+hold_slots (const char *name, unsigned maximum, int held, int *release)
 {
   int ready[2], done[2];
   if (pipe (ready) != 0 || pipe (done) != 0)

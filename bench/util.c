@@ -200,8 +200,10 @@ raw_lock (enum portalock_backend backend, int fd, bool wait)
     {
     case PORTALOCK_BACKEND_FLOCK:
       return flock (fd, LOCK_EX | (wait ? 0 : LOCK_NB));
+#ifdef F_OFD_SETLK
     case PORTALOCK_BACKEND_OFD:
       return fcntl_call (wait ? F_OFD_SETLKW : F_OFD_SETLK, fd, F_WRLCK);
+#endif
     case PORTALOCK_BACKEND_FCNTL:
       return fcntl_call (wait ? F_SETLKW : F_SETLK, fd, F_WRLCK);
     case PORTALOCK_BACKEND_LOCKF:
@@ -219,8 +221,10 @@ raw_unlock (enum portalock_backend backend, int fd)
     {
     case PORTALOCK_BACKEND_FLOCK:
       return flock (fd, LOCK_UN);
+#ifdef F_OFD_SETLK
     case PORTALOCK_BACKEND_OFD:
       return fcntl_call (F_OFD_SETLK, fd, F_UNLCK);
+#endif
     case PORTALOCK_BACKEND_FCNTL:
       return fcntl_call (F_SETLK, fd, F_UNLCK);
     case PORTALOCK_BACKEND_LOCKF:
