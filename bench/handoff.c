@@ -456,8 +456,8 @@ bench_cpu (void)
       struct waiter w = { .mode = "object", .kernel = true };
       run_waiters (&w, 1, portalock_default_backend (), 1, hold);
       struct row r = { id, figure, w.cpu_share, "% of wait",
-                       fmt ("default backend (%s)",
-                            portalock_backend_name (PORTALOCK_BACKEND_DEFAULT)),
+                       fmt ("default backend (%s)", portalock_backend_name
+                            (PORTALOCK_BACKEND_DEFAULT)),
                        "", NAN, NAN, goal, judge (w.cpu_share, true, 1), NAN,
                        1 };
       emit (&r);

@@ -269,7 +269,8 @@ bench_object (void)
                                      rounds, iters);
       portalock_free (obj.lock);
       double ratio = c.subject / c.reference;
-      struct row r = { id, figure, c.subject, "ns", "open, lock, unlock, close",
+      struct row r = { id, figure, c.subject, "ns",
+                       "open, lock, unlock, close",
                        fmt ("raw open+%s pair+close", name), c.reference,
                        ratio, "<= 1.25x", judge (ratio, true, 1.25), c.noise,
                        c.rounds };
@@ -368,7 +369,8 @@ bench_semaphore (void)
   waitpid (pid, NULL, 0);
 
   double ratio = c.subject / c.reference;
-  struct row r = { id, figure, c.subject, "ns", "63 slots held by another process",
+  struct row r = { id, figure, c.subject, "ns",
+                   "63 slots held by another process",
                    "one lock object acquire+release", c.reference, ratio,
                    goal, judge (ratio, true, 64), c.noise, c.rounds };
   emit (&r);

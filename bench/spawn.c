@@ -1,4 +1,4 @@
-/* spawn.c: the whole-process cost of 'plock FILE true' beside 'flock FILE true'.
+/* spawn.c: the process cost of 'plock FILE true' beside 'flock FILE true'.
 
    Copyright (C) 2026 The portalock authors.
 
