@@ -126,6 +126,7 @@ void bench_handoff (void);
 void bench_cpu (void);
 void bench_throughput (void);
 void bench_spawn (void);
+void bench_plock_wait (void);
 void bench_memory (void);
 void bench_semaphore (void);
 

@@ -10,7 +10,7 @@
 /* Usage: plbench [--quick] --dir=DIR [--python=PY --peers=PEERS.py]
                   [--plock=PLOCK] BENCHMARK...
    BENCHMARK is one of info, descriptor, object, handoff, cpu, throughput,
-   spawn, memory, semaphore.  Each prints its results as tab-separated
+   spawn, plockwait, memory, semaphore.  Each prints its results as tab-separated
    rows (see bench.h); "info" prints the default backend's name.  Exit
    status 0, or 2 if a benchmark could not be set up, 64 for bad usage.  */
 
@@ -35,6 +35,7 @@ static const struct
   { "cpu", bench_cpu },
   { "throughput", bench_throughput },
   { "spawn", bench_spawn },
+  { "plockwait", bench_plock_wait },
   { "memory", bench_memory },
   { "semaphore", bench_semaphore },
 };

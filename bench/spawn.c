@@ -13,8 +13,11 @@
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -86,5 +89,102 @@ bench_spawn (void)
                    fmt ("p90 %.2f; the program, not libtool's wrapper", p90),
                    fmt ("'flock FILE true' (p90 %.2f)", ref90), ref, ratio,
                    goal, judge (ratio, true, 1.1), noise, n };
+  emit (&r);
+}
+
+/* Run 'plock -w 10 PATH true' while this process holds PATH's lock
+   with BACKEND for HOLD ns (BACKEND -1: not at all); return the CPU
+   time plock used in ns, or NaN if it did not exit within 15 s of the
+   release (it is then killed).  *STATUS gets its wait status.  */
+static double
+plock_cpu (const char *path, int backend, int64_t hold, int *status)
+{
+  int fd = open_or_die (path);
+  if (backend >= 0 && raw_lock (backend, fd, true) != 0)
+    fail ("lock %s", path);
+  pid_t pid = fork ();
+  if (pid < 0)
+    fail ("fork");
+  if (pid == 0)
+    {
+      int null = open ("/dev/null", O_RDWR);
+      dup2 (null, STDIN_FILENO);
+      dup2 (null, STDOUT_FILENO);
+      close (fd);
+      execl (bench.plock, bench.plock, "-w", "10", path, "true",
+             (char *) NULL);
+      _exit (127);
+    }
+  if (backend >= 0)
+    {
+      struct timespec ts = { hold / 1000000000, hold % 1000000000 };
+      while (nanosleep (&ts, &ts) != 0)
+        continue;
+      raw_unlock (backend, fd);
+    }
+  close (fd);
+
+  /* A plock that does not come back is a finding, not a reason to hang
+     the benchmark.  */
+  int st = 0;
+  struct rusage ru;
+  pid_t done = 0;
+  for (int i = 0; i < 1500 && done == 0; i++)
+    {
+      done = wait4 (pid, &st, WNOHANG, &ru);
+      if (done == 0)
+        usleep (10000);
+    }
+  if (done != pid)
+    {
+      kill (pid, SIGKILL);
+      waitpid (pid, NULL, 0);
+      return NAN;
+    }
+  if (status != NULL)
+    *status = st;
+  return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e9
+    + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e3;
+}
+
+/* The CPU time a 'plock -w 10 FILE true' uses while it waits 2 s for a
+   lock this process holds with the default backend.  */
+void
+bench_plock_wait (void)
+{
+  int64_t hold = bench.quick ? 250000000 : 2000000000;
+  char figure[64];
+  snprintf (figure, sizeof figure, "CPU of 'plock -w 10' over a %.2g s wait",
+            hold / 1e9);
+  const char *id = "cpu.plock";
+  const char *goal = "<= 1 %";
+  if (bench.plock == NULL)
+    {
+      emit_skipped (id, figure, goal, "skipped: not built");
+      return;
+    }
+  enum portalock_backend b = portalock_default_backend ();
+  const char *path = bench_path ("plock-wait.lock");
+  /* What starting and running plock costs without a wait, to subtract.  */
+  double idle[3];
+  for (int i = 0; i < 3; i++)
+    idle[i] = plock_cpu (path, -1, 0, NULL);
+  double startup = median (idle, 3);
+  int status;
+  double cpu = plock_cpu (path, b, hold, &status);
+  if (isnan (cpu))
+    {
+      emit_skipped (id, figure, goal,
+                    "MISSED: plock did not exit 15 s after the release");
+      return;
+    }
+  double share = 100 * (cpu - startup) / hold;
+  bool ok = WIFEXITED (status) && WEXITSTATUS (status) == 0;
+  struct row r = { id, figure, share, "% of wait",
+                   ok ? fmt ("less %.2f ms to start and run; %s backend",
+                             startup / 1e6, portalock_backend_name (b))
+                   : fmt ("plock exited with status %d", status),
+                   "", NAN, NAN, goal,
+                   ok ? judge (share, true, 1) : "MISSED", NAN, 1 };
   emit (&r);
 }
