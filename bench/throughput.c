@@ -202,15 +202,16 @@ bench_throughput (void)
           }
         double raw[repeats], plain[repeats], timed[repeats];
         bool exact = true, e;
+        /* Rotate the order of the three from repeat to repeat, so none
+           is always the one that runs after the others.  */
         for (int r = 0; r < repeats; r++)
-          {
-            raw[r] = run (RAW_FLOCK, threads, n, total, &e);
-            exact &= e;
-            plain[r] = run (PLAIN, threads, n, total, &e);
-            exact &= e;
-            timed[r] = run (TIMED, threads, n, total, &e);
-            exact &= e;
-          }
+          for (int k = 0; k < 3; k++)
+            {
+              enum method m = (r + k) % 3;
+              double *slot = m == RAW_FLOCK ? raw : m == PLAIN ? plain : timed;
+              slot[r] = run (m, threads, n, total, &e);
+              exact &= e;
+            }
         double noise = fmax (spread (raw, repeats), spread (plain, repeats));
         double ref = median (raw, repeats);
         double p = median (plain, repeats), t = median (timed, repeats);
