@@ -376,7 +376,7 @@ bench_semaphore (void)
   emit (&r);
 }
 
-/* This process's resident set size in KiB, from /proc/self/status.  */
+/* PID's resident set size in KiB, from /proc/PID/status.  */
 static long
 rss_kib (pid_t pid)
 {
