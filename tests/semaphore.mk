@@ -19,3 +19,14 @@ tests_atomic_LDADD = $(TESTS_LIBS)
 tests_example_atomic_SOURCES = doc/examples/atomic.c
 tests_example_atomic_CPPFLAGS = -I$(top_srcdir)/lib
 tests_example_atomic_LDADD = lib/libportalock.la
+
+check_PROGRAMS += tests/semaphore tests/example-semaphore
+EXTRA_DIST += tests/portalock.semaphore/semaphore.exp
+
+tests_semaphore_SOURCES = tests/semaphore.c
+tests_semaphore_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_semaphore_LDADD = $(TESTS_LIBS)
+
+tests_example_semaphore_SOURCES = doc/examples/semaphore.c
+tests_example_semaphore_CPPFLAGS = -I$(top_srcdir)/lib
+tests_example_semaphore_LDADD = lib/libportalock.la

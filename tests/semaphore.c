@@ -1,0 +1,852 @@
+/* semaphore.c: tests of bounded semaphores (portalock_semaphore_*).
+
+   Copyright (C) 2026 The portalock authors.
+
+   This program is free software: you can redistribute it and/or modify it
+   under the terms of the GNU General Public License as published by the
+   Free Software Foundation, either version 3 of the License, or (at your
+   option) any later version.  */
+
+/* Every check names the backend under test: the default one, which
+   configure's --with-lock-backend or PORTALOCK_BACKEND picks.  */
+
+#include <config.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <sched.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "portalock.h"
+#include "testutil.h"
+
+static const char *bname;
+
+static bool
+fails_with (bool failed, int error)
+{
+  return failed && errno == error;
+}
+
+static const char *
+fresh_dir (const char *name)
+{
+  const char *dir = test_path (name);
+  if (mkdir (dir, 0755) != 0)
+    die ("mkdir %s", dir);
+  return dir;
+}
+
+static int
+count_entries (const char *dir)
+{
+  DIR *d = opendir (dir);
+  int n = 0;
+  if (d == NULL)
+    return -1;
+  for (struct dirent *e; (e = readdir (d)) != NULL;)
+    n += strcmp (e->d_name, ".") != 0 && strcmp (e->d_name, "..") != 0;
+  closedir (d);
+  return n;
+}
+
+static int
+count_fds (void)
+{
+  return count_entries ("/proc/self/fd");
+}
+
+static int
+count_threads (void)
+{
+  return count_entries ("/proc/self/task");
+}
+
+/* The path of slot SLOT of semaphore NAME in DIR, in a static buffer.  */
+static const char *
+slot_path (const char *dir, const char *name, unsigned slot)
+{
+  static char path[PATH_MAX];
+  if (snprintf (path, sizeof path, "%s/%s.%02u.lock", dir, name, slot)
+      >= (int) sizeof path)
+    die ("slot path too long");
+  return path;
+}
+
+static portalock_semaphore *
+new_sem (const char *name, unsigned maximum, const char *dir, double timeout)
+{
+  portalock_semaphore *sem = portalock_semaphore_new (name, maximum, dir);
+  if (sem == NULL || portalock_semaphore_set_timeout (sem, timeout) != 0)
+    die ("portalock_semaphore_new %s", name);
+  return sem;
+}
+
+/* A child process holding a slot of a semaphore until told to let go.  */
+struct sem_holder
+{
+  pid_t pid;
+  int to_child;
+  int from_child;
+  int slot;
+};
+
+static bool
+sem_holder_start (struct sem_holder *h, const char *name, unsigned maximum,
+                  const char *dir)
+{
+  int down[2], up[2];
+  if (pipe2 (down, O_CLOEXEC) != 0 || pipe2 (up, O_CLOEXEC) != 0)
+    die ("pipe");
+  h->pid = fork ();
+  if (h->pid < 0)
+    die ("fork");
+  if (h->pid == 0)
+    {
+      close (down[1]);
+      close (up[0]);
+      portalock_semaphore *sem = portalock_semaphore_new (name, maximum, dir);
+      int slot = -1;
+      if (sem != NULL && portalock_semaphore_set_timeout (sem, 0) == 0
+          && portalock_semaphore_acquire (sem) == 0)
+        slot = portalock_semaphore_slot (sem);
+      write (up[1], &slot, sizeof slot);
+      char c;
+      read (down[0], &c, 1);
+      portalock_semaphore_free (sem);
+      c = 'U';
+      write (up[1], &c, 1);
+      _exit (0);
+    }
+  close (down[0]);
+  close (up[1]);
+  h->to_child = down[1];
+  h->from_child = up[0];
+  if (read (h->from_child, &h->slot, sizeof h->slot) != sizeof h->slot)
+    h->slot = -1;
+  return h->slot >= 0;
+}
+
+static void
+sem_holder_end (struct sem_holder *h, bool kill_it)
+{
+  char c = 'R';
+  if (kill_it)
+    kill (h->pid, SIGKILL);
+  else
+    {
+      write (h->to_child, &c, 1);
+      read (h->from_child, &c, 1);
+    }
+  waitpid (h->pid, NULL, 0);
+  close (h->to_child);
+  close (h->from_child);
+}
+
+/* portalocker's own test, in C: two of two slots taken, a third object
+   cannot get one, however it asks.  */
+static void
+test_bounded (void)
+{
+  const char *dir = fresh_dir ("bounded");
+  portalock_semaphore *a = new_sem ("test", 2, dir, 5);
+  portalock_semaphore *b = new_sem ("test", 2, dir, 5);
+  portalock_semaphore *c = new_sem ("test", 2, dir, 0);
+
+  check (count_entries (dir) == 0, "%s: a new semaphore creates no file",
+         bname);
+  check (portalock_semaphore_slot (a) == -1, "%s: a new semaphore holds no "
+         "slot", bname);
+  check (portalock_semaphore_acquire (a) == 0, "%s: first of two", bname);
+  check (portalock_semaphore_acquire (b) == 0, "%s: second of two", bname);
+  int sa = portalock_semaphore_slot (a), sb = portalock_semaphore_slot (b);
+  check (sa >= 0 && sa < 2 && sb >= 0 && sb < 2 && sa != sb,
+         "%s: two holders hold different slots (%d, %d)", bname, sa, sb);
+  errno = 0;
+  check (fails_with (portalock_semaphore_acquire (c) != 0, EWOULDBLOCK),
+         "%s: a third, timeout 0: EWOULDBLOCK", bname);
+  check (portalock_semaphore_slot (c) == -1, "%s: a failed acquire holds "
+         "nothing", bname);
+  portalock_semaphore_set_timeout (c, 5);
+  portalock_semaphore_set_fail_when_locked (c, true);
+  errno = 0;
+  check (fails_with (portalock_semaphore_acquire (c) != 0, EWOULDBLOCK),
+         "%s: a third, fail_when_locked: EWOULDBLOCK", bname);
+  portalock_semaphore_set_fail_when_locked (c, false);
+  portalock_semaphore_set_timeout (c, 0.001);
+  portalock_semaphore_set_check_interval (c, 0.0005);
+  errno = 0;
+  check (fails_with (portalock_semaphore_acquire (c) != 0, ETIMEDOUT),
+         "%s: a third, timeout 0.001: ETIMEDOUT", bname);
+  portalock_semaphore_set_check_interval (c, 0);
+  errno = 0;
+  check (fails_with (portalock_semaphore_acquire (c) != 0, ETIMEDOUT),
+         "%s: a third, check interval 0: ETIMEDOUT", bname);
+
+  errno = 0;
+  check (fails_with (portalock_semaphore_acquire (a) != 0, EBUSY)
+         && portalock_semaphore_slot (a) == sa,
+         "%s: acquiring a held semaphore: EBUSY, still held", bname);
+  check (portalock_semaphore_release (a) == 0
+         && portalock_semaphore_slot (a) == -1, "%s: release", bname);
+  check (portalock_semaphore_release (a) == 1, "%s: release when not held "
+         "returns 1", bname);
+  portalock_semaphore_set_timeout (c, 0);
+  check (portalock_semaphore_acquire (c) == 0
+         && portalock_semaphore_slot (c) == sa,
+         "%s: the released slot goes to the next acquirer", bname);
+  check (count_entries (dir) == 2
+         && access (slot_path (dir, "test", 0), F_OK) == 0
+         && access (slot_path (dir, "test", 1), F_OK) == 0,
+         "%s: the slot files are test.00.lock and test.01.lock", bname);
+
+  /* Freeing a holder gives its slot back.  */
+  portalock_semaphore_free (b);
+  check (portalock_semaphore_acquire (a) == 0
+         && portalock_semaphore_slot (a) == sb,
+         "%s: freeing a holder gives its slot back", bname);
+  portalock_semaphore_release (c);
+  check (count_entries (dir) == 2, "%s: the slot files stay after release",
+         bname);
+  portalock_semaphore_free (a);
+  portalock_semaphore_free (c);
+  portalock_semaphore_free (NULL);
+}
+
+/* Holders in other processes: all N slots held makes the next acquirer
+   fail; a holder that is killed gives its slot back.  */
+static void
+test_processes (void)
+{
+  const char *dir = fresh_dir ("procs");
+  enum { N = 3 };
+  struct sem_holder h[N];
+  bool seen[N] = { false };
+  bool started = true;
+  for (int i = 0; i < N; i++)
+    {
+      started &= sem_holder_start (&h[i], "procs", N, dir);
+      if (h[i].slot >= 0 && h[i].slot < N)
+        seen[h[i].slot] = true;
+    }
+  check (started && seen[0] && seen[1] && seen[2],
+         "%s: three processes hold the three slots", bname);
+  struct sem_holder extra;
+  check (!sem_holder_start (&extra, "procs", N, dir), "%s: a fourth process "
+         "gets none", bname);
+  sem_holder_end (&extra, false);
+
+  portalock_semaphore *sem = new_sem ("procs", N, dir, 0);
+  errno = 0;
+  check (fails_with (portalock_semaphore_acquire (sem) != 0, EWOULDBLOCK),
+         "%s: all slots held by other processes: EWOULDBLOCK", bname);
+  sem_holder_end (&h[1], true);
+  portalock_semaphore_set_timeout (sem, 30);
+  check (portalock_semaphore_acquire (sem) == 0
+         && portalock_semaphore_slot (sem) == h[1].slot,
+         "%s: a killed holder's slot is free again", bname);
+  sem_holder_end (&h[0], false);
+  sem_holder_end (&h[2], false);
+  portalock_semaphore_free (sem);
+}
+
+/* Wait until a slot of semaphore NAME in DIR (of MAXIMUM slots) has a
+   waiter blocked in the kernel (/proc/locks), or 10 seconds pass.
+   Return that slot, or -1 if none was seen.  */
+static int
+blocked_slot (const char *dir, const char *name, unsigned maximum)
+{
+  char needles[8][64];
+  unsigned n = maximum < 8 ? maximum : 8;
+  for (unsigned i = 0; i < n; i++)
+    {
+      struct stat st;
+      if (stat (slot_path (dir, name, i), &st) != 0)
+        return -1;
+      snprintf (needles[i], sizeof needles[i], ":%llu ",
+                (unsigned long long) st.st_ino);
+    }
+  for (int tries = 0; tries < 10000; tries++)
+    {
+      FILE *f = fopen ("/proc/locks", "r");
+      if (f == NULL)
+        return -1;
+      char line[512];
+      int seen = -1;
+      while (seen < 0 && fgets (line, sizeof line, f) != NULL)
+        for (unsigned i = 0; i < n && seen < 0; i++)
+          if (strstr (line, "->") != NULL && strstr (line, needles[i]))
+            seen = i;
+      fclose (f);
+      if (seen >= 0)
+        return seen;
+      usleep (1000);
+    }
+  return -1;
+}
+
+struct waiter
+{
+  portalock_semaphore *sem;
+  int result;
+  int error;
+};
+
+static void *
+waiter_thread (void *arg)
+{
+  struct waiter *w = arg;
+  w->result = portalock_semaphore_acquire (w->sem);
+  w->error = errno;
+  return NULL;
+}
+
+/* A waiter blocks, and gets the slot that is freed.  If OTHER, that is
+   not the slot it waits on in the kernel, and it finds it at its next
+   look, one check interval later.  If not, it is, and the kernel wakes
+   it: the check interval and the timeout are so long that only that
+   can make it succeed.  */
+static void
+test_waiter (unsigned maximum, bool other)
+{
+  const char *dir = fresh_dir (maximum == 1 ? "wait1" : other ? "wait2o"
+                               : "wait2s");
+  struct sem_holder h[2];
+  for (unsigned i = 0; i < maximum; i++)
+    if (!sem_holder_start (&h[i], "wait", maximum, dir))
+      die ("%s: holder", bname);
+  struct waiter w = { new_sem ("wait", maximum, dir, 20), -1, 0 };
+  portalock_semaphore_set_check_interval (w.sem, other ? 0.2 : 20);
+  pthread_t thread;
+  pthread_create (&thread, NULL, waiter_thread, &w);
+  int blocked = blocked_slot (dir, "wait", maximum);
+  int slot = blocked < 0 ? 0 : other ? 1 - blocked : blocked;
+  unsigned victim = h[0].slot == slot ? 0 : 1;
+  sem_holder_end (&h[victim], false);
+  pthread_join (thread, NULL);
+  errno = w.error;
+  check (w.result == 0 && portalock_semaphore_slot (w.sem) == slot,
+         "%s: %u slot%s, %s slot freed: the waiter gets it%s", bname,
+         maximum, maximum > 1 ? "s" : "", other ? "another" : "its own",
+         blocked >= 0 ? "" : " (not seen blocked)");
+  for (unsigned i = 0; i < maximum; i++)
+    if (i != victim)
+      sem_holder_end (&h[i], false);
+  portalock_semaphore_free (w.sem);
+}
+
+static double
+cpu_seconds (void)
+{
+  struct rusage ru;
+  getrusage (RUSAGE_SELF, &ru);
+  return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec
+          + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+}
+
+/* A waiter times out no earlier than asked, leaves no thread or
+   descriptor behind, holds nothing, and does not spin meanwhile.  */
+static void
+test_timeout (void)
+{
+  const char *dir = fresh_dir ("timeout");
+  struct sem_holder h[2];
+  for (int i = 0; i < 2; i++)
+    if (!sem_holder_start (&h[i], "t", 2, dir))
+      die ("%s: holder", bname);
+  portalock_semaphore *sem = new_sem ("t", 2, dir, 0.6);
+  portalock_semaphore_set_check_interval (sem, 0.1);
+  int fds = count_fds ();
+  double cpu = cpu_seconds (), t0 = now ();
+  errno = 0;
+  int r = portalock_semaphore_acquire (sem);
+  int e = errno;
+  double elapsed = now () - t0;
+  cpu = cpu_seconds () - cpu;
+  errno = e;
+  check (fails_with (r != 0, ETIMEDOUT), "%s: all held, timeout 0.6: "
+         "ETIMEDOUT", bname);
+  check (elapsed >= 0.6, "%s: not before the timeout (%.3f s)", bname,
+         elapsed);
+  check (cpu < elapsed / 2, "%s: the wait does not spin (%.3f s of CPU in "
+         "%.3f s)", bname, cpu, elapsed);
+  check (count_threads () == 1 && count_fds () == fds,
+         "%s: no thread or descriptor left behind", bname);
+  check (portalock_semaphore_slot (sem) == -1, "%s: nothing held after a "
+         "timeout", bname);
+  sem_holder_end (&h[0], false);
+  sem_holder_end (&h[1], false);
+  check (probe_lock (slot_path (dir, "t", 0), 0, PORTALOCK_EX, 0, 0) == 0
+         && probe_lock (slot_path (dir, "t", 1), 0, PORTALOCK_EX, 0, 0) == 0,
+         "%s: a timed-out acquire leaves no lock behind", bname);
+  portalock_semaphore_free (sem);
+}
+
+/* Many processes, each acquiring and releasing many times: never more
+   holders at once than the semaphore allows.  */
+static void
+test_bound_holds (void)
+{
+  const char *dir = fresh_dir ("stress");
+  enum { N = 3, PROCS = 6, ROUNDS = 200 };
+  int *shared = mmap (NULL, 4 * sizeof (int), PROT_READ | PROT_WRITE,
+                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (shared == MAP_FAILED)
+    die ("mmap");
+  /* shared[0]: holders now; [1]: most at once; [2]: acquires; [3]: a
+     slot held by two.  */
+  int *owner = mmap (NULL, N * sizeof (int), PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (owner == MAP_FAILED)
+    die ("mmap");
+  pid_t pids[PROCS];
+  for (int p = 0; p < PROCS; p++)
+    {
+      pids[p] = fork ();
+      if (pids[p] == 0)
+        {
+          portalock_semaphore *sem = new_sem ("stress", N, dir, -1);
+          for (int i = 0; i < ROUNDS; i++)
+            {
+              if (portalock_semaphore_acquire (sem) != 0)
+                _exit (1);
+              int slot = portalock_semaphore_slot (sem);
+              if (__atomic_exchange_n (&owner[slot], getpid (),
+                                       __ATOMIC_SEQ_CST) != 0)
+                __atomic_store_n (&shared[3], 1, __ATOMIC_SEQ_CST);
+              int n = __atomic_add_fetch (&shared[0], 1, __ATOMIC_SEQ_CST);
+              int most = __atomic_load_n (&shared[1], __ATOMIC_SEQ_CST);
+              while (n > most
+                     && !__atomic_compare_exchange_n (&shared[1], &most, n,
+                                                      false, __ATOMIC_SEQ_CST,
+                                                      __ATOMIC_SEQ_CST))
+                ;
+              sched_yield ();
+              __atomic_sub_fetch (&shared[0], 1, __ATOMIC_SEQ_CST);
+              __atomic_store_n (&owner[slot], 0, __ATOMIC_SEQ_CST);
+              __atomic_add_fetch (&shared[2], 1, __ATOMIC_SEQ_CST);
+              if (portalock_semaphore_release (sem) != 0)
+                _exit (1);
+            }
+          portalock_semaphore_free (sem);
+          _exit (0);
+        }
+    }
+  bool all_ok = true;
+  for (int p = 0; p < PROCS; p++)
+    {
+      int status;
+      waitpid (pids[p], &status, 0);
+      all_ok &= WIFEXITED (status) && WEXITSTATUS (status) == 0;
+    }
+  check (all_ok && shared[2] == PROCS * ROUNDS,
+         "%s: %d processes acquire and release %d times each", bname, PROCS,
+         ROUNDS);
+  check (shared[1] <= N && shared[3] == 0,
+         "%s: never more than %d holders, never two on one slot "
+         "(at most %d seen)", bname, N, shared[1]);
+  check (count_entries (dir) == N, "%s: only the %d slot files exist", bname,
+         N);
+  munmap (shared, 4 * sizeof (int));
+  munmap (owner, N * sizeof (int));
+}
+
+/* Threads of one process, each with its own object, exclude each other
+   as processes do, on every backend.  */
+static void *
+thread_holder (void *arg)
+{
+  int *shared = arg;
+  const char *dir = test_path ("threads");
+  portalock_semaphore *sem = new_sem ("th", 2, dir, -1);
+  for (int i = 0; i < 200; i++)
+    {
+      if (portalock_semaphore_acquire (sem) != 0)
+        {
+          __atomic_store_n (&shared[2], 1, __ATOMIC_SEQ_CST);
+          break;
+        }
+      int n = __atomic_add_fetch (&shared[0], 1, __ATOMIC_SEQ_CST);
+      if (n > 2)
+        __atomic_store_n (&shared[1], 1, __ATOMIC_SEQ_CST);
+      sched_yield ();
+      __atomic_sub_fetch (&shared[0], 1, __ATOMIC_SEQ_CST);
+      portalock_semaphore_release (sem);
+    }
+  portalock_semaphore_free (sem);
+  return NULL;
+}
+
+static void
+test_threads (void)
+{
+  fresh_dir ("threads");
+  int shared[3] = { 0, 0, 0 };
+  pthread_t threads[4];
+  for (int i = 0; i < 4; i++)
+    pthread_create (&threads[i], NULL, thread_holder, shared);
+  for (int i = 0; i < 4; i++)
+    pthread_join (threads[i], NULL);
+  check (shared[1] == 0 && shared[2] == 0,
+         "%s: four threads, two slots: never more than two holders",
+         bname);
+}
+
+/* A forked child that frees its copy of a held semaphore does not give
+   the parent's slot back.  */
+static void
+test_fork (void)
+{
+  const char *dir = fresh_dir ("fork");
+  portalock_semaphore *sem = new_sem ("fork", 1, dir, 0);
+  if (portalock_semaphore_acquire (sem) != 0)
+    die ("acquire");
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      /* The child's copy holds nothing: the slot is the parent's.  */
+      bool ok = portalock_semaphore_slot (sem) == -1
+                && portalock_semaphore_release (sem) == 1
+                && portalock_semaphore_acquire (sem) != 0
+                && errno == EWOULDBLOCK;
+      portalock_semaphore_free (sem);
+      _exit (ok ? 0 : 1);
+    }
+  int status;
+  waitpid (pid, &status, 0);
+  check (WIFEXITED (status) && WEXITSTATUS (status) == 0,
+         "%s: in a forked child the semaphore holds nothing, and cannot "
+         "take the parent's slot", bname);
+  check (portalock_semaphore_slot (sem) == 0
+         && probe_lock (slot_path (dir, "fork", 0), 0, PORTALOCK_EX, 0, 0)
+         == EWOULDBLOCK, "%s: a child's release and free keep the parent's "
+         "slot", bname);
+  pid = fork ();
+  if (pid == 0)
+    {
+      portalock_semaphore_free (sem);
+      _exit (0);
+    }
+  waitpid (pid, NULL, 0);
+  check (probe_lock (slot_path (dir, "fork", 0), 0, PORTALOCK_EX, 0, 0)
+         == EWOULDBLOCK, "%s: a child's free alone keeps the parent's slot",
+         bname);
+  portalock_semaphore_free (sem);
+  check (probe_lock (slot_path (dir, "fork", 0), 0, PORTALOCK_EX, 0, 0) == 0,
+         "%s: the parent's free gives it back", bname);
+}
+
+/* With no directory, the slot files go to $TMPDIR, else /tmp.  */
+static void
+test_default_directory (void)
+{
+  const char *dir = fresh_dir ("tmpdir");
+  char *saved = getenv ("TMPDIR") ? strdup (getenv ("TMPDIR")) : NULL;
+  setenv ("TMPDIR", dir, 1);
+  portalock_semaphore *sem = new_sem ("deflt", 1, NULL, 0);
+  check (portalock_semaphore_acquire (sem) == 0
+         && access (slot_path (dir, "deflt", 0), F_OK) == 0,
+         "%s: the slot files go to $TMPDIR", bname);
+  portalock_semaphore_free (sem);
+
+  char name[64];
+  snprintf (name, sizeof name, "portalock-test-%ld", (long) getpid ());
+  setenv ("TMPDIR", "", 1);
+  sem = new_sem (name, 1, NULL, 0);
+  check (portalock_semaphore_acquire (sem) == 0
+         && access (slot_path ("/tmp", name, 0), F_OK) == 0,
+         "%s: an empty $TMPDIR means /tmp", bname);
+  portalock_semaphore_free (sem);
+  unlink (slot_path ("/tmp", name, 0));
+  if (saved != NULL)
+    setenv ("TMPDIR", saved, 1);
+  else
+    unsetenv ("TMPDIR");
+  free (saved);
+}
+
+/* Python's portalocker, where installed, for the interoperation test:
+   in DIR, "hold" takes both slots of the two-slot semaphore "interop",
+   says "held" and keeps them until its input ends; "try" says "got" or
+   "busy".  */
+static const char python[] = "/usr/bin/python3";
+static const char python_script[] =
+  "import sys, portalocker\n"
+  "d, mode = sys.argv[1], sys.argv[2]\n"
+  "def sem(timeout):\n"
+  "    return portalocker.BoundedSemaphore(2, name='interop', directory=d,\n"
+  "                                        timeout=timeout)\n"
+  "if mode == 'hold':\n"
+  "    held = [sem(0), sem(0)]\n"
+  "    for s in held:\n"
+  "        s.acquire()\n"
+  "    print('held', flush=True)\n"
+  "    sys.stdin.read()\n"
+  "else:\n"
+  "    try:\n"
+  "        sem(0.01).acquire(fail_when_locked=True)\n"
+  "        print('got')\n"
+  "    except portalocker.AlreadyLocked:\n"
+  "        print('busy')\n";
+
+/* Start Python's portalocker with MODE in DIR; its output comes through
+   *FROM, its input goes through *TO.  Return its PID.  */
+static pid_t
+start_python (const char *dir, const char *mode, int *to, int *from)
+{
+  int down[2], up[2];
+  if (pipe2 (down, O_CLOEXEC) != 0 || pipe2 (up, O_CLOEXEC) != 0)
+    die ("pipe");
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      dup2 (down[0], STDIN_FILENO);
+      dup2 (up[1], STDOUT_FILENO);
+      execl (python, python, "-c", python_script, dir, mode, (char *) NULL);
+      _exit (127);
+    }
+  close (down[0]);
+  close (up[1]);
+  *to = down[1];
+  *from = up[0];
+  return pid;
+}
+
+/* Read what Python said into BUF: the first line that is "held",
+   "busy" or "got" (portalocker 2.2.1 prints other things too), else
+   "".  */
+static void
+read_python (int from, char *buf, size_t size)
+{
+  char line[512];
+  size_t have = 0;
+  buf[0] = '\0';
+  for (;;)
+    {
+      ssize_t n = read (from, line + have, 1);
+      if (n <= 0)
+        return;
+      if (line[have] != '\n' && have < sizeof line - 2)
+        {
+          have++;
+          continue;
+        }
+      line[have] = '\0';
+      have = 0;
+      if (strcmp (line, "held") == 0 || strcmp (line, "busy") == 0
+          || strcmp (line, "got") == 0)
+        {
+          if (strlen (line) < size)
+            strcpy (buf, line);
+          return;
+        }
+    }
+}
+
+/* A C program and a Python program using portalocker share one
+   semaphore: the same slot files, the same flock locks.  */
+static void
+test_python (void)
+{
+  if (strcmp (bname, "flock") != 0)
+    {
+      unsupported ("%s: sharing a semaphore with Python's portalocker "
+                   "(it uses flock)", bname);
+      return;
+    }
+  if (system ("/usr/bin/python3 -c 'import portalocker' 2>/dev/null") != 0)
+    {
+      unsupported ("%s: sharing a semaphore with Python's portalocker "
+                   "(not installed)", bname);
+      return;
+    }
+  const char *dir = fresh_dir ("python");
+  int to, from, status;
+  char said[64];
+  pid_t pid = start_python (dir, "hold", &to, &from);
+  read_python (from, said, sizeof said);
+  portalock_semaphore *sem = new_sem ("interop", 2, dir, 0);
+  errno = 0;
+  check (strncmp (said, "held", 4) == 0
+         && fails_with (portalock_semaphore_acquire (sem) != 0, EWOULDBLOCK),
+         "%s: both slots held by Python: EWOULDBLOCK", bname);
+  close (to);
+  read_python (from, said, sizeof said);
+  waitpid (pid, &status, 0);
+  close (from);
+  check (portalock_semaphore_acquire (sem) == 0, "%s: once Python exits, "
+         "a slot is free", bname);
+
+  portalock_semaphore *second = new_sem ("interop", 2, dir, 0);
+  if (portalock_semaphore_acquire (second) != 0)
+    die ("acquire");
+  pid = start_python (dir, "try", &to, &from);
+  read_python (from, said, sizeof said);
+  waitpid (pid, &status, 0);
+  close (to);
+  close (from);
+  check (strncmp (said, "busy", 4) == 0, "%s: both slots held here: Python "
+         "finds the semaphore busy (it said \"%.4s\")", bname, said);
+  portalock_semaphore_free (second);
+  pid = start_python (dir, "try", &to, &from);
+  read_python (from, said, sizeof said);
+  waitpid (pid, &status, 0);
+  close (to);
+  close (from);
+  check (strncmp (said, "got", 3) == 0, "%s: one slot free: Python gets it "
+         "(it said \"%.4s\")", bname, said);
+  portalock_semaphore_free (sem);
+}
+
+/* Check that NEW returned NULL with ERROR and created nothing.  */
+static void
+check_refused (portalock_semaphore *sem, int error, const char *dir,
+               int fds, const char *what)
+{
+  int e = errno;
+  check (sem == NULL && e == error, "%s: %s: %s", bname, what,
+         strerror (error));
+  portalock_semaphore_free (sem);
+  check (count_entries (dir) == 1 && count_fds () == fds,
+         "%s: %s: nothing created, no descriptor left", bname, what);
+}
+
+static void
+test_bad_input (void)
+{
+  const char *dir = fresh_dir ("bad");
+  char file[PATH_MAX];
+  snprintf (file, sizeof file, "%s/file", dir);
+  FILE *f = fopen (file, "w");
+  fclose (f);
+  int fds = count_fds ();
+  char name[NAME_MAX + 1], missing[PATH_MAX];
+
+  check_refused (portalock_semaphore_new (NULL, 2, dir), EINVAL, dir, fds,
+                 "a NULL name");
+  check_refused (portalock_semaphore_new ("", 2, dir), EINVAL, dir, fds,
+                 "an empty name");
+  check_refused (portalock_semaphore_new ("a/b", 2, dir), EINVAL, dir, fds,
+                 "a name with '/'");
+  check_refused (portalock_semaphore_new ("zero", 0, dir), EINVAL, dir, fds,
+                 "maximum 0");
+  snprintf (missing, sizeof missing, "%s/missing", dir);
+  check_refused (portalock_semaphore_new ("s", 2, missing), ENOENT, dir, fds,
+                 "a missing directory");
+  check_refused (portalock_semaphore_new ("s", 2, file), ENOTDIR, dir, fds,
+                 "a file as directory");
+  check_refused (portalock_semaphore_new ("s", 2, ""), ENOENT, dir, fds,
+                 "an empty directory name");
+
+  /* ".99.lock" is 8 bytes: a name of NAME_MAX - 8 bytes fits with 100
+     slots, not with 101 (".100.lock").  */
+  memset (name, 'n', NAME_MAX - 8);
+  name[NAME_MAX - 8] = '\0';
+  portalock_semaphore *sem = portalock_semaphore_new (name, 100, dir);
+  check (sem != NULL, "%s: the longest name that fits", bname);
+  portalock_semaphore_free (sem);
+  check_refused (portalock_semaphore_new (name, 101, dir), ENAMETOOLONG, dir,
+                 fds, "a slot file name over NAME_MAX");
+  char *longdir = malloc (PATH_MAX);
+  memset (longdir, 'd', PATH_MAX - 1);
+  longdir[PATH_MAX - 1] = '\0';
+  for (int i = 1; i < PATH_MAX - 1; i += 2)
+    longdir[i] = '/';
+  check_refused (portalock_semaphore_new ("s", 2, longdir), ENAMETOOLONG, dir,
+                 fds, "a slot path over PATH_MAX");
+  free (longdir);
+
+  sem = new_sem ("s", 2, dir, 0);
+  errno = 0;
+  check (fails_with (portalock_semaphore_set_timeout (NULL, 1) != 0, EINVAL)
+         && fails_with (portalock_semaphore_set_timeout (sem, NAN) != 0,
+                        EINVAL), "%s: set_timeout: NULL, NaN: EINVAL", bname);
+  check (fails_with (portalock_semaphore_set_check_interval (NULL, 1) != 0,
+                     EINVAL)
+         && fails_with (portalock_semaphore_set_check_interval (sem, -1) != 0,
+                        EINVAL)
+         && fails_with (portalock_semaphore_set_check_interval (sem, NAN)
+                        != 0, EINVAL)
+         && fails_with (portalock_semaphore_set_check_interval (sem, INFINITY)
+                        != 0, EINVAL),
+         "%s: set_check_interval: NULL, negative, NaN, infinite: EINVAL",
+         bname);
+  check (fails_with (portalock_semaphore_set_fail_when_locked (NULL, true)
+                     != 0, EINVAL), "%s: set_fail_when_locked (NULL): EINVAL",
+         bname);
+  check (fails_with (portalock_semaphore_set_backend (NULL, 0) != 0, EINVAL)
+         && fails_with (portalock_semaphore_set_backend
+                        (sem, (enum portalock_backend) 42) != 0, EINVAL),
+         "%s: set_backend: NULL, no backend: EINVAL", bname);
+  check (fails_with (portalock_semaphore_set_backend
+                     (sem, PORTALOCK_BACKEND_WIN32) != 0, ENOTSUP),
+         "%s: set_backend, a backend not built: ENOTSUP", bname);
+  check (fails_with (portalock_semaphore_acquire (NULL) != 0, EINVAL)
+         && fails_with (portalock_semaphore_release (NULL) != 0, EINVAL)
+         && fails_with (portalock_semaphore_slot (NULL) != 0, EINVAL),
+         "%s: acquire, release, slot of NULL: EINVAL", bname);
+  check (count_entries (dir) == 1 && count_fds () == fds,
+         "%s: the bad calls created nothing", bname);
+  if (portalock_semaphore_acquire (sem) != 0)
+    die ("acquire");
+  check (fails_with (portalock_semaphore_set_backend (sem, 0) != 0, EBUSY),
+         "%s: set_backend while held: EBUSY", bname);
+  portalock_semaphore_free (sem);
+
+  /* Errors from open(2) reach the caller, and nothing is created.  */
+  char gone[PATH_MAX];
+  snprintf (gone, sizeof gone, "%s/gone", dir);
+  mkdir (gone, 0755);
+  sem = new_sem ("s", 2, gone, 0);
+  rmdir (gone);
+  errno = 0;
+  check (fails_with (portalock_semaphore_acquire (sem) != 0, ENOENT)
+         && portalock_semaphore_slot (sem) == -1
+         && access (gone, F_OK) != 0,
+         "%s: the directory removed after new: ENOENT, nothing created",
+         bname);
+  portalock_semaphore_free (sem);
+
+  char busy[PATH_MAX];
+  snprintf (busy, sizeof busy, "%s/busy", dir);
+  mkdir (busy, 0755);
+  mkdir (slot_path (busy, "d", 0), 0755);
+  sem = new_sem ("d", 1, busy, 0);
+  errno = 0;
+  check (fails_with (portalock_semaphore_acquire (sem) != 0, EISDIR)
+         && portalock_semaphore_slot (sem) == -1,
+         "%s: a directory where the slot file should be: EISDIR", bname);
+  portalock_semaphore_free (sem);
+  check (count_fds () == fds, "%s: failed acquires leave no descriptor",
+         bname);
+}
+
+int
+main (void)
+{
+  bname = portalock_backend_name (PORTALOCK_BACKEND_DEFAULT);
+  test_bounded ();
+  test_processes ();
+  test_waiter (1, false);
+  test_waiter (2, false);
+  test_waiter (2, true);
+  test_timeout ();
+  test_bound_holds ();
+  test_threads ();
+  test_fork ();
+  test_default_directory ();
+  test_python ();
+  test_bad_input ();
+  return check_exit ();
+}
