@@ -17,9 +17,9 @@
 
 #include "portalock.h"
 
-/* The lock objects may not be in the library yet: refer to them weakly,
-   so the program still builds and links, and have_objects () says
-   whether they are there.  */
+/* The lock objects and semaphores may not be in the library yet: refer
+   to them weakly, so the program still builds and links, and
+   have_objects () and have_semaphores () say whether they are there.  */
 #pragma weak portalock_new
 #pragma weak portalock_set_timeout
 #pragma weak portalock_set_backend
@@ -27,6 +27,10 @@
 #pragma weak portalock_release
 #pragma weak portalock_fd
 #pragma weak portalock_free
+#pragma weak portalock_semaphore_new
+#pragma weak portalock_semaphore_acquire
+#pragma weak portalock_semaphore_release
+#pragma weak portalock_semaphore_free
 
 /* How long each benchmark runs: --quick makes every one brief.  */
 struct settings
@@ -106,18 +110,6 @@ extern const enum portalock_backend bench_backends[];
    objects and semaphores.  */
 bool have_objects (void);
 bool have_semaphores (void);
-
-/* The semaphore interface, looked up at run time so the program builds
-   before the library has it.  */
-struct semaphore_api
-{
-  void *(*create) (const char *name, unsigned maximum,
-                   const char *directory);
-  int (*acquire) (void *sem);
-  int (*release) (void *sem);
-  void (*destroy) (void *sem);
-};
-extern struct semaphore_api semaphore;
 
 /* The benchmarks.  */
 void bench_descriptor (void);

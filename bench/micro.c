@@ -32,7 +32,7 @@ struct subject
   int fd;
   const char *path;
   portalock *lock;
-  void *sem;
+  portalock_semaphore *sem;
 };
 
 typedef void (*operation) (struct subject *);
@@ -74,7 +74,8 @@ object_pair (struct subject *s)
 static void
 semaphore_pair (struct subject *s)
 {
-  if (semaphore.acquire (s->sem) != 0 || semaphore.release (s->sem) != 0)
+  if (portalock_semaphore_acquire (s->sem) != 0
+      || portalock_semaphore_release (s->sem) != 0)
     fail ("portalock_semaphore_acquire");
 }
 
@@ -311,11 +312,11 @@ hold_slots (const char *name, unsigned maximum, int held, int *release)
     {
       close (ready[0]);
       close (done[1]);
-      void *slots[held];
+      portalock_semaphore *slots[held];
       for (int i = 0; i < held; i++)
         {
-          slots[i] = semaphore.create (name, maximum, bench.dir);
-          if (slots[i] == NULL || semaphore.acquire (slots[i]) != 0)
+          slots[i] = portalock_semaphore_new (name, maximum, bench.dir);
+          if (slots[i] == NULL || portalock_semaphore_acquire (slots[i]) != 0)
             _exit (1);
         }
       if (write (ready[1], "r", 1) != 1)
@@ -324,7 +325,7 @@ hold_slots (const char *name, unsigned maximum, int held, int *release)
       while (read (done[0], &c, 1) > 0)
         continue;
       for (int i = 0; i < held; i++)
-        semaphore.destroy (slots[i]);
+        portalock_semaphore_free (slots[i]);
       _exit (0);
     }
   close (ready[1]);
@@ -356,14 +357,15 @@ bench_semaphore (void)
   int release;
   pid_t pid = hold_slots ("bench", 64, 63, &release);
 
-  struct subject sem = { .sem = semaphore.create ("bench", 64, bench.dir) };
+  struct subject sem = { .sem = portalock_semaphore_new ("bench", 64,
+                                                         bench.dir) };
   if (sem.sem == NULL)
     fail ("portalock_semaphore_new");
   struct subject one = { .lock = new_object (bench_path ("one.lock"),
                                              PORTALOCK_BACKEND_DEFAULT, 5) };
   struct comparison c = compare (object_pair, &one, semaphore_pair, &sem,
                                  rounds, iters);
-  semaphore.destroy (sem.sem);
+  portalock_semaphore_free (sem.sem);
   portalock_free (one.lock);
   close (release);
   waitpid (pid, NULL, 0);

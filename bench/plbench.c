@@ -10,9 +10,10 @@
 /* Usage: plbench [--quick] --dir=DIR [--python=PY --peers=PEERS.py]
                   [--plock=PLOCK] BENCHMARK...
    BENCHMARK is one of info, descriptor, object, handoff, cpu, throughput,
-   spawn, plockwait, memory, semaphore.  Each prints its results as tab-separated
-   rows (see bench.h); "info" prints the default backend's name.  Exit
-   status 0, or 2 if a benchmark could not be set up, 64 for bad usage.  */
+   spawn, plockwait, memory, semaphore.  Each prints its results as
+   tab-separated rows (see bench.h); "info" prints the default backend's
+   name.  Exit status 0, or 2 if a benchmark could not be set up, 64 for
+   bad usage.  */
 
 #define _GNU_SOURCE 1
 

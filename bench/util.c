@@ -9,7 +9,6 @@
 
 #define _GNU_SOURCE 1
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -30,8 +29,6 @@ const enum portalock_backend bench_backends[] =
   PORTALOCK_BACKEND_FLOCK, PORTALOCK_BACKEND_OFD, PORTALOCK_BACKEND_FCNTL,
   PORTALOCK_BACKEND_LOCKF, PORTALOCK_BACKEND_DEFAULT
 };
-
-struct semaphore_api semaphore;
 
 void
 fail (const char *what, ...)
@@ -247,15 +244,8 @@ have_objects (void)
 bool
 have_semaphores (void)
 {
-  static int known = -1;
-  if (known < 0)
-    {
-      semaphore.create = dlsym (RTLD_DEFAULT, "portalock_semaphore_new");
-      semaphore.acquire = dlsym (RTLD_DEFAULT, "portalock_semaphore_acquire");
-      semaphore.release = dlsym (RTLD_DEFAULT, "portalock_semaphore_release");
-      semaphore.destroy = dlsym (RTLD_DEFAULT, "portalock_semaphore_free");
-      known = (semaphore.create != NULL && semaphore.acquire != NULL
-               && semaphore.release != NULL && semaphore.destroy != NULL);
-    }
-  return known;
+  return (portalock_semaphore_new != NULL
+          && portalock_semaphore_acquire != NULL
+          && portalock_semaphore_release != NULL
+          && portalock_semaphore_free != NULL);
 }
