@@ -254,9 +254,12 @@ checks_access (const struct portalock_backend_ops *ops)
   return ops->ranges;
 }
 
-/* Return the open(2) flags for LOCK's file with a TYPE lock.  */
+/* Return the open(2) flags for LOCK's file with a TYPE lock: with
+   MINIMAL, the least access the mode and the lock need; else, where the
+   backend checks access and the mode writes anyway, read-write, so that
+   the lock can later be converted either way.  */
 static int
-open_flags (const portalock *lock, int type)
+open_flags (const portalock *lock, int type, bool minimal)
 {
   bool plus = lock->mode[1] == '+';
   bool read = lock->mode[0] == 'r' || plus;
@@ -265,13 +268,14 @@ open_flags (const portalock *lock, int type)
 
   if (checks_access (lock->ops))
     {
-      read |= type == PORTALOCK_SH;
+      read |= type == PORTALOCK_SH || (write && !minimal);
       write |= type == PORTALOCK_EX;
     }
   if (lock->record_pid)
     write = true;
   flags |= read && write ? O_RDWR : write ? O_WRONLY : O_RDONLY;
-  if (lock->mode[0] != 'r')
+  /* A temporary file is deleted on release, so it must be created.  */
+  if (lock->mode[0] != 'r' || lock->temporary)
     flags |= O_CREAT;
   if (lock->mode[0] == 'a')
     flags |= O_APPEND;
@@ -284,12 +288,21 @@ open_flags (const portalock *lock, int type)
 }
 
 static int
-open_file (const portalock *lock, int flags)
+open_file (const portalock *lock, int type)
 {
+  int flags = open_flags (lock, type, false);
   int fd;
   do
     fd = open (lock->path, flags, lock->permissions);
   while (fd < 0 && errno == EINTR);
+  /* A file one may write but not read can still be locked.  */
+  if (fd < 0 && errno == EACCES && flags != open_flags (lock, type, true))
+    {
+      flags = open_flags (lock, type, true);
+      do
+        fd = open (lock->path, flags, lock->permissions);
+      while (fd < 0 && errno == EINTR);
+    }
   /* O_NONBLOCK was only for the open; keep O_APPEND.  */
   if (fd >= 0 && (flags & O_NONBLOCK) != 0)
     fcntl (fd, F_SETFL, flags & O_APPEND);
@@ -389,9 +402,17 @@ static int
 try_acquire (portalock *lock, int type, bool nonblock,
              const struct timespec *deadline)
 {
-  int fd = open_file (lock, open_flags (lock, type));
+  int fd = open_file (lock, type);
   if (fd < 0)
     return -1;
+  struct stat st;
+  if (lock->temporary && (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode)))
+    {
+      /* Something else was planted where the lock file goes.  */
+      close (fd);
+      errno = EINVAL;
+      return -1;
+    }
   if (lock->ops->process_scoped)
     {
       lock->inode = portalock_inode_ref (fd);
@@ -527,7 +548,17 @@ portalock_acquire (portalock *lock)
   if (lock->fd >= 0)
     {
       /* Held already.  Like portalocker, a Lock hands back what it has;
-         an RLock counts.  */
+         an RLock counts.  But if the file was deleted or replaced since
+         (a cleaner emptied /tmp), the lock no longer excludes anyone: say
+         so rather than pretend, and keep what is held.  */
+      int same = same_file (lock, lock->fd);
+      if (same < 0)
+        return -1;
+      if (same == 0)
+        {
+          errno = ESTALE;
+          return -1;
+        }
       if (lock->reentrant)
         {
           if (lock->count == ~0u)

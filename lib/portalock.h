@@ -209,7 +209,10 @@ PORTALOCK_API int portalock_set_record_pid (portalock *lock, bool record);
      EWOULDBLOCK  the lock is held elsewhere and fail_when_locked,
                   PORTALOCK_NB or a timeout of 0 said not to wait;
      ETIMEDOUT    it was still held elsewhere when the timeout ran out;
-     EINVAL       LOCK is NULL; a shared temporary lock;
+     EINVAL       LOCK is NULL; a shared temporary lock; a temporary
+                  lock's path names no regular file (a planted FIFO);
+     ESTALE       LOCK is held, but its file was deleted or replaced
+                  since (the object still holds it: release it);
      ENOTSUP      the backend cannot do it (a shared lock with lockf);
      EISDIR       an exclusive lock, or a writable mode, on a directory;
      EACCES, ENOENT, ENOTDIR, ENAMETOOLONG, EROFS, ELOOP, ...  from

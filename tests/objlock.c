@@ -1,0 +1,1059 @@
+/* objlock.c: tests of the lock objects (Lock, RLock, temporary locks,
+   conversion) on one backend.
+
+   Copyright (C) 2026 The portalock authors.
+
+   This program is free software: you can redistribute it and/or modify it
+   under the terms of the GNU General Public License as published by the
+   Free Software Foundation, either version 3 of the License, or (at your
+   option) any later version.  */
+
+/* Usage: objlock BACKEND LOCKPROBE, where BACKEND names the backend under
+   test (flock, ofd, fcntl, lockf) and LOCKPROBE is the path of the
+   lockprobe test program.  Every check names the backend.  A backend not
+   built here is reported UNSUPPORTED.  */
+
+#include <config.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "portalock.h"
+#include "testutil.h"
+
+static enum portalock_backend backend;
+static const char *bname;
+static bool has_shared;         /* the backend has shared locks */
+static bool checks_access;      /* its locks check the descriptor's access */
+static const char *lockprobe;
+
+/* Like test_path, but the result stays valid through later calls (a
+   few dozen of them).  */
+static const char *
+tpath (const char *name)
+{
+  static char paths[64][4096];
+  static unsigned next;
+  char *p = paths[next++ % 64];
+  snprintf (p, sizeof paths[0], "%s", test_path (name));
+  return p;
+}
+
+static bool
+fails_with (int r, int error)
+{
+  return r == -1 && errno == error;
+}
+
+/* A new lock object on PATH for the backend under test.  */
+static portalock *
+new_lock (const char *path)
+{
+  portalock *lock = portalock_new (path);
+  if (lock == NULL || portalock_set_backend (lock, backend) != 0)
+    die ("portalock_new %s", path);
+  return lock;
+}
+
+/* Probe PATH's lock from another process: 0 if free, else its errno.  */
+static int
+probe (const char *path, int flags)
+{
+  return probe_lock (path, backend, flags, 0, 0);
+}
+
+static int
+count_fds (void)
+{
+  DIR *d = opendir ("/proc/self/fd");
+  if (d == NULL)
+    return -1;
+  int n = 0;
+  while (readdir (d) != NULL)
+    n++;
+  closedir (d);
+  return n;
+}
+
+static bool
+exists (const char *path)
+{
+  struct stat st;
+  return lstat (path, &st) == 0;
+}
+
+static void
+write_file (const char *path, const char *text)
+{
+  int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0 || write (fd, text, strlen (text)) != (ssize_t) strlen (text)
+      || close (fd) != 0)
+    die ("write %s", path);
+}
+
+static bool
+has_text (const char *path, const char *text)
+{
+  char buf[256];
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  ssize_t n = read (fd, buf, sizeof buf - 1);
+  close (fd);
+  if (n < 0)
+    return false;
+  buf[n] = '\0';
+  return strcmp (buf, text) == 0;
+}
+
+/* Return true if FD is open on the file PATH names now, not deleted.  */
+static bool
+fd_names (int fd, const char *path)
+{
+  struct stat a, b;
+  return (fd >= 0 && fstat (fd, &a) == 0 && stat (path, &b) == 0
+          && a.st_dev == b.st_dev && a.st_ino == b.st_ino
+          && a.st_nlink > 0);
+}
+
+/* The defaults, and the life cycle: acquire, use, release, again.  */
+static void
+test_lifecycle (void)
+{
+  const char *path = tpath ("life");
+  portalock *lock = new_lock (path);
+
+  check (portalock_fd (lock) == -1 && errno == EBADF
+         && portalock_stream (lock) == NULL,
+         "%s: a new lock object holds nothing", bname);
+  check (!exists (path), "%s: portalock_new creates no file", bname);
+  check (portalock_release (lock) == 1,
+         "%s: release of an unheld Lock is a no-op that returns 1", bname);
+
+  mode_t old_umask = umask (022);
+  check (portalock_acquire (lock) == 0, "%s: acquire with defaults", bname);
+  umask (old_umask);
+  struct stat st;
+  check (stat (path, &st) == 0 && (st.st_mode & 07777) == 0644,
+         "%s: the file is created 0644 (less the umask)", bname);
+  int fd = portalock_fd (lock);
+  check (fd >= 0 && (fcntl (fd, F_GETFD) & FD_CLOEXEC) != 0,
+         "%s: the descriptor is close-on-exec", bname);
+  check (probe (path, PORTALOCK_EX) == EWOULDBLOCK,
+         "%s: the default lock is exclusive: another process cannot lock",
+         bname);
+  FILE *f = portalock_stream (lock);
+  check (f != NULL && portalock_stream (lock) == f
+         && fileno (f) == fd, "%s: the stream is the descriptor's", bname);
+  check (f != NULL && fputs ("one\n", f) >= 0,
+         "%s: the stream writes (mode \"a\")", bname);
+  check (portalock_acquire (lock) == 0 && portalock_fd (lock) == fd,
+         "%s: acquiring a held Lock hands back what it holds", bname);
+  check (portalock_release (lock) == 0,
+         "%s: release returns 0", bname);
+  check (portalock_fd (lock) == -1 && fcntl (fd, F_GETFD) == -1,
+         "%s: release closes the descriptor", bname);
+  check (has_text (path, "one\n"), "%s: release flushes the stream", bname);
+  check (probe (path, PORTALOCK_EX) == 0,
+         "%s: one release of a Lock acquired twice unlocks", bname);
+  check (portalock_release (lock) == 1,
+         "%s: a second release is a no-op", bname);
+
+  check (portalock_acquire (lock) == 0
+         && fputs ("two\n", portalock_stream (lock)) >= 0
+         && portalock_release (lock) == 0
+         && has_text (path, "one\ntwo\n"),
+         "%s: the object can be acquired again; mode \"a\" appends", bname);
+  portalock_free (lock);
+  unlink (path);
+}
+
+/* Modes: what each opens, and "w" truncating only under the lock.  */
+static void
+test_modes (void)
+{
+  const char *path = tpath ("modes");
+  portalock *lock = new_lock (path);
+  char buf[16];
+
+  check (portalock_set_mode (lock, "r") == 0
+         && fails_with (portalock_acquire (lock), ENOENT) && !exists (path),
+         "%s: mode \"r\" on a missing file: ENOENT, nothing created", bname);
+
+  write_file (path, "content");
+  check (portalock_acquire (lock) == 0
+         && fgets (buf, sizeof buf, portalock_stream (lock)) != NULL
+         && strcmp (buf, "content") == 0
+         && portalock_release (lock) == 0,
+         "%s: mode \"r\" reads the file", bname);
+
+  /* "w" must not truncate a file another process holds.  */
+  struct holder h;
+  if (holder_start (&h, path, backend, PORTALOCK_EX, 0, 0))
+    {
+      portalock_set_mode (lock, "w");
+      portalock_set_timeout (lock, 0);
+      check (fails_with (portalock_acquire (lock), EWOULDBLOCK)
+             && has_text (path, "content"),
+             "%s: mode \"w\" on a file held elsewhere: EWOULDBLOCK, "
+             "not truncated", bname);
+      holder_release (&h);
+    }
+  else
+    check (false, "%s: start a holder", bname);
+  check (portalock_acquire (lock) == 0 && has_text (path, "")
+         && fputs ("new", portalock_stream (lock)) >= 0
+         && portalock_release (lock) == 0 && has_text (path, "new"),
+         "%s: mode \"w\" truncates once the lock is held", bname);
+
+  check (portalock_set_mode (lock, "a+") == 0
+         && portalock_acquire (lock) == 0
+         && fputs ("er", portalock_stream (lock)) >= 0
+         && fseek (portalock_stream (lock), 0, SEEK_SET) == 0
+         && fgets (buf, sizeof buf, portalock_stream (lock)) != NULL
+         && strcmp (buf, "newer") == 0 && portalock_release (lock) == 0,
+         "%s: mode \"a+\" appends and reads", bname);
+  check (portalock_set_mode (lock, "r+b") == 0
+         && portalock_acquire (lock) == 0
+         && fputs ("N", portalock_stream (lock)) >= 0
+         && portalock_release (lock) == 0 && has_text (path, "Newer"),
+         "%s: mode \"r+b\" writes in place", bname);
+  check (portalock_set_mode (lock, "w+") == 0
+         && portalock_acquire (lock) == 0 && has_text (path, "")
+         && portalock_release (lock) == 0,
+         "%s: mode \"w+\" truncates once held", bname);
+
+  const char *perm_path = tpath ("perm");
+  portalock *p = new_lock (perm_path);
+  mode_t old_umask = umask (022);
+  struct stat st;
+  check (portalock_set_permissions (p, 0666) == 0
+         && portalock_acquire (p) == 0 && stat (perm_path, &st) == 0
+         && (st.st_mode & 07777) == 0644,
+         "%s: permissions 0666 with umask 022 create 0644", bname);
+  umask (old_umask);
+  portalock_free (p);
+  unlink (perm_path);
+  p = new_lock (perm_path);
+  check (portalock_set_permissions (p, 0600) == 0
+         && portalock_acquire (p) == 0 && stat (perm_path, &st) == 0
+         && (st.st_mode & 07777) == 0600,
+         "%s: permissions 0600 create 0600", bname);
+  portalock_free (p);
+  portalock_free (lock);
+}
+
+/* Waiting: fail_when_locked, PORTALOCK_NB, timeout 0, a timeout, and a
+   waiter that gets the lock once it is released.  */
+struct waiter
+{
+  portalock *lock;
+  int result;
+  int error;
+  volatile bool *released;  /* set just before the release */
+  bool after_release;
+};
+
+static void *
+wait_thread (void *arg)
+{
+  struct waiter *w = arg;
+  w->result = portalock_acquire (w->lock);
+  w->error = errno;
+  w->after_release = w->released == NULL || *w->released;
+  return NULL;
+}
+
+static void
+test_waiting (void)
+{
+  const char *path = tpath ("wait");
+  struct holder h;
+  if (!holder_start (&h, path, backend, PORTALOCK_EX, 0, 0))
+    {
+      check (false, "%s: start a holder", bname);
+      return;
+    }
+  portalock *lock = new_lock (path);
+  portalock_set_fail_when_locked (lock, true);
+  check (fails_with (portalock_acquire (lock), EWOULDBLOCK)
+         && portalock_fd (lock) == -1,
+         "%s: fail_when_locked: EWOULDBLOCK at once", bname);
+  portalock_set_fail_when_locked (lock, false);
+  portalock_set_flags (lock, PORTALOCK_EX | PORTALOCK_NB);
+  check (fails_with (portalock_acquire (lock), EWOULDBLOCK),
+         "%s: PORTALOCK_NB: EWOULDBLOCK", bname);
+  portalock_set_flags (lock, PORTALOCK_EX);
+  portalock_set_timeout (lock, 0);
+  check (fails_with (portalock_acquire (lock), EWOULDBLOCK),
+         "%s: timeout 0: one try, EWOULDBLOCK", bname);
+  portalock_set_timeout (lock, 0.05);
+  check (fails_with (portalock_acquire (lock), ETIMEDOUT)
+         && portalock_fd (lock) == -1,
+         "%s: a timeout that runs out: ETIMEDOUT", bname);
+
+  /* A waiter with a long timeout gets the lock once it is released.  */
+  volatile bool released = false;
+  portalock_set_timeout (lock, 60);
+  struct waiter w = { .lock = lock, .released = &released };
+  pthread_t t;
+  pthread_create (&t, NULL, wait_thread, &w);
+  await_blocked_waiter (path);
+  released = true;
+  holder_release (&h);
+  pthread_join (t, NULL);
+  errno = w.error;
+  check (w.result == 0 && w.after_release,
+         "%s: a waiter gets the lock once the holder releases", bname);
+  portalock_release (lock);
+
+  /* Negative: no limit.  */
+  if (!holder_start (&h, path, backend, PORTALOCK_EX, 0, 0))
+    die ("holder");
+  released = false;
+  portalock_set_timeout (lock, -1);
+  pthread_create (&t, NULL, wait_thread, &w);
+  await_blocked_waiter (path);
+  released = true;
+  holder_release (&h);
+  pthread_join (t, NULL);
+  errno = w.error;
+  check (w.result == 0 && w.after_release,
+         "%s: a negative timeout waits without limit", bname);
+  portalock_free (lock);
+}
+
+/* Bad input: the documented errno, and nothing changed.  */
+static void
+test_bad_input (void)
+{
+  const char *path = tpath ("bad");
+  int fds = count_fds ();
+
+  errno = 0;
+  check (portalock_new (NULL) == NULL && errno == EINVAL,
+         "%s: portalock_new (NULL): EINVAL", bname);
+  errno = 0;
+  check (portalock_new ("") == NULL && errno == EINVAL,
+         "%s: portalock_new (\"\"): EINVAL", bname);
+
+  portalock *lock = new_lock (path);
+  static const char *const bad_modes[] =
+    { "", "x", "rw", "r++", "rbb", "w+x", "+", "b", "rt", "r+b+" };
+  bool ok = true;
+  for (size_t i = 0; i < sizeof bad_modes / sizeof *bad_modes; i++)
+    ok &= fails_with (portalock_set_mode (lock, bad_modes[i]), EINVAL);
+  ok &= fails_with (portalock_set_mode (lock, NULL), EINVAL);
+  check (ok, "%s: bad mode strings: EINVAL", bname);
+  static const char *const good_modes[] =
+    { "r", "rb", "r+", "r+b", "rb+", "w", "wb", "w+", "a", "ab", "a+",
+      "a+b" };
+  ok = true;
+  for (size_t i = 0; i < sizeof good_modes / sizeof *good_modes; i++)
+    ok &= portalock_set_mode (lock, good_modes[i]) == 0;
+  check (ok, "%s: every fopen mode of r, w, a is accepted", bname);
+  portalock_set_mode (lock, "a");
+
+  check (fails_with (portalock_set_flags (lock, 0), EINVAL)
+         && fails_with (portalock_set_flags (lock, PORTALOCK_SH
+                                             | PORTALOCK_EX), EINVAL)
+         && fails_with (portalock_set_flags (lock, PORTALOCK_UN), EINVAL)
+         && fails_with (portalock_set_flags (lock, PORTALOCK_NB), EINVAL)
+         && fails_with (portalock_set_flags (lock, 16 | PORTALOCK_EX),
+                        EINVAL),
+         "%s: bad flags: EINVAL", bname);
+  check (fails_with (portalock_set_timeout (lock, NAN), EINVAL)
+         && portalock_set_timeout (lock, INFINITY) == 0
+         && portalock_set_timeout (lock, -INFINITY) == 0
+         && portalock_set_timeout (lock, 5) == 0,
+         "%s: timeout NaN: EINVAL; infinities accepted", bname);
+  check (fails_with (portalock_set_check_interval (lock, NAN), EINVAL)
+         && fails_with (portalock_set_check_interval (lock, -1), EINVAL)
+         && fails_with (portalock_set_check_interval (lock, INFINITY),
+                        EINVAL)
+         && portalock_set_check_interval (lock, 0) == 0,
+         "%s: check_interval NaN, negative, infinite: EINVAL", bname);
+  check (fails_with (portalock_set_permissions (lock, 010000), EINVAL),
+         "%s: permissions beyond 07777: EINVAL", bname);
+  check (fails_with (portalock_set_backend (lock, 42), EINVAL)
+         && fails_with (portalock_set_backend (lock,
+                                               PORTALOCK_BACKEND_WIN32),
+                        ENOTSUP),
+         "%s: no backend: EINVAL; one not built: ENOTSUP", bname);
+
+  check (fails_with (portalock_set_mode (NULL, "r"), EINVAL)
+         && fails_with (portalock_set_flags (NULL, PORTALOCK_EX), EINVAL)
+         && fails_with (portalock_set_timeout (NULL, 1), EINVAL)
+         && fails_with (portalock_set_check_interval (NULL, 1), EINVAL)
+         && fails_with (portalock_set_fail_when_locked (NULL, true), EINVAL)
+         && fails_with (portalock_set_permissions (NULL, 0600), EINVAL)
+         && fails_with (portalock_set_backend (NULL, backend), EINVAL)
+         && fails_with (portalock_set_reentrant (NULL, true), EINVAL)
+         && fails_with (portalock_set_temporary (NULL, true), EINVAL)
+         && fails_with (portalock_set_record_pid (NULL, true), EINVAL)
+         && fails_with (portalock_acquire (NULL), EINVAL)
+         && fails_with (portalock_release (NULL), EINVAL)
+         && fails_with (portalock_convert (NULL, PORTALOCK_SH), EINVAL)
+         && portalock_fd (NULL) == -1 && portalock_stream (NULL) == NULL,
+         "%s: a NULL object: EINVAL", bname);
+  errno = 1234;
+  portalock_free (NULL);
+  check (errno == 1234, "%s: portalock_free (NULL) is harmless", bname);
+  check (!exists (path), "%s: no bad input created the file", bname);
+
+  check (portalock_acquire (lock) == 0
+         && fails_with (portalock_set_mode (lock, "r"), EBUSY)
+         && fails_with (portalock_set_flags (lock, PORTALOCK_SH), EBUSY)
+         && fails_with (portalock_set_timeout (lock, 1), EBUSY)
+         && fails_with (portalock_set_backend (lock, backend), EBUSY)
+         && fails_with (portalock_set_temporary (lock, true), EBUSY),
+         "%s: settings of a held object: EBUSY", bname);
+  check (fails_with (portalock_convert (lock, 0), EINVAL)
+         && fails_with (portalock_convert (lock, PORTALOCK_UN), EINVAL),
+         "%s: convert to bad flags: EINVAL", bname);
+  portalock_release (lock);
+  check (fails_with (portalock_convert (lock, PORTALOCK_EX), EINVAL),
+         "%s: convert of an unheld object: EINVAL", bname);
+  unlink (path);
+
+  if (!has_shared)
+    {
+      portalock_set_flags (lock, PORTALOCK_SH);
+      check (fails_with (portalock_acquire (lock), ENOTSUP)
+             && !exists (path),
+             "%s: a shared lock: ENOTSUP, no file created", bname);
+      portalock_set_flags (lock, PORTALOCK_EX);
+    }
+  portalock_set_temporary (lock, true);
+  portalock_set_flags (lock, PORTALOCK_SH);
+  check (fails_with (portalock_acquire (lock), has_shared ? EINVAL : ENOTSUP)
+         && !exists (path),
+         "%s: a shared temporary lock: refused, no file created", bname);
+  portalock_free (lock);
+
+  /* Paths that cannot work.  */
+  const char *missing = tpath ("no-such-dir/file");
+  lock = new_lock (missing);
+  check (fails_with (portalock_acquire (lock), ENOENT) && !exists (missing),
+         "%s: a path in a missing directory: ENOENT", bname);
+  portalock_free (lock);
+
+  const char *file = tpath ("plain");
+  write_file (file, "x");
+  char sub[4096];
+  snprintf (sub, sizeof sub, "%s/sub", file);
+  lock = new_lock (sub);
+  check (fails_with (portalock_acquire (lock), ENOTDIR),
+         "%s: a path through a regular file: ENOTDIR", bname);
+  portalock_free (lock);
+
+  char longname[4096];
+  snprintf (longname, sizeof longname, "%s/", tpath (""));
+  size_t len = strlen (longname);
+  memset (longname + len, 'n', 300);
+  longname[len + 300] = '\0';
+  lock = new_lock (longname);
+  check (fails_with (portalock_acquire (lock), ENAMETOOLONG),
+         "%s: a name too long: ENAMETOOLONG", bname);
+  portalock_free (lock);
+
+  /* A directory: writable modes cannot open it; "r" can lock it, as
+     flock(1) does, where the backend does not need write access.  */
+  const char *dir = tpath ("dir");
+  mkdir (dir, 0755);
+  lock = new_lock (dir);
+  check (fails_with (portalock_acquire (lock), EISDIR),
+         "%s: a directory in mode \"a\": EISDIR", bname);
+  portalock_set_mode (lock, "r");
+  if (checks_access)
+    check (fails_with (portalock_acquire (lock), EISDIR),
+           "%s: an exclusive lock on a directory needs write access: "
+           "EISDIR", bname);
+  else
+    check (portalock_acquire (lock) == 0 && portalock_release (lock) == 0,
+           "%s: a directory opened read-only takes an exclusive lock",
+           bname);
+  if (has_shared)
+    {
+      portalock_set_flags (lock, PORTALOCK_SH);
+      check (portalock_acquire (lock) == 0 && portalock_release (lock) == 0,
+             "%s: a directory takes a shared lock in mode \"r\"", bname);
+    }
+  portalock_free (lock);
+  rmdir (dir);
+
+  check (count_fds () == fds, "%s: no descriptor leaked by bad input",
+         bname);
+}
+
+/* Permission denied, tested from a child that gives up root.  */
+static void
+test_permission (void)
+{
+  const char *path = tpath ("secret");
+  write_file (path, "keep");
+  chmod (path, 0600);
+  /* Let the unprivileged child reach the file, not read it.  */
+  char dir[4096];
+  snprintf (dir, sizeof dir, "%s", tpath (""));
+  chmod (dir, 0711);
+
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      if (geteuid () == 0 && (setgid (65534) != 0 || setuid (65534) != 0))
+        {
+          unsupported ("%s: permission denied (cannot drop root)", bname);
+          fflush (stdout);
+          _exit (0);
+        }
+      if (geteuid () == 0)
+        _exit (0);
+      portalock *lock = new_lock (path);
+      portalock_set_mode (lock, "w");
+      check (fails_with (portalock_acquire (lock), EACCES),
+             "%s: permission denied: EACCES", bname);
+      portalock_set_mode (lock, "r");
+      portalock_set_flags (lock, has_shared ? PORTALOCK_SH : PORTALOCK_EX);
+      check (fails_with (portalock_acquire (lock), EACCES),
+             "%s: permission denied reading: EACCES", bname);
+      portalock_free (lock);
+      const char *created = tpath ("not-mine");
+      lock = new_lock (created);
+      check (fails_with (portalock_acquire (lock), EACCES)
+             && !exists (created),
+             "%s: no permission to create: EACCES, nothing created", bname);
+      portalock_free (lock);
+      fflush (stdout);
+      _exit (0);
+    }
+  int status;
+  waitpid (pid, &status, 0);
+  chmod (dir, 0700);
+  check (WIFEXITED (status) && WEXITSTATUS (status) == 0
+         && has_text (path, "keep"),
+         "%s: a refused acquire leaves the file alone", bname);
+  unlink (path);
+}
+
+/* A read-only filesystem, made in a private mount namespace.  */
+static void
+test_read_only (void)
+{
+  const char *dir = tpath ("ro");
+  char file[4096], fresh[4096];
+  mkdir (dir, 0755);
+  snprintf (file, sizeof file, "%s/file", dir);
+  snprintf (fresh, sizeof fresh, "%s/fresh", dir);
+  write_file (file, "keep");
+
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      if (unshare (CLONE_NEWNS) != 0
+          || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0
+          || mount (dir, dir, NULL, MS_BIND, NULL) != 0
+          || mount (NULL, dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY,
+                    NULL) != 0)
+        {
+          unsupported ("%s: a read-only filesystem (cannot mount one)",
+                       bname);
+          fflush (stdout);
+          _exit (0);
+        }
+      portalock *lock = new_lock (file);
+      portalock_set_mode (lock, "w");
+      check (fails_with (portalock_acquire (lock), EROFS)
+             && has_text (file, "keep"),
+             "%s: read-only filesystem: EROFS, nothing truncated", bname);
+      portalock_free (lock);
+      lock = new_lock (fresh);
+      check (fails_with (portalock_acquire (lock), EROFS) && !exists (fresh),
+             "%s: read-only filesystem: EROFS, nothing created", bname);
+      portalock_free (lock);
+      lock = new_lock (file);
+      portalock_set_mode (lock, "r");
+      if (has_shared)
+        {
+          portalock_set_flags (lock, PORTALOCK_SH);
+          check (portalock_acquire (lock) == 0
+                 && portalock_release (lock) == 0,
+                 "%s: a shared lock in mode \"r\" works read-only", bname);
+        }
+      portalock_free (lock);
+      fflush (stdout);
+      _exit (0);
+    }
+  int status;
+  waitpid (pid, &status, 0);
+  check (WIFEXITED (status) && WEXITSTATUS (status) == 0,
+         "%s: the read-only test process ended well", bname);
+  unlink (file);
+  rmdir (dir);
+}
+
+/* Threads, each with its own object on one file, exclude each other.  */
+#define THREADS 4
+#define ROUNDS 300
+
+static const char *race_path;
+static volatile int inside;
+static volatile int overlaps;
+
+static void *
+race_thread (void *arg)
+{
+  (void) arg;
+  portalock *lock = new_lock (race_path);
+  portalock_set_timeout (lock, -1);
+  for (int i = 0; i < ROUNDS; i++)
+    {
+      if (portalock_acquire (lock) != 0)
+        {
+          __atomic_add_fetch (&overlaps, 1000, __ATOMIC_SEQ_CST);
+          break;
+        }
+      if (__atomic_add_fetch (&inside, 1, __ATOMIC_SEQ_CST) != 1)
+        __atomic_add_fetch (&overlaps, 1, __ATOMIC_SEQ_CST);
+      sched_yield ();
+      __atomic_sub_fetch (&inside, 1, __ATOMIC_SEQ_CST);
+      portalock_release (lock);
+    }
+  portalock_free (lock);
+  return NULL;
+}
+
+static void
+test_threads (void)
+{
+  race_path = tpath ("race");
+  pthread_t t[THREADS];
+  for (int i = 0; i < THREADS; i++)
+    pthread_create (&t[i], NULL, race_thread, NULL);
+  for (int i = 0; i < THREADS; i++)
+    pthread_join (t[i], NULL);
+  check (overlaps == 0, "%s: %d threads, one object each, never overlap "
+         "(%d overlaps)", bname, THREADS, overlaps);
+}
+
+/* Releasing, failing or freeing one object never drops another's lock.  */
+static void
+test_independence (void)
+{
+  const char *path = tpath ("indep");
+  portalock *a = new_lock (path), *b = new_lock (path);
+
+  portalock_acquire (a);
+  portalock_set_timeout (b, 0);
+  check (fails_with (portalock_acquire (b), EWOULDBLOCK),
+         "%s: two objects on one file in one process exclude each other",
+         bname);
+  check (probe (path, PORTALOCK_EX) == EWOULDBLOCK,
+         "%s: another object's failed acquire keeps the lock", bname);
+  check (portalock_release (b) == 1 && probe (path, PORTALOCK_EX)
+         == EWOULDBLOCK,
+         "%s: another object's no-op release keeps the lock", bname);
+  portalock_free (b);
+  check (probe (path, PORTALOCK_EX) == EWOULDBLOCK,
+         "%s: freeing another object keeps the lock", bname);
+  pid_t p;
+  portalock_pid_record_read (path, &p);
+  check (probe (path, PORTALOCK_EX) == EWOULDBLOCK,
+         "%s: reading the file's PID record keeps the lock", bname);
+  portalock_release (a);
+  check (probe (path, PORTALOCK_EX) == 0, "%s: releasing the holder "
+         "unlocks", bname);
+
+  if (has_shared)
+    {
+      b = new_lock (path);
+      portalock_set_flags (a, PORTALOCK_SH);
+      portalock_set_flags (b, PORTALOCK_SH);
+      check (portalock_acquire (a) == 0 && portalock_acquire (b) == 0,
+             "%s: two shared objects hold together", bname);
+      check (probe (path, PORTALOCK_SH) == 0,
+             "%s: another process shares the lock", bname);
+      check (portalock_release (b) == 0
+             && probe (path, PORTALOCK_EX) == EWOULDBLOCK,
+             "%s: releasing one shared object keeps the other's lock",
+             bname);
+      portalock_free (a);
+      check (probe (path, PORTALOCK_EX) == 0,
+             "%s: freeing the last holder unlocks", bname);
+      portalock_free (b);
+    }
+  else
+    portalock_free (a);
+}
+
+/* No exec'd program inherits the lock; no forked child releases it.  */
+static void
+test_exec_and_fork (void)
+{
+  const char *path = tpath ("fork");
+  portalock *lock = new_lock (path);
+  portalock_acquire (lock);
+
+  int in[2], out[2];
+  if (pipe2 (in, O_CLOEXEC) != 0 || pipe2 (out, O_CLOEXEC) != 0)
+    die ("pipe");
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      dup2 (in[0], 0);
+      dup2 (out[1], 1);
+      execl (lockprobe, "lockprobe", "idle", (char *) NULL);
+      _exit (127);
+    }
+  close (in[0]);
+  close (out[1]);
+  char c = 0;
+  if (read (out[0], &c, 1) != 1 || c != 'R')
+    die ("lockprobe idle");
+  portalock_release (lock);
+  check (probe (path, PORTALOCK_EX) == 0,
+         "%s: an exec'd program does not keep the lock", bname);
+  close (in[1]);
+  close (out[0]);
+  waitpid (pid, NULL, 0);
+
+  /* A child that releases and frees its copy of the object, and exits
+     through exit (), runs no unlock.  */
+  portalock_set_temporary (lock, true);
+  portalock_acquire (lock);
+  pid = fork ();
+  if (pid == 0)
+    {
+      int r = portalock_release (lock);
+      portalock_free (lock);
+      exit (r == 0 ? 0 : 1);
+    }
+  int status;
+  waitpid (pid, &status, 0);
+  check (WIFEXITED (status) && WEXITSTATUS (status) == 0
+         && probe (path, PORTALOCK_EX) == EWOULDBLOCK && exists (path),
+         "%s: a forked child that releases, frees and exits keeps the "
+         "parent's lock and file", bname);
+  pid = fork ();
+  if (pid == 0)
+    _exit (0);
+  waitpid (pid, NULL, 0);
+  check (probe (path, PORTALOCK_EX) == EWOULDBLOCK,
+         "%s: a forked child that just exits keeps the parent's lock",
+         bname);
+  /* A child's own acquire of the inherited object takes a lock of its
+     own: it must wait for the parent.  */
+  pid = fork ();
+  if (pid == 0)
+    {
+      portalock_release (lock);
+      portalock_set_timeout (lock, 0);
+      int r = portalock_acquire (lock);
+      _exit (r == -1 && errno == EWOULDBLOCK ? 0 : 1);
+    }
+  waitpid (pid, &status, 0);
+  check (WIFEXITED (status) && WEXITSTATUS (status) == 0
+         && probe (path, PORTALOCK_EX) == EWOULDBLOCK,
+         "%s: a forked child's acquire of an inherited object waits for "
+         "the parent", bname);
+  check (portalock_release (lock) == 0 && !exists (path)
+         && probe (path, PORTALOCK_EX) != EWOULDBLOCK,
+         "%s: the parent still releases (and deletes) it", bname);
+  portalock_free (lock);
+}
+
+/* The identity check: a lock on a file deleted or replaced while
+   waiting is dropped, and the acquire goes on with the new file.  */
+static void
+test_identity (void)
+{
+  const char *path = tpath ("ident");
+  char other[4096];
+  snprintf (other, sizeof other, "%s.new", path);
+
+  for (int replace = 0; replace <= 1; replace++)
+    {
+      struct holder h;
+      if (!holder_start (&h, path, backend, PORTALOCK_EX, 0, 0))
+        die ("holder");
+      portalock *lock = new_lock (path);
+      portalock_set_timeout (lock, 60);
+      struct waiter w = { .lock = lock };
+      pthread_t t;
+      pthread_create (&t, NULL, wait_thread, &w);
+      await_blocked_waiter (path);
+      if (replace)
+        {
+          write_file (other, "");
+          rename (other, path);
+        }
+      else
+        unlink (path);
+      holder_release (&h);
+      pthread_join (t, NULL);
+      errno = w.error;
+      check (w.result == 0 && fd_names (portalock_fd (lock), path),
+             "%s: a file %s while waiting: the lock is on the new file",
+             bname, replace ? "replaced" : "deleted");
+      check (probe (path, PORTALOCK_EX) == EWOULDBLOCK,
+             "%s: ... and excludes others there", bname);
+
+      /* Acquiring again while the file was deleted or replaced under the
+         held lock says so, and keeps the lock.  */
+      int fd = portalock_fd (lock);
+      if (replace)
+        {
+          write_file (other, "");
+          rename (other, path);
+        }
+      else
+        unlink (path);
+      check (fails_with (portalock_acquire (lock), ESTALE)
+             && portalock_fd (lock) == fd,
+             "%s: acquire of a held lock whose file was %s: ESTALE", bname,
+             replace ? "replaced" : "deleted");
+      check (portalock_release (lock) == 0, "%s: ... and it releases",
+             bname);
+      portalock_free (lock);
+      unlink (path);
+    }
+}
+
+static void
+test_rlock (void)
+{
+  const char *path = tpath ("rlock");
+  portalock *lock = new_lock (path), *other = new_lock (path);
+  portalock_set_reentrant (lock, true);
+  portalock_set_timeout (other, 0.01);
+
+  check (fails_with (portalock_release (lock), EINVAL),
+         "%s: RLock: releasing an unheld RLock: EINVAL", bname);
+  check (portalock_acquire (lock) == 0, "%s: RLock: acquire", bname);
+  int fd = portalock_fd (lock);
+  check (fails_with (portalock_acquire (other), ETIMEDOUT),
+         "%s: RLock: another object cannot acquire", bname);
+  check (portalock_acquire (lock) == 0 && portalock_acquire (lock) == 0
+         && portalock_fd (lock) == fd,
+         "%s: RLock: nested acquires keep the same descriptor", bname);
+  check (portalock_release (lock) == 0 && portalock_release (lock) == 0
+         && portalock_fd (lock) == fd
+         && probe (path, PORTALOCK_EX) == EWOULDBLOCK,
+         "%s: RLock: held until the count returns to zero", bname);
+  check (portalock_release (lock) == 0 && portalock_fd (lock) == -1
+         && probe (path, PORTALOCK_EX) == 0,
+         "%s: RLock: the last release unlocks", bname);
+  check (fails_with (portalock_release (lock), EINVAL),
+         "%s: RLock: releasing more than acquired: EINVAL", bname);
+
+  /* The count belongs to the object: another thread's acquire of the
+     same object counts too.  */
+  portalock_acquire (lock);
+  struct waiter w = { .lock = lock };
+  pthread_t t;
+  pthread_create (&t, NULL, wait_thread, &w);
+  pthread_join (t, NULL);
+  check (w.result == 0 && portalock_release (lock) == 0
+         && portalock_fd (lock) == fd
+         && portalock_release (lock) == 0 && portalock_fd (lock) == -1,
+         "%s: RLock: the count is per object, not per thread", bname);
+
+  portalock_acquire (lock);
+  portalock_acquire (lock);
+  portalock_free (lock);
+  check (probe (path, PORTALOCK_EX) == 0,
+         "%s: RLock: free releases however deep the count", bname);
+  portalock_free (other);
+}
+
+static void
+test_temporary (void)
+{
+  const char *path = tpath ("temp");
+  portalock *lock = new_lock (path);
+  portalock_set_temporary (lock, true);
+
+  for (int i = 0; i < 2; i++)
+    check (portalock_acquire (lock) == 0 && exists (path)
+           && portalock_release (lock) == 0 && !exists (path),
+           "%s: temporary: the file exists while held, is deleted on "
+           "release (cycle %d)", bname, i + 1);
+
+  /* A release that holds nothing deletes nothing.  */
+  portalock *holder = new_lock (path);
+  portalock_set_temporary (holder, true);
+  portalock_acquire (holder);
+  check (portalock_release (lock) == 1 && exists (path),
+         "%s: temporary: a stale release keeps the holder's file", bname);
+  /* A third party deleted the file: release copes.  */
+  unlink (path);
+  check (portalock_release (holder) == 0 && !exists (path),
+         "%s: temporary: release of a file someone deleted", bname);
+  portalock_free (holder);
+
+  /* Waiters turn away from the deleted inode.  */
+  pid_t pid;
+  int go[2], ready[2];
+  if (pipe2 (go, O_CLOEXEC) != 0 || pipe2 (ready, O_CLOEXEC) != 0)
+    die ("pipe");
+  pid = fork ();
+  if (pid == 0)
+    {
+      char c;
+      portalock *l = new_lock (path);
+      portalock_set_temporary (l, true);
+      if (portalock_acquire (l) != 0)
+        _exit (1);
+      c = 'L';
+      write (ready[1], &c, 1);
+      read (go[0], &c, 1);
+      portalock_release (l);
+      _exit (0);
+    }
+  char c;
+  read (ready[0], &c, 1);
+  portalock_set_timeout (lock, 60);
+  struct waiter w = { .lock = lock };
+  pthread_t t;
+  pthread_create (&t, NULL, wait_thread, &w);
+  await_blocked_waiter (path);
+  write (go[1], &c, 1);
+  waitpid (pid, NULL, 0);
+  pthread_join (t, NULL);
+  check (w.result == 0 && fd_names (portalock_fd (lock), path),
+         "%s: temporary: a waiter woken by the deleting release locks a "
+         "fresh file", bname);
+  portalock_release (lock);
+  close (go[0]);
+  close (go[1]);
+  close (ready[0]);
+  close (ready[1]);
+
+  /* A planted symbolic link is never followed.  */
+  const char *target = tpath ("target");
+  symlink (target, path);
+  check (fails_with (portalock_acquire (lock), ELOOP) && !exists (target),
+         "%s: temporary: a planted symlink: ELOOP, its target not created",
+         bname);
+  unlink (path);
+  mkfifo (path, 0644);
+  check (fails_with (portalock_acquire (lock), EINVAL)
+         || fails_with (portalock_acquire (lock), ENXIO),
+         "%s: temporary: a planted FIFO: EINVAL (or ENXIO), no hang", bname);
+  check (portalock_release (lock) == 1, "%s: ... and nothing held", bname);
+  unlink (path);
+  portalock_free (lock);
+}
+
+static void
+test_convert (void)
+{
+  const char *path = tpath ("conv");
+  portalock *lock = new_lock (path);
+
+  portalock_acquire (lock);
+  if (!has_shared)
+    {
+      check (fails_with (portalock_convert (lock, PORTALOCK_SH), ENOTSUP)
+             && probe (path, PORTALOCK_EX) == EWOULDBLOCK,
+             "%s: convert to shared: ENOTSUP, still exclusive", bname);
+      portalock_free (lock);
+      return;
+    }
+  check (portalock_convert (lock, PORTALOCK_EX) == 0,
+         "%s: convert to the lock held is a no-op", bname);
+  check (portalock_convert (lock, PORTALOCK_SH) == 0
+         && probe (path, PORTALOCK_SH) == 0
+         && probe (path, PORTALOCK_EX) == EWOULDBLOCK,
+         "%s: convert exclusive to shared", bname);
+
+  struct holder h;
+  if (!holder_start (&h, path, backend, PORTALOCK_SH, 0, 0))
+    die ("holder");
+  check (fails_with (portalock_convert (lock, PORTALOCK_EX | PORTALOCK_NB),
+                     EWOULDBLOCK),
+         "%s: convert to exclusive while another process shares: "
+         "EWOULDBLOCK", bname);
+  check (portalock_fd (lock) >= 0 && probe (path, PORTALOCK_EX)
+         == EWOULDBLOCK && probe (path, PORTALOCK_SH) == 0,
+         "%s: ... and the shared lock is still held", bname);
+  holder_release (&h);
+  check (portalock_convert (lock, PORTALOCK_EX) == 0
+         && probe (path, PORTALOCK_SH) == EWOULDBLOCK,
+         "%s: convert shared to exclusive", bname);
+
+  /* In one process, as between processes.  */
+  portalock *other = new_lock (path);
+  portalock_convert (lock, PORTALOCK_SH);
+  portalock_set_flags (other, PORTALOCK_SH);
+  portalock_acquire (other);
+  check (fails_with (portalock_convert (lock, PORTALOCK_EX | PORTALOCK_NB),
+                     EWOULDBLOCK)
+         && portalock_fd (lock) >= 0,
+         "%s: convert to exclusive while another object shares: "
+         "EWOULDBLOCK", bname);
+  portalock_free (other);
+  check (portalock_fd (lock) >= 0
+         && portalock_convert (lock, PORTALOCK_EX) == 0
+         && probe (path, PORTALOCK_SH) == EWOULDBLOCK,
+         "%s: ... and then converts once it is alone", bname);
+  portalock_release (lock);
+
+  if (checks_access)
+    {
+      portalock_set_mode (lock, "r");
+      portalock_set_flags (lock, PORTALOCK_SH);
+      check (portalock_acquire (lock) == 0
+             && fails_with (portalock_convert (lock, PORTALOCK_EX), EBADF)
+             && probe (path, PORTALOCK_EX) == EWOULDBLOCK,
+             "%s: a read-only shared object cannot become exclusive: EBADF",
+             bname);
+    }
+  portalock_free (lock);
+}
+
+int
+main (int argc, char **argv)
+{
+  if (argc != 3)
+    die ("usage: objlock BACKEND LOCKPROBE");
+  int b = portalock_backend_from_name (argv[1]);
+  if (b <= 0)
+    die ("no backend %s", argv[1]);
+  backend = b;
+  bname = argv[1];
+  lockprobe = argv[2];
+  if (!portalock_backend_available (backend))
+    {
+      unsupported ("%s: not built here", bname);
+      return check_exit ();
+    }
+  has_shared = backend != PORTALOCK_BACKEND_LOCKF;
+  checks_access = backend != PORTALOCK_BACKEND_FLOCK;
+
+  test_lifecycle ();
+  test_modes ();
+  test_waiting ();
+  test_bad_input ();
+  test_permission ();
+  test_read_only ();
+  test_threads ();
+  test_independence ();
+  test_exec_and_fork ();
+  test_identity ();
+  test_rlock ();
+  test_temporary ();
+  test_convert ();
+  return check_exit ();
+}
