@@ -900,6 +900,19 @@ hold_form (struct options *o)
     }
   req.record = want_record && o->pid_file == NULL;
 
+  /* The holder puts /dev/null on descriptors 0 to 2: the lock's must not
+     be one of them, should plock have been started without them.  */
+  for (;;)
+    {
+      int null = open ("/dev/null", O_RDWR);
+      if (null < 0 || null > 2)
+        {
+          if (null > 2)
+            close (null);
+          break;
+        }
+    }
+
   bool is_dir;
   req.fd = lockfile_open (&req.lock, &is_dir);
   if (req.fd < 0)
