@@ -1,4 +1,4 @@
-/* backend-lockf.c: locks with lockf(3), exclusive and owned by the process.
+/* backend-lockf.c: lockf(3) locks: exclusive, owned by the process.
 
    Copyright (C) 2026 The portalock authors.
 
@@ -9,62 +9,28 @@
 
 #include <config.h>
 
-#include <errno.h>
-#include <pthread.h>
-#include <unistd.h>
-
 #include "portalock-private.h"
 
-/* lockf(3) locks from the current file offset, so the backend moves the
-   offset to START for the call and puts it back afterwards; the manual
-   warns that a thread sharing the descriptor's offset sees the move
-   while a lock call waits.  */
-
-struct offset
-{
-  int fd;
-  off_t here;
-};
-
-/* Put the offset back: also when a timed wait cancels a blocked lockf.  */
-static void
-restore_offset (void *arg)
-{
-  struct offset *o = arg;
-  int saved_errno = errno;
-  lseek (o->fd, o->here, SEEK_SET);
-  errno = saved_errno;
-}
-
-static int
-lockf_call (int fd, int cmd, off_t start, off_t length)
-{
-  off_t here = lseek (fd, 0, SEEK_CUR);
-  if (here < 0)
-    return -1;
-  if (here != start && lseek (fd, start, SEEK_SET) < 0)
-    return -1;
-  struct offset o = { fd, here };
-  int r;
-  pthread_cleanup_push (restore_offset, &o);
-  r = lockf (fd, cmd, length);
-  pthread_cleanup_pop (here != start);
-  if (r != 0 && (errno == EAGAIN || errno == EACCES))
-    errno = EWOULDBLOCK;
-  return r;
-}
-
+/* lockf(3) is, in every C library this backend is built for (glibc, musl,
+   the BSDs), a front end to fcntl(2) record locks: F_LOCK is an F_WRLCK
+   request with F_SETLKW from the current file offset.  The backend makes
+   that request through the fcntl backend, from START, so that the file
+   offset never moves (lockf itself would need an lseek before and after,
+   seen by every thread sharing the descriptor) and a lock costs one
+   system call.  What makes it the lockf backend is what lockf offers:
+   exclusive locks only.  configure builds it only with the fcntl one.  */
 static int
 lockf_lock (int fd, int type, off_t start, off_t length, bool wait)
 {
   (void) type;   /* Always PORTALOCK_EX: lockf has no shared locks.  */
-  return lockf_call (fd, wait ? F_LOCK : F_TLOCK, start, length);
+  return portalock_backend_fcntl.lock (fd, PORTALOCK_EX, start, length,
+                                       wait);
 }
 
 static int
 lockf_unlock (int fd, off_t start, off_t length)
 {
-  return lockf_call (fd, F_ULOCK, start, length);
+  return portalock_backend_fcntl.unlock (fd, start, length);
 }
 
 const struct portalock_backend_ops portalock_backend_lockf =

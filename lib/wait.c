@@ -104,8 +104,11 @@ helper (void *arg)
   w->result = r;
   w->error = errno;
   w->done = true;
-  pthread_cond_signal (&w->cond);
   pthread_mutex_unlock (&w->mutex);
+  /* Signal after unlocking, so that the woken caller does not find the
+     mutex still held and sleep once more.  The caller joins this thread
+     before the condition variable goes away.  */
+  pthread_cond_signal (&w->cond);
   return NULL;
 }
 
