@@ -35,7 +35,8 @@
 
 struct waiter
 {
-  const char *mode;     /* raw, plain, timed, object, py-portalocker, ... */
+  const char *mode;     /* raw, plain, timed, timer, object,
+                           py-portalocker, ... */
   bool kernel;          /* it blocks in the kernel: /proc/locks shows it */
   pid_t pid;
   FILE *to;
@@ -63,6 +64,11 @@ waiter_loop (const char *mode, enum portalock_backend backend,
     }
   else
     fd = open_or_die (path);
+  /* "timer": a timed wait interrupted by a timer signal in its own
+     thread, instead of a helper thread.  */
+  if (strcmp (mode, "timer") == 0
+      && portalock_set_timeout_signal (SIGRTMIN + 1) != 0)
+    _exit (1);
 
   while (fgets (line, sizeof line, in) != NULL && strcmp (line, "go\n") == 0)
     {
@@ -75,7 +81,7 @@ waiter_loop (const char *mode, enum portalock_backend backend,
       else if (strcmp (mode, "plain") == 0)
         r = portalock_backend_lock (backend, fd, PORTALOCK_EX, 0, 0,
                                     INFINITY);
-      else if (strcmp (mode, "timed") == 0)
+      else if (strcmp (mode, "timed") == 0 || strcmp (mode, "timer") == 0)
         r = portalock_backend_lock (backend, fd, PORTALOCK_EX, 0, 0, 10);
       else
         r = portalock_acquire (lock);
@@ -338,13 +344,14 @@ bench_handoff (void)
                         "p50 <= 2x", "skipped: backend not built");
           continue;
         }
-      struct waiter ws[4] = {
+      struct waiter ws[5] = {
         { .mode = "raw", .kernel = true },
         { .mode = "timed", .kernel = true },
         { .mode = "plain", .kernel = true },
+        { .mode = "timer", .kernel = true },
         { .mode = "object", .kernel = true },
       };
-      int n = have_objects () ? 4 : 3;
+      int n = have_objects () ? 5 : 4;
       run_waiters (ws, n, b, samples, 0);
       struct latency raw = summarize (&ws[0]);
       struct latency timed = summarize (&ws[1]);
@@ -356,10 +363,14 @@ bench_handoff (void)
       emit_latency (fmt ("handoff.plain.%s", name),
                     fmt ("hand-off to an untimed waiter, %s", name),
                     plain, ref, raw, "", 0);
-      if (n == 4)
+      emit_latency (fmt ("handoff.timer.%s", name),
+                    fmt ("hand-off to a timed waiter (10 s) with a timer "
+                         "signal, %s", name),
+                    summarize (&ws[3]), ref, raw, "p50 <= 2x", 2);
+      if (n == 5)
         emit_latency (fmt ("handoff.object.%s", name),
                       fmt ("hand-off to a lock object (10 s), %s", name),
-                      summarize (&ws[3]), ref, raw, "p50 <= 2x", 2);
+                      summarize (&ws[4]), ref, raw, "p50 <= 2x", 2);
       else
         emit_skipped (fmt ("handoff.object.%s", name),
                       fmt ("hand-off to a lock object (10 s), %s", name),

@@ -25,6 +25,7 @@ lib_libportalock_impl_la_SOURCES = \
   lib/inode-table.c \
   lib/lock.c \
   lib/wait.c \
+  lib/timer-wait.c \
   lib/object.c \
   lib/holders.c \
   lib/pidrecord.c \

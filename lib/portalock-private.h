@@ -59,6 +59,20 @@ portalock_backend_ops (enum portalock_backend backend);
    deadline).  SECONDS is not negative and not NaN.  */
 bool portalock_deadline_after (double seconds, struct timespec *deadline);
 
+/* Return true once DEADLINE (CLOCK_MONOTONIC) has passed.  */
+bool portalock_deadline_passed (const struct timespec *deadline);
+
+/* Return the signal that timed waits may use, set by
+   portalock_set_timeout_signal, or 0 for helper threads.  */
+int portalock_timer_signal (void);
+
+/* Wait as portalock_wait_lock does, until DEADLINE, blocked in the
+   calling thread, which a timer interrupts with SIGNO at the deadline.
+   Return 0 or -1 with errno (ETIMEDOUT; from timer_create).  */
+int portalock_timer_wait (const struct portalock_backend_ops *ops, int fd,
+                          int type, off_t start, off_t length,
+                          const struct timespec *deadline, int signo);
+
 /* Take a TYPE lock with OPS on LENGTH bytes of FD from START: one try if
    NONBLOCK (EWOULDBLOCK on conflict), else wait until DEADLINE (NULL:
    without limit; ETIMEDOUT when it passes).  The wait blocks in the

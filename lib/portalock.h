@@ -131,6 +131,19 @@ PORTALOCK_API int portalock_backend_lock (enum portalock_backend backend,
                                           int fd, int flags, off_t start,
                                           off_t length, double seconds);
 
+/* Let timed waits in this process block in the waiting thread itself, so
+   that a released lock reaches it as fast as an untimed waiter, instead
+   of in a helper thread.  At the deadline a per-thread timer sends SIGNO
+   to the waiting thread; the library installs an empty handler for SIGNO
+   (without SA_RESTART) and unblocks SIGNO during the wait.  The program
+   must not use SIGNO for anything else; a real-time signal such as
+   SIGRTMIN + 1 is a good choice.  SIGNO 0 goes back to helper threads and
+   restores the handler SIGNO had before.
+   Return 0, or -1 and set errno: EINVAL for SIGKILL, SIGSTOP, a number
+   that is no signal or one the C library keeps for itself; ENOTSUP where
+   per-thread timers do not exist.  */
+PORTALOCK_API int portalock_set_timeout_signal (int signo);
+
 /* Lock objects: portalocker's Lock, RLock, TemporaryFileLock and
    PidFileLock.  A lock object names a file; acquiring it opens the file
    and locks it, releasing it unlocks and closes it, and it can be

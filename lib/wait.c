@@ -60,8 +60,8 @@ portalock_deadline_after (double seconds, struct timespec *deadline)
   return true;
 }
 
-static bool
-passed (const struct timespec *deadline)
+bool
+portalock_deadline_passed (const struct timespec *deadline)
 {
   struct timespec now;
   clock_gettime (CLOCK_MONOTONIC, &now);
@@ -209,10 +209,14 @@ portalock_wait_lock (const struct portalock_backend_ops *ops, int fd,
       return r;
     }
 
-  if (passed (deadline))
+  if (portalock_deadline_passed (deadline))
     {
       errno = ETIMEDOUT;
       return -1;
     }
+  int signo = portalock_timer_signal ();
+  if (signo != 0)
+    return portalock_timer_wait (ops, fd, type, start, length, deadline,
+                                 signo);
   return timed_wait (ops, fd, type, start, length, deadline);
 }

@@ -7,9 +7,11 @@
    Free Software Foundation, either version 3 of the License, or (at your
    option) any later version.  */
 
-/* Usage: lockcore LOCKPROBE, where LOCKPROBE is the path of the lockprobe
-   test program.  Every check names the backend under test: the default
-   one, which configure's --with-lock-backend or PORTALOCK_BACKEND picks.  */
+/* Usage: lockcore LOCKPROBE [timer], where LOCKPROBE is the path of the
+   lockprobe test program.  Every check names the backend under test: the
+   default one, which configure's --with-lock-backend or PORTALOCK_BACKEND
+   picks.  With "timer", timed waits use a timer signal
+   (portalock_set_timeout_signal) instead of helper threads.  */
 
 #include <config.h>
 
@@ -32,6 +34,8 @@ static bool has_ranges;        /* it locks byte ranges */
 static bool has_shared;        /* it has shared locks */
 static bool process_scoped;    /* its locks belong to the process */
 static const char *lockprobe;
+static int timer_signal;       /* 0: timed waits use helper threads */
+static const char *mode;       /* how timed waits wait, for the names */
 
 static int
 open_rw (const char *path)
@@ -192,6 +196,19 @@ test_conflicts (void)
   close (fd);
 }
 
+static int
+count_threads (void)
+{
+  DIR *d = opendir ("/proc/self/task");
+  int n = 0;
+  if (d == NULL)
+    return -1;
+  for (struct dirent *e; (e = readdir (d)) != NULL;)
+    n += e->d_name[0] != '.';
+  closedir (d);
+  return n;
+}
+
 struct waiter
 {
   const char *path;
@@ -239,6 +256,15 @@ test_waiter (const char *what, double seconds, bool interrupt)
     die ("%s: holder", bname);
   pthread_create (&thread, NULL, waiter_thread, &w);
   bool blocked = await_blocked_waiter (path);
+  if (blocked && seconds >= 0)
+    {
+      /* This thread and the waiter, and a helper unless a timer signal
+         interrupts the waiter's own call.  */
+      int threads = count_threads ();
+      check (threads == (timer_signal != 0 ? 2 : 3),
+             "%s: %s (%s) waits with %d threads", bname, what, mode,
+             threads);
+    }
   if (interrupt)
     {
       interrupted = 0;
@@ -249,21 +275,8 @@ test_waiter (const char *what, double seconds, bool interrupt)
   holder_release (&h);
   pthread_join (thread, NULL);
   errno = w.error;
-  check (w.result == 0, "%s: %s gets the lock after release%s", bname, what,
-         blocked ? "" : " (no /proc/locks: not seen blocked)");
-}
-
-static int
-count_threads (void)
-{
-  DIR *d = opendir ("/proc/self/task");
-  int n = 0;
-  if (d == NULL)
-    return -1;
-  for (struct dirent *e; (e = readdir (d)) != NULL;)
-    n += e->d_name[0] != '.';
-  closedir (d);
-  return n;
+  check (w.result == 0, "%s: %s (%s) gets the lock after release%s", bname,
+         what, mode, blocked ? "" : " (no /proc/locks: not seen blocked)");
 }
 
 static void
@@ -281,22 +294,30 @@ test_timeout (void)
   double t0 = now ();
   int r = portalock_lock_timeout (fd, PORTALOCK_EX, 0.3);
   double elapsed = now () - t0;
-  check (fails_with (r, ETIMEDOUT), "%s: a timed wait on a held lock: "
-         "ETIMEDOUT", bname);
-  check (elapsed >= 0.3, "%s: ETIMEDOUT no earlier than the timeout "
-         "(%.3f s)", bname, elapsed);
+  check (fails_with (r, ETIMEDOUT), "%s: a timed wait (%s) on a held "
+         "lock: ETIMEDOUT", bname, mode);
+  check (elapsed >= 0.3, "%s: ETIMEDOUT (%s) no earlier than the timeout "
+         "(%.3f s)", bname, mode, elapsed);
   int threads = count_threads ();
   check (threads == 1, "%s: nothing left running after a timed-out wait "
-         "(%d threads)", bname, threads);
+         "(%s, %d threads)", bname, mode, threads);
+  if (timer_signal != 0)
+    {
+      sigset_t pending;
+      sigpending (&pending);
+      check (!sigismember (&pending, timer_signal), "%s: no timer signal "
+             "left pending after a timed-out wait", bname);
+    }
   bool same = true;
   for (int s = 1; s < NSIG; s++)
     if (sigaction (s, NULL, &after) == 0
         && after.sa_handler != before[s].sa_handler)
       same = false;
-  check (same, "%s: a timed wait changes no signal disposition", bname);
+  check (same, "%s: a timed wait (%s) changes no signal disposition",
+         bname, mode);
   holder_release (&h);
   check (probe_lock (path, 0, PORTALOCK_EX, 0, 0) == 0,
-         "%s: a timed-out wait leaves no lock behind", bname);
+         "%s: a timed-out wait (%s) leaves no lock behind", bname, mode);
   close (fd);
 }
 
@@ -448,12 +469,46 @@ test_conversion (void)
   close (fd);
 }
 
+/* portalock_set_timeout_signal: bad signals change nothing; 0 puts the
+   old handler back.  */
+static void
+test_timeout_signal_setting (void)
+{
+  static const int bad[] = { -1, SIGKILL, SIGSTOP, NSIG, 1000 };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    check (fails_with (portalock_set_timeout_signal (bad[i]), EINVAL),
+           "portalock_set_timeout_signal (%d): EINVAL", bad[i]);
+  int signo = SIGRTMIN + 2;
+  struct sigaction before, during, after;
+  sigaction (signo, NULL, &before);
+  check (portalock_set_timeout_signal (signo) == 0,
+         "portalock_set_timeout_signal (SIGRTMIN + 2)");
+  sigaction (signo, NULL, &during);
+  check (during.sa_handler != before.sa_handler
+         && !(during.sa_flags & SA_RESTART),
+         "the timeout signal gets a handler that does not restart calls");
+  check (portalock_set_timeout_signal (0) == 0,
+         "portalock_set_timeout_signal (0)");
+  sigaction (signo, NULL, &after);
+  check (after.sa_handler == before.sa_handler,
+         "portalock_set_timeout_signal (0) restores the old handler");
+}
+
 int
 main (int argc, char **argv)
 {
-  if (argc != 2)
-    die ("usage: lockcore LOCKPROBE");
+  if (argc != 2 && !(argc == 3 && strcmp (argv[2], "timer") == 0))
+    die ("usage: lockcore LOCKPROBE [timer]");
   lockprobe = argv[1];
+  mode = "helper thread";
+  if (argc == 3)
+    {
+      test_timeout_signal_setting ();
+      timer_signal = SIGRTMIN + 1;
+      if (portalock_set_timeout_signal (timer_signal) != 0)
+        die ("portalock_set_timeout_signal");
+      mode = "timer signal";
+    }
   bname = portalock_backend_name (PORTALOCK_BACKEND_DEFAULT);
   has_ranges = strcmp (bname, "flock") != 0;
   has_shared = strcmp (bname, "lockf") != 0;
@@ -464,17 +519,23 @@ main (int argc, char **argv)
   sigemptyset (&sa.sa_mask);
   sigaction (SIGUSR1, &sa, NULL);
 
-  test_names ();
-  test_bad_input ();
-  test_conflicts ();
-  test_waiter ("a blocked waiter", -1, false);
+  if (timer_signal == 0)
+    {
+      test_names ();
+      test_bad_input ();
+      test_conflicts ();
+      test_waiter ("a blocked waiter", -1, false);
+      test_waiter ("a blocked waiter interrupted by a signal", -1, true);
+    }
   test_waiter ("a timed waiter", 30, false);
-  test_waiter ("a blocked waiter interrupted by a signal", -1, true);
   test_waiter ("a timed waiter interrupted by a signal", 30, true);
   test_timeout ();
-  test_exec ();
-  test_two_descriptors ();
-  test_ranges ();
-  test_conversion ();
+  if (timer_signal == 0)
+    {
+      test_exec ();
+      test_two_descriptors ();
+      test_ranges ();
+      test_conversion ();
+    }
   return check_exit ();
 }

@@ -1,0 +1,136 @@
+/* timer-wait.c: timed waits interrupted by a per-thread timer signal, for
+   programs that give the library a signal.
+
+   Copyright (C) 2026 The portalock authors.
+
+   This library is free software; you can redistribute it and/or modify it
+   under the terms of the GNU Lesser General Public License as published by
+   the Free Software Foundation; either version 2.1 of the License, or (at
+   your option) any later version.  */
+
+#include <config.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "portalock-private.h"
+
+/* The default timed wait (wait.c) blocks in a helper thread, so the lock
+   reaches the caller through a second wake-up and the helper's exit.  A
+   program that can spare a signal may let the wait block in its own
+   thread instead: a POSIX timer aimed at that thread (SIGEV_THREAD_ID)
+   sends the signal at the deadline, its empty handler makes the blocked
+   call fail with EINTR, and the wait ends.  The timer keeps firing every
+   TICK after the deadline, so a signal that lands just before the call
+   blocks (and so interrupts nothing) is followed by one that does.  The
+   library installs the handler only when the program asks, and puts the
+   old one back when it says 0.  */
+
+#define TICK_NS 10000000L       /* 10 ms */
+
+static pthread_mutex_t setting_mutex = PTHREAD_MUTEX_INITIALIZER;
+static int timeout_signal;      /* 0: helper threads */
+static struct sigaction saved_action;
+
+int
+portalock_timer_signal (void)
+{
+  return __atomic_load_n (&timeout_signal, __ATOMIC_ACQUIRE);
+}
+
+/* Does nothing: being called is what interrupts the blocked lock call.  */
+static void
+on_timeout_signal (int signo)
+{
+  (void) signo;
+}
+
+int
+portalock_set_timeout_signal (int signo)
+{
+#ifdef SIGEV_THREAD_ID
+  if (signo < 0 || signo >= NSIG || signo == SIGKILL || signo == SIGSTOP)
+    {
+      errno = EINVAL;
+      return -1;
+    }
+  pthread_mutex_lock (&setting_mutex);
+  int old = timeout_signal;
+  int r = 0;
+  if (signo != old)
+    {
+      if (old != 0)
+        {
+          __atomic_store_n (&timeout_signal, 0, __ATOMIC_RELEASE);
+          sigaction (old, &saved_action, NULL);
+        }
+      if (signo != 0)
+        {
+          struct sigaction sa = { .sa_handler = on_timeout_signal };
+          sigemptyset (&sa.sa_mask);
+          sa.sa_flags = 0;      /* no SA_RESTART: the call must fail */
+          r = sigaction (signo, &sa, &saved_action);
+          if (r == 0)
+            __atomic_store_n (&timeout_signal, signo, __ATOMIC_RELEASE);
+        }
+    }
+  pthread_mutex_unlock (&setting_mutex);
+  return r;
+#else
+  (void) signo;
+  errno = ENOTSUP;
+  return -1;
+#endif
+}
+
+int
+portalock_timer_wait (const struct portalock_backend_ops *ops, int fd,
+                      int type, off_t start, off_t length,
+                      const struct timespec *deadline, int signo)
+{
+#ifdef SIGEV_THREAD_ID
+  struct sigevent sev = { 0 };
+  sev.sigev_notify = SIGEV_THREAD_ID;
+  sev.sigev_signo = signo;
+  sev._sigev_un._tid = gettid ();
+  timer_t timer;
+  if (timer_create (CLOCK_MONOTONIC, &sev, &timer) != 0)
+    return -1;
+  struct itimerspec when = { .it_value = *deadline,
+                             .it_interval = { 0, TICK_NS } };
+  timer_settime (timer, TIMER_ABSTIME, &when, NULL);
+
+  sigset_t set, old;
+  sigemptyset (&set);
+  sigaddset (&set, signo);
+  pthread_sigmask (SIG_UNBLOCK, &set, &old);
+  int r;
+  for (;;)
+    {
+      r = ops->lock (fd, type, start, length, true);
+      if (r == 0 || errno != EINTR)
+        break;
+      if (portalock_deadline_passed (deadline))
+        {
+          errno = ETIMEDOUT;
+          break;
+        }
+    }
+  int saved_errno = errno;
+  /* A signal the timer already sent is delivered, to the empty handler,
+     as timer_delete returns, while the signal is still unblocked: none
+     is left for after this call.  */
+  timer_delete (timer);
+  pthread_sigmask (SIG_SETMASK, &old, NULL);
+  errno = saved_errno;
+  return r;
+#else
+  (void) ops; (void) fd; (void) type; (void) start; (void) length;
+  (void) deadline; (void) signo;
+  errno = ENOTSUP;
+  return -1;
+#endif
+}
