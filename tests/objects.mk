@@ -17,3 +17,26 @@ tests_objlock_LDADD = $(TESTS_LIBS)
 tests_objpid_SOURCES = tests/objpid.c
 tests_objpid_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_objpid_LDADD = $(TESTS_LIBS)
+
+# The manual's example programs are built and run by the suite, so they
+# cannot go stale.
+check_PROGRAMS += tests/example-lock tests/example-rlock \
+  tests/example-templock tests/example-pidlock
+EXTRA_DIST += doc/examples/lock.c doc/examples/rlock.c \
+  doc/examples/templock.c doc/examples/pidlock.c
+
+tests_example_lock_SOURCES = doc/examples/lock.c
+tests_example_lock_CPPFLAGS = -I$(top_srcdir)/lib
+tests_example_lock_LDADD = lib/libportalock.la
+
+tests_example_rlock_SOURCES = doc/examples/rlock.c
+tests_example_rlock_CPPFLAGS = -I$(top_srcdir)/lib
+tests_example_rlock_LDADD = lib/libportalock.la
+
+tests_example_templock_SOURCES = doc/examples/templock.c
+tests_example_templock_CPPFLAGS = -I$(top_srcdir)/lib
+tests_example_templock_LDADD = lib/libportalock.la
+
+tests_example_pidlock_SOURCES = doc/examples/pidlock.c
+tests_example_pidlock_CPPFLAGS = -I$(top_srcdir)/lib
+tests_example_pidlock_LDADD = lib/libportalock.la

@@ -562,9 +562,9 @@ test_read_only (void)
   if (pid == 0)
     {
       if (unshare (CLONE_NEWNS) != 0
-          || mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0
-          || mount (dir, dir, NULL, MS_BIND, NULL) != 0
-          || mount (NULL, dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY,
+          || mount ("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0
+          || mount (dir, dir, "none", MS_BIND, NULL) != 0
+          || mount ("none", dir, "none", MS_REMOUNT | MS_BIND | MS_RDONLY,
                     NULL) != 0)
         {
           unsupported ("%s: a read-only filesystem (cannot mount one)",
@@ -918,7 +918,7 @@ test_temporary (void)
       c = 'L';
       write (ready[1], &c, 1);
       read (go[0], &c, 1);
-      portalock_release (l);
+      portalock_free (l);
       _exit (0);
     }
   char c;
