@@ -271,8 +271,9 @@ open_flags (const portalock *lock, int type, bool minimal)
       read |= type == PORTALOCK_SH || (write && !minimal);
       write |= type == PORTALOCK_EX;
     }
+  /* A PID record is written, and read back before it is cleared.  */
   if (lock->record_pid)
-    write = true;
+    read = write = true;
   flags |= read && write ? O_RDWR : write ? O_WRONLY : O_RDONLY;
   /* A temporary file is deleted on release, so it must be created.  */
   if (lock->mode[0] != 'r' || lock->temporary)
@@ -623,11 +624,29 @@ portalock_acquire (portalock *lock)
 
 /* Before the last unlock of LOCK: empty a PID record, delete a temporary
    file.  Still locked, so no one else can be using the file.  */
+/* Return true if the PID record in LOCK's file names this process.  */
+static bool
+record_is_ours (const portalock *lock)
+{
+  char text[32];
+  ssize_t n = pread (lock->fd, text, sizeof text - 1, 0);
+  if (n <= 0)
+    return false;
+  text[n] = '\0';
+  char *end;
+  long pid = strtol (text, &end, 10);
+  return *end == '\n' && pid == (long) getpid ();
+}
+
 static void
 retire_file (portalock *lock)
 {
   int saved_errno = errno;
-  if (lock->record_pid && lock->type == PORTALOCK_EX && !lock->temporary)
+  /* An exclusive holder's record is its own; shared holders overwrite
+     each other's, and one only clears a record that names it, so that
+     no record names a process that let go.  */
+  if (lock->record_pid && !lock->temporary
+      && (lock->type == PORTALOCK_EX || record_is_ours (lock)))
     {
       if (lock->stream != NULL)
         fflush (lock->stream);

@@ -211,9 +211,10 @@ PORTALOCK_API int portalock_set_reentrant (portalock *lock, bool reentrant);
 PORTALOCK_API int portalock_set_temporary (portalock *lock, bool temporary);
 
 /* If RECORD, the holder writes its PID record (see
-   portalock_pid_record_write) into the file once locked, and an
-   exclusive holder empties the file again before unlocking.  The file is
-   then opened for writing whatever the mode says.  */
+   portalock_pid_record_write) into the file once locked, and empties the
+   file again before unlocking if the record still names it (a shared
+   holder's record may have been replaced by another shared holder's).
+   The file is then opened for writing whatever the mode says.  */
 PORTALOCK_API int portalock_set_record_pid (portalock *lock, bool record);
 
 /* Open the file and lock it as the settings say.  If the object is held

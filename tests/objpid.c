@@ -250,6 +250,39 @@ test_pid_lock (void)
              "%s: PID lock: conversion rewrites the mode", bname);
     }
   portalock_release (lock);
+  check (portalock_pid_record_read (path, &pid) == 0 && pid == 0,
+         "%s: PID lock: release of a converted lock empties the record",
+         bname);
+
+  if (has_shared)
+    {
+      portalock *a = portalock_new (path), *b = portalock_new (path);
+      portalock_set_backend (a, backend);
+      portalock_set_backend (b, backend);
+      portalock_set_record_pid (a, true);
+      portalock_set_flags (a, PORTALOCK_SH);
+      struct holder h;
+      if (!holder_start (&h, path, backend, PORTALOCK_SH, 0, 0))
+        die ("holder");
+      write_file (path, "1\n");
+      check (portalock_acquire (a) == 0
+             && portalock_pid_record_read (path, &pid) == 1
+             && pid == getpid ()
+             && strstr (read_file (path), "mode=shared\n") != NULL,
+             "%s: PID lock: a shared holder writes its record", bname);
+      check (portalock_release (a) == 0
+             && portalock_pid_record_read (path, &pid) == 0 && pid == 0,
+             "%s: PID lock: a shared holder clears its own record", bname);
+      write_file (path, "1\n");
+      portalock_acquire (a);
+      write_file (path, "1\n");
+      check (portalock_release (a) == 0
+             && portalock_pid_record_read (path, &pid) == 1 && pid == 1,
+             "%s: PID lock: a shared holder leaves another's record", bname);
+      holder_release (&h);
+      portalock_free (a);
+      portalock_free (b);
+    }
 
   /* Temporary and PID-recording: portalocker's PidFileLock.  */
   portalock_set_temporary (lock, true);
