@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -70,14 +71,40 @@ struct portalock
   FILE *stream;          /* made on demand */
   int type;              /* the lock held: PORTALOCK_SH or PORTALOCK_EX */
   unsigned count;        /* acquires not yet released (RLock) */
-  pid_t owner;           /* the process that acquired */
+  unsigned long owner;   /* the fork generation that acquired */
   const struct portalock_backend_ops *ops;
   struct portalock_inode *inode;  /* process-scoped backends only */
 };
 
+/* Which process this is, told apart from its forked children without a
+   getpid system call on every acquire and release: a child's atfork
+   handler counts one more generation.  Only the fork generation that
+   acquired a lock may unlock it.  */
+static unsigned long fork_generation;
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+
+static void
+count_fork (void)
+{
+  fork_generation++;
+}
+
+static void
+watch_forks (void)
+{
+  pthread_atfork (NULL, NULL, count_fork);
+}
+
+static bool
+acquired_here (const portalock *lock)
+{
+  return lock->owner == fork_generation;
+}
+
 portalock *
 portalock_new (const char *path)
 {
+  pthread_once (&fork_once, watch_forks);
   if (path == NULL || *path == '\0')
     {
       errno = EINVAL;
@@ -541,7 +568,7 @@ portalock_acquire (portalock *lock)
 {
   if (lock == NULL)
     return invalid ();
-  if (lock->fd >= 0 && lock->owner != getpid ())
+  if (lock->fd >= 0 && !acquired_here (lock))
     {
       /* Inherited over fork: the lock, if any, is the parent's.  */
       drop (lock, false);
@@ -610,7 +637,7 @@ portalock_acquire (portalock *lock)
         pause_before_retry (lock, dl);
     }
 
-  lock->owner = getpid ();
+  lock->owner = fork_generation;
   lock->count = 1;
   if (prepare_held_file (lock) != 0)
     {
@@ -681,7 +708,7 @@ portalock_release (portalock *lock)
       lock->count--;
       return 0;
     }
-  bool ours = lock->owner == getpid ();
+  bool ours = acquired_here (lock);
   if (ours)
     retire_file (lock);
   return drop (lock, ours);
