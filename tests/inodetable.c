@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "portalock-private.h"
@@ -202,6 +203,87 @@ test_threads (void)
          ops->name, THREADS, counter, THREADS * ROUNDS);
 }
 
+/* Conversion: a lone holder converts; a shared holder with company
+   must wait for it; a stream's close is deferred like a descriptor's.  */
+static void
+test_convert (void)
+{
+  int fd1 = open_rw (), fd2 = open_rw ();
+  struct portalock_inode *a = ref (fd1), *b = ref (fd2);
+  bool exclusive;
+
+  if (!ops->shared)
+    {
+      portalock_inode_unref (a);
+      portalock_inode_unref (b);
+      close (fd1);
+      close (fd2);
+      return;
+    }
+  acquire (a, fd1, PORTALOCK_EX, false, -1);
+  check (portalock_inode_convert (a, ops, fd1, PORTALOCK_EX, PORTALOCK_SH,
+                                  true, NULL) == 0
+         && portalock_inode_holders (a, &exclusive) == 1 && !exclusive,
+         "%s: convert a lone exclusive holder to shared", ops->name);
+  check (acquire (b, fd2, PORTALOCK_SH, true, 0) == 0,
+         "%s: ... which another holder then shares", ops->name);
+  check (portalock_inode_convert (a, ops, fd1, PORTALOCK_SH, PORTALOCK_EX,
+                                  true, NULL) == -1
+         && errno == EWOULDBLOCK
+         && portalock_inode_holders (a, &exclusive) == 2 && !exclusive,
+         "%s: a shared holder with company cannot convert: EWOULDBLOCK",
+         ops->name);
+  check (portalock_inode_convert (a, ops, fd1, PORTALOCK_EX, PORTALOCK_SH,
+                                  true, NULL) == -1 && errno == EINVAL,
+         "%s: converting a hold not held: EINVAL", ops->name);
+
+  FILE *stream = fdopen (fd2, "r+");
+  portalock_inode_release (b, ops, fd2, PORTALOCK_SH);
+  portalock_inode_fclose (b, stream);
+  check (is_open (fd2),
+         "%s: a stream's close waits while another holder holds",
+         ops->name);
+  check (portalock_inode_convert (a, ops, fd1, PORTALOCK_SH, PORTALOCK_EX,
+                                  true, NULL) == 0
+         && portalock_inode_holders (a, &exclusive) == 1 && exclusive,
+         "%s: alone again, it converts to exclusive", ops->name);
+  portalock_inode_release (a, ops, fd1, PORTALOCK_EX);
+  check (!is_open (fd2), "%s: ... and the stream is closed after the last "
+         "holder", ops->name);
+  portalock_inode_close (a, fd1);
+  portalock_inode_unref (a);
+  portalock_inode_unref (b);
+}
+
+/* A forked child holds none of its parent's POSIX locks: its table
+   starts empty, so it can lock for itself (and waits for the parent).  */
+static void
+test_fork (void)
+{
+  int fd = open_rw ();
+  struct portalock_inode *node = ref (fd);
+  acquire (node, fd, PORTALOCK_EX, false, -1);
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      int r = portalock_inode_holders (node, NULL) == 0 ? 0 : 1;
+      if (acquire (node, fd, PORTALOCK_EX, true, 0) != -1
+          || errno != EWOULDBLOCK)
+        r |= 2;
+      _exit (r);
+    }
+  int status;
+  waitpid (pid, &status, 0);
+  check (WIFEXITED (status) && WEXITSTATUS (status) == 0,
+         "%s: a forked child's table starts with no holders (status %d)",
+         ops->name, WIFEXITED (status) ? WEXITSTATUS (status) : -1);
+  check (portalock_inode_holders (node, NULL) == 1,
+         "%s: ... and the parent's is unchanged", ops->name);
+  portalock_inode_release (node, ops, fd, PORTALOCK_EX);
+  portalock_inode_close (node, fd);
+  portalock_inode_unref (node);
+}
+
 int
 main (void)
 {
@@ -220,6 +302,8 @@ main (void)
       test_shared ();
       test_other_process ();
       test_threads ();
+      test_convert ();
+      test_fork ();
     }
   return check_exit ();
 }
