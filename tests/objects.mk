@@ -7,12 +7,16 @@
 ## Free Software Foundation, either version 3 of the License, or (at your
 ## option) any later version.
 
-check_PROGRAMS += tests/objlock tests/objpid
+check_PROGRAMS += tests/objlock tests/objpid tests/objnfs
 EXTRA_DIST += tests/portalock.objects/objects.exp
 
 tests_objlock_SOURCES = tests/objlock.c
 tests_objlock_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_objlock_LDADD = $(TESTS_LIBS)
+
+tests_objnfs_SOURCES = tests/objnfs.c
+tests_objnfs_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_objnfs_LDADD = $(TESTS_LIBS)
 
 tests_objpid_SOURCES = tests/objpid.c
 tests_objpid_CPPFLAGS = $(TESTS_CPPFLAGS)
