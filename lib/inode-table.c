@@ -412,3 +412,56 @@ portalock_inode_holders (struct portalock_inode *node, bool *exclusive)
   pthread_mutex_unlock (&table_mutex);
   return n;
 }
+
+/* Return FD's entry in the table with one more reference, or NULL if its
+   inode has none (then nothing in this process has it locked through
+   the table).  Costs no system call while the table is empty.  */
+static struct portalock_inode *
+find_ref (int fd)
+{
+  struct stat st;
+  struct portalock_inode *node;
+
+  pthread_mutex_lock (&table_mutex);
+  bool empty = table == NULL;
+  pthread_mutex_unlock (&table_mutex);
+  if (empty || fstat (fd, &st) != 0)
+    return NULL;
+  pthread_mutex_lock (&table_mutex);
+  for (node = table; node != NULL; node = node->next)
+    if (node->dev == st.st_dev && node->ino == st.st_ino)
+      break;
+  if (node != NULL)
+    node->refs++;
+  pthread_mutex_unlock (&table_mutex);
+  return node;
+}
+
+void
+portalock_close_fd (int fd)
+{
+  int saved_errno = errno;
+  struct portalock_inode *node = find_ref (fd);
+  if (node != NULL)
+    {
+      portalock_inode_close (node, fd);
+      portalock_inode_unref (node);
+    }
+  else
+    close (fd);
+  errno = saved_errno;
+}
+
+int
+portalock_fclose (FILE *stream)
+{
+  struct portalock_inode *node = find_ref (fileno (stream));
+  if (node == NULL)
+    return fclose (stream);
+  int r = fflush (stream);
+  int saved_errno = errno;
+  portalock_inode_fclose (node, stream);
+  portalock_inode_unref (node);
+  errno = saved_errno;
+  return r == 0 ? 0 : EOF;
+}

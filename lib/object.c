@@ -360,14 +360,12 @@ same_file (const portalock *lock, int fd)
 static void
 close_fd (portalock *lock, int fd)
 {
+  /* Even a flock or OFD object's close must go through the table: a
+     fcntl object of this process may hold the same file.  */
   if (lock->inode != NULL)
     portalock_inode_close (lock->inode, fd);
   else
-    {
-      int saved_errno = errno;
-      close (fd);
-      errno = saved_errno;
-    }
+    portalock_close_fd (fd);
 }
 
 /* Take a TYPE lock on FD for LOCK.  Return 0 or -1 with errno.  */
@@ -415,7 +413,7 @@ reopen_read_write (portalock *lock, int fd)
     {
       /* Replaced meanwhile: the identity check will send the caller
          round again.  */
-      close (nfd);
+      portalock_close_fd (nfd);
       errno = EBADF;
       return -1;
     }
@@ -437,7 +435,7 @@ try_acquire (portalock *lock, int type, bool nonblock,
   if (lock->temporary && (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode)))
     {
       /* Something else was planted where the lock file goes.  */
-      close (fd);
+      portalock_close_fd (fd);
       errno = EINVAL;
       return -1;
     }
@@ -544,13 +542,11 @@ drop (portalock *lock, bool unlock)
     {
       if (lock->inode != NULL)
         portalock_inode_fclose (lock->inode, lock->stream);
-      else if (fclose (lock->stream) != 0 && r == 0)
+      else if (portalock_fclose (lock->stream) != 0 && r == 0)
         r = -1, e = errno;
     }
-  else if (lock->inode != NULL)
-    portalock_inode_close (lock->inode, lock->fd);
-  else if (close (lock->fd) != 0 && r == 0 && errno != EINTR)
-    r = -1, e = errno;
+  else
+    close_fd (lock, lock->fd);
   if (lock->inode != NULL)
     portalock_inode_unref (lock->inode);
 

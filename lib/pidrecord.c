@@ -225,14 +225,7 @@ portalock_pid_record_read (const char *path, pid_t *pid)
   /* This process may hold a POSIX lock on the file through a lock
      object, and a plain close would drop it: close through the per-inode
      table, which waits for the last holder.  */
-  struct portalock_inode *inode = portalock_inode_ref (fd);
-  if (inode != NULL)
-    {
-      portalock_inode_close (inode, fd);
-      portalock_inode_unref (inode);
-    }
-  else
-    close (fd);
+  portalock_close_fd (fd);
   if (n < 0)
     {
       errno = saved_errno;

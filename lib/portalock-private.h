@@ -119,6 +119,16 @@ int portalock_inode_release (struct portalock_inode *inode,
    process holds, else once the last holder releases.  */
 void portalock_inode_close (struct portalock_inode *inode, int fd);
 
+/* Close FD, a descriptor of any file, without dropping a lock another
+   lock object of this process holds on that file: through the table if
+   the file's inode is in it, else at once.  Keeps errno.  */
+void portalock_close_fd (int fd);
+
+/* The same for STREAM: flush it, and fclose it now or once the last
+   holder of its file releases.  Return 0, or EOF with errno if the
+   flush (or the fclose) failed.  */
+int portalock_fclose (FILE *stream);
+
 /* Like portalock_inode_close, for a stdio stream on such a descriptor:
    fclose it now, or once the last holder releases.  */
 void portalock_inode_fclose (struct portalock_inode *inode, FILE *stream);

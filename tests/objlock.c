@@ -671,6 +671,27 @@ test_independence (void)
   portalock_pid_record_read (path, &p);
   check (probe (path, PORTALOCK_EX) == EWOULDBLOCK,
          "%s: reading the file's PID record keeps the lock", bname);
+  /* An object of another backend on the same file, in the same
+     process: its close must not drop a POSIX lock either.  */
+  static const enum portalock_backend others[] =
+    { PORTALOCK_BACKEND_FLOCK, PORTALOCK_BACKEND_OFD };
+  for (size_t i = 0; i < sizeof others / sizeof *others; i++)
+    if (others[i] != backend && portalock_backend_available (others[i]))
+      {
+        portalock *c = portalock_new (path);
+        portalock_set_backend (c, others[i]);
+        portalock_set_timeout (c, 0);
+        /* OFD and POSIX locks exclude each other; flock and POSIX
+           ones do not.  Either way, nothing may drop the lock.  */
+        if (portalock_acquire (c) == 0)
+          fputs ("x", portalock_stream (c));
+        portalock_release (c);
+        portalock_acquire (c);
+        portalock_free (c);
+        check (probe (path, PORTALOCK_EX) == EWOULDBLOCK,
+               "%s: a %s object's release and free keep the lock", bname,
+               portalock_backend_name (others[i]));
+      }
   portalock_release (a);
   check (probe (path, PORTALOCK_EX) == 0, "%s: releasing the holder "
          "unlocks", bname);
