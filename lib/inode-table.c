@@ -11,6 +11,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +76,9 @@ struct portalock_inode
 
 static pthread_mutex_t table_mutex = PTHREAD_MUTEX_INITIALIZER;
 static struct portalock_inode *table;
+/* Deferred plain descriptors in the whole table, so that an open can
+   skip looking for one to reuse when there is none.  */
+static size_t deferred_fds;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 static void close_deferred (struct portalock_inode *node);
@@ -137,7 +141,10 @@ close_deferred (struct portalock_inode *node)
     return;
   int saved_errno = errno;
   for (size_t i = 0; i < node->ndeferred; i++)
-    close_one (&node->deferred[i]);
+    {
+      deferred_fds -= node->deferred[i].stream == NULL;
+      close_one (&node->deferred[i]);
+    }
   node->ndeferred = 0;
   errno = saved_errno;
 }
@@ -317,11 +324,56 @@ close_or_defer (struct portalock_inode *node, int fd, FILE *stream)
           node->deferred_size = size;
         }
       node->deferred[node->ndeferred++] = d;
+      deferred_fds += stream == NULL;
     }
   else
     close_one (&d);
   pthread_mutex_unlock (&table_mutex);
   errno = saved_errno;
+}
+
+/* A lock object that fails to get a lock another object of this process
+   holds must close its descriptor, and that close is deferred; without
+   reuse, every failed try would keep one more descriptor open until the
+   holder lets go.  So an open of a file first takes back a deferred
+   descriptor of it opened the same way, as SQLite's unix VFS does.  */
+int
+portalock_inode_reclaim (const char *path, int flags)
+{
+  if (__atomic_load_n (&deferred_fds, __ATOMIC_RELAXED) == 0)
+    return -1;
+  int saved_errno = errno;
+  struct stat st;
+  int r = (flags & O_NOFOLLOW) ? lstat (path, &st) : stat (path, &st);
+  errno = saved_errno;
+  if (r != 0)
+    return -1;
+
+  int want = flags & (O_ACCMODE | O_APPEND);
+  int fd = -1;
+  pthread_mutex_lock (&table_mutex);
+  for (struct portalock_inode *node = table; node != NULL && fd < 0;
+       node = node->next)
+    if (node->dev == st.st_dev && node->ino == st.st_ino)
+      for (size_t i = 0; i < node->ndeferred; i++)
+        {
+          struct deferred *d = &node->deferred[i];
+          int fl;
+          if (d->stream == NULL && (fl = fcntl (d->fd, F_GETFL)) >= 0
+              && (fl & (O_ACCMODE | O_APPEND)) == want)
+            {
+              fd = d->fd;
+              *d = node->deferred[--node->ndeferred];
+              deferred_fds--;
+              break;
+            }
+        }
+  pthread_mutex_unlock (&table_mutex);
+  /* A fresh open starts at offset 0.  */
+  if (fd >= 0)
+    lseek (fd, 0, SEEK_SET);
+  errno = saved_errno;
+  return fd;
 }
 
 void

@@ -319,7 +319,11 @@ static int
 open_file (const portalock *lock, int type)
 {
   int flags = open_flags (lock, type, false);
-  int fd;
+  int fd = -1;
+  if (lock->ops->process_scoped)
+    fd = portalock_inode_reclaim (lock->path, flags);
+  if (fd >= 0)
+    return fd;
   do
     fd = open (lock->path, flags, lock->permissions);
   while (fd < 0 && errno == EINTR);

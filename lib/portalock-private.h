@@ -119,6 +119,13 @@ int portalock_inode_release (struct portalock_inode *inode,
    process holds, else once the last holder releases.  */
 void portalock_inode_close (struct portalock_inode *inode, int fd);
 
+/* Take back and return a descriptor of the file PATH names (not
+   following a final symbolic link if FLAGS has O_NOFOLLOW) whose close
+   portalock_inode_close deferred, open with the access mode and O_APPEND
+   of FLAGS, positioned at offset 0; -1 if there is none.  Sets no
+   errno.  */
+int portalock_inode_reclaim (const char *path, int flags);
+
 /* Close FD, a descriptor of any file, without dropping a lock another
    lock object of this process holds on that file: through the table if
    the file's inode is in it, else at once.  Keeps errno.  */

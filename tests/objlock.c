@@ -664,6 +664,14 @@ test_independence (void)
   check (portalock_release (b) == 1 && probe (path, PORTALOCK_EX)
          == EWOULDBLOCK,
          "%s: another object's no-op release keeps the lock", bname);
+  /* On fcntl and lockf each failed try must close a descriptor whose
+     close has to wait for the holder; the next try reuses it.  */
+  int fds = count_fds ();
+  for (int i = 0; i < 50; i++)
+    portalock_acquire (b);
+  check (count_fds () <= fds + 1 && probe (path, PORTALOCK_EX) == EWOULDBLOCK,
+         "%s: 50 failed tries keep at most one descriptor open (%d more)",
+         bname, count_fds () - fds);
   portalock_free (b);
   check (probe (path, PORTALOCK_EX) == EWOULDBLOCK,
          "%s: freeing another object keeps the lock", bname);
