@@ -18,15 +18,17 @@
    this process shares them, and closing any one of those descriptors
    drops them all.  The lock objects keep their promises on top of this
    with the per-inode table (inode-table.c).  */
-static int
-fcntl_set (int fd, short l_type, off_t start, off_t length, bool wait)
+int
+portalock_record_lock (int fd, int cmd, short l_type, off_t start,
+                       off_t length)
 {
   struct flock fl = { 0 };
   fl.l_type = l_type;
   fl.l_whence = SEEK_SET;
   fl.l_start = start;
   fl.l_len = length;
-  if (fcntl (fd, wait ? F_SETLKW : F_SETLK, &fl) == 0)
+  fl.l_pid = 0;     /* OFD requests need it 0 */
+  if (fcntl (fd, cmd, &fl) == 0)
     return 0;
   if (errno == EAGAIN || errno == EACCES)
     errno = EWOULDBLOCK;
@@ -36,14 +38,15 @@ fcntl_set (int fd, short l_type, off_t start, off_t length, bool wait)
 static int
 fcntl_lock (int fd, int type, off_t start, off_t length, bool wait)
 {
-  return fcntl_set (fd, type == PORTALOCK_SH ? F_RDLCK : F_WRLCK,
-                    start, length, wait);
+  return portalock_record_lock (fd, wait ? F_SETLKW : F_SETLK,
+                                type == PORTALOCK_SH ? F_RDLCK : F_WRLCK,
+                                start, length);
 }
 
 static int
 fcntl_unlock (int fd, off_t start, off_t length)
 {
-  return fcntl_set (fd, F_UNLCK, start, length, false);
+  return portalock_record_lock (fd, F_SETLK, F_UNLCK, start, length);
 }
 
 const struct portalock_backend_ops portalock_backend_fcntl =

@@ -9,12 +9,14 @@
 
 #include <config.h>
 
+#include <fcntl.h>
+
 #include "portalock-private.h"
 
 /* lockf(3) is, in every C library this backend is built for (glibc, musl,
    the BSDs), a front end to fcntl(2) record locks: F_LOCK is an F_WRLCK
    request with F_SETLKW from the current file offset.  The backend makes
-   that request through the fcntl backend, from START, so that the file
+   that request itself (portalock_record_lock), from START, so that the file
    offset never moves (lockf itself would need an lseek before and after,
    seen by every thread sharing the descriptor) and a lock costs one
    system call.  What makes it the lockf backend is what lockf offers:
@@ -23,14 +25,14 @@ static int
 lockf_lock (int fd, int type, off_t start, off_t length, bool wait)
 {
   (void) type;   /* Always PORTALOCK_EX: lockf has no shared locks.  */
-  return portalock_backend_fcntl.lock (fd, PORTALOCK_EX, start, length,
-                                       wait);
+  return portalock_record_lock (fd, wait ? F_SETLKW : F_SETLK, F_WRLCK,
+                                start, length);
 }
 
 static int
 lockf_unlock (int fd, off_t start, off_t length)
 {
-  return portalock_backend_fcntl.unlock (fd, start, length);
+  return portalock_record_lock (fd, F_SETLK, F_UNLCK, start, length);
 }
 
 const struct portalock_backend_ops portalock_backend_lockf =

@@ -9,7 +9,6 @@
 
 #include <config.h>
 
-#include <errno.h>
 #include <fcntl.h>
 
 #include "portalock-private.h"
@@ -17,34 +16,19 @@
 /* OFD locks are byte-range locks like POSIX ones, but they belong to the
    open file description, as flock(2) locks do: a close of another
    descriptor of the file leaves them alone, and two opens of one file in
-   one process conflict.  l_pid must be 0.  */
-static int
-ofd_set (int fd, short l_type, off_t start, off_t length, bool wait)
-{
-  struct flock fl = { 0 };
-  fl.l_type = l_type;
-  fl.l_whence = SEEK_SET;
-  fl.l_start = start;
-  fl.l_len = length;
-  fl.l_pid = 0;
-  if (fcntl (fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl) == 0)
-    return 0;
-  if (errno == EAGAIN || errno == EACCES)
-    errno = EWOULDBLOCK;
-  return -1;
-}
-
+   one process conflict.  The requests are fcntl's, with other commands.  */
 static int
 ofd_lock (int fd, int type, off_t start, off_t length, bool wait)
 {
-  return ofd_set (fd, type == PORTALOCK_SH ? F_RDLCK : F_WRLCK,
-                  start, length, wait);
+  return portalock_record_lock (fd, wait ? F_OFD_SETLKW : F_OFD_SETLK,
+                                type == PORTALOCK_SH ? F_RDLCK : F_WRLCK,
+                                start, length);
 }
 
 static int
 ofd_unlock (int fd, off_t start, off_t length)
 {
-  return ofd_set (fd, F_UNLCK, start, length, false);
+  return portalock_record_lock (fd, F_OFD_SETLK, F_UNLCK, start, length);
 }
 
 const struct portalock_backend_ops portalock_backend_ofd =

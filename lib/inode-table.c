@@ -219,26 +219,36 @@ may_hold (const struct portalock_inode *node, int type)
   return type == PORTALOCK_SH || node->shared == 0;
 }
 
+/* With the table mutex held, wait until READY (NODE, TYPE) is true:
+   not at all if NONBLOCK, else until DEADLINE (NULL: without limit).
+   Return 0, EWOULDBLOCK or ETIMEDOUT.  */
+static int
+wait_for (struct portalock_inode *node,
+          bool (*ready) (const struct portalock_inode *, int), int type,
+          bool nonblock, const struct timespec *deadline)
+{
+  while (!ready (node, type))
+    {
+      if (nonblock)
+        return EWOULDBLOCK;
+      if (deadline == NULL)
+        pthread_cond_wait (&node->changed, &table_mutex);
+      else if (pthread_cond_timedwait (&node->changed, &table_mutex,
+                                       deadline) == ETIMEDOUT
+               && !ready (node, type))
+        return ETIMEDOUT;
+    }
+  return 0;
+}
+
 int
 portalock_inode_acquire (struct portalock_inode *node,
                          const struct portalock_backend_ops *ops, int fd,
                          int type, bool nonblock,
                          const struct timespec *deadline)
 {
-  int e = 0;
-
   pthread_mutex_lock (&table_mutex);
-  while (!may_hold (node, type) && e == 0)
-    {
-      if (nonblock)
-        e = EWOULDBLOCK;
-      else if (deadline == NULL)
-        pthread_cond_wait (&node->changed, &table_mutex);
-      else if (pthread_cond_timedwait (&node->changed, &table_mutex,
-                                       deadline) == ETIMEDOUT
-               && !may_hold (node, type))
-        e = ETIMEDOUT;
-    }
+  int e = wait_for (node, may_hold, type, nonblock, deadline);
 
   if (e == 0 && !held (node))
     {
@@ -418,17 +428,7 @@ portalock_inode_convert (struct portalock_inode *node,
     }
   /* To become exclusive, wait until the other shared holders in this
      process are gone, as another process would.  */
-  while (!may_convert (node, to) && e == 0)
-    {
-      if (nonblock)
-        e = EWOULDBLOCK;
-      else if (deadline == NULL)
-        pthread_cond_wait (&node->changed, &table_mutex);
-      else if (pthread_cond_timedwait (&node->changed, &table_mutex,
-                                       deadline) == ETIMEDOUT
-               && !may_convert (node, to))
-        e = ETIMEDOUT;
-    }
+  e = wait_for (node, may_convert, to, nonblock, deadline);
   if (e == 0)
     {
       /* Change the kernel lock, which this process alone holds for this

@@ -43,6 +43,13 @@ struct portalock_backend_ops
   int (*unlock) (int fd, off_t start, off_t length);
 };
 
+/* Make the fcntl(2) record-lock request CMD (F_SETLK, F_OFD_SETLKW, ...)
+   for an L_TYPE lock (F_RDLCK, F_WRLCK, F_UNLCK) on LENGTH bytes of FD
+   from START.  Return 0, or -1 with errno (EWOULDBLOCK for a conflict).
+   The fcntl, ofd and lockf backends share it (backend-fcntl.c).  */
+int portalock_record_lock (int fd, int cmd, short l_type, off_t start,
+                           off_t length);
+
 /* The backends compiled in: each backend-*.c defines one.  */
 extern const struct portalock_backend_ops portalock_backend_flock;
 extern const struct portalock_backend_ops portalock_backend_ofd;

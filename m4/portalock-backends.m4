@@ -40,8 +40,9 @@ AC_DEFUN([PORTALOCK_BACKENDS],
        [[return lockf (0, F_TLOCK, 0);]])],
        [portalock_cv_lockf=yes], [portalock_cv_lockf=no])])
 
-  # The lockf backend makes lockf's requests through fcntl(2).
-  AS_IF([test $portalock_cv_fcntl != yes], [portalock_cv_lockf=no])
+  # The ofd and lockf backends make their requests through the fcntl one.
+  AS_IF([test $portalock_cv_fcntl != yes],
+    [portalock_cv_ofd=no; portalock_cv_lockf=no])
 
   for portalock_b in flock ofd fcntl lockf; do
     eval portalock_have=\$portalock_cv_$portalock_b

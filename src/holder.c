@@ -75,7 +75,7 @@ on_stop_signal (int sig)
   stop_signal = sig;
 }
 
-static int
+int
 open_pidfd (pid_t pid)
 {
 #ifdef SYS_pidfd_open

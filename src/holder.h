@@ -45,4 +45,8 @@ int hold_lock (struct hold_request *req);
 /* Return true if process PID is a holder (its name is HOLDER_NAME).  */
 bool is_holder_process (pid_t pid);
 
+/* Return a pidfd for process PID (pidfd_open(2)), or -1 with errno
+   (ENOSYS where the system has none).  */
+int open_pidfd (pid_t pid);
+
 #endif /* HOLDER_H */

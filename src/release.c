@@ -49,18 +49,6 @@ struct target
 };
 
 static int
-open_pidfd (pid_t pid)
-{
-#ifdef SYS_pidfd_open
-  return syscall (SYS_pidfd_open, pid, 0);
-#else
-  (void) pid;
-  errno = ENOSYS;
-  return -1;
-#endif
-}
-
-static int
 send_signal (const struct target *t, int sig)
 {
 #ifdef SYS_pidfd_send_signal
