@@ -11,7 +11,8 @@
      lockprobe try FILE     try an exclusive lock on FILE without waiting;
                             exit 0 if taken, 1 if held elsewhere, 2 on error
      lockprobe idle         write "R" to stdout, then wait for EOF on stdin
-                            (a process that may have inherited descriptors) */
+                            (a process that may have inherited descriptors)
+     lockprobe backend      print the name of the default backend */
 
 #include <config.h>
 
@@ -44,6 +45,11 @@ main (int argc, char **argv)
         ;
       return 0;
     }
-  fprintf (stderr, "usage: lockprobe try FILE | lockprobe idle\n");
+  if (argc == 2 && strcmp (argv[1], "backend") == 0)
+    {
+      puts (portalock_backend_name (PORTALOCK_BACKEND_DEFAULT));
+      return 0;
+    }
+  fprintf (stderr, "usage: lockprobe try FILE | idle | backend\n");
   return 2;
 }

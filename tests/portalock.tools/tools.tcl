@@ -150,12 +150,32 @@ proc finish_locked { id } {
 
 # The backend the library uses by default here.
 proc default_backend { } {
-    global env
-    if { [info exists env(PORTALOCK_BACKEND)] \
-             && [lsearch { flock ofd fcntl lockf } $env(PORTALOCK_BACKEND)] >= 0 } {
-        return $env(PORTALOCK_BACKEND)
+    global objdir
+    # The library's answer: PORTALOCK_BACKEND, else configure's choice.
+    if { [catch { exec $objdir/tests/lockprobe backend } name] } {
+        return "default"
     }
-    return "default"
+    return $name
+}
+
+# The command prefix that runs a program as the unprivileged user
+# 65534, for permission tests: empty if the tests do not run as root,
+# "none" if that cannot be done here (no setpriv, or that user cannot
+# run the built tools, say in a build directory only root may enter).
+proc as_nobody { } {
+    global plock
+    if { [exec id -u] != 0 } {
+        return {}
+    }
+    set setpriv [auto_execok setpriv]
+    if { $setpriv eq "" } {
+        return none
+    }
+    set as [list {*}$setpriv --reuid=65534 --regid=65534 --clear-groups]
+    if { [catch { exec {*}$as $plock --version }] } {
+        return none
+    }
+    return $as
 }
 
 # Does the default api have shared locks?  (lockf has not.)
