@@ -19,7 +19,8 @@ portalock_backend_lock (enum portalock_backend backend, int fd, int flags,
                         off_t start, off_t length, double seconds)
 {
   int type = flags & ~PORTALOCK_NB;
-  bool nonblock = (flags & PORTALOCK_NB) != 0;
+  /* A timeout of 0 is one try, as PORTALOCK_NB is.  */
+  bool nonblock = (flags & PORTALOCK_NB) != 0 || seconds == 0;
 
   if ((type != PORTALOCK_SH && type != PORTALOCK_EX
        && type != PORTALOCK_UN)

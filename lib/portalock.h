@@ -99,7 +99,8 @@ PORTALOCK_API enum portalock_backend portalock_default_backend (void);
    All return 0 on success, or -1 and set errno:
      EINVAL       FLAGS is not one request; SECONDS is negative or NaN;
                   START or LENGTH is negative.
-     EWOULDBLOCK  PORTALOCK_NB was given and the lock is held elsewhere.
+     EWOULDBLOCK  the lock is held elsewhere and PORTALOCK_NB was given, or
+                  SECONDS is 0 (one try, as for the lock objects).
      ETIMEDOUT    the lock was still held elsewhere when SECONDS ran out.
      ENOTSUP      the backend cannot do it: a byte range with flock, a
                   shared lock with lockf, or a backend not built here.
