@@ -25,12 +25,6 @@
 #include "portalock.h"
 #include "testutil.h"
 
-static bool
-fails_with (bool failed, int error)
-{
-  return failed && errno == error;
-}
-
 /* Make a fresh empty directory for one test and return its path.  */
 static const char *
 fresh_dir (const char *name)
@@ -49,25 +43,6 @@ join (const char *dir, const char *name)
   if (asprintf (&path, "%s/%s", dir, name) < 0)
     die ("asprintf");
   return path;
-}
-
-static int
-count_entries (const char *dir)
-{
-  DIR *d = opendir (dir);
-  int n = 0;
-  if (d == NULL)
-    return -1;
-  for (struct dirent *e; (e = readdir (d)) != NULL;)
-    n += strcmp (e->d_name, ".") != 0 && strcmp (e->d_name, "..") != 0;
-  closedir (d);
-  return n;
-}
-
-static int
-count_fds (void)
-{
-  return count_entries ("/proc/self/fd");
 }
 
 /* Return the content of PATH as a malloc'd string, or NULL.  */
@@ -168,7 +143,7 @@ test_no_replace (void)
   write_file (path, "existing destination");
 
   errno = 0;
-  check (fails_with (portalock_atomic_open (path, 0, 0644) == NULL, EEXIST),
+  check (failed_with (portalock_atomic_open (path, 0, 0644) == NULL, EEXIST),
          "an existing target without REPLACE: EEXIST at open");
   check (content_is (path, "existing destination")
          && count_entries (dir) == 1, "the existing target is untouched");
@@ -180,7 +155,7 @@ test_no_replace (void)
   fputs ("temporary payload", portalock_atomic_stream (a));
   write_file (late, "concurrent winner");
   errno = 0;
-  check (fails_with (portalock_atomic_commit (a) != 0, EEXIST),
+  check (failed_with (portalock_atomic_commit (a) != 0, EEXIST),
          "a target created before the commit: EEXIST");
   check (content_is (late, "concurrent winner"), "the concurrent winner "
          "is kept");
@@ -191,7 +166,7 @@ test_no_replace (void)
   if (symlink ("nowhere", link) != 0)
     die ("symlink");
   errno = 0;
-  check (fails_with (portalock_atomic_open (link, 0, 0644) == NULL, EEXIST),
+  check (failed_with (portalock_atomic_open (link, 0, 0644) == NULL, EEXIST),
          "a dangling symbolic link as target: EEXIST");
   free (link);
   free (late);
@@ -426,13 +401,13 @@ test_bad_input (void)
     unsupported ("a read-only directory: EACCES (running as root)");
 
   errno = 0;
-  check (fails_with (portalock_atomic_commit (NULL) != 0, EINVAL),
+  check (failed_with (portalock_atomic_commit (NULL) != 0, EINVAL),
          "commit (NULL): EINVAL");
   errno = 0;
-  check (fails_with (portalock_atomic_fd (NULL) == -1, EINVAL),
+  check (failed_with (portalock_atomic_fd (NULL) == -1, EINVAL),
          "fd (NULL): EINVAL");
   errno = 0;
-  check (fails_with (portalock_atomic_stream (NULL) == NULL, EINVAL),
+  check (failed_with (portalock_atomic_stream (NULL) == NULL, EINVAL),
          "stream (NULL): EINVAL");
   free (subdir);
   free (file);

@@ -55,12 +55,6 @@ open_ro (const char *path)
   return fd;
 }
 
-static int
-fails_with (int r, int error)
-{
-  return r == -1 && errno == error;
-}
-
 static void
 test_names (void)
 {
@@ -195,19 +189,6 @@ test_conflicts (void)
       close (ro);
     }
   close (fd);
-}
-
-static int
-count_threads (void)
-{
-  DIR *d = opendir ("/proc/self/task");
-  int n = 0;
-  if (d == NULL)
-    return -1;
-  for (struct dirent *e; (e = readdir (d)) != NULL;)
-    n += e->d_name[0] != '.';
-  closedir (d);
-  return n;
 }
 
 struct waiter

@@ -38,24 +38,6 @@ static bool has_shared;         /* the backend has shared locks */
 static bool checks_access;      /* its locks check the descriptor's access */
 static const char *lockprobe;
 
-/* Like test_path, but the result stays valid through later calls (a
-   few dozen of them).  */
-static const char *
-tpath (const char *name)
-{
-  static char paths[64][4096];
-  static unsigned next;
-  char *p = paths[next++ % 64];
-  snprintf (p, sizeof paths[0], "%s", test_path (name));
-  return p;
-}
-
-static bool
-fails_with (int r, int error)
-{
-  return r == -1 && errno == error;
-}
-
 /* A new lock object on PATH for the backend under test.  */
 static portalock *
 new_lock (const char *path)
@@ -71,19 +53,6 @@ static int
 probe (const char *path, int flags)
 {
   return probe_lock (path, backend, flags, 0, 0);
-}
-
-static int
-count_fds (void)
-{
-  DIR *d = opendir ("/proc/self/fd");
-  if (d == NULL)
-    return -1;
-  int n = 0;
-  while (readdir (d) != NULL)
-    n++;
-  closedir (d);
-  return n;
 }
 
 static bool
@@ -131,7 +100,7 @@ fd_names (int fd, const char *path)
 static void
 test_lifecycle (void)
 {
-  const char *path = tpath ("life");
+  const char *path = test_path ("life");
   portalock *lock = new_lock (path);
 
   check (portalock_fd (lock) == -1 && errno == EBADF
@@ -183,7 +152,7 @@ test_lifecycle (void)
 static void
 test_modes (void)
 {
-  const char *path = tpath ("modes");
+  const char *path = test_path ("modes");
   portalock *lock = new_lock (path);
   char buf[16];
 
@@ -234,7 +203,7 @@ test_modes (void)
          && portalock_release (lock) == 0,
          "%s: mode \"w+\" truncates once held", bname);
 
-  const char *perm_path = tpath ("perm");
+  const char *perm_path = test_path ("perm");
   portalock *p = new_lock (perm_path);
   mode_t old_umask = umask (022);
   struct stat st;
@@ -278,7 +247,7 @@ wait_thread (void *arg)
 static void
 test_waiting (void)
 {
-  const char *path = tpath ("wait");
+  const char *path = test_path ("wait");
   struct holder h;
   if (!holder_start (&h, path, backend, PORTALOCK_EX, 0, 0))
     {
@@ -338,7 +307,7 @@ test_waiting (void)
 static void
 test_bad_input (void)
 {
-  const char *path = tpath ("bad");
+  const char *path = test_path ("bad");
   int fds = count_fds ();
 
   errno = 0;
@@ -443,13 +412,13 @@ test_bad_input (void)
   portalock_free (lock);
 
   /* Paths that cannot work.  */
-  const char *missing = tpath ("no-such-dir/file");
+  const char *missing = test_path ("no-such-dir/file");
   lock = new_lock (missing);
   check (fails_with (portalock_acquire (lock), ENOENT) && !exists (missing),
          "%s: a path in a missing directory: ENOENT", bname);
   portalock_free (lock);
 
-  const char *file = tpath ("plain");
+  const char *file = test_path ("plain");
   write_file (file, "x");
   char sub[4096];
   snprintf (sub, sizeof sub, "%s/sub", file);
@@ -459,7 +428,7 @@ test_bad_input (void)
   portalock_free (lock);
 
   char longname[4096];
-  snprintf (longname, sizeof longname, "%s/", tpath (""));
+  snprintf (longname, sizeof longname, "%s/", test_path (""));
   size_t len = strlen (longname);
   memset (longname + len, 'n', 300);
   longname[len + 300] = '\0';
@@ -470,7 +439,7 @@ test_bad_input (void)
 
   /* A directory: writable modes cannot open it; "r" can lock it, as
      flock(1) does, where the backend does not need write access.  */
-  const char *dir = tpath ("dir");
+  const char *dir = test_path ("dir");
   mkdir (dir, 0755);
   lock = new_lock (dir);
   check (fails_with (portalock_acquire (lock), EISDIR),
@@ -501,12 +470,12 @@ test_bad_input (void)
 static void
 test_permission (void)
 {
-  const char *path = tpath ("secret");
+  const char *path = test_path ("secret");
   write_file (path, "keep");
   chmod (path, 0600);
   /* Let the unprivileged child reach the file, not read it.  */
   char dir[4096];
-  snprintf (dir, sizeof dir, "%s", tpath (""));
+  snprintf (dir, sizeof dir, "%s", test_path (""));
   chmod (dir, 0711);
 
   pid_t pid = fork ();
@@ -529,7 +498,7 @@ test_permission (void)
       check (fails_with (portalock_acquire (lock), EACCES),
              "%s: permission denied reading: EACCES", bname);
       portalock_free (lock);
-      const char *created = tpath ("not-mine");
+      const char *created = test_path ("not-mine");
       lock = new_lock (created);
       check (fails_with (portalock_acquire (lock), EACCES)
              && !exists (created),
@@ -551,7 +520,7 @@ test_permission (void)
 static void
 test_read_only (void)
 {
-  const char *dir = tpath ("ro");
+  const char *dir = test_path ("ro");
   char file[4096], fresh[4096];
   mkdir (dir, 0755);
   snprintf (file, sizeof file, "%s/file", dir);
@@ -637,7 +606,7 @@ race_thread (void *arg)
 static void
 test_threads (void)
 {
-  race_path = tpath ("race");
+  race_path = test_path ("race");
   pthread_t t[THREADS];
   for (int i = 0; i < THREADS; i++)
     pthread_create (&t[i], NULL, race_thread, NULL);
@@ -651,7 +620,7 @@ test_threads (void)
 static void
 test_independence (void)
 {
-  const char *path = tpath ("indep");
+  const char *path = test_path ("indep");
   portalock *a = new_lock (path), *b = new_lock (path);
 
   portalock_acquire (a);
@@ -730,7 +699,7 @@ test_independence (void)
 static void
 test_exec_and_fork (void)
 {
-  const char *path = tpath ("fork");
+  const char *path = test_path ("fork");
   portalock *lock = new_lock (path);
   portalock_acquire (lock);
 
@@ -807,7 +776,7 @@ test_exec_and_fork (void)
 static void
 test_identity (void)
 {
-  const char *path = tpath ("ident");
+  const char *path = test_path ("ident");
   char other[4096];
   snprintf (other, sizeof other, "%s.new", path);
 
@@ -862,7 +831,7 @@ test_identity (void)
 static void
 test_rlock (void)
 {
-  const char *path = tpath ("rlock");
+  const char *path = test_path ("rlock");
   portalock *lock = new_lock (path), *other = new_lock (path);
   portalock_set_reentrant (lock, true);
   portalock_set_timeout (other, 0.01);
@@ -909,7 +878,7 @@ test_rlock (void)
 static void
 test_temporary (void)
 {
-  const char *path = tpath ("temp");
+  const char *path = test_path ("temp");
   portalock *lock = new_lock (path);
   portalock_set_temporary (lock, true);
 
@@ -970,7 +939,7 @@ test_temporary (void)
   close (ready[1]);
 
   /* A planted symbolic link is never followed.  */
-  const char *target = tpath ("target");
+  const char *target = test_path ("target");
   symlink (target, path);
   check (fails_with (portalock_acquire (lock), ELOOP) && !exists (target),
          "%s: temporary: a planted symlink: ELOOP, its target not created",
@@ -988,7 +957,7 @@ test_temporary (void)
 static void
 test_convert (void)
 {
-  const char *path = tpath ("conv");
+  const char *path = test_path ("conv");
   portalock *lock = new_lock (path);
 
   portalock_acquire (lock);

@@ -28,24 +28,6 @@ static enum portalock_backend backend;
 static const char *bname;
 static bool has_shared;
 
-/* Like test_path, but the result stays valid through later calls (a
-   few dozen of them).  */
-static const char *
-tpath (const char *name)
-{
-  static char paths[64][4096];
-  static unsigned next;
-  char *p = paths[next++ % 64];
-  snprintf (p, sizeof paths[0], "%s", test_path (name));
-  return p;
-}
-
-static bool
-fails_with (int r, int error)
-{
-  return r == -1 && errno == error;
-}
-
 static void
 write_file (const char *path, const char *text)
 {
@@ -108,7 +90,7 @@ idle_child (void)
 static void
 test_records (void)
 {
-  const char *path = tpath ("rec");
+  const char *path = test_path ("rec");
   pid_t pid = 42;
   char host[256], text[512];
   gethostname (host, sizeof host);
@@ -119,7 +101,7 @@ test_records (void)
          && fails_with (portalock_pid_record_read ("", &pid), EINVAL)
          && fails_with (portalock_pid_record_read (path, NULL), EINVAL),
          "%s: record: NULL or empty arguments: EINVAL", bname);
-  check (fails_with (portalock_pid_record_read (tpath (""), &pid),
+  check (fails_with (portalock_pid_record_read (test_path (""), &pid),
                      EISDIR),
          "%s: record: a directory: EISDIR", bname);
 
@@ -202,7 +184,7 @@ test_records (void)
 static void
 test_pid_lock (void)
 {
-  const char *path = tpath ("pidlock");
+  const char *path = test_path ("pidlock");
   portalock *lock = portalock_new (path);
   portalock_set_backend (lock, backend);
   portalock_set_record_pid (lock, true);
@@ -311,7 +293,7 @@ contains (const pid_t *pids, int n, pid_t pid)
 static void
 test_holders (void)
 {
-  const char *path = tpath ("holders");
+  const char *path = test_path ("holders");
   pid_t pids[8];
 
   check (fails_with (portalock_holders (path, pids, 8), ENOENT),

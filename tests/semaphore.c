@@ -33,12 +33,6 @@
 
 static const char *bname;
 
-static bool
-fails_with (bool failed, int error)
-{
-  return failed && errno == error;
-}
-
 static const char *
 fresh_dir (const char *name)
 {
@@ -46,31 +40,6 @@ fresh_dir (const char *name)
   if (mkdir (dir, 0755) != 0)
     die ("mkdir %s", dir);
   return dir;
-}
-
-static int
-count_entries (const char *dir)
-{
-  DIR *d = opendir (dir);
-  int n = 0;
-  if (d == NULL)
-    return -1;
-  for (struct dirent *e; (e = readdir (d)) != NULL;)
-    n += strcmp (e->d_name, ".") != 0 && strcmp (e->d_name, "..") != 0;
-  closedir (d);
-  return n;
-}
-
-static int
-count_fds (void)
-{
-  return count_entries ("/proc/self/fd");
-}
-
-static int
-count_threads (void)
-{
-  return count_entries ("/proc/self/task");
 }
 
 /* The path of slot SLOT of semaphore NAME in DIR, in a static buffer.  */
@@ -174,28 +143,28 @@ test_bounded (void)
   check (sa >= 0 && sa < 2 && sb >= 0 && sb < 2 && sa != sb,
          "%s: two holders hold different slots (%d, %d)", bname, sa, sb);
   errno = 0;
-  check (fails_with (portalock_semaphore_acquire (c) != 0, EWOULDBLOCK),
+  check (failed_with (portalock_semaphore_acquire (c) != 0, EWOULDBLOCK),
          "%s: a third, timeout 0: EWOULDBLOCK", bname);
   check (portalock_semaphore_slot (c) == -1, "%s: a failed acquire holds "
          "nothing", bname);
   portalock_semaphore_set_timeout (c, 5);
   portalock_semaphore_set_fail_when_locked (c, true);
   errno = 0;
-  check (fails_with (portalock_semaphore_acquire (c) != 0, EWOULDBLOCK),
+  check (failed_with (portalock_semaphore_acquire (c) != 0, EWOULDBLOCK),
          "%s: a third, fail_when_locked: EWOULDBLOCK", bname);
   portalock_semaphore_set_fail_when_locked (c, false);
   portalock_semaphore_set_timeout (c, 0.001);
   portalock_semaphore_set_check_interval (c, 0.0005);
   errno = 0;
-  check (fails_with (portalock_semaphore_acquire (c) != 0, ETIMEDOUT),
+  check (failed_with (portalock_semaphore_acquire (c) != 0, ETIMEDOUT),
          "%s: a third, timeout 0.001: ETIMEDOUT", bname);
   portalock_semaphore_set_check_interval (c, 0);
   errno = 0;
-  check (fails_with (portalock_semaphore_acquire (c) != 0, ETIMEDOUT),
+  check (failed_with (portalock_semaphore_acquire (c) != 0, ETIMEDOUT),
          "%s: a third, check interval 0: ETIMEDOUT", bname);
 
   errno = 0;
-  check (fails_with (portalock_semaphore_acquire (a) != 0, EBUSY)
+  check (failed_with (portalock_semaphore_acquire (a) != 0, EBUSY)
          && portalock_semaphore_slot (a) == sa,
          "%s: acquiring a held semaphore: EBUSY, still held", bname);
   check (portalock_semaphore_release (a) == 0
@@ -249,7 +218,7 @@ test_processes (void)
 
   portalock_semaphore *sem = new_sem ("procs", N, dir, 0);
   errno = 0;
-  check (fails_with (portalock_semaphore_acquire (sem) != 0, EWOULDBLOCK),
+  check (failed_with (portalock_semaphore_acquire (sem) != 0, EWOULDBLOCK),
          "%s: all slots held by other processes: EWOULDBLOCK", bname);
   sem_holder_end (&h[1], true);
   portalock_semaphore_set_timeout (sem, 30);
@@ -375,7 +344,7 @@ test_timeout (void)
   double elapsed = now () - t0;
   cpu = cpu_seconds () - cpu;
   errno = e;
-  check (fails_with (r != 0, ETIMEDOUT), "%s: all held, timeout 0.6: "
+  check (failed_with (r != 0, ETIMEDOUT), "%s: all held, timeout 0.6: "
          "ETIMEDOUT", bname);
   check (elapsed >= 0.6, "%s: not before the timeout (%.3f s)", bname,
          elapsed);
@@ -679,7 +648,7 @@ test_python (void)
   portalock_semaphore *sem = new_sem ("interop", 2, dir, 0);
   errno = 0;
   check (strncmp (said, "held", 4) == 0
-         && fails_with (portalock_semaphore_acquire (sem) != 0, EWOULDBLOCK),
+         && failed_with (portalock_semaphore_acquire (sem) != 0, EWOULDBLOCK),
          "%s: both slots held by Python: EWOULDBLOCK", bname);
   close (to);
   read_python (from, said, sizeof said);
@@ -769,38 +738,38 @@ test_bad_input (void)
 
   sem = new_sem ("s", 2, dir, 0);
   errno = 0;
-  check (fails_with (portalock_semaphore_set_timeout (NULL, 1) != 0, EINVAL)
-         && fails_with (portalock_semaphore_set_timeout (sem, NAN) != 0,
+  check (failed_with (portalock_semaphore_set_timeout (NULL, 1) != 0, EINVAL)
+         && failed_with (portalock_semaphore_set_timeout (sem, NAN) != 0,
                         EINVAL), "%s: set_timeout: NULL, NaN: EINVAL", bname);
-  check (fails_with (portalock_semaphore_set_check_interval (NULL, 1) != 0,
+  check (failed_with (portalock_semaphore_set_check_interval (NULL, 1) != 0,
                      EINVAL)
-         && fails_with (portalock_semaphore_set_check_interval (sem, -1) != 0,
+         && failed_with (portalock_semaphore_set_check_interval (sem, -1) != 0,
                         EINVAL)
-         && fails_with (portalock_semaphore_set_check_interval (sem, NAN)
+         && failed_with (portalock_semaphore_set_check_interval (sem, NAN)
                         != 0, EINVAL)
-         && fails_with (portalock_semaphore_set_check_interval (sem, INFINITY)
+         && failed_with (portalock_semaphore_set_check_interval (sem, INFINITY)
                         != 0, EINVAL),
          "%s: set_check_interval: NULL, negative, NaN, infinite: EINVAL",
          bname);
-  check (fails_with (portalock_semaphore_set_fail_when_locked (NULL, true)
+  check (failed_with (portalock_semaphore_set_fail_when_locked (NULL, true)
                      != 0, EINVAL), "%s: set_fail_when_locked (NULL): EINVAL",
          bname);
-  check (fails_with (portalock_semaphore_set_backend (NULL, 0) != 0, EINVAL)
-         && fails_with (portalock_semaphore_set_backend
+  check (failed_with (portalock_semaphore_set_backend (NULL, 0) != 0, EINVAL)
+         && failed_with (portalock_semaphore_set_backend
                         (sem, (enum portalock_backend) 42) != 0, EINVAL),
          "%s: set_backend: NULL, no backend: EINVAL", bname);
-  check (fails_with (portalock_semaphore_set_backend
+  check (failed_with (portalock_semaphore_set_backend
                      (sem, PORTALOCK_BACKEND_WIN32) != 0, ENOTSUP),
          "%s: set_backend, a backend not built: ENOTSUP", bname);
-  check (fails_with (portalock_semaphore_acquire (NULL) != 0, EINVAL)
-         && fails_with (portalock_semaphore_release (NULL) != 0, EINVAL)
-         && fails_with (portalock_semaphore_slot (NULL) != 0, EINVAL),
+  check (failed_with (portalock_semaphore_acquire (NULL) != 0, EINVAL)
+         && failed_with (portalock_semaphore_release (NULL) != 0, EINVAL)
+         && failed_with (portalock_semaphore_slot (NULL) != 0, EINVAL),
          "%s: acquire, release, slot of NULL: EINVAL", bname);
   check (count_entries (dir) == 1 && count_fds () == fds,
          "%s: the bad calls created nothing", bname);
   if (portalock_semaphore_acquire (sem) != 0)
     die ("acquire");
-  check (fails_with (portalock_semaphore_set_backend (sem, 0) != 0, EBUSY),
+  check (failed_with (portalock_semaphore_set_backend (sem, 0) != 0, EBUSY),
          "%s: set_backend while held: EBUSY", bname);
   portalock_semaphore_free (sem);
 
@@ -811,7 +780,7 @@ test_bad_input (void)
   sem = new_sem ("s", 2, gone, 0);
   rmdir (gone);
   errno = 0;
-  check (fails_with (portalock_semaphore_acquire (sem) != 0, ENOENT)
+  check (failed_with (portalock_semaphore_acquire (sem) != 0, ENOENT)
          && portalock_semaphore_slot (sem) == -1
          && access (gone, F_OK) != 0,
          "%s: the directory removed after new: ENOENT, nothing created",
@@ -824,7 +793,7 @@ test_bad_input (void)
   mkdir (slot_path (busy, "d", 0), 0755);
   sem = new_sem ("d", 1, busy, 0);
   errno = 0;
-  check (fails_with (portalock_semaphore_acquire (sem) != 0, EISDIR)
+  check (failed_with (portalock_semaphore_acquire (sem) != 0, EISDIR)
          && portalock_semaphore_slot (sem) == -1,
          "%s: a directory where the slot file should be: EISDIR", bname);
   portalock_semaphore_free (sem);

@@ -11,6 +11,7 @@
 
 #include "testutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -105,7 +106,9 @@ remove_tmpdir (void)
 const char *
 test_path (const char *name)
 {
-  static char path[4096];
+  static char paths[64][4096];
+  static unsigned next;
+  char *path = paths[next++ % 64];
   if (tmpdir == NULL)
     {
       const char *base = getenv ("TMPDIR");
@@ -118,8 +121,45 @@ test_path (const char *name)
       tmpdir_owner = getpid ();
       atexit (remove_tmpdir);
     }
-  snprintf (path, sizeof path, "%s/%s", tmpdir, name);
+  snprintf (path, sizeof paths[0], "%s/%s", tmpdir, name);
   return path;
+}
+
+bool
+fails_with (int r, int error)
+{
+  return r == -1 && errno == error;
+}
+
+bool
+failed_with (bool failed, int error)
+{
+  return failed && errno == error;
+}
+
+int
+count_entries (const char *dir)
+{
+  DIR *d = opendir (dir);
+  int n = 0;
+  if (d == NULL)
+    return -1;
+  for (struct dirent *e; (e = readdir (d)) != NULL;)
+    n += strcmp (e->d_name, ".") != 0 && strcmp (e->d_name, "..") != 0;
+  closedir (d);
+  return n;
+}
+
+int
+count_fds (void)
+{
+  return count_entries ("/proc/self/fd");
+}
+
+int
+count_threads (void)
+{
+  return count_entries ("/proc/self/task");
 }
 
 double

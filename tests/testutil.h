@@ -30,9 +30,25 @@ int check_exit (void);
 void die (const char *what, ...)
   __attribute__ ((__format__ (__printf__, 1, 2), __noreturn__));
 
-/* Return a fresh path in a private temporary directory, made once per
-   process and removed with its contents at exit.  NAME is a suffix.  */
+/* Return the path of NAME in a private temporary directory, made once
+   per process and removed with its contents at exit.  The string stays
+   valid through the next 63 calls.  */
 const char *test_path (const char *name);
+
+/* Return true if R is -1 and errno is ERROR: a call failed as it should.  */
+bool fails_with (int r, int error);
+
+/* Return true if FAILED and errno is ERROR.  */
+bool failed_with (bool failed, int error);
+
+/* Return the number of entries of directory DIR but "." and "..", or -1
+   if it cannot be read.  */
+int count_entries (const char *dir);
+
+/* Return the number of this process's open descriptors (counting the
+   one that reads them) and of its threads.  */
+int count_fds (void);
+int count_threads (void);
 
 /* Seconds on the monotonic clock.  */
 double now (void);
