@@ -494,9 +494,10 @@ try_acquire (portalock *lock, int type, bool nonblock,
 static void
 pause_before_retry (const portalock *lock, const struct timespec *deadline)
 {
-  struct timespec now, until;
-  clock_gettime (CLOCK_MONOTONIC, &now);
-  portalock_deadline_after (lock->check_interval, &until);
+  struct timespec until;
+  /* portalock_deadline_after takes longer waits for none at all.  */
+  double seconds = lock->check_interval < 1e6 ? lock->check_interval : 1e6;
+  portalock_deadline_after (seconds, &until);
   if (deadline != NULL
       && (until.tv_sec > deadline->tv_sec
           || (until.tv_sec == deadline->tv_sec
@@ -510,13 +511,7 @@ pause_before_retry (const portalock *lock, const struct timespec *deadline)
 static bool
 passed (const struct timespec *deadline)
 {
-  struct timespec now;
-  if (deadline == NULL)
-    return false;
-  clock_gettime (CLOCK_MONOTONIC, &now);
-  return (now.tv_sec > deadline->tv_sec
-          || (now.tv_sec == deadline->tv_sec
-              && now.tv_nsec >= deadline->tv_nsec));
+  return deadline != NULL && portalock_deadline_passed (deadline);
 }
 
 /* Once locked: truncate for "w", write the PID record.  */
