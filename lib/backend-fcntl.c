@@ -56,7 +56,6 @@ const struct portalock_backend_ops portalock_backend_fcntl =
   .ranges = true,
   .shared = true,
   .process_scoped = true,
-  .async_cancel = false,
   .lock = fcntl_lock,
   .unlock = fcntl_unlock,
 };

@@ -42,7 +42,6 @@ const struct portalock_backend_ops portalock_backend_flock =
   .ranges = false,
   .shared = true,
   .process_scoped = false,
-  .async_cancel = true,
   .lock = flock_lock,
   .unlock = flock_unlock,
 };

@@ -42,7 +42,6 @@ const struct portalock_backend_ops portalock_backend_lockf =
   .ranges = true,
   .shared = false,
   .process_scoped = true,
-  .async_cancel = false,
   .lock = lockf_lock,
   .unlock = lockf_unlock,
 };

@@ -38,7 +38,6 @@ const struct portalock_backend_ops portalock_backend_ofd =
   .ranges = true,
   .shared = true,
   .process_scoped = false,
-  .async_cancel = false,
   .lock = ofd_lock,
   .unlock = ofd_unlock,
 };

@@ -25,12 +25,23 @@ lib_libportalock_impl_la_SOURCES = \
   lib/inode-table.c \
   lib/lock.c \
   lib/wait.c \
-  lib/timer-wait.c \
   lib/object.c \
-  lib/holders.c \
   lib/pidrecord.c \
   lib/semaphore.c \
   lib/atomic.c
+
+# Platform seams: one file per answer of a configure probe, never an
+# #ifdef inside the code that uses the feature (see m4/portalock-platform.m4).
+if HAVE_PROC_LOCKS
+lib_libportalock_impl_la_SOURCES += lib/holders-linux.c
+else
+lib_libportalock_impl_la_SOURCES += lib/holders-none.c
+endif
+if HAVE_THREAD_TIMER
+lib_libportalock_impl_la_SOURCES += lib/timer-wait.c
+else
+lib_libportalock_impl_la_SOURCES += lib/timer-wait-none.c
+endif
 if BACKEND_FLOCK
 lib_libportalock_impl_la_SOURCES += lib/backend-flock.c
 endif

@@ -29,9 +29,6 @@ struct portalock_backend_ops
   bool process_scoped;  /* locks belong to the process, not to the open
                            file description: a close of any descriptor
                            of the file drops them */
-  /* Whether a blocked lock call is not a cancellation point, so that a
-     timed wait must allow asynchronous cancellation around it.  */
-  bool async_cancel;
 
   /* Take a TYPE (PORTALOCK_SH or PORTALOCK_EX) lock on LENGTH bytes of FD
      from START (0, 0: the whole file); if WAIT, block until granted.

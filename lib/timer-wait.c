@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,7 +28,18 @@
    TICK after the deadline, so a signal that lands just before the call
    blocks (and so interrupts nothing) is followed by one that does.  The
    library installs the handler only when the program asks, and puts the
-   old one back when it says 0.  */
+   old one back when it says 0.
+
+   configure builds this file only where timer_create(2) takes
+   SIGEV_THREAD_ID, and names the member of struct sigevent that holds
+   the thread: sigev_notify_thread_id where the C library offers that
+   name (musl, newer glibc), else glibc's own _sigev_un._tid.  Elsewhere
+   timer-wait-none.c says ENOTSUP.  */
+
+#if !HAVE_GETTID
+/* glibc before 2.30 has the system call but no wrapper.  */
+# define gettid() ((pid_t) syscall (SYS_gettid))
+#endif
 
 #define TICK_NS 10000000L       /* 10 ms */
 
@@ -51,7 +63,6 @@ on_timeout_signal (int signo)
 int
 portalock_set_timeout_signal (int signo)
 {
-#ifdef SIGEV_THREAD_ID
   if (signo < 0 || signo >= NSIG || signo == SIGKILL || signo == SIGSTOP)
     {
       errno = EINVAL;
@@ -79,11 +90,6 @@ portalock_set_timeout_signal (int signo)
     }
   pthread_mutex_unlock (&setting_mutex);
   return r;
-#else
-  (void) signo;
-  errno = ENOTSUP;
-  return -1;
-#endif
 }
 
 int
@@ -91,11 +97,10 @@ portalock_timer_wait (const struct portalock_backend_ops *ops, int fd,
                       int type, off_t start, off_t length,
                       const struct timespec *deadline, int signo)
 {
-#ifdef SIGEV_THREAD_ID
   struct sigevent sev = { 0 };
   sev.sigev_notify = SIGEV_THREAD_ID;
   sev.sigev_signo = signo;
-  sev._sigev_un._tid = gettid ();
+  sev.PORTALOCK_SIGEV_THREAD_ID = gettid ();
   timer_t timer;
   if (timer_create (CLOCK_MONOTONIC, &sev, &timer) != 0)
     return -1;
@@ -127,10 +132,4 @@ portalock_timer_wait (const struct portalock_backend_ops *ops, int fd,
   pthread_sigmask (SIG_SETMASK, &old, NULL);
   errno = saved_errno;
   return r;
-#else
-  (void) ops; (void) fd; (void) type; (void) start; (void) length;
-  (void) deadline; (void) signo;
-  errno = ENOTSUP;
-  return -1;
-#endif
 }

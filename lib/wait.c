@@ -27,17 +27,30 @@
    reports and ends.  If the deadline comes first, the caller cancels the
    helper and joins it before it returns.
 
-   fcntl's F_SETLKW and F_OFD_SETLKW are cancellation points; flock(2) is
-   not, so its helper allows asynchronous cancellation around the call.
-   Either way a cancel can land just after the kernel granted the lock but
-   before the helper reported it (glibc acts on a cancel that arrives as
-   a cancellable system call returns).  The outcome is then unknown, so
-   the caller settles it with one more non-blocking request on the same
-   descriptor: if the helper's lock was granted, that request is granted
-   too (the descriptor already holds it) and the wait succeeds; if not,
-   the request either finds the lock free and takes it, or fails and
-   leaves the descriptor as a failed request does.  Either answer is
-   true.  */
+   The cancel must end the blocked call on every C library, whichever
+   calls it counts as cancellation points: glibc counts fcntl's F_SETLKW
+   but not flock(2); musl counts neither F_OFD_SETLKW nor flock.  So the
+   helper does not rely on that list: it switches to asynchronous
+   cancellation for exactly the one blocking lock call and back to
+   deferred right after it.  The cancel signal then ends the thread
+   wherever it is in that stretch, inside the system call included.
+   Asynchronous cancellation is unsafe around code that takes a lock,
+   allocates or otherwise leaves shared state half changed; the stretch
+   holds nothing of the kind: the backend's call is one system call
+   through the C library's thin wrapper (no libc lock, no allocation,
+   no state but the registers and the helper's own stack), and the
+   outcome reaches the shared state only after the switch back.  The
+   helper has no cleanup handlers and owns nothing that its end would
+   leak.
+
+   A cancel can thus land just after the kernel granted the lock but
+   before the helper reported it (the helper is then gone, the lock
+   granted).  The outcome is then unknown, so the caller settles it with
+   one more non-blocking request on the same descriptor: if the helper's
+   lock was granted, that request is granted too (the descriptor already
+   holds it) and the wait succeeds; if not, the request either finds the
+   lock free and takes it, or fails and leaves the descriptor as a
+   failed request does.  Either answer is true.  */
 
 /* Waits longer than this are waits without a deadline.  */
 #define FOREVER 1e9
@@ -90,19 +103,19 @@ static void *
 helper (void *arg)
 {
   struct waiter *w = arg;
-  int r, oldtype;
+  int r, error, oldtype;
 
-  if (w->ops->async_cancel)
-    pthread_setcanceltype (PTHREAD_CANCEL_ASYNCHRONOUS, &oldtype);
+  /* Asynchronous cancellation for the blocking call only: see above.  */
+  pthread_setcanceltype (PTHREAD_CANCEL_ASYNCHRONOUS, &oldtype);
   r = w->ops->lock (w->fd, w->type, w->start, w->length, true);
-  if (w->ops->async_cancel)
-    pthread_setcanceltype (oldtype, NULL);
+  error = errno;
+  pthread_setcanceltype (oldtype, NULL);
   /* From here on the lock call's outcome must reach the caller.  */
   pthread_setcancelstate (PTHREAD_CANCEL_DISABLE, NULL);
 
   pthread_mutex_lock (&w->mutex);
   w->result = r;
-  w->error = errno;
+  w->error = error;
   w->done = true;
   pthread_mutex_unlock (&w->mutex);
   /* Signal after unlocking, so that the woken caller does not find the

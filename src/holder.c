@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -27,6 +26,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "process.h"
 #include "progname.h"
 
 /* How it works.  plock opens the file (so that every error about the
@@ -73,35 +73,6 @@ static void
 on_stop_signal (int sig)
 {
   stop_signal = sig;
-}
-
-int
-open_pidfd (pid_t pid)
-{
-#ifdef SYS_pidfd_open
-  return syscall (SYS_pidfd_open, pid, 0);
-#else
-  (void) pid;
-  errno = ENOSYS;
-  return -1;
-#endif
-}
-
-bool
-is_holder_process (pid_t pid)
-{
-  char path[64], name[32];
-  snprintf (path, sizeof path, "/proc/%ld/comm", (long) pid);
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return false;
-  ssize_t n = read (fd, name, sizeof name - 1);
-  close (fd);
-  if (n <= 0)
-    return false;
-  name[n] = '\0';
-  name[strcspn (name, "\n")] = '\0';
-  return strcmp (name, HOLDER_NAME) == 0;
 }
 
 /* Close every descriptor but the N in KEEP.  */
@@ -246,11 +217,11 @@ release_and_exit (struct hold_request *req, bool wrote_record)
 static _Noreturn void
 run_holder (struct hold_request *req, int report_fd, pid_t plock_pid)
 {
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  process_die_with_parent (SIGKILL);
   if (getppid () != plock_pid)
     _exit (EX_OSERR);
   setsid ();
-  prctl (PR_SET_NAME, HOLDER_NAME);
+  process_set_name (HOLDER_NAME);
 
   double started = lockfile_now ();
   if (lockfile_acquire (&req->lock, &req->fd) != 0)
@@ -307,7 +278,7 @@ run_holder (struct hold_request *req, int report_fd, pid_t plock_pid)
     }
 
   /* Stay alive once plock has gone: from here the owner decides.  */
-  prctl (PR_SET_PDEATHSIG, 0);
+  process_die_with_parent (0);
   if (!send_report (report_fd, STAGE_HELD, 0, waited))
     release_and_exit (req, wrote_record);
   close (report_fd);

@@ -12,7 +12,10 @@
 # its own CPPFLAGS, so only gnulib and the tools see gnulib's headers.
 AM_CPPFLAGS += -I$(top_builddir)/src/gl -I$(top_srcdir)/src/gl
 TOOLS_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib
-TOOLS_LIBS = lib/libportalock.la src/gl/libgnu.la
+# libm for ceil (LT_LIB_M), then what gnulib's modules need on some
+# systems (gnulib-tool --extract-recursive-link-directive; empty on glibc).
+TOOLS_LIBS = lib/libportalock.la src/gl/libgnu.la $(LIBM) \
+  $(LIB_HARD_LOCALE) $(LIB_MBRTOWC) $(LIB_SETLOCALE_NULL) $(LTLIBINTL)
 
 bin_PROGRAMS += src/plock src/punlock
 
@@ -21,7 +24,19 @@ bin_PROGRAMS += src/plock src/punlock
 tools_shared_sources = src/duration.c src/duration.h \
   src/signame.c src/signame.h src/release.c src/release.h \
   src/holder.c src/holder.h src/lockfile.c src/lockfile.h \
-  src/version-info.c src/version-info.h
+  src/version-info.c src/version-info.h src/process.h
+
+# Platform seams (m4/portalock-platform.m4): one file per probe's answer.
+if HAVE_PRCTL
+tools_shared_sources += src/process-linux.c
+else
+tools_shared_sources += src/process-none.c
+endif
+if HAVE_PIDFD
+tools_shared_sources += src/pidfd-linux.c
+else
+tools_shared_sources += src/pidfd-none.c
+endif
 
 src_plock_SOURCES = src/plock.c $(tools_shared_sources)
 src_plock_CPPFLAGS = $(TOOLS_CPPFLAGS)

@@ -1,4 +1,4 @@
-/* holders.c: which processes hold a lock on a file, from the kernel.
+/* holders-linux.c: which processes hold a lock on a file, from Linux's /proc.
 
    Copyright (C) 2026 The portalock authors.
 

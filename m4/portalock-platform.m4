@@ -1,0 +1,112 @@
+# portalock-platform.m4: probe the system features beyond POSIX.  -*- Autoconf -*-
+#
+# Copyright (C) 2026 The portalock authors.
+#
+# This file is free software; the portalock authors give unlimited
+# permission to copy and/or distribute it, with or without modifications,
+# as long as this notice is preserved.
+
+# PORTALOCK_LINUX_EXTRAS
+# ----------------------
+# Offer --disable-linux-extras, which makes every probe of a Linux-only
+# feature answer "no", so that the fallbacks that other POSIX systems
+# get are built and tested on Linux too.  Must come before the probes
+# (PORTALOCK_BACKENDS, PORTALOCK_PLATFORM).
+AC_DEFUN([PORTALOCK_LINUX_EXTRAS],
+[
+  AC_ARG_ENABLE([linux-extras],
+    [AS_HELP_STRING([--disable-linux-extras],
+       [build as for a POSIX system without Linux's extras: no OFD locks,
+        /proc/locks, pidfds, prctl or per-thread timers (for testing the
+        fallbacks)])],
+    [], [enable_linux_extras=yes])
+  AS_CASE([$enable_linux_extras],
+    [yes|no], [],
+    [AC_MSG_ERROR([bad value '$enable_linux_extras' for --enable-linux-extras])])
+  AS_IF([test "$enable_linux_extras" = no],
+    [portalock_cv_ofd=no
+     portalock_cv_proc_locks=no
+     portalock_cv_pidfd=no
+     portalock_cv_prctl=no
+     portalock_cv_thread_timer=no])
+])
+
+# PORTALOCK_PLATFORM
+# ------------------
+# Probe the features the library and the tools use where they exist and
+# do without elsewhere.  Each one chooses a file (an Automake
+# conditional), never an #ifdef inside the code that uses it.
+AC_DEFUN([PORTALOCK_PLATFORM],
+[
+  AC_REQUIRE([AC_USE_SYSTEM_EXTENSIONS])
+  AC_REQUIRE([AC_CANONICAL_HOST])
+  AC_REQUIRE([PORTALOCK_LINUX_EXTRAS])
+
+  # /proc/locks and /proc/PID/fdinfo: only a Linux kernel has them, and a
+  # cross-compiler cannot look, so the host's name decides.
+  AC_CACHE_CHECK([for /proc/locks], [portalock_cv_proc_locks],
+    [AS_CASE([$host_os],
+       [linux*], [portalock_cv_proc_locks=yes],
+       [portalock_cv_proc_locks=no])])
+  AM_CONDITIONAL([HAVE_PROC_LOCKS], [test $portalock_cv_proc_locks = yes])
+  AS_IF([test $portalock_cv_proc_locks = yes],
+    [AC_DEFINE([HAVE_PROC_LOCKS], [1],
+       [Define if /proc/locks lists the kernel's file locks.])])
+
+  # pidfd_open(2), through syscall(2): the C library may lack a wrapper.
+  AC_CACHE_CHECK([for pidfd_open], [portalock_cv_pidfd],
+    [AC_LINK_IFELSE([AC_LANG_PROGRAM([[#include <sys/syscall.h>
+#include <unistd.h>]],
+       [[return syscall (SYS_pidfd_open, 1, 0) < 0;]])],
+       [portalock_cv_pidfd=yes], [portalock_cv_pidfd=no])])
+  AM_CONDITIONAL([HAVE_PIDFD], [test $portalock_cv_pidfd = yes])
+  AS_IF([test $portalock_cv_pidfd = yes],
+    [AC_DEFINE([HAVE_PIDFD], [1], [Define if pidfd_open(2) exists.])])
+
+  # prctl(2): a process's name and its parent-death signal.
+  AC_CACHE_CHECK([for prctl with PR_SET_PDEATHSIG and PR_SET_NAME],
+    [portalock_cv_prctl],
+    [AC_LINK_IFELSE([AC_LANG_PROGRAM([[#include <signal.h>
+#include <sys/prctl.h>]],
+       [[return prctl (PR_SET_PDEATHSIG, SIGKILL)
+                + prctl (PR_SET_NAME, "x");]])],
+       [portalock_cv_prctl=yes], [portalock_cv_prctl=no])])
+  AM_CONDITIONAL([HAVE_PRCTL], [test $portalock_cv_prctl = yes])
+  AS_IF([test $portalock_cv_prctl = yes],
+    [AC_DEFINE([HAVE_PRCTL], [1],
+       [Define if prctl(2) sets a process's name and parent-death signal.])])
+
+  # A POSIX timer that signals one thread (SIGEV_THREAD_ID), for
+  # portalock_set_timeout_signal.  struct sigevent names the thread in
+  # sigev_notify_thread_id (musl, newer glibc) or only in glibc's
+  # private member (_sigev_un._tid); the answer is the member's name.
+  AC_CACHE_CHECK([for per-thread timer signals (SIGEV_THREAD_ID)],
+    [portalock_cv_thread_timer],
+    [portalock_cv_thread_timer=no
+     for portalock_m in sigev_notify_thread_id _sigev_un._tid; do
+       AC_LINK_IFELSE([AC_LANG_PROGRAM([[#include <signal.h>
+#include <time.h>]],
+         [[struct sigevent sev = { 0 };
+           timer_t t;
+           sev.sigev_notify = SIGEV_THREAD_ID;
+           sev.$portalock_m = 0;
+           return timer_create (CLOCK_MONOTONIC, &sev, &t);]])],
+         [portalock_cv_thread_timer=$portalock_m; break])
+     done])
+  AM_CONDITIONAL([HAVE_THREAD_TIMER], [test $portalock_cv_thread_timer != no])
+  AS_IF([test $portalock_cv_thread_timer != no],
+    [AC_DEFINE([HAVE_THREAD_TIMER], [1],
+       [Define if timer_create(2) can signal one thread (SIGEV_THREAD_ID).])
+     AC_DEFINE_UNQUOTED([PORTALOCK_SIGEV_THREAD_ID], [$portalock_cv_thread_timer],
+       [The member of struct sigevent that names a SIGEV_THREAD_ID thread.])])
+  AC_CHECK_FUNCS([gettid])
+
+  portalock_features=
+  for portalock_f in proc_locks pidfd prctl thread_timer; do
+    eval portalock_have=\$portalock_cv_$portalock_f
+    AS_IF([test "$portalock_have" != no],
+      [portalock_features="$portalock_features $portalock_f"])
+  done
+  portalock_features=${portalock_features# }
+  AC_SUBST([PORTALOCK_FEATURES], [$portalock_features])
+])

@@ -1,0 +1,52 @@
+/* process-linux.c: process names and parent-death signals with prctl(2)
+   and /proc, on Linux.
+
+   Copyright (C) 2026 The portalock authors.
+
+   This program is free software: you can redistribute it and/or modify it
+   under the terms of the GNU General Public License as published by the
+   Free Software Foundation, either version 3 of the License, or (at your
+   option) any later version.  */
+
+#include <config.h>
+
+#include "process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "holder.h"
+
+int
+process_die_with_parent (int sig)
+{
+  return prctl (PR_SET_PDEATHSIG, sig);
+}
+
+int
+process_set_name (const char *name)
+{
+  return prctl (PR_SET_NAME, name);
+}
+
+/* The kernel shows the name PR_SET_NAME gave in /proc/PID/comm.  */
+bool
+is_holder_process (pid_t pid)
+{
+  char path[64], name[32];
+  snprintf (path, sizeof path, "/proc/%ld/comm", (long) pid);
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  ssize_t n = read (fd, name, sizeof name - 1);
+  close (fd);
+  if (n <= 0)
+    return false;
+  name[n] = '\0';
+  name[strcspn (name, "\n")] = '\0';
+  return strcmp (name, HOLDER_NAME) == 0;
+}

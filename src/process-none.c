@@ -1,0 +1,46 @@
+/* process-none.c: process names and parent-death signals where the
+   system has neither prctl(2) nor /proc/PID/comm.
+
+   Copyright (C) 2026 The portalock authors.
+
+   This program is free software: you can redistribute it and/or modify it
+   under the terms of the GNU General Public License as published by the
+   Free Software Foundation, either version 3 of the License, or (at your
+   option) any later version.  */
+
+#include <config.h>
+
+#include "process.h"
+
+#include <errno.h>
+
+#include "holder.h"
+
+/* Without a parent-death signal a holder outlives a plock killed while
+   it waits; it notices when its report to plock fails (EPIPE) and lets
+   go at once, so the lock is held only for that moment.  */
+int
+process_die_with_parent (int sig)
+{
+  (void) sig;
+  errno = ENOSYS;
+  return -1;
+}
+
+int
+process_set_name (const char *name)
+{
+  (void) name;
+  errno = ENOSYS;
+  return -1;
+}
+
+/* No portable way tells what a process is, so none is taken for a
+   holder: punlock signals no process it cannot check.  (Such a system
+   has no portalock_holders either, so punlock stops before this.)  */
+bool
+is_holder_process (pid_t pid)
+{
+  (void) pid;
+  return false;
+}

@@ -1,0 +1,33 @@
+/* process.h: what the tools ask of the system about processes, where
+   systems differ (pidfds, process names, parent-death signals).
+
+   Copyright (C) 2026 The portalock authors.
+
+   This program is free software: you can redistribute it and/or modify it
+   under the terms of the GNU General Public License as published by the
+   Free Software Foundation, either version 3 of the License, or (at your
+   option) any later version.  */
+
+#ifndef PROCESS_H
+#define PROCESS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* configure picks one file of each pair: process-linux.c (prctl(2) and
+   /proc) or process-none.c; pidfd-linux.c (pidfd_open(2)) or
+   pidfd-none.c.  The callers work with either answer: without a pidfd
+   they look at the process with kill(PID, 0) at a bounded interval.  */
+
+/* Have this process receive SIG when its parent exits; 0 cancels that.
+   Return 0, or -1 with errno ENOSYS where the system cannot: a holder
+   whose plock died then learns it only when its report to plock
+   fails.  */
+int process_die_with_parent (int sig);
+
+/* Give this process NAME (at most 15 bytes), seen by ps and by
+   is_holder_process.  Return 0, or -1 with errno ENOSYS where the
+   system has no way.  */
+int process_set_name (const char *name);
+
+#endif /* PROCESS_H */
