@@ -14,6 +14,15 @@
 #  3. interfaces were added:                age++
 #  4. interfaces were removed or changed:   age = 0
 # Never tie it to the package version.
+#
+# The ABI guard.  lib/abi/libportalock.abi is the ABI of the last
+# release (abidw, from a build with -g); 'make abi-check' (run by CI)
+# compares the built library with it through the public header.  Added
+# functions pass.  Anything else abidiff reports -- a function or
+# variable removed, a changed prototype or public type -- fails, until
+# the change is deliberate: then follow the rules above (an interface
+# removed or changed: current++, revision = 0, age = 0) and record the
+# new baseline with 'make abi-update', in the same commit.
 
 # Everything but the public entry points is built once, into a
 # convenience library that the tests of internals link directly.
@@ -70,3 +79,41 @@ pkgconfigdir = $(libdir)/pkgconfig
 pkgconfig_DATA = lib/portalock.pc
 EXTRA_DIST += lib/portalock.pc.in
 DISTCLEANFILES += lib/portalock.pc
+
+EXTRA_DIST += lib/abi/libportalock.abi
+ABIDIFF = abidiff
+ABIDW = abidw
+abi_library = lib/.libs/libportalock.so
+abi_header = $(srcdir)/lib/portalock.h
+abi_baseline = $(srcdir)/lib/abi/libportalock.abi
+
+# abidiff's status is a bit set: 1 error, 2 usage error, 4 some change,
+# 8 an incompatible change.  A change (4) that the report shows to be
+# additions only is compatible; every other change fails.
+abi-check: lib/libportalock.la
+	@$(ABIDIFF) --fail-no-debug-info --hf1 $(abi_header) \
+	  --hf2 $(abi_header) $(abi_baseline) $(abi_library) \
+	  >lib/abi-check.txt 2>&1; \
+	status=$$?; \
+	cat lib/abi-check.txt; \
+	if test $$((status & 11)) -ne 0; then \
+	  echo "abi-check: incompatible with $(abi_baseline) (abidiff status $$status)" >&2; \
+	  exit 1; \
+	elif test $$status -ne 0 \
+	     && grep -E '[1-9][0-9]* (Removed|Changed)' lib/abi-check.txt >/dev/null; then \
+	  echo "abi-check: interfaces changed or removed since $(abi_baseline)" >&2; \
+	  exit 1; \
+	elif test $$status -ne 0; then \
+	  echo "abi-check: compatible: interfaces added"; \
+	else \
+	  echo "abi-check: the ABI of $(abi_baseline)"; \
+	fi
+
+# Record the built library's ABI as the new baseline (a build with -g).
+abi-update: lib/libportalock.la
+	$(ABIDW) --exported-interfaces-only --no-corpus-path \
+	  --no-comp-dir-path --short-locs --drop-private-types \
+	  --header-file $(abi_header) --out-file $(abi_baseline) $(abi_library)
+
+CLEANFILES += lib/abi-check.txt
+.PHONY: abi-check abi-update
