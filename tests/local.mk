@@ -10,10 +10,23 @@
 AUTOMAKE_OPTIONS = dejagnu
 DEJATOOL = portalock
 RUNTESTDEFAULTFLAGS = --tool portalock --srcdir $$srcdir/tests
-EXTRA_DEJAGNU_SITE_CONFIG = $(srcdir)/tests/site-extra.exp
+EXTRA_DEJAGNU_SITE_CONFIG = $(srcdir)/tests/site-extra.exp tests/features.exp
 EXTRA_DIST += tests/site-extra.exp tests/config/unix.exp \
   tests/lib/portalock.exp
-CLEANFILES += portalock.sum portalock.log site.bak
+CLEANFILES += portalock.sum portalock.log site.bak tests/features.exp
+
+# What configure found (m4/portalock-platform.m4), for the .exp files: a
+# test of a missing feature is UNSUPPORTED, not FAIL.  The C test
+# programs read the same answers from config.h.
+tests/features.exp: Makefile
+	$(AM_V_GEN)$(MKDIR_P) tests && { \
+	  echo '# What configure found; made by tests/local.mk.'; \
+	  echo 'set portalock_features {$(PORTALOCK_FEATURES)}'; \
+	  echo 'proc portalock_have { feature } {'; \
+	  echo '    global portalock_features'; \
+	  echo '    return [expr {[lsearch -exact $$portalock_features $$feature] >= 0}]'; \
+	  echo '}'; \
+	} >$@-t && mv $@-t $@
 
 # Automake only warns when runtest is missing; a suite that did not run
 # must not pass.

@@ -29,6 +29,10 @@
 #include "portalock.h"
 #include "testutil.h"
 
+#ifndef HAVE_THREAD_TIMER
+# define HAVE_THREAD_TIMER 0
+#endif
+
 static const char *bname;      /* the backend under test */
 static bool has_ranges;        /* it locks byte ranges */
 static bool has_shared;        /* it has shared locks */
@@ -483,6 +487,15 @@ main (int argc, char **argv)
     die ("usage: lockcore LOCKPROBE [timer]");
   lockprobe = argv[1];
   mode = "helper thread";
+  if (argc == 3 && !HAVE_THREAD_TIMER)
+    {
+      check (fails_with (portalock_set_timeout_signal (SIGRTMIN + 1),
+                         ENOTSUP)
+             && portalock_set_timeout_signal (0) == 0,
+             "portalock_set_timeout_signal: ENOTSUP without per-thread timers");
+      unsupported ("timed waits with a timer signal");
+      return check_exit ();
+    }
   if (argc == 3)
     {
       test_timeout_signal_setting ();

@@ -200,6 +200,14 @@ proc tools_cleanup { } {
     global tmp punlock
     foreach f [glob -nocomplain [file join $tmp *]] {
         catch { exec $punlock -q -f -k 1 $f }
+        # Without /proc/locks punlock cannot tell a holder: end it by
+        # the PID it recorded.
+        if { ![portalock_have proc_locks] } {
+            catch {
+                set pid [lindex [split [exec cat $f] "\n"] 0]
+                if { [string is integer -strict $pid] } { exec kill $pid }
+            }
+        }
     }
     file delete -force $tmp
 }
