@@ -190,8 +190,8 @@ test_race (void)
         _exit (2);
       fputs ("loser", portalock_atomic_stream (a));
       char c = 'R';
-      write (ready[1], &c, 1);
-      read (go[0], &c, 1);
+      IGNORE_RESULT (write (ready[1], &c, 1));
+      IGNORE_RESULT (read (go[0], &c, 1));
       free (path);
       _exit (portalock_atomic_commit (a) != 0 && errno == EEXIST ? 0 : 1);
     }
@@ -201,7 +201,7 @@ test_race (void)
   portalock_atomic *a = portalock_atomic_open (path, 0, 0644);
   fputs ("winner", portalock_atomic_stream (a));
   check (portalock_atomic_commit (a) == 0, "the first process commits");
-  write (go[1], &c, 1);
+  IGNORE_RESULT (write (go[1], &c, 1));
   int status;
   waitpid (pid, &status, 0);
   check (WIFEXITED (status) && WEXITSTATUS (status) == 0,
@@ -275,7 +275,7 @@ test_abort (void)
 
   write_file (path, "kept");
   a = portalock_atomic_open (path, PORTALOCK_ATOMIC_REPLACE, 0644);
-  write (portalock_atomic_fd (a), "lost", 4);
+  IGNORE_RESULT (write (portalock_atomic_fd (a), "lost", 4));
   portalock_atomic_abort (a);
   check (content_is (path, "kept") && count_entries (dir) == 1,
          "abort with REPLACE leaves the target as it was");
@@ -545,8 +545,8 @@ test_readers (void)
       /* Half through the stream, half through the descriptor.  */
       fwrite (content, 1, half, portalock_atomic_stream (a));
       fflush (portalock_atomic_stream (a));
-      write (portalock_atomic_fd (a), content + half,
-             version_size (i) - half);
+      IGNORE_RESULT (write (portalock_atomic_fd (a), content + half,
+                            version_size (i) - half));
       committed &= portalock_atomic_commit (a) == 0;
     }
   close (stop[1]);

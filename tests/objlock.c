@@ -914,19 +914,19 @@ test_temporary (void)
       if (portalock_acquire (l) != 0)
         _exit (1);
       c = 'L';
-      write (ready[1], &c, 1);
-      read (go[0], &c, 1);
+      IGNORE_RESULT (write (ready[1], &c, 1));
+      IGNORE_RESULT (read (go[0], &c, 1));
       portalock_free (l);
       _exit (0);
     }
   char c;
-  read (ready[0], &c, 1);
+  IGNORE_RESULT (read (ready[0], &c, 1));
   portalock_set_timeout (lock, 60);
   struct waiter w = { .lock = lock };
   pthread_t t;
   pthread_create (&t, NULL, wait_thread, &w);
   await_blocked_waiter (path);
-  write (go[1], &c, 1);
+  IGNORE_RESULT (write (go[1], &c, 1));
   waitpid (pid, NULL, 0);
   pthread_join (t, NULL);
   check (w.result == 0 && fd_names (portalock_fd (lock), path),
@@ -940,7 +940,8 @@ test_temporary (void)
 
   /* A planted symbolic link is never followed.  */
   const char *target = test_path ("target");
-  symlink (target, path);
+  if (symlink (target, path) != 0)
+    die ("symlink");
   check (fails_with (portalock_acquire (lock), ELOOP) && !exists (target),
          "%s: temporary: a planted symlink: ELOOP, its target not created",
          bname);

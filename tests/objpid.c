@@ -110,7 +110,8 @@ test_records (void)
          "%s: record: a directory: EISDIR", bname);
 
   int fd = open (path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  write (fd, "some old text that is longer than a record\n", 44);
+  if (write (fd, "some old text that is longer than a record\n", 44) != 44)
+    die ("write");
   check (fails_with (portalock_pid_record_write (fd, 0), EINVAL)
          && fails_with (portalock_pid_record_write (fd, PORTALOCK_UN), EINVAL)
          && fails_with (portalock_pid_record_write (-1, PORTALOCK_EX), EBADF),
@@ -211,12 +212,12 @@ test_pid_lock (void)
       char c = 'L';
       if (portalock_acquire (lock) != 0)
         _exit (1);
-      write (up[1], &c, 1);
-      read (down[0], &c, 1);
+      IGNORE_RESULT (write (up[1], &c, 1));
+      IGNORE_RESULT (read (down[0], &c, 1));
       _exit (0);
     }
   char c;
-  read (up[0], &c, 1);
+  IGNORE_RESULT (read (up[0], &c, 1));
   portalock_set_fail_when_locked (lock, true);
   check (fails_with (portalock_acquire (lock), EWOULDBLOCK)
          && portalock_pid_record_read (path, &pid) == 1 && pid == child,
@@ -374,7 +375,7 @@ test_holders (void)
     {
       char c;
       close (in[1]);
-      read (in[0], &c, 1);
+      IGNORE_RESULT (read (in[0], &c, 1));
       _exit (0);
     }
   n = portalock_holders (path, pids, 8);

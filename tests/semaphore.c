@@ -90,12 +90,12 @@ sem_holder_start (struct sem_holder *h, const char *name, unsigned maximum,
       if (sem != NULL && portalock_semaphore_set_timeout (sem, 0) == 0
           && portalock_semaphore_acquire (sem) == 0)
         slot = portalock_semaphore_slot (sem);
-      write (up[1], &slot, sizeof slot);
+      IGNORE_RESULT (write (up[1], &slot, sizeof slot));
       char c;
-      read (down[0], &c, 1);
+      IGNORE_RESULT (read (down[0], &c, 1));
       portalock_semaphore_free (sem);
       c = 'U';
-      write (up[1], &c, 1);
+      IGNORE_RESULT (write (up[1], &c, 1));
       _exit (0);
     }
   close (down[0]);
@@ -115,8 +115,8 @@ sem_holder_end (struct sem_holder *h, bool kill_it)
     kill (h->pid, SIGKILL);
   else
     {
-      write (h->to_child, &c, 1);
-      read (h->from_child, &c, 1);
+      IGNORE_RESULT (write (h->to_child, &c, 1));
+      IGNORE_RESULT (read (h->from_child, &c, 1));
     }
   waitpid (h->pid, NULL, 0);
   close (h->to_child);

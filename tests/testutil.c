@@ -198,16 +198,16 @@ holder_start (struct holder *h, const char *path, int backend, int flags,
         {
           int e = errno;
           unsigned char code = 'E';
-          write (up[1], &code, 1);
-          write (up[1], &e, sizeof e);
+          IGNORE_RESULT (write (up[1], &code, 1));
+          IGNORE_RESULT (write (up[1], &e, sizeof e));
           _exit (1);
         }
       char c = 'L';
-      write (up[1], &c, 1);
-      read (down[0], &c, 1);
+      IGNORE_RESULT (write (up[1], &c, 1));
+      IGNORE_RESULT (read (down[0], &c, 1));
       portalock_backend_lock (backend, fd, PORTALOCK_UN, start, length, 0);
       c = 'U';
-      write (up[1], &c, 1);
+      IGNORE_RESULT (write (up[1], &c, 1));
       _exit (0);
     }
   close (down[0]);
@@ -219,7 +219,7 @@ holder_start (struct holder *h, const char *path, int backend, int flags,
     {
       int e = EIO;
       if (c == 'E')
-        read (h->from_child, &e, sizeof e);
+        IGNORE_RESULT (read (h->from_child, &e, sizeof e));
       close (h->to_child);
       close (h->from_child);
       waitpid (h->pid, NULL, 0);
@@ -233,8 +233,8 @@ void
 holder_release (struct holder *h)
 {
   char c = 'R';
-  write (h->to_child, &c, 1);
-  read (h->from_child, &c, 1);
+  IGNORE_RESULT (write (h->to_child, &c, 1));
+  IGNORE_RESULT (read (h->from_child, &c, 1));
   close (h->to_child);
   close (h->from_child);
   waitpid (h->pid, NULL, 0);
