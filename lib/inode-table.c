@@ -77,8 +77,19 @@ struct portalock_inode
 static pthread_mutex_t table_mutex = PTHREAD_MUTEX_INITIALIZER;
 static struct portalock_inode *table;
 /* Deferred plain descriptors in the whole table, so that an open can
-   skip looking for one to reuse when there is none.  */
+   skip looking for one to reuse when there is none.  It is changed
+   under the table mutex but read without it, so every access is
+   atomic.  */
 static size_t deferred_fds;
+
+static void
+count_deferred_fds (long change)
+{
+  if (change > 0)
+    __atomic_fetch_add (&deferred_fds, (size_t) change, __ATOMIC_RELAXED);
+  else if (change < 0)
+    __atomic_fetch_sub (&deferred_fds, (size_t) -change, __ATOMIC_RELAXED);
+}
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 static void close_deferred (struct portalock_inode *node);
@@ -142,7 +153,7 @@ close_deferred (struct portalock_inode *node)
   int saved_errno = errno;
   for (size_t i = 0; i < node->ndeferred; i++)
     {
-      deferred_fds -= node->deferred[i].stream == NULL;
+      count_deferred_fds (-(long) (node->deferred[i].stream == NULL));
       close_one (&node->deferred[i]);
     }
   node->ndeferred = 0;
@@ -205,7 +216,10 @@ portalock_inode_unref (struct portalock_inode *node)
   /* No reference left means no holder, so nothing should be deferred;
      close whatever is, rather than leak it.  */
   for (size_t i = 0; i < node->ndeferred; i++)
-    close_one (&node->deferred[i]);
+    {
+      count_deferred_fds (-(long) (node->deferred[i].stream == NULL));
+      close_one (&node->deferred[i]);
+    }
   pthread_cond_destroy (&node->changed);
   free (node->deferred);
   free (node);
@@ -334,7 +348,7 @@ close_or_defer (struct portalock_inode *node, int fd, FILE *stream)
           node->deferred_size = size;
         }
       node->deferred[node->ndeferred++] = d;
-      deferred_fds += stream == NULL;
+      count_deferred_fds (stream == NULL);
     }
   else
     close_one (&d);
@@ -374,7 +388,7 @@ portalock_inode_reclaim (const char *path, int flags)
             {
               fd = d->fd;
               *d = node->deferred[--node->ndeferred];
-              deferred_fds--;
+              count_deferred_fds (-1);
               break;
             }
         }
