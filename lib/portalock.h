@@ -414,11 +414,16 @@ PORTALOCK_API FILE *portalock_atomic_stream (portalock_atomic *atomic);
 
 /* Flush the stream, fsync the temporary file, publish it under the
    target's name, and fsync the directory; then free ATOMIC, whatever
-   the outcome.  Return 0, or -1 with errno:
+   the outcome.  Nothing is published if any write through the stream
+   failed, even one before the commit whose error only the stream's
+   error indicator (ferror) kept.  Return 0, or -1 with errno:
      EINVAL   ATOMIC is NULL.
      EEXIST   the target exists and PORTALOCK_ATOMIC_REPLACE was not
               given: it is left as it is.
-     EISDIR, ENOSPC, EIO, EDQUOT, EFBIG, ...  from the system.
+     EFBIG, ENOSPC, EDQUOT, EIO, EISDIR, ...  from the system: from
+              the flush, the fsync or the close, or why an earlier
+              write through the stream failed (EIO if that can no
+              longer be told).
    On failure the temporary file is removed and the target is
    untouched, except when only the final fsync of the directory failed:
    then the new file is in place but may not survive a crash.  */

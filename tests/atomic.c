@@ -447,6 +447,53 @@ test_write_error (void)
   free (path);
 }
 
+/* A write through the stream that fails before the commit (the buffer
+   filled up while the file size limit was already reached) is reported
+   by stdio only in the stream's error indicator; the flush at commit
+   then succeeds.  The commit must still fail, with the write's errno,
+   and publish nothing.  In a child, because of the size limit.  */
+static void
+test_earlier_write_error (bool replace)
+{
+  const char *dir = fresh_dir (replace ? "efbig-early-replace"
+                               : "efbig-early-new");
+  char *path = join (dir, "target");
+  if (replace)
+    write_file (path, "old");
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      static char big[64 * 1024];
+      struct rlimit limit = { 4, 4 };
+      signal (SIGXFSZ, SIG_IGN);
+      memset (big, 'x', sizeof big);
+      portalock_atomic *a
+        = portalock_atomic_open (path, replace ? PORTALOCK_ATOMIC_REPLACE
+                                 : 0, 0644);
+      if (a == NULL || setrlimit (RLIMIT_FSIZE, &limit) != 0)
+        _exit (3);
+      FILE *f = portalock_atomic_stream (a);
+      if (f == NULL)
+        _exit (3);
+      /* More than any stdio buffer: part of it is written now.  */
+      if (fwrite (big, 1, sizeof big, f) == sizeof big)
+        _exit (2);
+      _exit (portalock_atomic_commit (a) != 0 && errno == EFBIG ? 0 : 1);
+    }
+  int status;
+  waitpid (pid, &status, 0);
+  check (WIFEXITED (status) && WEXITSTATUS (status) == 0,
+         "a write error before the commit%s: the commit fails with EFBIG",
+         replace ? " (replace)" : "");
+  if (replace)
+    check (content_is (path, "old") && count_entries (dir) == 1,
+           "... the target keeps its old content, no temporary file left");
+  else
+    check (count_entries (dir) == 0,
+           "... nothing published, no temporary file left");
+  free (path);
+}
+
 /* Relative paths are resolved when the write starts: changing the
    working directory before the commit does not move the file.  */
 static void
@@ -572,6 +619,8 @@ main (void)
   test_permissions ();
   test_bad_input ();
   test_write_error ();
+  test_earlier_write_error (true);
+  test_earlier_write_error (false);
   test_relative ();
   test_readers ();
   return check_exit ();
