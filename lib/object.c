@@ -534,6 +534,11 @@ drop (portalock *lock, bool unlock)
   int r = 0, e = 0;
   if (lock->stream != NULL && fflush (lock->stream) != 0)
     r = -1, e = errno;
+  /* A buffered write that failed earlier (EFBIG, ENOSPC) set the
+     stream's error indicator and lost its data and errno; the flush
+     above then succeeds.  The caller must still hear of it.  */
+  if (r == 0 && lock->stream != NULL && ferror (lock->stream))
+    r = -1, e = EIO;
   if (unlock && unlock_fd (lock, lock->fd, lock->type) != 0 && r == 0)
     r = -1, e = errno;
 

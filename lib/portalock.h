@@ -238,8 +238,10 @@ PORTALOCK_API int portalock_acquire (portalock *lock);
    a temporary lock: deleting it first).  Return 0 if it was released, 1
    (changing nothing) if the object was not held, or -1 with errno:
    EINVAL if LOCK is NULL; otherwise the object is released anyway and
-   errno tells what failed on the way (say, EIO or ENOSPC from flushing
-   the stream).  */
+   errno tells what failed on the way: EFBIG, ENOSPC, EIO, ... from
+   flushing the stream, or EIO if an earlier buffered write through
+   portalock_stream had failed (the stream's error indicator was set, so
+   the file lacks data that was written to the stream).  */
 PORTALOCK_API int portalock_release (portalock *lock);
 
 /* Change the held lock to FLAGS, PORTALOCK_SH or PORTALOCK_EX (with

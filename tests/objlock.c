@@ -25,6 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -94,6 +97,51 @@ fd_names (int fd, const char *path)
   return (fd >= 0 && fstat (fd, &a) == 0 && stat (path, &b) == 0
           && a.st_dev == b.st_dev && a.st_ino == b.st_ino
           && a.st_nlink > 0);
+}
+
+/* A buffered write through the object's stream that fails before the
+   release (the file size limit is reached while the buffer fills) is
+   kept only in the stream's error indicator: the release's flush then
+   succeeds, and must not hide it.  The release reports EIO and still
+   lets go of the lock.  In a child, because of the size limit; exit
+   codes: 0 as it should, 1 the release said 0, 2 another errno, 3 the
+   lock stayed held, 4 setup.  */
+static void
+test_stream_write_error (void)
+{
+  const char *path = test_path ("efbig");
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      static char big[64 * 1024];
+      struct rlimit limit = { 4, 4 };
+      signal (SIGXFSZ, SIG_IGN);
+      memset (big, 'x', sizeof big);
+      portalock *lock = new_lock (path);
+      if (portalock_set_mode (lock, "w") != 0
+          || portalock_acquire (lock) != 0
+          || setrlimit (RLIMIT_FSIZE, &limit) != 0)
+        _exit (4);
+      FILE *f = portalock_stream (lock);
+      if (f == NULL || fwrite (big, 1, sizeof big, f) == sizeof big)
+        _exit (4);
+      int r = portalock_release (lock);
+      int e = errno;
+      if (r == 0)
+        _exit (1);
+      if (r != -1 || e != EIO)
+        _exit (2);
+      if (portalock_fd (lock) != -1 || probe (path, PORTALOCK_EX) != 0)
+        _exit (3);
+      _exit (0);
+    }
+  int status;
+  waitpid (pid, &status, 0);
+  check (WIFEXITED (status) && WEXITSTATUS (status) == 0,
+         "%s: a buffered write that failed before the release: the release "
+         "fails with EIO and lets go (child status %d)", bname,
+         WIFEXITED (status) ? WEXITSTATUS (status) : -1);
+  unlink (path);
 }
 
 /* The defaults, and the life cycle: acquire, use, release, again.  */
@@ -1041,6 +1089,7 @@ main (int argc, char **argv)
   checks_access = backend != PORTALOCK_BACKEND_FLOCK;
 
   test_lifecycle ();
+  test_stream_write_error ();
   test_modes ();
   test_waiting ();
   test_bad_input ();
