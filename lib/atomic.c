@@ -176,8 +176,10 @@ destroy (portalock_atomic *atomic)
     fclose (atomic->stream);
   else if (atomic->fd >= 0)
     close (atomic->fd);
+  /* A lock object of this process may hold a POSIX lock on the
+     directory, which a plain close of this descriptor would drop.  */
   if (atomic->dirfd >= 0)
-    close (atomic->dirfd);
+    portalock_close_fd (atomic->dirfd);
   free (atomic->name);
   free (atomic->temp);
   free (atomic);

@@ -494,6 +494,67 @@ test_earlier_write_error (bool replace)
   free (path);
 }
 
+/* Return true if another process sees a lock on the directory DIR (its
+   F_GETLK finds a conflict with an exclusive request).  */
+static bool
+directory_locked (const char *dir)
+{
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+      if (fd < 0 || fcntl (fd, F_GETLK, &fl) != 0)
+        _exit (2);
+      _exit (fl.l_type == F_UNLCK ? 1 : 0);
+    }
+  int status;
+  waitpid (pid, &status, 0);
+  return WIFEXITED (status) && WEXITSTATUS (status) == 0;
+}
+
+/* An atomic write into a directory that a fcntl lock object of this
+   process holds (shared: a directory opens read-only) must not drop that
+   lock: POSIX locks belong to the process, and the commit closes its own
+   descriptor of the directory.  */
+static void
+test_locked_directory (void)
+{
+  if (!portalock_backend_available (PORTALOCK_BACKEND_FCNTL))
+    {
+      unsupported ("a fcntl lock on the directory: no fcntl backend");
+      return;
+    }
+  const char *dir = fresh_dir ("locked-dir");
+  char *path = join (dir, "target");
+  portalock *lock = portalock_new (dir);
+  if (lock == NULL
+      || portalock_set_backend (lock, PORTALOCK_BACKEND_FCNTL) != 0
+      || portalock_set_mode (lock, "r") != 0
+      || portalock_set_flags (lock, PORTALOCK_SH) != 0
+      || portalock_acquire (lock) != 0)
+    die ("a shared fcntl lock on %s", dir);
+  check (directory_locked (dir), "a shared fcntl lock object holds the "
+         "directory");
+  portalock_atomic *a = portalock_atomic_open (path, 0, 0644);
+  check (a != NULL && fputs ("new", portalock_atomic_stream (a)) >= 0
+         && portalock_atomic_commit (a) == 0 && content_is (path, "new"),
+         "an atomic write into the locked directory");
+  check (directory_locked (dir), "... keeps the lock object's lock on the "
+         "directory");
+  a = portalock_atomic_open (path, 0, 0644);
+  check (a == NULL && errno == EEXIST && directory_locked (dir),
+         "... and so does a refused one");
+  a = portalock_atomic_open (path, PORTALOCK_ATOMIC_REPLACE, 0644);
+  portalock_atomic_abort (a);
+  check (a != NULL && directory_locked (dir),
+         "... and an aborted one");
+  check (portalock_release (lock) == 0 && !directory_locked (dir),
+         "the lock object's release unlocks the directory");
+  portalock_free (lock);
+  free (path);
+}
+
 /* Relative paths are resolved when the write starts: changing the
    working directory before the commit does not move the file.  */
 static void
@@ -621,6 +682,7 @@ main (void)
   test_write_error ();
   test_earlier_write_error (true);
   test_earlier_write_error (false);
+  test_locked_directory ();
   test_relative ();
   test_readers ();
   return check_exit ();
