@@ -46,9 +46,10 @@
    4. Only then truncate ("w"), and write the PID record if asked.
 
    A forked child gets copies of the descriptors.  For flock and OFD
-   locks it then shares the parent's lock, and an unlock in the child
-   would drop the parent's; so a release or free in any process but the
-   one that acquired only closes the child's copies.  */
+   locks it then shares the parent's lock, and an unlock or a conversion
+   in the child would change the parent's; so a release or free in any
+   process but the one that acquired only closes the child's copies, and
+   a conversion there fails (EINVAL: not held here) after doing so.  */
 
 struct portalock
 {
@@ -719,6 +720,15 @@ portalock_convert (portalock *lock, int flags)
 {
   if (lock == NULL || lock->fd < 0)
     return invalid ();
+  if (!acquired_here (lock))
+    {
+      /* Inherited over fork: the lock is the parent's, and with flock
+         and OFD locks the child's copy of the descriptor shares it, so
+         converting would change the parent's lock behind its back.  The
+         object holds nothing in this process.  */
+      drop (lock, false);
+      return invalid ();
+    }
   int type = flags & ~PORTALOCK_NB;
   if (type != PORTALOCK_SH && type != PORTALOCK_EX)
     return invalid ();

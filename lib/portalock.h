@@ -247,7 +247,9 @@ PORTALOCK_API int portalock_release (portalock *lock);
 /* Change the held lock to FLAGS, PORTALOCK_SH or PORTALOCK_EX (with
    PORTALOCK_NB: do not wait), waiting up to the object's timeout.  The
    manual says per backend whether the change is atomic.  Return 0, or
-   -1 and set errno: EINVAL for bad FLAGS or an unheld object; ENOTSUP
+   -1 and set errno: EINVAL for bad FLAGS or an unheld object (also in
+   a forked child of the process that acquired it: the lock is the
+   parent's and stays as it is; the child's copy is closed); ENOTSUP
    for a shared lock with lockf; EBADF if the file is not open for
    writing and FLAGS is exclusive (open it in a writable mode);
    EWOULDBLOCK, ETIMEDOUT as for portalock_acquire.  On failure the

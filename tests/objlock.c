@@ -1039,6 +1039,25 @@ test_convert (void)
          && probe (path, PORTALOCK_SH) == EWOULDBLOCK,
          "%s: convert shared to exclusive", bname);
 
+  /* A forked child's copy of the object holds nothing: its conversion
+     must not change the parent's lock, which flock and OFD locks share
+     with the child's inherited descriptor.  */
+  if (portalock_convert (lock, PORTALOCK_EX) != 0)
+    die ("convert");
+  pid_t pid = fork ();
+  if (pid == 0)
+    _exit (fails_with (portalock_convert (lock, PORTALOCK_SH), EINVAL)
+           && portalock_fd (lock) == -1 ? 0 : 1);
+  int status;
+  waitpid (pid, &status, 0);
+  check (WIFEXITED (status) && WEXITSTATUS (status) == 0,
+         "%s: convert in a forked child: EINVAL, the child holds nothing",
+         bname);
+  check (probe (path, PORTALOCK_SH) == EWOULDBLOCK
+         && portalock_fd (lock) >= 0,
+         "%s: ... and the parent's lock stays exclusive: a third process "
+         "is refused", bname);
+
   /* In one process, as between processes.  */
   portalock *other = new_lock (path);
   portalock_convert (lock, PORTALOCK_SH);
