@@ -208,7 +208,10 @@ PORTALOCK_API int portalock_set_reentrant (portalock *lock, bool reentrant);
 
 /* If TEMPORARY, the lock file is deleted on release, while still locked;
    every acquirer turns away a deleted file and retries on a fresh one.
-   The file is created without following a symbolic link.  */
+   The file is created without following a symbolic link, and must be a
+   regular file: anything else at the path (a FIFO, a socket, a device)
+   makes the acquire fail with EINVAL, and the release deletes only the
+   regular file the object locked.  */
 PORTALOCK_API int portalock_set_temporary (portalock *lock, bool temporary);
 
 /* If RECORD, the holder writes its PID record (see
@@ -230,6 +233,9 @@ PORTALOCK_API int portalock_set_record_pid (portalock *lock, bool record);
                   since (the object still holds it: release it);
      ENOTSUP      the backend cannot do it (a shared lock with lockf);
      EISDIR       an exclusive lock, or a writable mode, on a directory;
+     ENXIO        a FIFO opened for writing alone while nobody reads
+                  it (the open never blocks: a FIFO is locked like any
+                  file, on its inode, its data untouched);
      EACCES, ENOENT, ENOTDIR, ENAMETOOLONG, EROFS, ELOOP, ...  from
                   open(2), unchanged; nothing is created or truncated.  */
 PORTALOCK_API int portalock_acquire (portalock *lock);
