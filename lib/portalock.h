@@ -237,7 +237,10 @@ PORTALOCK_API int portalock_set_record_pid (portalock *lock, bool record);
                   it (the open never blocks: a FIFO is locked like any
                   file, on its inode, its data untouched);
      EACCES, ENOENT, ENOTDIR, ENAMETOOLONG, EROFS, ELOOP, ...  from
-                  open(2), unchanged; nothing is created or truncated.  */
+                  open(2), unchanged; nothing is created or truncated.
+   A wait never fails with EDEADLK: where the kernel's check for
+   deadlocks between processes (fcntl, lockf) reports one that threads
+   of two processes only seem to make, the object waits on.  */
 PORTALOCK_API int portalock_acquire (portalock *lock);
 
 /* Unlock and close the file (an RLock: once the count is back to zero;

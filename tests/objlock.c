@@ -634,6 +634,101 @@ test_read_only (void)
   rmdir (dir);
 }
 
+/* The kernel's deadlock detector for POSIX locks sees processes: with
+   P1.T1 holding A, P2.T1 holding B and P1.T2 waiting for B, P2.T2's wait
+   for A looks like a cycle (P2 waits for P1, which waits for P2), though
+   each T1 will let go.  Lock objects exclude each other as processes
+   do, so that wait must simply wait, not fail with EDEADLK.  One process
+   of the pair: it holds MINE in its main thread, and on 'W' waits for
+   OTHER in a second thread; on 'R' it lets go of MINE.  It reports 'H'
+   once MINE is held, then the second thread's result (0 or an errno)
+   as one byte.  */
+struct deadlock_view
+{
+  const char *other;
+  int report;
+};
+
+static void *
+wait_for_other (void *arg)
+{
+  struct deadlock_view *v = arg;
+  portalock *lock = new_lock (v->other);
+  portalock_set_timeout (lock, 60);
+  unsigned char result = portalock_acquire (lock) == 0 ? 0 : errno;
+  portalock_free (lock);
+  write (v->report, &result, 1);
+  return NULL;
+}
+
+static void
+deadlock_view_process (const char *mine, const char *other, int command,
+                       int report)
+{
+  portalock *lock = new_lock (mine);
+  if (portalock_acquire (lock) != 0)
+    _exit (1);
+  char c = 'H';
+  write (report, &c, 1);
+  struct deadlock_view v = { other, report };
+  pthread_t t;
+  if (read (command, &c, 1) != 1 || c != 'W')
+    _exit (1);
+  pthread_create (&t, NULL, wait_for_other, &v);
+  if (read (command, &c, 1) != 1 || c != 'R')
+    _exit (1);
+  portalock_release (lock);
+  pthread_join (t, NULL);
+  portalock_free (lock);
+  _exit (0);
+}
+
+static void
+test_deadlock_view (void)
+{
+  const char *a = test_path ("deadlock-a"), *b = test_path ("deadlock-b");
+  int command[2][2], report[2][2];
+  pid_t pid[2];
+  char c;
+  for (int p = 0; p < 2; p++)
+    {
+      if (pipe2 (command[p], O_CLOEXEC) != 0
+          || pipe2 (report[p], O_CLOEXEC) != 0)
+        die ("pipe");
+      pid[p] = fork ();
+      if (pid[p] == 0)
+        deadlock_view_process (p == 0 ? a : b, p == 0 ? b : a,
+                               command[p][0], report[p][1]);
+      if (read (report[p][0], &c, 1) != 1 || c != 'H')
+        die ("%s: process %d did not lock", bname, p + 1);
+    }
+  /* P1.T2 waits for B, in the kernel; then P2.T2 asks for A.  */
+  write (command[0][1], "W", 1);
+  bool first = await_blocked_waiter (b);
+  write (command[1][1], "W", 1);
+  /* Let P2.T2's request reach the kernel: it blocks on A (or, wrongly,
+     fails at once and reports, and no waiter on A ever shows).  */
+  bool second = await_blocked_waiter (a);
+  write (command[0][1], "R", 1);
+  write (command[1][1], "R", 1);
+  unsigned char result[2] = { 255, 255 };
+  for (int p = 0; p < 2; p++)
+    {
+      read (report[p][0], &result[p], 1);
+      waitpid (pid[p], NULL, 0);
+      for (int i = 0; i < 2; i++)
+        {
+          close (command[p][i]);
+          close (report[p][i]);
+        }
+    }
+  errno = result[1];
+  check (result[0] == 0 && result[1] == 0,
+         "%s: P1.T1 holds A, P2.T1 holds B, P1.T2 waits for B: P2.T2 waits "
+         "for A (no EDEADLK), and both get their lock%s", bname,
+         first && second ? "" : " (waiters not seen blocked)");
+}
+
 /* Threads, each with its own object on one file, exclude each other.  */
 #define THREADS 4
 #define ROUNDS 300
@@ -1197,6 +1292,7 @@ main (int argc, char **argv)
   test_permission ();
   test_read_only ();
   test_threads ();
+  test_deadlock_view ();
   test_independence ();
   test_exec_and_fork ();
   test_identity ();
