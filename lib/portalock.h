@@ -139,10 +139,15 @@ PORTALOCK_API int portalock_backend_lock (enum portalock_backend backend,
    (without SA_RESTART) and unblocks SIGNO during the wait.  The program
    must not use SIGNO for anything else; a real-time signal such as
    SIGRTMIN + 1 is a good choice.  SIGNO 0 goes back to helper threads and
-   restores the handler SIGNO had before.
+   restores the handler the signal had before.  A change applies to the
+   timed waits that start after it; while other threads are still in
+   timed waits with the old signal, its handler stays until the last of
+   them returns, and is restored then.
    Return 0, or -1 and set errno: EINVAL for SIGKILL, SIGSTOP, a number
-   that is no signal or one the C library keeps for itself; ENOTSUP where
-   per-thread timers do not exist.  */
+   that is no signal or one the C library keeps for itself; EBUSY to
+   install a third signal while timed waits with each of two earlier
+   ones are still in flight; ENOTSUP where per-thread timers do not
+   exist.  */
 PORTALOCK_API int portalock_set_timeout_signal (int signo);
 
 /* Lock objects: portalocker's Lock, RLock, TemporaryFileLock and

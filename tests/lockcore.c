@@ -476,6 +476,58 @@ test_timeout_signal_setting (void)
          "portalock_set_timeout_signal (0) restores the old handler");
 }
 
+struct timed_waiter
+{
+  int fd;
+  double seconds;
+  int result;
+  int error;
+};
+
+static void *
+timed_waiter_thread (void *arg)
+{
+  struct timed_waiter *w = arg;
+  w->result = portalock_lock_timeout (w->fd, PORTALOCK_EX, w->seconds);
+  w->error = errno;
+  return NULL;
+}
+
+/* Switching the timer signal off while another thread is in a timed
+   wait with it: that wait's timer still fires at its deadline, so the
+   handler must stay until the wait is over (the default action of a
+   real-time signal ends the process), and be restored after.  */
+static void
+test_signal_off_during_wait (void)
+{
+  const char *path = test_path ("signal-off");
+  struct holder h;
+  struct sigaction during, after;
+  struct timed_waiter w = { open_rw (path), 2, -1, 0 };
+  pthread_t thread;
+
+  sigaction (timer_signal, NULL, &during);
+  if (!holder_start (&h, path, 0, PORTALOCK_EX, 0, 0))
+    die ("%s: holder", bname);
+  pthread_create (&thread, NULL, timed_waiter_thread, &w);
+  bool blocked = await_blocked_waiter (path);
+  check (portalock_set_timeout_signal (0) == 0,
+         "%s: the timer signal switched off during a timed wait%s", bname,
+         blocked ? "" : " (not seen blocked)");
+  pthread_join (thread, NULL);
+  errno = w.error;
+  check (w.result == -1 && w.error == ETIMEDOUT,
+         "%s: ... the wait still ends with ETIMEDOUT, the process alive",
+         bname);
+  sigaction (timer_signal, NULL, &after);
+  check (after.sa_handler != during.sa_handler,
+         "%s: ... and its end restores the old handler", bname);
+  holder_release (&h);
+  close (w.fd);
+  if (portalock_set_timeout_signal (timer_signal) != 0)
+    die ("portalock_set_timeout_signal");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -512,6 +564,8 @@ main (int argc, char **argv)
   test_waiter ("a timed waiter", 30, false);
   test_waiter ("a timed waiter interrupted by a signal", 30, true);
   test_timeout ();
+  if (timer_signal != 0)
+    test_signal_off_during_wait ();
   if (timer_signal == 0)
     {
       test_exec ();
