@@ -10,7 +10,9 @@
 /* Usage: lockcore LOCKPROBE [timer], where LOCKPROBE is the path of the
    lockprobe test program.  Every check names the backend under test: the
    default one, which configure's --with-lock-backend or PORTALOCK_BACKEND
-   picks.  With "timer", timed waits use a timer signal
+   picks (core.exp runs the program once per backend; one that
+   PORTALOCK_BACKEND names but is not built here is reported
+   UNSUPPORTED).  With "timer", timed waits use a timer signal
    (portalock_set_timeout_signal) instead of helper threads.  */
 
 #include <config.h>
@@ -544,6 +546,12 @@ main (int argc, char **argv)
       mode = "timer signal";
     }
   bname = portalock_backend_name (PORTALOCK_BACKEND_DEFAULT);
+  const char *wanted = getenv ("PORTALOCK_BACKEND");
+  if (wanted != NULL && *wanted != '\0' && strcmp (wanted, bname) != 0)
+    {
+      unsupported ("%s: not built here", wanted);
+      return check_exit ();
+    }
   has_ranges = strcmp (bname, "flock") != 0;
   has_shared = strcmp (bname, "lockf") != 0;
   process_scoped = strcmp (bname, "fcntl") == 0
