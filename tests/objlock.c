@@ -292,7 +292,7 @@ struct waiter
   portalock *lock;
   int result;
   int error;
-  volatile bool *released;  /* set just before the release */
+  bool *released;           /* set just before the release (atomic) */
   bool after_release;
 };
 
@@ -302,7 +302,8 @@ wait_thread (void *arg)
   struct waiter *w = arg;
   w->result = portalock_acquire (w->lock);
   w->error = errno;
-  w->after_release = w->released == NULL || *w->released;
+  w->after_release = (w->released == NULL
+                      || __atomic_load_n (w->released, __ATOMIC_SEQ_CST));
   return NULL;
 }
 
@@ -335,13 +336,13 @@ test_waiting (void)
          "%s: a timeout that runs out: ETIMEDOUT", bname);
 
   /* A waiter with a long timeout gets the lock once it is released.  */
-  volatile bool released = false;
+  bool released = false;
   portalock_set_timeout (lock, 60);
   struct waiter w = { .lock = lock, .released = &released };
   pthread_t t;
   pthread_create (&t, NULL, wait_thread, &w);
   await_blocked_waiter (path);
-  released = true;
+  __atomic_store_n (&released, true, __ATOMIC_SEQ_CST);
   holder_release (&h);
   pthread_join (t, NULL);
   errno = w.error;
@@ -352,11 +353,11 @@ test_waiting (void)
   /* Negative: no limit.  */
   if (!holder_start (&h, path, backend, PORTALOCK_EX, 0, 0))
     die ("holder");
-  released = false;
+  __atomic_store_n (&released, false, __ATOMIC_SEQ_CST);
   portalock_set_timeout (lock, -1);
   pthread_create (&t, NULL, wait_thread, &w);
   await_blocked_waiter (path);
-  released = true;
+  __atomic_store_n (&released, true, __ATOMIC_SEQ_CST);
   holder_release (&h);
   pthread_join (t, NULL);
   errno = w.error;
