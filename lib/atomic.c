@@ -176,8 +176,10 @@ destroy (portalock_atomic *atomic)
     fclose (atomic->stream);
   else if (atomic->fd >= 0)
     close (atomic->fd);
+  /* A lock object of this process may hold a POSIX lock on the
+     directory, which a plain close of this descriptor would drop.  */
   if (atomic->dirfd >= 0)
-    close (atomic->dirfd);
+    portalock_close_fd (atomic->dirfd);
   free (atomic->name);
   free (atomic->temp);
   free (atomic);
@@ -256,6 +258,23 @@ portalock_atomic_stream (portalock_atomic *atomic)
   return atomic->stream;
 }
 
+/* Return why an earlier write through ATOMIC's stream failed.  The
+   stream's error indicator says that one did, and that the file lacks
+   some of what was written, but not why: stdio drops the data and the
+   errno with it, and a later fflush succeeds.  The temporary file is
+   deleted anyway, so one byte written past its end asks the file system
+   again (EFBIG, ENOSPC, EDQUOT, EIO); if that write succeeds, the cause
+   has passed, and EIO stands for it.  */
+static int
+stream_error (const portalock_atomic *atomic)
+{
+  struct stat st;
+  if (fstat (atomic->fd, &st) == 0
+      && pwrite (atomic->fd, "", 1, st.st_size) < 0 && errno != EINTR)
+    return errno;
+  return EIO;
+}
+
 /* Get the temporary file's content onto the disk and close it.  Return
    0 or an errno value.  */
 static int
@@ -264,6 +283,10 @@ finish_file (portalock_atomic *atomic)
   int e = 0;
   if (atomic->stream != NULL && fflush (atomic->stream) != 0)
     e = errno;
+  /* A write that failed before the commit left the stream's error
+     indicator set: the file is incomplete, however the flush went.  */
+  if (e == 0 && atomic->stream != NULL && ferror (atomic->stream))
+    e = stream_error (atomic);
   if (e == 0 && fsync (atomic->fd) != 0)
     e = errno;
   /* Some file systems report a failed write only when the file is

@@ -77,8 +77,19 @@ struct portalock_inode
 static pthread_mutex_t table_mutex = PTHREAD_MUTEX_INITIALIZER;
 static struct portalock_inode *table;
 /* Deferred plain descriptors in the whole table, so that an open can
-   skip looking for one to reuse when there is none.  */
+   skip looking for one to reuse when there is none.  It is changed
+   under the table mutex but read without it, so every access is
+   atomic.  */
 static size_t deferred_fds;
+
+static void
+count_deferred_fds (long change)
+{
+  if (change > 0)
+    __atomic_fetch_add (&deferred_fds, (size_t) change, __ATOMIC_RELAXED);
+  else if (change < 0)
+    __atomic_fetch_sub (&deferred_fds, (size_t) -change, __ATOMIC_RELAXED);
+}
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 static void close_deferred (struct portalock_inode *node);
@@ -142,7 +153,7 @@ close_deferred (struct portalock_inode *node)
   int saved_errno = errno;
   for (size_t i = 0; i < node->ndeferred; i++)
     {
-      deferred_fds -= node->deferred[i].stream == NULL;
+      count_deferred_fds (-(long) (node->deferred[i].stream == NULL));
       close_one (&node->deferred[i]);
     }
   node->ndeferred = 0;
@@ -205,7 +216,10 @@ portalock_inode_unref (struct portalock_inode *node)
   /* No reference left means no holder, so nothing should be deferred;
      close whatever is, rather than leak it.  */
   for (size_t i = 0; i < node->ndeferred; i++)
-    close_one (&node->deferred[i]);
+    {
+      count_deferred_fds (-(long) (node->deferred[i].stream == NULL));
+      close_one (&node->deferred[i]);
+    }
   pthread_cond_destroy (&node->changed);
   free (node->deferred);
   free (node);
@@ -241,6 +255,87 @@ wait_for (struct portalock_inode *node,
   return 0;
 }
 
+/* The kernel's deadlock detection for POSIX locks (fcntl, lockf) sees
+   processes, not threads.  With P1.T1 holding A, P2.T1 holding B and
+   P1.T2 waiting for B, a wait of P2.T2 for A looks like a cycle and
+   fails with EDEADLK, though no thread waits for itself: both T1s will
+   let go.  Lock objects exclude each other as processes would, and two
+   processes with one thread each would simply wait (as they do with
+   flock and OFD locks, which have no such detection), so the table's
+   waits treat EDEADLK as "still held": they wait until the lock is
+   free and ask again, until the deadline.
+
+   How they wait: an OFD lock of the same type on the same descriptor
+   conflicts with the other processes' POSIX locks, blocks in the kernel
+   until those are gone, and is exempt from the detection.  It is
+   dropped as soon as it is granted, and the POSIX request made again.
+   It cannot serve while this process holds a POSIX lock on the file
+   (a conversion: it would wait for this process itself), nor where OFD
+   locks are not built; then the wait is a pause, from 1 ms doubling up
+   to 100 ms, before asking again.  */
+
+#define DEADLOCK_PAUSE_MIN_NS 1000000L
+#define DEADLOCK_PAUSE_MAX_NS 100000000L
+
+/* Pause for *PAUSE nanoseconds, doubled for next time, but not past
+   DEADLINE.  */
+static void
+deadlock_pause (long *pause, const struct timespec *deadline)
+{
+  struct timespec until;
+  clock_gettime (CLOCK_MONOTONIC, &until);
+  until.tv_nsec += *pause;
+  if (until.tv_nsec >= 1000000000L)
+    {
+      until.tv_sec++;
+      until.tv_nsec -= 1000000000L;
+    }
+  if (deadline != NULL
+      && (until.tv_sec > deadline->tv_sec
+          || (until.tv_sec == deadline->tv_sec
+              && until.tv_nsec > deadline->tv_nsec)))
+    until = *deadline;
+  while (clock_nanosleep (CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL)
+         == EINTR)
+    ;
+  *pause = *pause * 2 > DEADLOCK_PAUSE_MAX_NS ? DEADLOCK_PAUSE_MAX_NS
+           : *pause * 2;
+}
+
+/* Take the kernel lock as portalock_wait_lock does, but wait again where
+   it fails with EDEADLK.  HOLDING says this process holds a POSIX lock on
+   the file already (a conversion).  Return 0 or -1 with errno.  */
+static int
+wait_kernel_lock (const struct portalock_backend_ops *ops, int fd, int type,
+                  bool nonblock, const struct timespec *deadline,
+                  bool holding)
+{
+  int saved_errno = errno;
+  const struct portalock_backend_ops *ofd
+    = holding ? NULL : portalock_backend_ops (PORTALOCK_BACKEND_OFD);
+  errno = saved_errno;
+  long pause = DEADLOCK_PAUSE_MIN_NS;
+  for (;;)
+    {
+      int r = portalock_wait_lock (ops, fd, type, 0, 0, nonblock, deadline);
+      if (r == 0 || errno != EDEADLK)
+        return r;
+      if (deadline != NULL && portalock_deadline_passed (deadline))
+        {
+          errno = ETIMEDOUT;
+          return -1;
+        }
+      if (ofd != NULL
+          && portalock_wait_lock (ofd, fd, type, 0, 0, false, deadline)
+             == 0)
+        ofd->unlock (fd, 0, 0);
+      else if (ofd != NULL && errno == ETIMEDOUT)
+        return -1;
+      else
+        deadlock_pause (&pause, deadline);
+    }
+}
+
 int
 portalock_inode_acquire (struct portalock_inode *node,
                          const struct portalock_backend_ops *ops, int fd,
@@ -256,7 +351,7 @@ portalock_inode_acquire (struct portalock_inode *node,
          others can still look at the table (and wait their turn).  */
       node->busy = true;
       pthread_mutex_unlock (&table_mutex);
-      int r = portalock_wait_lock (ops, fd, type, 0, 0, nonblock, deadline);
+      int r = wait_kernel_lock (ops, fd, type, nonblock, deadline, false);
       e = r == 0 ? 0 : errno;
       pthread_mutex_lock (&table_mutex);
       node->busy = false;
@@ -334,7 +429,7 @@ close_or_defer (struct portalock_inode *node, int fd, FILE *stream)
           node->deferred_size = size;
         }
       node->deferred[node->ndeferred++] = d;
-      deferred_fds += stream == NULL;
+      count_deferred_fds (stream == NULL);
     }
   else
     close_one (&d);
@@ -374,7 +469,7 @@ portalock_inode_reclaim (const char *path, int flags)
             {
               fd = d->fd;
               *d = node->deferred[--node->ndeferred];
-              deferred_fds--;
+              count_deferred_fds (-1);
               break;
             }
         }
@@ -436,7 +531,7 @@ portalock_inode_convert (struct portalock_inode *node,
          POSIX conversion leaves the old lock in place.  */
       node->busy = true;
       pthread_mutex_unlock (&table_mutex);
-      int r = portalock_wait_lock (ops, fd, to, 0, 0, nonblock, deadline);
+      int r = wait_kernel_lock (ops, fd, to, nonblock, deadline, true);
       e = r == 0 ? 0 : errno;
       pthread_mutex_lock (&table_mutex);
       node->busy = false;

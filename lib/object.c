@@ -46,9 +46,10 @@
    4. Only then truncate ("w"), and write the PID record if asked.
 
    A forked child gets copies of the descriptors.  For flock and OFD
-   locks it then shares the parent's lock, and an unlock in the child
-   would drop the parent's; so a release or free in any process but the
-   one that acquired only closes the child's copies.  */
+   locks it then shares the parent's lock, and an unlock or a conversion
+   in the child would change the parent's; so a release or free in any
+   process but the one that acquired only closes the child's copies, and
+   a conversion there fails (EINVAL: not held here) after doing so.  */
 
 struct portalock
 {
@@ -308,36 +309,84 @@ open_flags (const portalock *lock, int type, bool minimal)
   if (lock->mode[0] == 'a')
     flags |= O_APPEND;
   /* A temporary lock file lives where others can plant a link (often a
-     world-writable directory): never follow one, and never block opening
-     a planted FIFO.  */
+     world-writable directory): never follow one.  */
   if (lock->temporary)
-    flags |= O_NOFOLLOW | O_NONBLOCK;
+    flags |= O_NOFOLLOW;
   return flags;
 }
 
+/* Open PATH with FLAGS and PERMISSIONS, again after EINTR.  */
+static int
+open_path (const char *path, int flags, mode_t permissions)
+{
+  int fd;
+  do
+    fd = open (path, flags, permissions);
+  while (fd < 0 && errno == EINTR);
+  return fd;
+}
+
+/* Open LOCK's file for a TYPE lock.  Return the descriptor, or -1 with
+   errno.
+
+   The open itself must never block: opening a FIFO waits for the other
+   end, which would make a timeout of 0 or fail_when_locked wait
+   forever.  So every open is made with O_NONBLOCK, which changes nothing
+   else for a regular file or a directory, and the flag is cleared
+   again.  A FIFO is then locked like any other file (the lock is on its
+   inode; its data is not touched), except that opening one for writing
+   alone while nobody reads it fails with ENXIO.  One exception: on a
+   file with a lease, a non-blocking open fails with EWOULDBLOCK instead
+   of waiting for the lease to be broken; that open is made again as
+   before, blocking.
+
+   A temporary lock's file is deleted on release, so it must be a
+   regular file: anything else planted at its path (a FIFO, a socket, a
+   device node) is refused with EINVAL before it is opened where lstat
+   can tell, and after the open (fstat, in try_acquire) where it could
+   not.  */
 static int
 open_file (const portalock *lock, int type)
 {
   int flags = open_flags (lock, type, false);
   int fd = -1;
+  struct stat st;
+  if (lock->temporary && lstat (lock->path, &st) == 0
+      && !S_ISREG (st.st_mode))
+    {
+      /* A symbolic link is left to O_NOFOLLOW: ELOOP.  */
+      if (!S_ISLNK (st.st_mode))
+        {
+          errno = EINVAL;
+          return -1;
+        }
+    }
   if (lock->ops->process_scoped)
     fd = portalock_inode_reclaim (lock->path, flags);
   if (fd >= 0)
     return fd;
-  do
-    fd = open (lock->path, flags, lock->permissions);
-  while (fd < 0 && errno == EINTR);
+  fd = open_path (lock->path, flags | O_NONBLOCK, lock->permissions);
   /* A file one may write but not read can still be locked.  */
   if (fd < 0 && errno == EACCES && flags != open_flags (lock, type, true))
     {
       flags = open_flags (lock, type, true);
-      do
-        fd = open (lock->path, flags, lock->permissions);
-      while (fd < 0 && errno == EINTR);
+      fd = open_path (lock->path, flags | O_NONBLOCK, lock->permissions);
     }
+  if (fd < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
+      && !lock->temporary)
+    return open_path (lock->path, flags, lock->permissions);
+  /* A socket, or a FIFO nobody reads, planted at a temporary lock's
+     path between the lstat and the open.  */
+  if (fd < 0 && errno == ENXIO && lock->temporary)
+    errno = EINVAL;
   /* O_NONBLOCK was only for the open; keep O_APPEND.  */
-  if (fd >= 0 && (flags & O_NONBLOCK) != 0)
-    fcntl (fd, F_SETFL, flags & O_APPEND);
+  if (fd >= 0 && fcntl (fd, F_SETFL, flags & O_APPEND) != 0)
+    {
+      int saved_errno = errno;
+      portalock_close_fd (fd);
+      errno = saved_errno;
+      return -1;
+    }
   return fd;
 }
 
@@ -534,6 +583,11 @@ drop (portalock *lock, bool unlock)
   int r = 0, e = 0;
   if (lock->stream != NULL && fflush (lock->stream) != 0)
     r = -1, e = errno;
+  /* A buffered write that failed earlier (EFBIG, ENOSPC) set the
+     stream's error indicator and lost its data and errno; the flush
+     above then succeeds.  The caller must still hear of it.  */
+  if (r == 0 && lock->stream != NULL && ferror (lock->stream))
+    r = -1, e = EIO;
   if (unlock && unlock_fd (lock, lock->fd, lock->type) != 0 && r == 0)
     r = -1, e = errno;
 
@@ -679,7 +733,11 @@ retire_file (portalock *lock)
     }
   /* Delete the file only if the path still names it.  Only a holder of
      this inode's lock deletes the file, so no one can make the path name
-     another file between the check and the unlink.  */
+     another file between the check and the unlink.  The descriptor is a
+     regular file (try_acquire refuses anything else) and the path must
+     name that very inode, so nothing but the regular file this object
+     locked is ever deleted: a FIFO, socket, device node, directory or
+     symbolic link put at the path meanwhile is left where it is.  */
   if (lock->temporary && same_file (lock, lock->fd) == 1)
     unlink (lock->path);
   errno = saved_errno;
@@ -714,6 +772,15 @@ portalock_convert (portalock *lock, int flags)
 {
   if (lock == NULL || lock->fd < 0)
     return invalid ();
+  if (!acquired_here (lock))
+    {
+      /* Inherited over fork: the lock is the parent's, and with flock
+         and OFD locks the child's copy of the descriptor shares it, so
+         converting would change the parent's lock behind its back.  The
+         object holds nothing in this process.  */
+      drop (lock, false);
+      return invalid ();
+    }
   int type = flags & ~PORTALOCK_NB;
   if (type != PORTALOCK_SH && type != PORTALOCK_EX)
     return invalid ();

@@ -70,6 +70,13 @@ bool portalock_deadline_passed (const struct timespec *deadline);
    portalock_set_timeout_signal, or 0 for helper threads.  */
 int portalock_timer_signal (void);
 
+/* For a timed wait about to start: return the signal it is to use, as
+   portalock_timer_signal does, and if not 0, keep that signal's handler
+   installed until portalock_timer_signal_unhold (SIGNO), even if the
+   program switches the signal off meanwhile.  */
+int portalock_timer_signal_hold (void);
+void portalock_timer_signal_unhold (int signo);
+
 /* Wait as portalock_wait_lock does, until DEADLINE, blocked in the
    calling thread, which a timer interrupts with SIGNO at the deadline.
    Return 0 or -1 with errno (ETIMEDOUT; from timer_create).  */

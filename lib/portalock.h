@@ -139,10 +139,15 @@ PORTALOCK_API int portalock_backend_lock (enum portalock_backend backend,
    (without SA_RESTART) and unblocks SIGNO during the wait.  The program
    must not use SIGNO for anything else; a real-time signal such as
    SIGRTMIN + 1 is a good choice.  SIGNO 0 goes back to helper threads and
-   restores the handler SIGNO had before.
+   restores the handler the signal had before.  A change applies to the
+   timed waits that start after it; while other threads are still in
+   timed waits with the old signal, its handler stays until the last of
+   them returns, and is restored then.
    Return 0, or -1 and set errno: EINVAL for SIGKILL, SIGSTOP, a number
-   that is no signal or one the C library keeps for itself; ENOTSUP where
-   per-thread timers do not exist.  */
+   that is no signal or one the C library keeps for itself; EBUSY to
+   install a third signal while timed waits with each of two earlier
+   ones are still in flight; ENOTSUP where per-thread timers do not
+   exist.  */
 PORTALOCK_API int portalock_set_timeout_signal (int signo);
 
 /* Lock objects: portalocker's Lock, RLock, TemporaryFileLock and
@@ -208,7 +213,10 @@ PORTALOCK_API int portalock_set_reentrant (portalock *lock, bool reentrant);
 
 /* If TEMPORARY, the lock file is deleted on release, while still locked;
    every acquirer turns away a deleted file and retries on a fresh one.
-   The file is created without following a symbolic link.  */
+   The file is created without following a symbolic link, and must be a
+   regular file: anything else at the path (a FIFO, a socket, a device)
+   makes the acquire fail with EINVAL, and the release deletes only the
+   regular file the object locked.  */
 PORTALOCK_API int portalock_set_temporary (portalock *lock, bool temporary);
 
 /* If RECORD, the holder writes its PID record (see
@@ -230,22 +238,32 @@ PORTALOCK_API int portalock_set_record_pid (portalock *lock, bool record);
                   since (the object still holds it: release it);
      ENOTSUP      the backend cannot do it (a shared lock with lockf);
      EISDIR       an exclusive lock, or a writable mode, on a directory;
+     ENXIO        a FIFO opened for writing alone while nobody reads
+                  it (the open never blocks: a FIFO is locked like any
+                  file, on its inode, its data untouched);
      EACCES, ENOENT, ENOTDIR, ENAMETOOLONG, EROFS, ELOOP, ...  from
-                  open(2), unchanged; nothing is created or truncated.  */
+                  open(2), unchanged; nothing is created or truncated.
+   A wait never fails with EDEADLK: where the kernel's check for
+   deadlocks between processes (fcntl, lockf) reports one that threads
+   of two processes only seem to make, the object waits on.  */
 PORTALOCK_API int portalock_acquire (portalock *lock);
 
 /* Unlock and close the file (an RLock: once the count is back to zero;
    a temporary lock: deleting it first).  Return 0 if it was released, 1
    (changing nothing) if the object was not held, or -1 with errno:
    EINVAL if LOCK is NULL; otherwise the object is released anyway and
-   errno tells what failed on the way (say, EIO or ENOSPC from flushing
-   the stream).  */
+   errno tells what failed on the way: EFBIG, ENOSPC, EIO, ... from
+   flushing the stream, or EIO if an earlier buffered write through
+   portalock_stream had failed (the stream's error indicator was set, so
+   the file lacks data that was written to the stream).  */
 PORTALOCK_API int portalock_release (portalock *lock);
 
 /* Change the held lock to FLAGS, PORTALOCK_SH or PORTALOCK_EX (with
    PORTALOCK_NB: do not wait), waiting up to the object's timeout.  The
    manual says per backend whether the change is atomic.  Return 0, or
-   -1 and set errno: EINVAL for bad FLAGS or an unheld object; ENOTSUP
+   -1 and set errno: EINVAL for bad FLAGS or an unheld object (also in
+   a forked child of the process that acquired it: the lock is the
+   parent's and stays as it is; the child's copy is closed); ENOTSUP
    for a shared lock with lockf; EBADF if the file is not open for
    writing and FLAGS is exclusive (open it in a writable mode);
    EWOULDBLOCK, ETIMEDOUT as for portalock_acquire.  On failure the
@@ -414,11 +432,16 @@ PORTALOCK_API FILE *portalock_atomic_stream (portalock_atomic *atomic);
 
 /* Flush the stream, fsync the temporary file, publish it under the
    target's name, and fsync the directory; then free ATOMIC, whatever
-   the outcome.  Return 0, or -1 with errno:
+   the outcome.  Nothing is published if any write through the stream
+   failed, even one before the commit whose error only the stream's
+   error indicator (ferror) kept.  Return 0, or -1 with errno:
      EINVAL   ATOMIC is NULL.
      EEXIST   the target exists and PORTALOCK_ATOMIC_REPLACE was not
               given: it is left as it is.
-     EISDIR, ENOSPC, EIO, EDQUOT, EFBIG, ...  from the system.
+     EFBIG, ENOSPC, EDQUOT, EIO, EISDIR, ...  from the system: from
+              the flush, the fsync or the close, or why an earlier
+              write through the stream failed (EIO if that can no
+              longer be told).
    On failure the temporary file is removed and the target is
    untouched, except when only the final fsync of the directory failed:
    then the new file is in place but may not survive a crash.  */

@@ -28,7 +28,7 @@
    TICK after the deadline, so a signal that lands just before the call
    blocks (and so interrupts nothing) is followed by one that does.  The
    library installs the handler only when the program asks, and puts the
-   old one back when it says 0.
+   old one back when it says 0 (once no timed wait uses it any more).
 
    configure builds this file only where timer_create(2) takes
    SIGEV_THREAD_ID, and names the member of struct sigevent that holds
@@ -43,9 +43,29 @@
 
 #define TICK_NS 10000000L       /* 10 ms */
 
+/* Switching the signal off (or to another) while another thread is in a
+   timed wait must not put the old disposition back under that wait: its
+   timer may still fire, and the default action of a real-time signal
+   ends the process.  So each timed wait takes a hold on the signal it
+   uses (portalock_timer_signal_hold), counted per installed signal; a
+   change takes effect for new waits at once, and the handler of a
+   signal that still has waits in flight is put back only by the last of
+   them to return.  All of it under SETTING_MUTEX.  */
+
 static pthread_mutex_t setting_mutex = PTHREAD_MUTEX_INITIALIZER;
-static int timeout_signal;      /* 0: helper threads */
-static struct sigaction saved_action;
+static int timeout_signal;      /* for new waits; 0: helper threads */
+
+/* A signal whose handler the library installed.  */
+struct installed
+{
+  int signo;                    /* 0: slot unused */
+  unsigned waits;               /* timed waits in flight with it */
+  bool retired;                 /* restore SAVED once WAITS is 0 */
+  struct sigaction saved;       /* the disposition before */
+};
+
+/* The current signal and, at most, one retired one still in use.  */
+static struct installed installed[2];
 
 int
 portalock_timer_signal (void)
@@ -58,6 +78,59 @@ static void
 on_timeout_signal (int signo)
 {
   (void) signo;
+}
+
+static struct installed *
+find_installed (int signo)
+{
+  for (int i = 0; i < 2; i++)
+    if (installed[i].signo == signo && signo != 0)
+      return &installed[i];
+  return NULL;
+}
+
+/* Put SLOT's old disposition back if nothing uses it any more.  With
+   SETTING_MUTEX held.  */
+static void
+restore_if_unused (struct installed *slot)
+{
+  if (slot->retired && slot->waits == 0)
+    {
+      sigaction (slot->signo, &slot->saved, NULL);
+      slot->signo = 0;
+      slot->retired = false;
+    }
+}
+
+int
+portalock_timer_signal_hold (void)
+{
+  if (portalock_timer_signal () == 0)
+    return 0;
+  pthread_mutex_lock (&setting_mutex);
+  int signo = timeout_signal;
+  struct installed *slot = find_installed (signo);
+  if (slot != NULL)
+    slot->waits++;
+  else
+    signo = 0;
+  pthread_mutex_unlock (&setting_mutex);
+  return signo;
+}
+
+void
+portalock_timer_signal_unhold (int signo)
+{
+  int saved_errno = errno;
+  pthread_mutex_lock (&setting_mutex);
+  struct installed *slot = find_installed (signo);
+  if (slot != NULL)
+    {
+      slot->waits--;
+      restore_if_unused (slot);
+    }
+  pthread_mutex_unlock (&setting_mutex);
+  errno = saved_errno;
 }
 
 int
@@ -73,19 +146,51 @@ portalock_set_timeout_signal (int signo)
   int r = 0;
   if (signo != old)
     {
-      if (old != 0)
+      struct installed *again = find_installed (signo);
+      struct installed *free_slot = NULL;
+      if (again == NULL && signo != 0)
+        {
+          /* The slot the new signal needs: the one not taken by OLD
+             (which is retired below) nor by an older retired signal.  */
+          free_slot = NULL;
+          for (int i = 0; i < 2; i++)
+            if (installed[i].signo == 0
+                || (installed[i].signo == old && installed[i].waits == 0))
+              free_slot = &installed[i];
+          if (free_slot == NULL)
+            {
+              /* Waits with two earlier signals are still in flight.  */
+              pthread_mutex_unlock (&setting_mutex);
+              errno = EBUSY;
+              return -1;
+            }
+        }
+      struct installed *old_slot = find_installed (old);
+      if (old_slot != NULL)
         {
           __atomic_store_n (&timeout_signal, 0, __ATOMIC_RELEASE);
-          sigaction (old, &saved_action, NULL);
+          old_slot->retired = true;
+          restore_if_unused (old_slot);
         }
-      if (signo != 0)
+      if (again != NULL)
+        {
+          /* Still installed for waits in flight: use it again.  */
+          again->retired = false;
+          __atomic_store_n (&timeout_signal, signo, __ATOMIC_RELEASE);
+        }
+      else if (signo != 0)
         {
           struct sigaction sa = { .sa_handler = on_timeout_signal };
           sigemptyset (&sa.sa_mask);
           sa.sa_flags = 0;      /* no SA_RESTART: the call must fail */
-          r = sigaction (signo, &sa, &saved_action);
+          r = sigaction (signo, &sa, &free_slot->saved);
           if (r == 0)
-            __atomic_store_n (&timeout_signal, signo, __ATOMIC_RELEASE);
+            {
+              free_slot->signo = signo;
+              free_slot->waits = 0;
+              free_slot->retired = false;
+              __atomic_store_n (&timeout_signal, signo, __ATOMIC_RELEASE);
+            }
         }
     }
   pthread_mutex_unlock (&setting_mutex);

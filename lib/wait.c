@@ -227,9 +227,13 @@ portalock_wait_lock (const struct portalock_backend_ops *ops, int fd,
       errno = ETIMEDOUT;
       return -1;
     }
-  int signo = portalock_timer_signal ();
+  int signo = portalock_timer_signal_hold ();
   if (signo != 0)
-    return portalock_timer_wait (ops, fd, type, start, length, deadline,
-                                 signo);
+    {
+      r = portalock_timer_wait (ops, fd, type, start, length, deadline,
+                                signo);
+      portalock_timer_signal_unhold (signo);
+      return r;
+    }
   return timed_wait (ops, fd, type, start, length, deadline);
 }

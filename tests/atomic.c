@@ -447,6 +447,114 @@ test_write_error (void)
   free (path);
 }
 
+/* A write through the stream that fails before the commit (the buffer
+   filled up while the file size limit was already reached) is reported
+   by stdio only in the stream's error indicator; the flush at commit
+   then succeeds.  The commit must still fail, with the write's errno,
+   and publish nothing.  In a child, because of the size limit.  */
+static void
+test_earlier_write_error (bool replace)
+{
+  const char *dir = fresh_dir (replace ? "efbig-early-replace"
+                               : "efbig-early-new");
+  char *path = join (dir, "target");
+  if (replace)
+    write_file (path, "old");
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      static char big[64 * 1024];
+      struct rlimit limit = { 4, 4 };
+      signal (SIGXFSZ, SIG_IGN);
+      memset (big, 'x', sizeof big);
+      portalock_atomic *a
+        = portalock_atomic_open (path, replace ? PORTALOCK_ATOMIC_REPLACE
+                                 : 0, 0644);
+      if (a == NULL || setrlimit (RLIMIT_FSIZE, &limit) != 0)
+        _exit (3);
+      FILE *f = portalock_atomic_stream (a);
+      if (f == NULL)
+        _exit (3);
+      /* More than any stdio buffer: part of it is written now.  */
+      if (fwrite (big, 1, sizeof big, f) == sizeof big)
+        _exit (2);
+      _exit (portalock_atomic_commit (a) != 0 && errno == EFBIG ? 0 : 1);
+    }
+  int status;
+  waitpid (pid, &status, 0);
+  check (WIFEXITED (status) && WEXITSTATUS (status) == 0,
+         "a write error before the commit%s: the commit fails with EFBIG",
+         replace ? " (replace)" : "");
+  if (replace)
+    check (content_is (path, "old") && count_entries (dir) == 1,
+           "... the target keeps its old content, no temporary file left");
+  else
+    check (count_entries (dir) == 0,
+           "... nothing published, no temporary file left");
+  free (path);
+}
+
+/* Return true if another process sees a lock on the directory DIR (its
+   F_GETLK finds a conflict with an exclusive request).  */
+static bool
+directory_locked (const char *dir)
+{
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+      if (fd < 0 || fcntl (fd, F_GETLK, &fl) != 0)
+        _exit (2);
+      _exit (fl.l_type == F_UNLCK ? 1 : 0);
+    }
+  int status;
+  waitpid (pid, &status, 0);
+  return WIFEXITED (status) && WEXITSTATUS (status) == 0;
+}
+
+/* An atomic write into a directory that a fcntl lock object of this
+   process holds (shared: a directory opens read-only) must not drop that
+   lock: POSIX locks belong to the process, and the commit closes its own
+   descriptor of the directory.  */
+static void
+test_locked_directory (void)
+{
+  if (!portalock_backend_available (PORTALOCK_BACKEND_FCNTL))
+    {
+      unsupported ("a fcntl lock on the directory: no fcntl backend");
+      return;
+    }
+  const char *dir = fresh_dir ("locked-dir");
+  char *path = join (dir, "target");
+  portalock *lock = portalock_new (dir);
+  if (lock == NULL
+      || portalock_set_backend (lock, PORTALOCK_BACKEND_FCNTL) != 0
+      || portalock_set_mode (lock, "r") != 0
+      || portalock_set_flags (lock, PORTALOCK_SH) != 0
+      || portalock_acquire (lock) != 0)
+    die ("a shared fcntl lock on %s", dir);
+  check (directory_locked (dir), "a shared fcntl lock object holds the "
+         "directory");
+  portalock_atomic *a = portalock_atomic_open (path, 0, 0644);
+  check (a != NULL && fputs ("new", portalock_atomic_stream (a)) >= 0
+         && portalock_atomic_commit (a) == 0 && content_is (path, "new"),
+         "an atomic write into the locked directory");
+  check (directory_locked (dir), "... keeps the lock object's lock on the "
+         "directory");
+  a = portalock_atomic_open (path, 0, 0644);
+  check (a == NULL && errno == EEXIST && directory_locked (dir),
+         "... and so does a refused one");
+  a = portalock_atomic_open (path, PORTALOCK_ATOMIC_REPLACE, 0644);
+  portalock_atomic_abort (a);
+  check (a != NULL && directory_locked (dir),
+         "... and an aborted one");
+  check (portalock_release (lock) == 0 && !directory_locked (dir),
+         "the lock object's release unlocks the directory");
+  portalock_free (lock);
+  free (path);
+}
+
 /* Relative paths are resolved when the write starts: changing the
    working directory before the commit does not move the file.  */
 static void
@@ -572,6 +680,9 @@ main (void)
   test_permissions ();
   test_bad_input ();
   test_write_error ();
+  test_earlier_write_error (true);
+  test_earlier_write_error (false);
+  test_locked_directory ();
   test_relative ();
   test_readers ();
   return check_exit ();

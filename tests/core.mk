@@ -7,12 +7,19 @@
 ## Free Software Foundation, either version 3 of the License, or (at your
 ## option) any later version.
 
-check_PROGRAMS += tests/lockcore tests/inodetable tests/lockprobe
+check_PROGRAMS += tests/lockcore tests/inodetable tests/lockprobe \
+  tests/settle
 EXTRA_DIST += tests/portalock.core/core.exp
 
 tests_lockcore_SOURCES = tests/lockcore.c
 tests_lockcore_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_lockcore_LDADD = $(TESTS_LIBS)
+
+# It defines the lock system calls itself, which the shared library then
+# calls: it must link the library as a shared library.
+tests_settle_SOURCES = tests/settle.c
+tests_settle_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_settle_LDADD = $(TESTS_LIBS)
 
 tests_lockprobe_SOURCES = tests/lockprobe.c
 tests_lockprobe_CPPFLAGS = $(TESTS_CPPFLAGS)

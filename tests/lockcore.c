@@ -10,7 +10,9 @@
 /* Usage: lockcore LOCKPROBE [timer], where LOCKPROBE is the path of the
    lockprobe test program.  Every check names the backend under test: the
    default one, which configure's --with-lock-backend or PORTALOCK_BACKEND
-   picks.  With "timer", timed waits use a timer signal
+   picks (core.exp runs the program once per backend; one that
+   PORTALOCK_BACKEND names but is not built here is reported
+   UNSUPPORTED).  With "timer", timed waits use a timer signal
    (portalock_set_timeout_signal) instead of helper threads.  */
 
 #include <config.h>
@@ -40,6 +42,8 @@ static bool process_scoped;    /* its locks belong to the process */
 static const char *lockprobe;
 static int timer_signal;       /* 0: timed waits use helper threads */
 static const char *mode;       /* how timed waits wait, for the names */
+static int base_threads;       /* threads of a quiet process: 1, or more
+                                  under a sanitizer's own threads */
 
 static int
 open_rw (const char *path)
@@ -218,13 +222,16 @@ waiter_thread (void *arg)
   return NULL;
 }
 
-static volatile sig_atomic_t interrupted;
+/* Set by the handler, in the waiting thread; read by the main one.  */
+static int interrupted;
 
 static void
 on_usr1 (int sig)
 {
+  int saved_errno = errno;
   (void) sig;
-  interrupted = 1;
+  __atomic_store_n (&interrupted, 1, __ATOMIC_SEQ_CST);
+  errno = saved_errno;
 }
 
 /* A waiter blocked in the kernel gets the lock once the holder lets go.
@@ -246,16 +253,19 @@ test_waiter (const char *what, double seconds, bool interrupt)
     {
       /* This thread and the waiter, and a helper unless a timer signal
          interrupts the waiter's own call.  */
-      int threads = count_threads ();
+      int threads = count_threads () - base_threads + 1;
       check (threads == (timer_signal != 0 ? 2 : 3),
              "%s: %s (%s) waits with %d threads", bname, what, mode,
              threads);
     }
   if (interrupt)
     {
-      interrupted = 0;
+      __atomic_store_n (&interrupted, 0, __ATOMIC_SEQ_CST);
       pthread_kill (thread, SIGUSR1);
-      while (!interrupted)
+      /* Bounded: ThreadSanitizer runs a handler only once the blocked
+         call returns, which here needs the holder's release.  */
+      for (int i = 0; i < 10000
+           && !__atomic_load_n (&interrupted, __ATOMIC_SEQ_CST); i++)
         usleep (1000);
     }
   holder_release (&h);
@@ -284,7 +294,7 @@ test_timeout (void)
          "lock: ETIMEDOUT", bname, mode);
   check (elapsed >= 0.3, "%s: ETIMEDOUT (%s) no earlier than the timeout "
          "(%.3f s)", bname, mode, elapsed);
-  int threads = count_threads ();
+  int threads = count_threads () - base_threads + 1;
   check (threads == 1, "%s: nothing left running after a timed-out wait "
          "(%s, %d threads)", bname, mode, threads);
   if (timer_signal != 0)
@@ -480,11 +490,75 @@ test_timeout_signal_setting (void)
          "portalock_set_timeout_signal (0) restores the old handler");
 }
 
+struct timed_waiter
+{
+  int fd;
+  double seconds;
+  int result;
+  int error;
+};
+
+static void *
+timed_waiter_thread (void *arg)
+{
+  struct timed_waiter *w = arg;
+  w->result = portalock_lock_timeout (w->fd, PORTALOCK_EX, w->seconds);
+  w->error = errno;
+  return NULL;
+}
+
+/* Switching the timer signal off while another thread is in a timed
+   wait with it: that wait's timer still fires at its deadline, so the
+   handler must stay until the wait is over (the default action of a
+   real-time signal ends the process), and be restored after.  */
+static void
+test_signal_off_during_wait (void)
+{
+  const char *path = test_path ("signal-off");
+  struct holder h;
+  struct sigaction during, after;
+  struct timed_waiter w = { open_rw (path), 2, -1, 0 };
+  pthread_t thread;
+
+  sigaction (timer_signal, NULL, &during);
+  if (!holder_start (&h, path, 0, PORTALOCK_EX, 0, 0))
+    die ("%s: holder", bname);
+  pthread_create (&thread, NULL, timed_waiter_thread, &w);
+  bool blocked = await_blocked_waiter (path);
+  check (portalock_set_timeout_signal (0) == 0,
+         "%s: the timer signal switched off during a timed wait%s", bname,
+         blocked ? "" : " (not seen blocked)");
+  pthread_join (thread, NULL);
+  errno = w.error;
+  check (w.result == -1 && w.error == ETIMEDOUT,
+         "%s: ... the wait still ends with ETIMEDOUT, the process alive",
+         bname);
+  sigaction (timer_signal, NULL, &after);
+  check (after.sa_handler != during.sa_handler,
+         "%s: ... and its end restores the old handler", bname);
+  holder_release (&h);
+  close (w.fd);
+  if (portalock_set_timeout_signal (timer_signal) != 0)
+    die ("portalock_set_timeout_signal");
+}
+
+static void *
+nothing (void *arg)
+{
+  return arg;
+}
+
 int
 main (int argc, char **argv)
 {
   if (argc != 2 && !(argc == 3 && strcmp (argv[2], "timer") == 0))
     die ("usage: lockcore LOCKPROBE [timer]");
+  /* A sanitizer starts a thread of its own along with the program's
+     first one: count after a first thread has come and gone.  */
+  pthread_t first;
+  pthread_create (&first, NULL, nothing, NULL);
+  pthread_join (first, NULL);
+  base_threads = count_threads ();
   lockprobe = argv[1];
   mode = "helper thread";
   if (argc == 3 && !HAVE_THREAD_TIMER)
@@ -505,6 +579,12 @@ main (int argc, char **argv)
       mode = "timer signal";
     }
   bname = portalock_backend_name (PORTALOCK_BACKEND_DEFAULT);
+  const char *wanted = getenv ("PORTALOCK_BACKEND");
+  if (wanted != NULL && *wanted != '\0' && strcmp (wanted, bname) != 0)
+    {
+      unsupported ("%s: not built here", wanted);
+      return check_exit ();
+    }
   has_ranges = strcmp (bname, "flock") != 0;
   has_shared = strcmp (bname, "lockf") != 0;
   process_scoped = strcmp (bname, "fcntl") == 0
@@ -525,6 +605,8 @@ main (int argc, char **argv)
   test_waiter ("a timed waiter", 30, false);
   test_waiter ("a timed waiter interrupted by a signal", 30, true);
   test_timeout ();
+  if (timer_signal != 0)
+    test_signal_off_during_wait ();
   if (timer_signal == 0)
     {
       test_exec ();

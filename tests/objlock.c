@@ -25,6 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -94,6 +97,65 @@ fd_names (int fd, const char *path)
   return (fd >= 0 && fstat (fd, &a) == 0 && stat (path, &b) == 0
           && a.st_dev == b.st_dev && a.st_ino == b.st_ino
           && a.st_nlink > 0);
+}
+
+/* A buffered write through the object's stream that fails before the
+   release (the file size limit is reached while the buffer fills) is
+   kept only in the stream's error indicator: the release's flush then
+   succeeds, and must not hide it.  The release reports EIO and still
+   lets go of the lock.  In a child, because of the size limit; exit
+   codes: 0 as it should, 1 the release said 0, 2 another errno, 3 the
+   lock stayed held, 4 setup.  */
+static void
+test_stream_write_error (void)
+{
+  const char *path = test_path ("efbig");
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      static char big[64 * 1024];
+      struct rlimit limit = { 4, 4 };
+      signal (SIGXFSZ, SIG_IGN);
+      memset (big, 'x', sizeof big);
+      portalock *lock = new_lock (path);
+      if (portalock_set_mode (lock, "w") != 0
+          || portalock_acquire (lock) != 0
+          || setrlimit (RLIMIT_FSIZE, &limit) != 0)
+        _exit (4);
+      FILE *f = portalock_stream (lock);
+      if (f == NULL || fwrite (big, 1, sizeof big, f) == sizeof big)
+        _exit (4);
+      int r = portalock_release (lock);
+      int e = errno;
+      if (r == 0)
+        _exit (1);
+      if (r != -1 || e != EIO)
+        _exit (2);
+      if (portalock_fd (lock) != -1 || probe (path, PORTALOCK_EX) != 0)
+        _exit (3);
+      _exit (0);
+    }
+  int status;
+  waitpid (pid, &status, 0);
+  check (WIFEXITED (status) && WEXITSTATUS (status) == 0,
+         "%s: a buffered write that failed before the release: the release "
+         "fails with EIO and lets go (child status %d)", bname,
+         WIFEXITED (status) ? WEXITSTATUS (status) : -1);
+  unlink (path);
+}
+
+/* Bind a Unix socket at PATH and return it.  */
+static int
+plant_socket (const char *path)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  int sock = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (sock < 0 || strlen (path) >= sizeof addr.sun_path)
+    die ("socket");
+  strcpy (addr.sun_path, path);
+  if (bind (sock, (struct sockaddr *) &addr, sizeof addr) != 0)
+    die ("bind %s", path);
+  return sock;
 }
 
 /* The defaults, and the life cycle: acquire, use, release, again.  */
@@ -230,7 +292,7 @@ struct waiter
   portalock *lock;
   int result;
   int error;
-  volatile bool *released;  /* set just before the release */
+  bool *released;           /* set just before the release (atomic) */
   bool after_release;
 };
 
@@ -240,7 +302,8 @@ wait_thread (void *arg)
   struct waiter *w = arg;
   w->result = portalock_acquire (w->lock);
   w->error = errno;
-  w->after_release = w->released == NULL || *w->released;
+  w->after_release = (w->released == NULL
+                      || __atomic_load_n (w->released, __ATOMIC_SEQ_CST));
   return NULL;
 }
 
@@ -273,13 +336,13 @@ test_waiting (void)
          "%s: a timeout that runs out: ETIMEDOUT", bname);
 
   /* A waiter with a long timeout gets the lock once it is released.  */
-  volatile bool released = false;
+  bool released = false;
   portalock_set_timeout (lock, 60);
   struct waiter w = { .lock = lock, .released = &released };
   pthread_t t;
   pthread_create (&t, NULL, wait_thread, &w);
   await_blocked_waiter (path);
-  released = true;
+  __atomic_store_n (&released, true, __ATOMIC_SEQ_CST);
   holder_release (&h);
   pthread_join (t, NULL);
   errno = w.error;
@@ -290,11 +353,11 @@ test_waiting (void)
   /* Negative: no limit.  */
   if (!holder_start (&h, path, backend, PORTALOCK_EX, 0, 0))
     die ("holder");
-  released = false;
+  __atomic_store_n (&released, false, __ATOMIC_SEQ_CST);
   portalock_set_timeout (lock, -1);
   pthread_create (&t, NULL, wait_thread, &w);
   await_blocked_waiter (path);
-  released = true;
+  __atomic_store_n (&released, true, __ATOMIC_SEQ_CST);
   holder_release (&h);
   pthread_join (t, NULL);
   errno = w.error;
@@ -570,6 +633,101 @@ test_read_only (void)
          "%s: the read-only test process ended well", bname);
   unlink (file);
   rmdir (dir);
+}
+
+/* The kernel's deadlock detector for POSIX locks sees processes: with
+   P1.T1 holding A, P2.T1 holding B and P1.T2 waiting for B, P2.T2's wait
+   for A looks like a cycle (P2 waits for P1, which waits for P2), though
+   each T1 will let go.  Lock objects exclude each other as processes
+   do, so that wait must simply wait, not fail with EDEADLK.  One process
+   of the pair: it holds MINE in its main thread, and on 'W' waits for
+   OTHER in a second thread; on 'R' it lets go of MINE.  It reports 'H'
+   once MINE is held, then the second thread's result (0 or an errno)
+   as one byte.  */
+struct deadlock_view
+{
+  const char *other;
+  int report;
+};
+
+static void *
+wait_for_other (void *arg)
+{
+  struct deadlock_view *v = arg;
+  portalock *lock = new_lock (v->other);
+  portalock_set_timeout (lock, 60);
+  unsigned char result = portalock_acquire (lock) == 0 ? 0 : errno;
+  portalock_free (lock);
+  write (v->report, &result, 1);
+  return NULL;
+}
+
+static void
+deadlock_view_process (const char *mine, const char *other, int command,
+                       int report)
+{
+  portalock *lock = new_lock (mine);
+  if (portalock_acquire (lock) != 0)
+    _exit (1);
+  char c = 'H';
+  write (report, &c, 1);
+  struct deadlock_view v = { other, report };
+  pthread_t t;
+  if (read (command, &c, 1) != 1 || c != 'W')
+    _exit (1);
+  pthread_create (&t, NULL, wait_for_other, &v);
+  if (read (command, &c, 1) != 1 || c != 'R')
+    _exit (1);
+  portalock_release (lock);
+  pthread_join (t, NULL);
+  portalock_free (lock);
+  _exit (0);
+}
+
+static void
+test_deadlock_view (void)
+{
+  const char *a = test_path ("deadlock-a"), *b = test_path ("deadlock-b");
+  int command[2][2], report[2][2];
+  pid_t pid[2];
+  char c;
+  for (int p = 0; p < 2; p++)
+    {
+      if (pipe2 (command[p], O_CLOEXEC) != 0
+          || pipe2 (report[p], O_CLOEXEC) != 0)
+        die ("pipe");
+      pid[p] = fork ();
+      if (pid[p] == 0)
+        deadlock_view_process (p == 0 ? a : b, p == 0 ? b : a,
+                               command[p][0], report[p][1]);
+      if (read (report[p][0], &c, 1) != 1 || c != 'H')
+        die ("%s: process %d did not lock", bname, p + 1);
+    }
+  /* P1.T2 waits for B, in the kernel; then P2.T2 asks for A.  */
+  write (command[0][1], "W", 1);
+  bool first = await_blocked_waiter (b);
+  write (command[1][1], "W", 1);
+  /* Let P2.T2's request reach the kernel: it blocks on A (or, wrongly,
+     fails at once and reports, and no waiter on A ever shows).  */
+  bool second = await_blocked_waiter (a);
+  write (command[0][1], "R", 1);
+  write (command[1][1], "R", 1);
+  unsigned char result[2] = { 255, 255 };
+  for (int p = 0; p < 2; p++)
+    {
+      read (report[p][0], &result[p], 1);
+      waitpid (pid[p], NULL, 0);
+      for (int i = 0; i < 2; i++)
+        {
+          close (command[p][i]);
+          close (report[p][i]);
+        }
+    }
+  errno = result[1];
+  check (result[0] == 0 && result[1] == 0,
+         "%s: P1.T1 holds A, P2.T1 holds B, P1.T2 waits for B: P2.T2 waits "
+         "for A (no EDEADLK), and both get their lock%s", bname,
+         first && second ? "" : " (waiters not seen blocked)");
 }
 
 /* Threads, each with its own object on one file, exclude each other.  */
@@ -947,12 +1105,80 @@ test_temporary (void)
          bname);
   unlink (path);
   mkfifo (path, 0644);
-  check (fails_with (portalock_acquire (lock), EINVAL)
-         || fails_with (portalock_acquire (lock), ENXIO),
-         "%s: temporary: a planted FIFO: EINVAL (or ENXIO), no hang", bname);
-  check (portalock_release (lock) == 1, "%s: ... and nothing held", bname);
+  check (fails_with (portalock_acquire (lock), EINVAL),
+         "%s: temporary: a planted FIFO: EINVAL, no hang", bname);
+  check (portalock_release (lock) == 1 && exists (path),
+         "%s: ... nothing held, the FIFO left alone", bname);
+  unlink (path);
+  int sock = plant_socket (path);
+  check (fails_with (portalock_acquire (lock), EINVAL),
+         "%s: temporary: a planted socket: EINVAL", bname);
+  check (portalock_release (lock) == 1 && exists (path),
+         "%s: ... nothing held, the socket left alone", bname);
+  close (sock);
+  unlink (path);
+
+  /* Something put at the path while the lock is held is not the file
+     the object locked: the release deletes nothing.  */
+  const char *fifo = test_path ("temp-fifo");
+  mkfifo (fifo, 0644);
+  check (portalock_acquire (lock) == 0 && rename (fifo, path) == 0
+         && portalock_release (lock) == 0 && exists (path),
+         "%s: temporary: a FIFO renamed over the held file is not deleted "
+         "on release", bname);
   unlink (path);
   portalock_free (lock);
+}
+
+/* A lock object on a FIFO: the open never blocks, so a timeout of 0 and
+   fail_when_locked hold; the lock is on the FIFO's inode.  In a child,
+   so that a blocking open (the bug) ends with the alarm, not a hung
+   suite.  Exit codes: 0 as it should, 1 the free FIFO was not locked, 2
+   the held one was, 3 no EWOULDBLOCK, 4 setup.  */
+static int
+lock_fifo (const char *path, bool fail_when_locked)
+{
+  alarm (30);
+  portalock *lock = new_lock (path);
+  if (portalock_set_mode (lock, "r") != 0
+      || (fail_when_locked
+          ? portalock_set_fail_when_locked (lock, true)
+          : portalock_set_timeout (lock, 0)) != 0)
+    return 4;
+  if (portalock_acquire (lock) != 0 || portalock_release (lock) != 0)
+    return 1;
+  struct holder h;
+  if (!holder_start (&h, path, backend, PORTALOCK_EX, 0, 0))
+    return 4;
+  int r = portalock_acquire (lock);
+  int e = errno;
+  holder_release (&h);
+  if (r == 0)
+    return 2;
+  return e == EWOULDBLOCK ? 0 : 3;
+}
+
+static void
+test_fifo (void)
+{
+  const char *path = test_path ("fifo");
+  if (mkfifo (path, 0644) != 0)
+    die ("mkfifo");
+  for (int fail = 0; fail < 2; fail++)
+    {
+      pid_t pid = fork ();
+      if (pid == 0)
+        _exit (lock_fifo (path, fail));
+      int status;
+      waitpid (pid, &status, 0);
+      check (WIFEXITED (status) && WEXITSTATUS (status) == 0,
+             "%s: a FIFO nobody has open, mode \"r\", %s: locked at once, "
+             "and EWOULDBLOCK while another process holds it (status %s%d)",
+             bname, fail ? "fail_when_locked" : "timeout 0",
+             WIFEXITED (status) ? "exit " : "signal ",
+             WIFEXITED (status) ? WEXITSTATUS (status) : WTERMSIG (status));
+    }
+  unlink (path);
 }
 
 static void
@@ -991,6 +1217,25 @@ test_convert (void)
   check (portalock_convert (lock, PORTALOCK_EX) == 0
          && probe (path, PORTALOCK_SH) == EWOULDBLOCK,
          "%s: convert shared to exclusive", bname);
+
+  /* A forked child's copy of the object holds nothing: its conversion
+     must not change the parent's lock, which flock and OFD locks share
+     with the child's inherited descriptor.  */
+  if (portalock_convert (lock, PORTALOCK_EX) != 0)
+    die ("convert");
+  pid_t pid = fork ();
+  if (pid == 0)
+    _exit (fails_with (portalock_convert (lock, PORTALOCK_SH), EINVAL)
+           && portalock_fd (lock) == -1 ? 0 : 1);
+  int status;
+  waitpid (pid, &status, 0);
+  check (WIFEXITED (status) && WEXITSTATUS (status) == 0,
+         "%s: convert in a forked child: EINVAL, the child holds nothing",
+         bname);
+  check (probe (path, PORTALOCK_SH) == EWOULDBLOCK
+         && portalock_fd (lock) >= 0,
+         "%s: ... and the parent's lock stays exclusive: a third process "
+         "is refused", bname);
 
   /* In one process, as between processes.  */
   portalock *other = new_lock (path);
@@ -1042,17 +1287,20 @@ main (int argc, char **argv)
   checks_access = backend != PORTALOCK_BACKEND_FLOCK;
 
   test_lifecycle ();
+  test_stream_write_error ();
   test_modes ();
   test_waiting ();
   test_bad_input ();
   test_permission ();
   test_read_only ();
   test_threads ();
+  test_deadlock_view ();
   test_independence ();
   test_exec_and_fork ();
   test_identity ();
   test_rlock ();
   test_temporary ();
+  test_fifo ();
   test_convert ();
   return check_exit ();
 }

@@ -337,6 +337,9 @@ test_timeout (void)
   portalock_semaphore *sem = new_sem ("t", 2, dir, 0.6);
   portalock_semaphore_set_check_interval (sem, 0.1);
   int fds = count_fds ();
+  /* Counted here, not assumed 1: a sanitizer may run threads of its
+     own.  */
+  int threads = count_threads ();
   double cpu = cpu_seconds (), t0 = now ();
   errno = 0;
   int r = portalock_semaphore_acquire (sem);
@@ -350,7 +353,7 @@ test_timeout (void)
          elapsed);
   check (cpu < elapsed / 2, "%s: the wait does not spin (%.3f s of CPU in "
          "%.3f s)", bname, cpu, elapsed);
-  check (count_threads () == 1 && count_fds () == fds,
+  check (count_threads () == threads && count_fds () == fds,
          "%s: no thread or descriptor left behind", bname);
   check (portalock_semaphore_slot (sem) == -1, "%s: nothing held after a "
          "timeout", bname);
@@ -470,6 +473,73 @@ test_threads (void)
   check (shared[1] == 0 && shared[2] == 0,
          "%s: four threads, two slots: never more than two holders",
          bname);
+}
+
+/* Two processes of two threads each, each thread with its own object,
+   on two slots.  With fcntl and lockf locks, a thread's wait for a slot
+   the other process holds, while the other process waits for this
+   one's, looks like a deadlock to the kernel, which sees processes: no
+   acquire may fail with EDEADLK (or anything else), and the bound
+   holds.  SHARED (in shared memory): holders now, bound broken, failed
+   acquires, the last failure's errno.  */
+static void *
+process_thread_holder (void *arg)
+{
+  int *shared = arg;
+  const char *dir = test_path ("procthreads");
+  portalock_semaphore *sem = new_sem ("pt", 2, dir, -1);
+  portalock_semaphore_set_check_interval (sem, 0.05);
+  for (int i = 0; i < 300; i++)
+    {
+      if (portalock_semaphore_acquire (sem) != 0)
+        {
+          __atomic_store_n (&shared[3], errno, __ATOMIC_SEQ_CST);
+          __atomic_add_fetch (&shared[2], 1, __ATOMIC_SEQ_CST);
+          continue;
+        }
+      int n = __atomic_add_fetch (&shared[0], 1, __ATOMIC_SEQ_CST);
+      if (n > 2)
+        __atomic_store_n (&shared[1], 1, __ATOMIC_SEQ_CST);
+      /* Hold a little, so that the others queue up behind the slots.  */
+      struct timespec hold = { 0, 500000 };
+      nanosleep (&hold, NULL);
+      __atomic_sub_fetch (&shared[0], 1, __ATOMIC_SEQ_CST);
+      portalock_semaphore_release (sem);
+    }
+  portalock_semaphore_free (sem);
+  return NULL;
+}
+
+static void
+test_processes_threads (void)
+{
+  fresh_dir ("procthreads");
+  int *shared = mmap (NULL, 4 * sizeof (int), PROT_READ | PROT_WRITE,
+                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (shared == MAP_FAILED)
+    die ("mmap");
+  pid_t pid[2];
+  for (int p = 0; p < 2; p++)
+    {
+      pid[p] = fork ();
+      if (pid[p] == 0)
+        {
+          pthread_t threads[2];
+          for (int i = 0; i < 2; i++)
+            pthread_create (&threads[i], NULL, process_thread_holder,
+                            shared);
+          for (int i = 0; i < 2; i++)
+            pthread_join (threads[i], NULL);
+          _exit (0);
+        }
+    }
+  for (int p = 0; p < 2; p++)
+    waitpid (pid[p], NULL, 0);
+  errno = shared[3];
+  check (shared[2] == 0, "%s: two processes of two threads, two slots: "
+         "every acquire succeeds (%d failed)", bname, shared[2]);
+  check (shared[1] == 0, "%s: ... and never more than two holders", bname);
+  munmap (shared, 4 * sizeof (int));
 }
 
 /* A forked child that frees its copy of a held semaphore does not give
@@ -813,6 +883,7 @@ main (void)
   test_timeout ();
   test_bound_holds ();
   test_threads ();
+  test_processes_threads ();
   test_fork ();
   test_default_directory ();
   test_python ();

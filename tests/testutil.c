@@ -108,7 +108,8 @@ test_path (const char *name)
 {
   static char paths[64][4096];
   static unsigned next;
-  char *path = paths[next++ % 64];
+  /* Threads of a test may ask at once.  */
+  char *path = paths[__atomic_fetch_add (&next, 1, __ATOMIC_RELAXED) % 64];
   if (tmpdir == NULL)
     {
       const char *base = getenv ("TMPDIR");
