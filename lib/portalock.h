@@ -235,6 +235,9 @@ PORTALOCK_API int portalock_set_record_pid (portalock *lock, bool record);
                   since (the object still holds it: release it);
      ENOTSUP      the backend cannot do it (a shared lock with lockf);
      EISDIR       an exclusive lock, or a writable mode, on a directory;
+     EEXIST       a PID lock's file holds something that is not a PID
+                  record (see portalock_set_record_pid): not held, the
+                  file unchanged;
      EACCES, ENOENT, ENOTDIR, ENAMETOOLONG, EROFS, ELOOP, ...  from
                   open(2), unchanged; nothing is created or truncated.  */
 PORTALOCK_API int portalock_acquire (portalock *lock);
