@@ -223,6 +223,57 @@ scan_fdinfo (struct pidset *set, dev_t dev, ino_t ino)
 }
 
 int
+portalock_pid_holds (pid_t pid, dev_t dev, ino_t ino)
+{
+  FILE *f = fopen ("/proc/locks", "re");
+  if (f == NULL)
+    {
+      if (errno == ENOENT)
+        errno = ENOTSUP;
+      return -1;
+    }
+  char line[512];
+  bool scan = false, found = false;
+  while (!found && fgets (line, sizeof line, f) != NULL)
+    {
+      long p;
+      enum kind k = parse_lock_line (line, dev, ino, &p);
+      /* A POSIX lock names its process; a flock lock the process that
+         took it, which is proof enough.  */
+      if (k != KIND_NONE && p == (long) pid)
+        found = true;
+      else if (k == KIND_SHARED_OWNER)
+        scan = true;
+    }
+  int err = ferror (f) ? errno : 0;
+  fclose (f);
+  if (err != 0)
+    {
+      errno = err;
+      return -1;
+    }
+  if (found)
+    return 1;
+  if (!scan)
+    return 0;
+
+  /* An OFD lock, or a flock lock PID inherited: only PID's descriptors
+     tell.  A process that is gone holds nothing; one whose descriptors
+     this process may not see cannot be judged.  */
+  char dir[64];
+  snprintf (dir, sizeof dir, "/proc/%ld/fd", (long) pid);
+  DIR *d = opendir (dir);
+  if (d == NULL)
+    {
+      if (errno == ENOENT || errno == ESRCH)
+        return 0;
+      return -1;
+    }
+  closedir (d);
+  return process_holds (pid, dev, ino) ? 1 : 0;
+}
+
+int
 portalock_holders (const char *path, pid_t *pids, size_t max)
 {
   struct stat st;

@@ -299,9 +299,14 @@ open_flags (const portalock *lock, int type, bool minimal)
       read |= type == PORTALOCK_SH || (write && !minimal);
       write |= type == PORTALOCK_EX;
     }
-  /* A PID record is written, and read back before it is cleared.  */
+  /* A PID record is written, and read back before it is cleared.  It
+     is never written through a symbolic link: one planted where the
+     record goes would aim it at someone else's file.  */
   if (lock->record_pid)
-    read = write = true;
+    {
+      read = write = true;
+      flags |= O_NOFOLLOW;
+    }
   flags |= read && write ? O_RDWR : write ? O_WRONLY : O_RDONLY;
   /* A temporary file is deleted on release, so it must be created.  */
   if (lock->mode[0] != 'r' || lock->temporary)
@@ -711,21 +716,21 @@ record_is_ours (const portalock *lock)
   text[n] = '\0';
   char *end;
   long pid = strtol (text, &end, 10);
-  return *end == '\n' && pid == (long) getpid ();
+  return end[0] == '\n' && end[1] == '\0' && pid == (long) getpid ();
 }
 
 static void
 retire_file (portalock *lock)
 {
   int saved_errno = errno;
-  /* An exclusive holder's record is its own; shared holders overwrite
-     each other's, and one only clears a record that names it, so that
-     no record names a process that let go.  */
-  if (lock->record_pid && !lock->temporary
-      && (lock->type == PORTALOCK_EX || record_is_ours (lock)))
+  /* Shared holders overwrite each other's records, and one only clears
+     a record that names it, so that no record names a process that let
+     go; nor is anything but this holder's own record ever emptied, were
+     the file rewritten meanwhile.  */
+  if (lock->record_pid && !lock->temporary && lock->stream != NULL)
+    fflush (lock->stream);
+  if (lock->record_pid && !lock->temporary && record_is_ours (lock))
     {
-      if (lock->stream != NULL)
-        fflush (lock->stream);
       if (ftruncate (lock->fd, 0) != 0)
         {
           /* Nothing better to do: a reader checks the record anyway.  */

@@ -167,11 +167,11 @@ int portalock_inode_convert (struct portalock_inode *inode,
 unsigned portalock_inode_holders (struct portalock_inode *inode,
                                   bool *exclusive);
 
-/* Set *START to process PID's start time, in clock ticks after boot
-   (field 22 of /proc/PID/stat), and, if ZOMBIE is not NULL, *ZOMBIE to
-   whether it has exited but not been reaped.  Return 0, or -1 with errno
-   (ENOENT: no such process, or no /proc).  */
-int portalock_process_start (pid_t pid, unsigned long long *start,
-                             bool *zombie);
+/* Return 1 if process PID holds a lock (any backend, granted, not a
+   waiter) on the file DEV/INO, as the kernel tells; 0 if it does not
+   (or does not exist); -1 with errno if that cannot be told: ENOTSUP
+   where the system does not list its locks, EACCES where PID's
+   descriptors may not be inspected, EMFILE, ENOMEM, ...  */
+int portalock_pid_holds (pid_t pid, dev_t dev, ino_t ino);
 
 #endif /* PORTALOCK_PRIVATE_H */

@@ -221,9 +221,14 @@ PORTALOCK_API int portalock_set_temporary (portalock *lock, bool temporary);
 
 /* If RECORD, the holder writes its PID record (see
    portalock_pid_record_write) into the file once locked, and empties the
-   file again before unlocking if the record still names it (a shared
+   file again before unlocking if it still holds that record (a shared
    holder's record may have been replaced by another shared holder's).
-   The file is then opened for writing whatever the mode says.  */
+   The file is then opened for reading and writing whatever the mode
+   says, and with O_NOFOLLOW: a symbolic link is refused (ELOOP), so a
+   link planted where the record goes never aims it at another file.  A
+   file that holds anything but a record (data, a script) is never
+   written: portalock_acquire then fails with EEXIST, the file as it
+   was and the lock released.  */
 PORTALOCK_API int portalock_set_record_pid (portalock *lock, bool record);
 
 /* Open the file and lock it as the settings say.  If the object is held
@@ -241,6 +246,9 @@ PORTALOCK_API int portalock_set_record_pid (portalock *lock, bool record);
      ENXIO        a FIFO opened for writing alone while nobody reads
                   it (the open never blocks: a FIFO is locked like any
                   file, on its inode, its data untouched);
+     EEXIST       a PID lock's file holds something that is not a PID
+                  record (see portalock_set_record_pid): not held, the
+                  file unchanged;
      EACCES, ENOENT, ENOTDIR, ENAMETOOLONG, EROFS, ELOOP, ...  from
                   open(2), unchanged; nothing is created or truncated.
    A wait never fails with EDEADLK: where the kernel's check for
@@ -285,25 +293,40 @@ PORTALOCK_API FILE *portalock_stream (portalock *lock);
    LOCK may be NULL.  Keeps errno.  */
 PORTALOCK_API void portalock_free (portalock *lock);
 
-/* PID records: the text a PidFileLock holder keeps in its lock file.
-   Line 1 is the PID alone, as in a classic pid file; then "host=NAME",
-   "start=TICKS" (the process's start time, field 22 of /proc/PID/stat,
-   where the system has it) and "mode=exclusive" or "mode=shared".  */
+/* PID records: the text a PidFileLock holder keeps in its lock file,
+   the holder's PID in decimal and a line break ("4242\n"), as a classic
+   pid file holds and Python portalocker's PidFileLock reads and writes.
+   The records of portalock 0.1.0 (the PID line, then "host=NAME",
+   "start=TICKS" and "mode=exclusive|shared" lines) are still read.  */
 
 /* Write this process's record into FD, from offset 0, truncating the
-   file; FLAGS (PORTALOCK_SH or PORTALOCK_EX) gives the mode line.
-   Return 0, or -1 with errno: EINVAL for bad FLAGS; EBADF, EIO, ENOSPC,
-   ... from ftruncate(2) or write(2).  */
+   file, if the file is empty or already holds a record (of any
+   process); anything else is the user's data and is left alone.  FLAGS
+   (PORTALOCK_SH or PORTALOCK_EX) must name a lock, as a check of the
+   caller.  FD must be open for writing, and for reading too unless the
+   file is empty.  Return 0, or -1 with errno: EINVAL for bad FLAGS or
+   a file that is not a regular file; EISDIR for a directory; EEXIST if
+   the file holds something that is not a record (nothing written);
+   EBADF, EIO, ENOSPC, ... from fstat(2), pread(2), ftruncate(2) or
+   pwrite(2).  */
 PORTALOCK_API int portalock_pid_record_write (int fd, int flags);
 
-/* Read the record in the file at PATH.  Return 1 if it names a live
-   holder: a process on this host, alive, and (where start times are
-   known) started when the record says, so not a later process that
-   reuses the PID; *PID is then its PID.  Return 0 if the file holds no
-   valid record (empty, garbage) or a stale one (another host, a dead or
-   different process): *PID is the recorded PID, or 0 if none.  Return
-   -1 with errno: EINVAL for a NULL or empty PATH or a NULL PID; from
-   open(2) or read(2) (ENOENT, EACCES, EISDIR, ...).  */
+/* Read the record in the regular file at PATH.  Return 1 if it names a
+   live holder: a process that, as the kernel tells (see
+   portalock_holders), holds a lock on that file; *PID is then its PID.
+   Return 0 if the file holds no valid record (empty, garbage), *PID
+   then 0, or a stale one (the process holds no lock on the file, is
+   gone, or a 0.1.0 record names another host), *PID then the recorded
+   PID.  Where the system does not list locks, a PID in use counts as
+   live.  Return -1 with errno: EINVAL for a NULL or empty PATH, a NULL
+   PID, or a file that is not a regular file (a FIFO is never opened
+   for long nor read); EISDIR for a directory; from open(2) or read(2)
+   (ENOENT, EACCES, ...); or, with *PID the recorded PID, when it cannot
+   be told whether the record is live (EACCES: the process's
+   descriptors may not be inspected; EMFILE, ENOMEM, ...).  Repeated
+   calls keep at most one descriptor open on a file this process holds
+   through a lock object of the fcntl or lockf kind, and never drop that
+   lock.  */
 PORTALOCK_API int portalock_pid_record_read (const char *path, pid_t *pid);
 
 /* Holders: who has a lock on a file, as the kernel tells.  */

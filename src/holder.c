@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "filecheck.h"
 #include "process.h"
 #include "progname.h"
 
@@ -196,18 +197,10 @@ release_and_exit (struct hold_request *req, bool wrote_record)
             unlink (req->pid_file);
         }
       else
-        {
-          int r = ftruncate (req->fd, 0);
-          (void) r;
-        }
+        clear_own_record (req->fd);
     }
   if (req->remove)
-    {
-      struct stat a, b;
-      if (fstat (req->fd, &a) == 0 && stat (req->lock.path, &b) == 0
-          && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
-        unlink (req->lock.path);
-    }
+    remove_locked_file (req->fd, req->lock.path);
   portalock_backend_lock (req->lock.api, req->fd, PORTALOCK_UN,
                           req->lock.start, req->lock.length, 0);
   _exit (EXIT_SUCCESS);
@@ -287,6 +280,27 @@ run_holder (struct hold_request *req, int report_fd, pid_t plock_pid)
   release_and_exit (req, wrote_record);
 }
 
+int
+record_failure (const char *name, int err, bool quiet)
+{
+  if (err == EEXIST)
+    {
+      if (!quiet)
+        error (0, 0, "%s holds data that is not a PID record: "
+               "not written (drop -p, or use --pid-file)", name);
+      return EX_DATAERR;
+    }
+  if (!quiet)
+    {
+      if (err == EINVAL)
+        error (0, 0, "cannot write the PID record to %s: not a regular "
+               "file", name);
+      else
+        error (0, err, "cannot write the PID record to %s", name);
+    }
+  return EX_CANTCREAT;
+}
+
 /* In plock: turn the holder's report R (or its absence) into messages
    and an exit status.  */
 static int
@@ -321,10 +335,8 @@ report_status (struct hold_request *req, const struct report *r,
                                    req->conflict_code, req->verbose,
                                    req->quiet);
     case STAGE_RECORD:
-      if (!req->quiet)
-        error (0, r->err, "cannot write the PID record to %s",
-               req->pid_file ? req->pid_file : name);
-      return EX_CANTCREAT;
+      return record_failure (req->pid_file ? req->pid_file : name,
+                             r->err, req->quiet);
     default:
       if (!req->quiet)
         error (0, r->err, "%s: the holder process failed to start", name);

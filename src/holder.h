@@ -42,6 +42,11 @@ struct hold_request
    status.  REQ->fd and REQ->pid_file_fd are closed.  */
 int hold_lock (struct hold_request *req);
 
+/* Report, unless QUIET, that the PID record could not be written to
+   NAME (errno ERR), and return plock's status: 65 if NAME holds data
+   that is not a record (EEXIST), else 73.  */
+int record_failure (const char *name, int err, bool quiet);
+
 /* Return true if process PID is a holder (its name is HOLDER_NAME).  */
 bool is_holder_process (pid_t pid);
 

@@ -20,10 +20,12 @@ TOOLS_LIBS = lib/libportalock.la src/gl/libgnu.la $(LIBM) \
 bin_PROGRAMS += src/plock src/punlock
 
 # What both tools share: durations, signal names, the release of a held
-# lock (plock -u FILE is punlock FILE), and the holder's name.
+# lock (plock -u FILE is punlock FILE), the holder's name, and the
+# checks made before a file is written into or deleted.
 tools_shared_sources = src/duration.c src/duration.h \
   src/signame.c src/signame.h src/release.c src/release.h \
   src/holder.c src/holder.h src/lockfile.c src/lockfile.h \
+  src/filecheck.c src/filecheck.h \
   src/version-info.c src/version-info.h src/process.h
 
 # Platform seams (m4/portalock-platform.m4): one file per probe's answer.

@@ -36,6 +36,9 @@ lockfile_now (void)
 static int
 access_mode (const struct lock_request *req)
 {
+  /* A record is written only over a record, which must be read.  */
+  if (req->write)
+    return O_RDWR;
   bool need_write = req->write
     || (req->api != PORTALOCK_BACKEND_FLOCK && req->type == PORTALOCK_EX);
   bool need_read = (req->api == PORTALOCK_BACKEND_FLOCK && !need_write)
@@ -45,18 +48,28 @@ access_mode (const struct lock_request *req)
   return O_RDONLY;
 }
 
+/* Open REQ->path with access MODE.  A FIFO must not hang the open, so
+   it is made without blocking (then the descriptor is made blocking
+   again, as the command that inherits it expects).  A PID record is
+   never written through a symbolic link, which someone may have
+   planted to aim it at another file.  */
 static int
 open_mode (const struct lock_request *req, int mode, bool *is_dir)
 {
-  int flags = mode | O_NOCTTY | (req->create ? O_CREAT : 0);
+  int flags = mode | O_NOCTTY | O_NONBLOCK | (req->create ? O_CREAT : 0)
+    | (req->write ? O_NOFOLLOW : 0);
   int fd = open (req->path, flags, 0666);
   /* Linux refuses O_CREAT and writing on a directory, which can still
      be locked on a read-only descriptor.  */
   if (fd < 0 && errno == EISDIR)
-    fd = open (req->path, O_RDONLY | O_NOCTTY);
+    fd = open (req->path, O_RDONLY | O_NOCTTY | O_NONBLOCK
+               | (req->write ? O_NOFOLLOW : 0));
   if (fd >= 0)
     {
       struct stat st;
+      int fl = fcntl (fd, F_GETFL);
+      if (fl >= 0)
+        fcntl (fd, F_SETFL, fl & ~O_NONBLOCK);
       *is_dir = fstat (fd, &st) == 0 && S_ISDIR (st.st_mode);
     }
   return fd;

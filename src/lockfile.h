@@ -25,14 +25,17 @@ struct lock_request
   double timeout;               /* -w, or INFINITY */
   off_t start, length;          /* --start, --length */
   bool create;                  /* create the file (not -N) */
-  bool write;                   /* open it for writing (a PID record) */
+  bool write;                   /* open it read-write, not through a
+                                   symbolic link (a PID record) */
   bool api_given;               /* API was asked for, not the default */
 };
 
 /* Open REQ->path as flock(1) does: created if need be (mode 0666 less
    the umask), read-only unless the lock or a record needs writing, and
    read-only for a directory.  Return the descriptor, or -1 with errno
-   from open(2).  Set *IS_DIR to whether it is a directory.  A directory
+   from open(2).  A FIFO is opened without waiting for a writer or a
+   reader (ENXIO when one is needed and missing), never left blocking
+   in open(2).  Set *IS_DIR to whether it is a directory.  A directory
    cannot be opened for writing, which exclusive fcntl, OFD and lockf
    locks need: unless REQ->api_given, it is locked with flock(2).  */
 int lockfile_open (struct lock_request *req, bool *is_dir);

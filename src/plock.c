@@ -42,6 +42,7 @@
 #include "closeout.h"
 #include "duration.h"
 #include "error.h"
+#include "filecheck.h"
 #include "holder.h"
 #include "lockfile.h"
 #include "portalock.h"
@@ -186,8 +187,9 @@ Mandatory arguments to long options are mandatory for short options too.\n\
       --detach               the holder has no owner: it holds until\n\
                                punlock or --max-hold\n\
       --max-hold=DURATION    the holder lets go after DURATION\n\
-  -p, --record-pid           write the holder's PID record into FILE\n\
-                               (implied by an exclusive hold)\n\
+  -p, --record-pid           write the holder's PID into FILE, which must\n\
+                               be empty or hold such a record (never\n\
+                               implied: nothing else writes into FILE)\n\
       --pid-file=FILE        write the PID record into FILE instead\n\
       --test                 exit 0 if the lock could be taken now, else\n\
                                with the conflict status\n\
@@ -600,6 +602,25 @@ run_command (struct options *o, char **cmd, int fd)
   return EX_OSERR;
 }
 
+/* Open the --pid-file PATH for a record: read-write (a record goes
+   only over a record, which must be read), never through a symbolic
+   link, and without blocking on a FIFO (the record is then refused).
+   Set *CREATED to whether the open created it.  Return the descriptor
+   or -1 with errno.  */
+static int
+open_pid_file (const char *path, bool *created)
+{
+  int flags = O_RDWR | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
+  int fd = open (path, flags);
+  *created = false;
+  if (fd < 0 && errno == ENOENT)
+    {
+      fd = open (path, flags | O_CREAT | O_EXCL, 0666);
+      *created = fd >= 0;
+    }
+  return fd;
+}
+
 /* Write plock's own PID record for the command forms.  Return the
    descriptor it went to (FD, or the --pid-file's), or -1 after
    reporting, with *STATUS set.  */
@@ -607,10 +628,10 @@ static int
 write_own_record (struct options *o, int fd, int *status)
 {
   int rfd = fd;
+  bool created = false;
   if (o->pid_file != NULL)
     {
-      rfd = open (o->pid_file, O_WRONLY | O_CREAT | O_NOCTTY | O_CLOEXEC,
-                  0666);
+      rfd = open_pid_file (o->pid_file, &created);
       if (rfd < 0)
         {
           if (!o->quiet)
@@ -620,14 +641,17 @@ write_own_record (struct options *o, int fd, int *status)
           return -1;
         }
     }
+  /* The library writes a record only over nothing or a record.  */
   if (portalock_pid_record_write (rfd, o->lock.type) != 0)
     {
-      if (!o->quiet)
-        error (0, errno, "cannot write the PID record to %s",
-               o->pid_file ? o->pid_file : o->lock.path);
+      *status = record_failure (o->pid_file ? o->pid_file : o->lock.path,
+                                errno, o->quiet);
       if (rfd != fd)
-        close (rfd);
-      *status = EX_CANTCREAT;
+        {
+          if (created)
+            unlink (o->pid_file);
+          close (rfd);
+        }
       return -1;
     }
   return rfd;
@@ -745,19 +769,21 @@ command_form (struct options *o, char **cmd)
     {
       if (rfd != fd)
         {
-          unlink (o->pid_file);
+          pid_t pid = 0;
+          portalock_pid_record_read (o->pid_file, &pid);
+          if (pid == getpid ())
+            unlink (o->pid_file);
           close (rfd);
         }
-      else if (ftruncate (fd, 0) != 0 && !o->quiet)
-        error (0, errno, "cannot clear the PID record in %s", name);
+      else
+        clear_own_record (fd);
     }
-  if (o->remove && o->lock.path != NULL)
+  if (o->remove && o->lock.path != NULL
+      && remove_locked_file (fd, o->lock.path) != 0 && !o->quiet)
     {
-      struct stat a, b;
-      if (fstat (fd, &a) == 0 && stat (o->lock.path, &b) == 0
-          && a.st_dev == b.st_dev && a.st_ino == b.st_ino
-          && (S_ISDIR (a.st_mode) ? rmdir (o->lock.path)
-              : unlink (o->lock.path)) != 0 && !o->quiet)
+      if (errno == EINVAL)
+        error (0, 0, "%s: not removed: not a regular file", o->lock.path);
+      else
         error (0, errno, "cannot remove %s", o->lock.path);
     }
   if (o->fd >= 0)
@@ -886,19 +912,20 @@ hold_form (struct options *o)
   req.verbose = o->verbose;
   req.quiet = o->quiet;
 
-  /* An exclusive holder records itself in the file (or --pid-file), so
-     that punlock and people can tell who holds it.  */
-  bool want_record = o->record
-    || (o->lock.type == PORTALOCK_EX && o->pid_file == NULL);
-  if (want_record && o->pid_file == NULL)
-    {
-      struct stat st;
-      if (!o->record && stat (o->lock.path, &st) == 0
-          && !S_ISREG (st.st_mode))
-        want_record = false;
-      req.lock.write = want_record;
-    }
-  req.record = want_record && o->pid_file == NULL;
+  /* Nothing is written into FILE unless -p asks: the kernel names
+     every holder, and FILE may be data or a script that locks itself.
+     Even then the record goes only over nothing or a record.  */
+  req.record = o->record && o->pid_file == NULL;
+  req.lock.write = req.record;
+
+  /* The holder lets go when its owner exits.  A plock whose parent has
+     exited already was handed to PID 1, which becomes the owner: the
+     lock is then kept until punlock or --max-hold, which is rarely
+     what the caller had in mind, so say so.  */
+  if (!o->owner_given && !o->detach && req.owner == 1 && !o->quiet)
+    error (0, 0, "warning: %s: plock's parent has exited, so the holder "
+           "has no owner: the lock is kept until punlock or --max-hold "
+           "(--detach says so without this warning)", o->lock.path);
 
   /* The holder puts /dev/null on descriptors 0 to 2: the lock's must not
      be one of them, should plock have been started without them.  */
@@ -917,10 +944,10 @@ hold_form (struct options *o)
   req.fd = lockfile_open (&req.lock, &is_dir);
   if (req.fd < 0)
     return lockfile_open_status (&req.lock, errno, o->quiet);
+  bool created = false;
   if (o->pid_file != NULL)
     {
-      req.pid_file_fd = open (o->pid_file, O_WRONLY | O_CREAT | O_NOCTTY
-                              | O_CLOEXEC, 0666);
+      req.pid_file_fd = open_pid_file (o->pid_file, &created);
       if (req.pid_file_fd < 0)
         {
           int err = errno;
@@ -930,7 +957,13 @@ hold_form (struct options *o)
           return err == EROFS || err == ENOSPC ? EX_CANTCREAT : EX_NOINPUT;
         }
     }
-  return hold_lock (&req);
+  int status = hold_lock (&req);
+  /* A PID file this plock created for a hold that failed goes again.  */
+  struct stat st;
+  if (status != EXIT_SUCCESS && created && stat (o->pid_file, &st) == 0
+      && S_ISREG (st.st_mode) && st.st_size == 0)
+    unlink (o->pid_file);
+  return status;
 }
 
 int

@@ -97,7 +97,9 @@ Mandatory arguments to long options are mandatory for short options too.\n\
       --pid-file=FILE        read the holder's PID from the record in FILE\n\
   -f, --force                nothing to release is success; clear stale\n\
                                records\n\
-      --remove               delete FILE after the release, safely\n\
+      --remove               delete FILE after the release, if no process\n\
+                               of any api locked it again; only a regular\n\
+                               file or an empty directory (not with -w 0)\n\
   -q, --quiet                print no diagnostics but usage errors\n\
   -v, --verbose              report what is signalled and released\n\
   -h, --help                 display this help and exit\n\
@@ -114,12 +116,13 @@ Exit status:\n\
   0   released (with -f, also: nothing to release)\n\
   1   nothing to release: not locked, or a stale record\n\
   64  usage error\n\
-  65  unlocking FD failed\n\
+  65  unlocking FD failed; --remove of a file that is not a regular\n\
+      file or a directory (a FIFO, a device node)\n\
   66  FILE does not exist\n\
   69  held by a process that is not a plock holder\n\
   70  internal error\n\
   71  system error\n\
-  75  still held after the timeout (and -k)\n\
+  75  still held after the timeout (and -k); --remove: locked again\n\
   77  not permitted to signal the holder\n\
 ", stdout);
       emit_bug_reporting_address ();
@@ -227,6 +230,11 @@ main (int argc, char **argv)
 
   if (optind == argc)
     usage_error ("requires file descriptor, file or directory", NULL);
+  /* The file is deleted once the holders have let go, which a wait of
+     0 does not see.  */
+  if (opts.remove && opts.wait <= 0)
+    usage_error ("--remove waits for the release: not with a wait of 0",
+                 NULL);
 
   if (argc - optind == 1 && is_descriptor_number (argv[optind]))
     {

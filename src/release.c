@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "filecheck.h"
 #include "holder.h"
 #include "lockfile.h"
 #include "portalock.h"
@@ -147,15 +148,92 @@ await_targets (struct target *t, int n, double seconds)
     }
 }
 
-/* Delete PATH if no one holds its lock, never a file someone locked
-   after the release.  Return punlock's status.  */
+/* Take, without waiting, a lock of every kind there is on FD, open on
+   PATH: a flock lock, and an OFD lock (which conflicts with fcntl and
+   lockf locks) or, without OFD locks, a fcntl lock.  A holder of any
+   api then neither holds nor can get a lock on the file until FD is
+   closed.  A descriptor that cannot take an exclusive lock of the fcntl
+   kind (open read-only) takes a shared one, and the kernel's list of
+   holders then says whether anyone else holds one.  Return 0, or -1
+   with errno (EWOULDBLOCK: someone holds the lock).  */
+static int
+lock_every_kind (int fd, const char *path)
+{
+  if (portalock_backend_lock (PORTALOCK_BACKEND_FLOCK, fd,
+                              PORTALOCK_EX | PORTALOCK_NB, 0, 0, 0) != 0)
+    return -1;
+  enum portalock_backend record_kind
+    = portalock_backend_available (PORTALOCK_BACKEND_OFD)
+    ? PORTALOCK_BACKEND_OFD : PORTALOCK_BACKEND_FCNTL;
+  if (portalock_backend_lock (record_kind, fd, PORTALOCK_EX | PORTALOCK_NB,
+                              0, 0, 0) != 0)
+    {
+      if (errno == EWOULDBLOCK)
+        return -1;
+      if (portalock_backend_lock (record_kind, fd,
+                                  PORTALOCK_SH | PORTALOCK_NB, 0, 0, 0) != 0
+          && errno == EWOULDBLOCK)
+        return -1;
+    }
+  pid_t pids[8];
+  int n = portalock_holders (path, pids, 8);
+  if (n < 0)
+    return errno == ENOTSUP ? 0 : -1;
+  for (int i = 0; i < n; i++)
+    if (i >= 8 || pids[i] != getpid ())
+      {
+        errno = EWOULDBLOCK;
+        return -1;
+      }
+  return 0;
+}
+
+/* Open PATH for lock_every_kind without following a symbolic link and
+   without blocking on a FIFO; read-write if WRITE (else read-write if
+   permitted).  Refuse (EINVAL) anything but a regular file or, unless
+   WRITE, a directory.  Return the descriptor or -1 with errno.  */
+static int
+open_to_probe (const char *path, bool write)
+{
+  int flags = O_NOCTTY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
+  int fd = open (path, O_RDWR | flags);
+  if (fd < 0 && !write && (errno == EISDIR || errno == EACCES))
+    fd = open (path, O_RDONLY | flags);
+  if (fd < 0)
+    return -1;
+  struct stat st;
+  if (fstat (fd, &st) != 0
+      || !(S_ISREG (st.st_mode) || (!write && S_ISDIR (st.st_mode))))
+    {
+      close (fd);
+      errno = EINVAL;
+      return -1;
+    }
+  return fd;
+}
+
+/* Delete PATH if no one holds its lock, with any api, never a file
+   someone locked after the release; only a regular file or an (empty)
+   directory.  Return punlock's status.  */
 static int
 remove_file (const char *path, const struct release_options *opts)
 {
-  enum portalock_backend api = portalock_default_backend ();
-  int fd = open (path, O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (fd < 0 && (errno == EISDIR || errno == EACCES))
-    fd = open (path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+  struct stat st;
+  if (lstat (path, &st) != 0)
+    {
+      if (errno == ENOENT)
+        return EXIT_SUCCESS;
+      if (!opts->quiet)
+        error (0, errno, "%s: not removed", path);
+      return EX_NOINPUT;
+    }
+  if (!S_ISREG (st.st_mode) && !S_ISDIR (st.st_mode))
+    {
+      if (!opts->quiet)
+        error (0, 0, "%s: not removed: not a regular file", path);
+      return EX_DATAERR;
+    }
+  int fd = open_to_probe (path, false);
   if (fd < 0)
     {
       if (errno == ENOENT)
@@ -164,8 +242,7 @@ remove_file (const char *path, const struct release_options *opts)
         error (0, errno, "%s: not removed", path);
       return EX_NOINPUT;
     }
-  if (portalock_backend_lock (api, fd, PORTALOCK_EX | PORTALOCK_NB, 0, 0, 0)
-      != 0)
+  if (lock_every_kind (fd, path) != 0)
     {
       int err = errno;
       close (fd);
@@ -179,48 +256,49 @@ remove_file (const char *path, const struct release_options *opts)
         }
       return err == EWOULDBLOCK ? EX_TEMPFAIL : EX_DATAERR;
     }
-  struct stat a, b;
   int status = EXIT_SUCCESS;
-  if (fstat (fd, &a) == 0 && stat (path, &b) == 0 && a.st_dev == b.st_dev
-      && a.st_ino == b.st_ino)
+  if (remove_locked_file (fd, path) != 0)
     {
-      struct stat st;
-      int r = fstat (fd, &st) == 0 && S_ISDIR (st.st_mode)
-        ? rmdir (path) : unlink (path);
-      if (r != 0)
+      if (!opts->quiet)
         {
-          if (!opts->quiet)
+          if (errno == EINVAL)
+            error (0, 0, "%s: not removed: not a regular file", path);
+          else
             error (0, errno, "cannot remove %s", path);
-          status = EX_CANTCREAT;
         }
-      else if (opts->verbose)
-        printf ("%s: %s: removed\n", program_name, path);
+      status = errno == EINVAL ? EX_DATAERR : EX_CANTCREAT;
     }
+  else if (opts->verbose)
+    printf ("%s: %s: removed\n", program_name, path);
   close (fd);
   return status;
 }
 
 /* Clear the stale record in PATH (the file itself, or OPTS->pid_file),
-   under the lock so that no live holder's record is lost.  */
+   under a lock of every kind so that no live holder's record is lost,
+   and only if what is there is a record.  */
 static void
 clear_stale_record (const char *path, const struct release_options *opts)
 {
+  pid_t pid = 0;
   if (opts->pid_file != NULL)
     {
-      pid_t pid;
-      if (portalock_pid_record_read (opts->pid_file, &pid) == 0)
+      struct stat st;
+      if (lstat (opts->pid_file, &st) == 0 && S_ISREG (st.st_mode)
+          && portalock_pid_record_read (opts->pid_file, &pid) == 0
+          && pid != 0)
         unlink (opts->pid_file);
       return;
     }
-  int fd = open (path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  int fd = open_to_probe (path, true);
   if (fd < 0)
     return;
-  enum portalock_backend api = portalock_default_backend ();
-  if (portalock_backend_lock (api, fd, PORTALOCK_EX | PORTALOCK_NB, 0, 0, 0)
-      == 0)
+  if (lock_every_kind (fd, path) == 0
+      && portalock_pid_record_read (path, &pid) == 0 && pid != 0)
     {
-      pid_t pid;
-      if (portalock_pid_record_read (path, &pid) == 0 && pid != 0)
+      struct stat a, b;
+      if (fstat (fd, &a) == 0 && stat (path, &b) == 0
+          && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
         {
           int r = ftruncate (fd, 0);
           (void) r;
@@ -235,8 +313,9 @@ nothing_to_release (const char *path, const struct release_options *opts)
 {
   pid_t pid = 0;
   const char *record = opts->pid_file ? opts->pid_file : path;
-  int r = portalock_pid_record_read (record, &pid);
-  if (r == 0 && pid != 0)
+  /* The kernel lists no holder: a record, if any, is stale.  */
+  portalock_pid_record_read (record, &pid);
+  if (pid != 0)
     {
       if (!opts->quiet)
         error (0, 0, "%s: stale record: PID %ld holds no lock on %s",
@@ -317,6 +396,8 @@ pick_targets (const char *path, const struct release_options *opts,
                path, (long) stranger);
       *status = EX_UNAVAILABLE;
     }
+  else if (want != 0 && opts->pid_file != NULL && opts->pid == 0)
+    *status = nothing_to_release (path, opts);
   else if (want != 0)
     {
       if (!opts->quiet)
@@ -373,6 +454,13 @@ signal_targets (const char *path, const struct release_options *opts,
 int
 release_file (const char *path, const struct release_options *opts)
 {
+  /* The file can only be deleted once the holders have let go, which
+     -w 0 does not wait for: refuse rather than signal and not delete.  */
+  if (opts->remove && opts->wait <= 0)
+    {
+      error (0, 0, "--remove waits for the release: not with a wait of 0");
+      return EX_USAGE;
+    }
   struct stat st;
   if (stat (path, &st) != 0)
     {
@@ -386,17 +474,26 @@ release_file (const char *path, const struct release_options *opts)
   pid_t want = opts->pid;
   if (opts->pid_file != NULL)
     {
+      /* The record in a PID file is only a hint of which holder to
+         release (it holds no lock on the PID file itself): it is
+         checked against the kernel like any PID.  */
       pid_t recorded = 0;
       int r = portalock_pid_record_read (opts->pid_file, &recorded);
-      if (r < 0)
+      if (r < 0 && recorded == 0)
         {
           if (errno == ENOENT && opts->force)
             return EXIT_SUCCESS;
           if (!opts->quiet)
-            error (0, errno, "cannot read PID file %s", opts->pid_file);
+            {
+              if (errno == EINVAL)
+                error (0, 0, "cannot read PID file %s: not a regular file",
+                       opts->pid_file);
+              else
+                error (0, errno, "cannot read PID file %s", opts->pid_file);
+            }
           return EX_NOINPUT;
         }
-      if (r == 0)
+      if (recorded == 0)
         return nothing_to_release (path, opts);
       if (want != 0 && want != recorded)
         {

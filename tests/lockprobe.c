@@ -12,7 +12,10 @@
                             exit 0 if taken, 1 if held elsewhere, 2 on error
      lockprobe idle         write "R" to stdout, then wait for EOF on stdin
                             (a process that may have inherited descriptors)
-     lockprobe backend      print the name of the default backend */
+     lockprobe backend      print the name of the default backend
+     lockprobe record FILE  print what portalock_pid_record_read says of
+                            FILE: its return value and the PID, or
+                            "-1 ERRNO-NUMBER PID" */
 
 #include <config.h>
 
@@ -50,6 +53,17 @@ main (int argc, char **argv)
       puts (portalock_backend_name (PORTALOCK_BACKEND_DEFAULT));
       return 0;
     }
-  fprintf (stderr, "usage: lockprobe try FILE | idle | backend\n");
+  if (argc == 3 && strcmp (argv[1], "record") == 0)
+    {
+      pid_t pid = 0;
+      int r = portalock_pid_record_read (argv[2], &pid);
+      if (r < 0)
+        printf ("-1 %d %ld\n", errno, (long) pid);
+      else
+        printf ("%d %ld\n", r, (long) pid);
+      return 0;
+    }
+  fprintf (stderr, "usage: lockprobe try FILE | idle | backend"
+           " | record FILE\n");
   return 2;
 }

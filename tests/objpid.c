@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -54,32 +55,6 @@ read_file (const char *path)
   return buf;
 }
 
-/* Return the start time of PID (field 22 of /proc/PID/stat), or 0.  */
-static unsigned long long
-start_of (pid_t pid)
-{
-  char path[64], buf[1024];
-  snprintf (path, sizeof path, "/proc/%ld/stat", (long) pid);
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return 0;
-  ssize_t n = read (fd, buf, sizeof buf - 1);
-  close (fd);
-  if (n <= 0)
-    return 0;
-  buf[n] = '\0';
-  char *p = strrchr (buf, ')');
-  unsigned long long start = 0;
-  int field = 2;
-  for (char *tok = strtok (p + 1, " "); tok != NULL; tok = strtok (NULL, " "))
-    if (++field == 22)
-      {
-        start = strtoull (tok, NULL, 10);
-        break;
-      }
-  return start;
-}
-
 /* A child that does nothing until killed; reaped by the caller.  */
 static pid_t
 idle_child (void)
@@ -89,6 +64,104 @@ idle_child (void)
     for (;;)
       pause ();
   return pid;
+}
+
+/* Replace the content of FD's file by TEXT through FD: a descriptor of
+   one's own, opened and closed, would drop this process's POSIX locks
+   on the file.  */
+static void
+rewrite (int fd, const char *text)
+{
+  if (ftruncate (fd, 0) != 0
+      || pwrite (fd, text, strlen (text), 0) != (ssize_t) strlen (text))
+    die ("rewrite");
+}
+
+/* Return true if PATH holds exactly TEXT.  */
+static bool
+holds (const char *path, const char *text)
+{
+  const char *now_text = read_file (path);
+  return now_text != NULL && strcmp (now_text, text) == 0;
+}
+
+/* Writing: only over nothing or a record, and only a bare PID line.  */
+static void
+test_record_write (void)
+{
+  const char *path = test_path ("recw");
+  char text[512], host[256];
+  gethostname (host, sizeof host);
+
+  int fd = open (path, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
+                 0644);
+  check (fails_with (portalock_pid_record_write (fd, 0), EINVAL)
+         && fails_with (portalock_pid_record_write (fd, PORTALOCK_UN), EINVAL)
+         && fails_with (portalock_pid_record_write (-1, PORTALOCK_EX), EBADF),
+         "%s: record: bad flags: EINVAL; bad descriptor: EBADF", bname);
+  snprintf (text, sizeof text, "%ld\n", (long) getpid ());
+  check (portalock_pid_record_write (fd, PORTALOCK_EX) == 0
+         && holds (path, text),
+         "%s: record: an empty file gets the bare PID line", bname);
+  check (portalock_pid_record_write (fd, PORTALOCK_SH | PORTALOCK_NB) == 0
+         && holds (path, text),
+         "%s: record: a record is replaced by a record", bname);
+  close (fd);
+
+  static const char *const data[] =
+    { "important data line 1\nline 2\n", "#!/bin/sh\necho hi\n",
+      "42\nimportant data\n", "42\nhost=x\nkey=value\n", " 42\n", "\n",
+      "42\n\n", "0\n" };
+  bool ok = true;
+  for (size_t i = 0; i < sizeof data / sizeof *data; i++)
+    {
+      write_file (path, data[i]);
+      fd = open (path, O_RDWR | O_APPEND | O_CLOEXEC);
+      ok &= fails_with (portalock_pid_record_write (fd, PORTALOCK_EX), EEXIST)
+        && holds (path, data[i]);
+      close (fd);
+    }
+  check (ok, "%s: record: never over data: EEXIST, the file unchanged",
+         bname);
+
+  /* Records of 0.1.0 and of Python portalocker may be replaced.  */
+  snprintf (text, sizeof text, "4242\nhost=%s\nstart=77\nmode=shared\n",
+            host);
+  static const char *const records[] = { NULL, "4242", "4242\n" };
+  ok = true;
+  for (size_t i = 0; i < sizeof records / sizeof *records; i++)
+    {
+      write_file (path, records[i] != NULL ? records[i] : text);
+      fd = open (path, O_RDWR | O_CLOEXEC);
+      ok &= portalock_pid_record_write (fd, PORTALOCK_EX) == 0;
+      close (fd);
+    }
+  snprintf (text, sizeof text, "%ld\n", (long) getpid ());
+  check (ok && holds (path, text),
+         "%s: record: old and bare-PID records are replaced", bname);
+
+  /* Without read access, only an empty file can be known to hold no
+     data.  */
+  write_file (path, "data\n");
+  fd = open (path, O_WRONLY | O_CLOEXEC);
+  check (fails_with (portalock_pid_record_write (fd, PORTALOCK_EX), EBADF)
+         && holds (path, "data\n"),
+         "%s: record: write-only over content: EBADF, unchanged", bname);
+  close (fd);
+  write_file (path, "");
+  fd = open (path, O_WRONLY | O_CLOEXEC);
+  check (portalock_pid_record_write (fd, PORTALOCK_EX) == 0,
+         "%s: record: write-only over an empty file", bname);
+  close (fd);
+
+  int p[2];
+  if (pipe2 (p, O_CLOEXEC) != 0)
+    die ("pipe");
+  check (fails_with (portalock_pid_record_write (p[1], PORTALOCK_EX), EINVAL),
+         "%s: record: a pipe is no record file: EINVAL", bname);
+  close (p[0]);
+  close (p[1]);
+  unlink (path);
 }
 
 static void
@@ -109,72 +182,104 @@ test_records (void)
                      EISDIR),
          "%s: record: a directory: EISDIR", bname);
 
-  int fd = open (path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (write (fd, "some old text that is longer than a record\n", 44) != 44)
-    die ("write");
-  check (fails_with (portalock_pid_record_write (fd, 0), EINVAL)
-         && fails_with (portalock_pid_record_write (fd, PORTALOCK_UN), EINVAL)
-         && fails_with (portalock_pid_record_write (-1, PORTALOCK_EX), EBADF),
-         "%s: record: bad flags: EINVAL; bad descriptor: EBADF", bname);
-  check (portalock_pid_record_write (fd, PORTALOCK_EX) == 0,
-         "%s: record: write (through an append descriptor)", bname);
-  snprintf (text, sizeof text, "%ld\nhost=%s\nstart=%llu\nmode=exclusive\n",
-            (long) getpid (), host, start_of (getpid ()));
-  check (strcmp (read_file (path), text) == 0,
-         "%s: record: PID, host, start time and mode, from offset 0", bname);
+  /* A FIFO: no hang in open, no data taken from it.  */
+  const char *fifo = test_path ("rec.fifo");
+  if (mkfifo (fifo, 0600) != 0)
+    die ("mkfifo");
+  check (fails_with (portalock_pid_record_read (fifo, &pid), EINVAL),
+         "%s: record: a FIFO: EINVAL at once", bname);
+  unlink (fifo);
+
+  /* Live means: that process holds a lock on that file.  */
+  portalock *lock = portalock_new (path);
+  portalock_set_backend (lock, backend);
+  portalock_set_record_pid (lock, true);
+  if (portalock_acquire (lock) != 0)
+    die ("acquire");
   pid = 0;
   check (portalock_pid_record_read (path, &pid) == 1 && pid == getpid (),
-         "%s: record: this process is a live holder", bname);
-  portalock_pid_record_write (fd, PORTALOCK_SH | PORTALOCK_NB);
-  check (strstr (read_file (path), "mode=shared\n") != NULL,
-         "%s: record: mode shared", bname);
-  close (fd);
+         "%s: record: this process holds the lock: live", bname);
+  int before = count_fds ();
+  bool same = true;
+  for (int i = 0; i < 200; i++)
+    same &= portalock_pid_record_read (path, &pid) == 1 && pid == getpid ();
+  check (same && count_fds () <= before + 1,
+         "%s: record: 200 reads of a held file keep at most one descriptor "
+         "(%d, then %d)", bname, before, count_fds ());
 
-  /* A bare PID, as classic pid files hold.  */
+  /* A /proc error is "cannot tell", not "stale".  Fill the descriptor
+     table but for what the read needs for the file itself (nothing
+     where it takes back the descriptor kept open above).  */
+  struct rlimit old, lim;
+  getrlimit (RLIMIT_NOFILE, &old);
+  lim = old;
+  lim.rlim_cur = count_fds () + 16;
+  setrlimit (RLIMIT_NOFILE, &lim);
+  int fill[64], nfill = 0;
+  while (nfill < 64 && (fill[nfill] = open ("/dev/null", O_RDONLY)) >= 0)
+    nfill++;
+  bool process_scoped = (backend == PORTALOCK_BACKEND_FCNTL
+                         || backend == PORTALOCK_BACKEND_LOCKF);
+  if (!process_scoped && nfill > 0)
+    close (fill[--nfill]);
+  pid = 0;
+  int r = portalock_pid_record_read (path, &pid);
+  int err = errno;
+  while (nfill > 0)
+    close (fill[--nfill]);
+  setrlimit (RLIMIT_NOFILE, &old);
+  errno = err;
+  check (fails_with (r, EMFILE) && pid == getpid (),
+         "%s: record: out of descriptors: -1 EMFILE (cannot tell), not "
+         "stale", bname);
+
+  /* The old format, and Python's bare PID, of a live holder.  */
+  snprintf (text, sizeof text, "%ld\nhost=%s\nstart=1\nmode=exclusive\n",
+            (long) getpid (), host);
+  rewrite (portalock_fd (lock), text);
+  check (portalock_pid_record_read (path, &pid) == 1 && pid == getpid (),
+         "%s: record: a 0.1.0 record of a holder is live", bname);
+  snprintf (text, sizeof text, "%ld", (long) getpid ());
+  rewrite (portalock_fd (lock), text);
+  check (portalock_pid_record_read (path, &pid) == 1 && pid == getpid (),
+         "%s: record: a bare PID without a line break is live", bname);
+  snprintf (text, sizeof text, "%ld\nhost=%s-elsewhere\n", (long) getpid (),
+            host);
+  rewrite (portalock_fd (lock), text);
+  check (portalock_pid_record_read (path, &pid) == 0 && pid == getpid (),
+         "%s: record: another host's 0.1.0 record is not trusted", bname);
+  portalock_release (lock);
+  portalock_free (lock);
+
+  /* Not holding the lock: stale, however alive.  */
   snprintf (text, sizeof text, "%ld\n", (long) getpid ());
   write_file (path, text);
-  check (portalock_pid_record_read (path, &pid) == 1 && pid == getpid (),
-         "%s: record: a bare live PID counts", bname);
-
-  /* Dead, reused, elsewhere, garbage.  */
+  check (portalock_pid_record_read (path, &pid) == 0 && pid == getpid (),
+         "%s: record: a live process without the lock is stale", bname);
   pid_t dead = idle_child ();
   kill (dead, SIGKILL);
   waitpid (dead, NULL, 0);
-  snprintf (text, sizeof text, "%ld\nhost=%s\n", (long) dead, host);
+  snprintf (text, sizeof text, "%ld\n", (long) dead);
   write_file (path, text);
   check (portalock_pid_record_read (path, &pid) == 0 && pid == dead,
          "%s: record: a dead process is stale; its PID is given", bname);
 
-  pid_t zombie = idle_child ();
-  unsigned long long zstart = start_of (zombie);
-  snprintf (text, sizeof text, "%ld\nhost=%s\nstart=%llu\n", (long) zombie,
-            host, zstart);
+  /* Another process holding the lock, with a bare record.  */
+  struct holder h;
+  write_file (path, "");
+  if (!holder_start (&h, path, backend, PORTALOCK_EX, 0, 0))
+    die ("holder");
+  snprintf (text, sizeof text, "%ld\n", (long) h.pid);
   write_file (path, text);
-  check (portalock_pid_record_read (path, &pid) == 1 && pid == zombie,
-         "%s: record: a live child with its start time", bname);
-  kill (zombie, SIGKILL);
-  siginfo_t info;
-  waitid (P_PID, zombie, &info, WEXITED | WNOWAIT);
-  check (portalock_pid_record_read (path, &pid) == 0 && pid == zombie,
-         "%s: record: a process that exited (not yet reaped) is stale",
-         bname);
-  waitpid (zombie, NULL, 0);
-
-  snprintf (text, sizeof text, "%ld\nhost=%s\nstart=%llu\n",
-            (long) getpid (), host, start_of (getpid ()) + 1);
-  write_file (path, text);
-  check (portalock_pid_record_read (path, &pid) == 0 && pid == getpid (),
-         "%s: record: a live PID with another start time (reused) is stale",
-         bname);
-  snprintf (text, sizeof text, "%ld\nhost=%s-elsewhere\n", (long) getpid (),
-            host);
-  write_file (path, text);
-  check (portalock_pid_record_read (path, &pid) == 0 && pid == getpid (),
-         "%s: record: another host's record is not trusted", bname);
+  check (portalock_pid_record_read (path, &pid) == 1 && pid == h.pid,
+         "%s: record: another process's held lock is live", bname);
+  holder_kill (&h);
+  check (portalock_pid_record_read (path, &pid) == 0 && pid == h.pid,
+         "%s: record: killed, it is stale", bname);
 
   static const char *const garbage[] =
-    { "", "\n", "not_a_number\n", "12x\n", "-5\n", "0\n",
-      "99999999999999999999\n", " 12\n", "12 \n" };
+    { "", "\n", "not_a_number\n", "12x\n", "-5\n", "0\n", "012\n",
+      "99999999999999999999\n", " 12\n", "12 \n", "12\nimportant data\n" };
   bool ok = true;
   for (size_t i = 0; i < sizeof garbage / sizeof *garbage; i++)
     {
@@ -183,6 +288,54 @@ test_records (void)
       ok &= portalock_pid_record_read (path, &pid) == 0 && pid == 0;
     }
   check (ok, "%s: record: empty or garbage files hold no record", bname);
+  unlink (path);
+}
+
+/* A PID lock never destroys a data file, and never writes through a
+   symbolic link.  */
+static void
+test_data_file (void)
+{
+  const char *path = test_path ("data");
+  const char *link = test_path ("data.link");
+  const char *content = "important data line 1\nline 2\n";
+  write_file (path, content);
+  portalock *lock = portalock_new (path);
+  portalock_set_backend (lock, backend);
+  portalock_set_record_pid (lock, true);
+  check (fails_with (portalock_acquire (lock), EEXIST)
+         && holds (path, content)
+         && probe_lock (path, backend, PORTALOCK_EX, 0, 0) == 0,
+         "%s: PID lock on a data file: EEXIST, unchanged, not held", bname);
+  portalock_free (lock);
+
+  unlink (link);
+  if (symlink (path, link) != 0)
+    die ("symlink");
+  write_file (path, "");
+  lock = portalock_new (link);
+  portalock_set_backend (lock, backend);
+  portalock_set_record_pid (lock, true);
+  check (fails_with (portalock_acquire (lock), ELOOP) && holds (path, ""),
+         "%s: PID lock through a symbolic link: ELOOP, the target "
+         "unchanged", bname);
+  portalock_free (lock);
+  unlink (link);
+
+  lock = portalock_new (path);
+  portalock_set_backend (lock, backend);
+  portalock_set_record_pid (lock, true);
+  char text[32];
+  snprintf (text, sizeof text, "%ld\n", (long) getpid ());
+  check (portalock_acquire (lock) == 0 && holds (path, text)
+         && portalock_release (lock) == 0 && holds (path, ""),
+         "%s: PID lock on an empty file: the record, then empty again",
+         bname);
+  check (portalock_acquire (lock) == 0, "%s: PID lock again", bname);
+  rewrite (portalock_fd (lock), "written meanwhile\n");
+  check (portalock_release (lock) == 0 && holds (path, "written meanwhile\n"),
+         "%s: PID lock: release empties only its own record", bname);
+  portalock_free (lock);
   unlink (path);
 }
 
@@ -233,8 +386,9 @@ test_pid_lock (void)
   if (has_shared)
     {
       check (portalock_convert (lock, PORTALOCK_SH) == 0
-             && strstr (read_file (path), "mode=shared\n") != NULL,
-             "%s: PID lock: conversion rewrites the mode", bname);
+             && portalock_pid_record_read (path, &pid) == 1
+             && pid == getpid (),
+             "%s: PID lock: the record survives a conversion", bname);
     }
   portalock_release (lock);
   check (portalock_pid_record_read (path, &pid) == 0 && pid == 0,
@@ -254,17 +408,15 @@ test_pid_lock (void)
       write_file (path, "1\n");
       check (portalock_acquire (a) == 0
              && portalock_pid_record_read (path, &pid) == 1
-             && pid == getpid ()
-             && strstr (read_file (path), "mode=shared\n") != NULL,
+             && pid == getpid (),
              "%s: PID lock: a shared holder writes its record", bname);
       check (portalock_release (a) == 0
              && portalock_pid_record_read (path, &pid) == 0 && pid == 0,
              "%s: PID lock: a shared holder clears its own record", bname);
       write_file (path, "1\n");
       portalock_acquire (a);
-      write_file (path, "1\n");
-      check (portalock_release (a) == 0
-             && portalock_pid_record_read (path, &pid) == 1 && pid == 1,
+      rewrite (portalock_fd (a), "1\n");
+      check (portalock_release (a) == 0 && holds (path, "1\n"),
              "%s: PID lock: a shared holder leaves another's record", bname);
       holder_release (&h);
       portalock_free (a);
@@ -415,7 +567,9 @@ main (int argc, char **argv)
     }
   has_shared = backend != PORTALOCK_BACKEND_LOCKF;
 
+  test_record_write ();
   test_records ();
+  test_data_file ();
   test_pid_lock ();
   test_holders ();
   return check_exit ();

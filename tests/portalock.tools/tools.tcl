@@ -23,8 +23,13 @@ if { ![file executable $plock] || ![file executable $punlock] } {
 }
 
 # A private scratch directory, removed at the end of each .exp file by
-# tools_cleanup.
-set tmp [exec mktemp -d [file join /tmp portalock-tools.XXXXXX]]
+# tools_cleanup: in $TMPDIR if set and not empty, else /tmp.
+global env
+set tmpdir /tmp
+if { [info exists env(TMPDIR)] && $env(TMPDIR) ne "" } {
+    set tmpdir $env(TMPDIR)
+}
+set tmp [exec mktemp -d [file join $tmpdir portalock-tools.XXXXXX]]
 
 # Run ARGS (a command and its arguments, no shell) with stdin from
 # /dev/null; return {status stdout stderr}.  A command killed by signal
