@@ -465,9 +465,14 @@ parse_options (int argc, char **argv, struct options *o)
           o->range_given = true;
           break;
         case OPT_FD:
-          st = flock_parse_int (optarg, 0, INT_MAX, &n);
+          /* As flock(1) reads it (after 2.42): any number up to
+             INT_MAX, and a negative one is no descriptor at all.  */
+          st = flock_parse_int (optarg, LLONG_MIN, INT_MAX, &n);
           if (st != NUMBER_OK)
             bad_number ("invalid file descriptor", optarg, st);
+          if (n < 0)
+            flock_usage_error ("missing file descriptor, file or "
+                               "directory");
           o->fd = n;
           break;
         case OPT_VERBOSE:
