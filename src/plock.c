@@ -195,8 +195,9 @@ resolve_long_option (const struct option *table, const char *name,
    gives it a meaning, so that plock accepts what any release accepts
    (--s is --shared, as in 2.38, where 2.42's --start makes it
    ambiguous); if every release finds it ambiguous, with flock 2.38's
-   table, so that the message names flock's choices.
-   Anything else is read with plock's own table.  */
+   table, so that the message names flock's choices, unless it is one
+   of plock's names exactly.  Anything else is read with plock's own
+   table.  */
 static const struct option *
 long_options_for (const char *arg)
 {
@@ -204,9 +205,6 @@ long_options_for (const char *arg)
     return long_options;
   const char *name = arg + 2;
   size_t len = strcspn (name, "=");
-  int ours = resolve_long_option (long_options, name, len);
-  if (ours >= 0 && long_options[ours].name[len] == '\0')
-    return long_options;
   int ambiguous_in = -1;
   for (int r = 0; r < FLOCK_RELEASES; r++)
     {
@@ -216,7 +214,11 @@ long_options_for (const char *arg)
       if (i == -2 && ambiguous_in < 0)
         ambiguous_in = r;
     }
-  return ambiguous_in >= 0 ? flock_tables[ambiguous_in] : long_options;
+  int ours = resolve_long_option (long_options, name, len);
+  if (ambiguous_in < 0
+      || (ours >= 0 && long_options[ours].name[len] == '\0'))
+    return long_options;
+  return flock_tables[ambiguous_in];
 }
 
 /* Everything the command line says.  */
@@ -683,9 +685,10 @@ static int
 run_command (struct options *o, char **cmd, int fd)
 {
   signal (SIGCHLD, SIG_DFL);
+  /* As in flock(1), --verbose's lines stay in stdout's buffer: on a
+     pipe or a file they follow COMMAND's output (and -F drops them).  */
   if (o->verbose)
     printf ("%s: executing %s\n", program_name, cmd[0]);
-  fflush (stdout);
   fflush (stderr);
 
   if (o->no_fork)
