@@ -202,7 +202,10 @@ flock_parse_timeout (const char *text, double *seconds)
     return DURATION_INVALID;
   char *end;
   errno = 0;
-  long double value = strtold (text, &end);
+  /* flock 2.38 reads strtold's result into a double, then converts to
+     microseconds in long double: round as it does ("-0.000001" is then
+     0, not -1 microsecond).  */
+  long double value = (double) strtold (text, &end);
   if (errno == ERANGE)
     return DURATION_RANGE;
   if (end == text)

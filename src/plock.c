@@ -940,8 +940,8 @@ command_form (struct options *o, char **cmd)
    is a descriptor: leading blanks, a sign and decimal digits that fit
    an int ("9", " 9", "+3", "-5", which is then a bad descriptor).  If
    so, store it in *FD and return true.  An operand flock would take
-   for a descriptor but refuses (empty, or a number beyond int) is
-   refused with flock's message; anything else is a FILE (plock's
+   for a descriptor but refuses (empty or blank, or a number beyond int)
+   is refused with flock's message; anything else is a FILE (plock's
    hold, where flock says "bad file descriptor").  */
 static bool
 descriptor_operand (const char *arg, int *fd)
@@ -953,7 +953,7 @@ descriptor_operand (const char *arg, int *fd)
       *fd = n;
       return true;
     }
-  if (*arg == '\0' || st == NUMBER_RANGE)
+  if (arg[strspn (arg, " \t\n\v\f\r")] == '\0' || st == NUMBER_RANGE)
     bad_number ("bad file descriptor", arg, st);
   return false;
 }
