@@ -319,11 +319,15 @@ Mandatory arguments to long options are mandatory for short options too.\n\
 ", stdout);
       fputs ("\
 \n\
-DURATION is a number of seconds, such as 0.5, optionally followed by\n\
-s, m, h or d.  A lone number is a file descriptor: write ./9 for a file\n\
-named 9.  SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 sent to\n\
-plock are passed on to COMMAND, which finds PLOCK_FILE and PLOCK_FD in\n\
-its environment.\n\
+DURATION is a number of seconds as flock(1) reads it (0.5, 1e3, 0x10),\n\
+or plock's own: such a number followed by s, m, h or d.  A lone operand\n\
+that reads as a number (9, +9, ' 9', -5) is a file descriptor, as in\n\
+flock: write ./9 for a file named 9.  An abbreviated long option means\n\
+what it means to flock (--h is --help, --t --timeout, --co\n\
+--conflict-exit-code, --no-f --no-fork): spell plock's own options far\n\
+enough to tell them apart.  SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1\n\
+and SIGUSR2 sent to plock are passed on to COMMAND, which finds\n\
+PLOCK_FILE and PLOCK_FD in its environment.\n\
 ", stdout);
       fputs ("\
 \n\
