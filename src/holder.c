@@ -25,6 +25,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "duration.h"
 #include "error.h"
 #include "filecheck.h"
 #include "process.h"
@@ -166,12 +167,9 @@ hold_until_released (struct hold_request *req, const sigset_t *waitmask)
       /* Without a pidfd, look at the owner every second.  */
       if (poll_owner && left > 1)
         left = 1;
-      if (isfinite (left))
-        {
-          ts.tv_sec = (time_t) left;
-          ts.tv_nsec = (long) ((left - ts.tv_sec) * 1e9);
-          tsp = &ts;
-        }
+      /* A deadline too far for time_t is none: never "now".  */
+      if (duration_to_timespec (left, &ts))
+        tsp = &ts;
       int r = ppoll (&pfd, req->owner_fd >= 0 ? 1 : 0, tsp, waitmask);
       if (r < 0 && errno != EINTR)
         return;

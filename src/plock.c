@@ -110,6 +110,118 @@ static const struct option long_options[] =
   { NULL, 0, NULL, 0 }
 };
 
+/* util-linux flock(1)'s long options, in the order of its own table,
+   with the release that brought each: plock resolves an abbreviation of
+   one of them exactly as flock does (see long_options_for).  */
+static const struct
+{
+  const char *name;
+  int has_arg;
+  int val;
+  int since;                    /* 0: flock 2.38, 1: 2.42, 2: later */
+} flock_long_options[] =
+{
+  { "shared", no_argument, 's', 0 },
+  { "exclusive", no_argument, 'x', 0 },
+  { "unlock", no_argument, 'u', 0 },
+  { "nonblocking", no_argument, 'n', 0 },
+  { "nb", no_argument, 'n', 0 },
+  { "timeout", required_argument, 'w', 0 },
+  { "wait", required_argument, 'w', 0 },
+  { "conflict-exit-code", required_argument, 'E', 0 },
+  { "close", no_argument, 'o', 0 },
+  { "no-fork", no_argument, 'F', 0 },
+  { "verbose", no_argument, OPT_VERBOSE, 0 },
+  { "fcntl", no_argument, OPT_FCNTL, 1 },
+  { "start", required_argument, OPT_START, 1 },
+  { "length", required_argument, OPT_LENGTH, 1 },
+  { "fd", required_argument, OPT_FD, 2 },
+  { "help", no_argument, 'h', 0 },
+  { "version", no_argument, 'V', 0 }
+};
+#define FLOCK_RELEASES 3
+#define NFLOCK_OPTIONS \
+  (sizeof flock_long_options / sizeof flock_long_options[0])
+
+/* flock_long_options as getopt_long tables, one per release.  */
+static struct option flock_tables[FLOCK_RELEASES][NFLOCK_OPTIONS + 1];
+
+static void
+make_flock_tables (void)
+{
+  for (int r = 0; r < FLOCK_RELEASES; r++)
+    {
+      int n = 0;
+      for (size_t i = 0; i < NFLOCK_OPTIONS; i++)
+        if (flock_long_options[i].since <= r)
+          {
+            flock_tables[r][n].name = flock_long_options[i].name;
+            flock_tables[r][n].has_arg = flock_long_options[i].has_arg;
+            flock_tables[r][n].flag = NULL;
+            flock_tables[r][n].val = flock_long_options[i].val;
+            n++;
+          }
+      memset (&flock_tables[r][n], 0, sizeof flock_tables[r][n]);
+    }
+}
+
+/* How getopt_long reads the long option NAME (its first LEN bytes) with
+   TABLE: return the index of the option it means, -1 if none, -2 if the
+   abbreviation is ambiguous.  An exact name wins; an abbreviation is
+   ambiguous only between options that mean different things.  */
+static int
+resolve_long_option (const struct option *table, const char *name,
+                     size_t len)
+{
+  int found = -1;
+  bool ambiguous = false;
+  for (int i = 0; table[i].name != NULL; i++)
+    if (strncmp (table[i].name, name, len) == 0)
+      {
+        if (table[i].name[len] == '\0')
+          return i;
+        if (found < 0)
+          found = i;
+        else if (table[i].has_arg != table[found].has_arg
+                 || table[i].val != table[found].val)
+          ambiguous = true;
+      }
+  return ambiguous ? -2 : found;
+}
+
+/* The table getopt_long must read the next argument ARG with, so that
+   flock(1)'s abbreviations keep their meaning whatever plock adds.  A
+   long option that is not one of plock's names exactly but abbreviates
+   one of flock's is read with the table of the first flock release that
+   gives it a meaning, so that plock accepts what any release accepts
+   (--s is --shared, as in 2.38, where 2.42's --start makes it
+   ambiguous); if every release finds it ambiguous, with flock 2.38's
+   table, so that the message names flock's choices, unless it is one
+   of plock's names exactly.  Anything else is read with plock's own
+   table.  */
+static const struct option *
+long_options_for (const char *arg)
+{
+  if (arg == NULL || strncmp (arg, "--", 2) != 0 || arg[2] == '\0')
+    return long_options;
+  const char *name = arg + 2;
+  size_t len = strcspn (name, "=");
+  int ambiguous_in = -1;
+  for (int r = 0; r < FLOCK_RELEASES; r++)
+    {
+      int i = resolve_long_option (flock_tables[r], name, len);
+      if (i >= 0)
+        return flock_tables[r];
+      if (i == -2 && ambiguous_in < 0)
+        ambiguous_in = r;
+    }
+  int ours = resolve_long_option (long_options, name, len);
+  if (ambiguous_in < 0
+      || (ours >= 0 && long_options[ours].name[len] == '\0'))
+    return long_options;
+  return flock_tables[ambiguous_in];
+}
+
 /* Everything the command line says.  */
 struct options
 {
@@ -117,6 +229,7 @@ struct options
   bool api_given;
   bool range_given;
   bool have_timeout;
+  bool untimeable;              /* a -w no timer takes (flock: exit 71) */
   int conflict_code;
   bool do_close, no_fork, verbose, quiet;
   bool unlock;
@@ -208,11 +321,15 @@ Mandatory arguments to long options are mandatory for short options too.\n\
 ", stdout);
       fputs ("\
 \n\
-DURATION is a number of seconds, such as 0.5, optionally followed by\n\
-s, m, h or d.  A lone number is a file descriptor: write ./9 for a file\n\
-named 9.  SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 sent to\n\
-plock are passed on to COMMAND, which finds PLOCK_FILE and PLOCK_FD in\n\
-its environment.\n\
+DURATION is a number of seconds as flock(1) reads it (0.5, 1e3, 0x10),\n\
+or plock's own: such a number followed by s, m, h or d.  A lone operand\n\
+that reads as a number (9, +9, ' 9', -5) is a file descriptor, as in\n\
+flock: write ./9 for a file named 9.  An abbreviated long option means\n\
+what it means to flock (--h is --help, --t --timeout, --co\n\
+--conflict-exit-code, --no-f --no-fork): spell plock's own options far\n\
+enough to tell them apart.  SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1\n\
+and SIGUSR2 sent to plock are passed on to COMMAND, which finds\n\
+PLOCK_FILE and PLOCK_FD in its environment.\n\
 ", stdout);
       fputs ("\
 \n\
@@ -243,149 +360,205 @@ usage_error (const char *message, const char *arg)
   usage (EX_USAGE);
 }
 
+/* A usage error flock(1) reports too: its message, and no "Try" line,
+   as flock prints none there.  */
+static _Noreturn void
+flock_usage_error (const char *message)
+{
+  error (0, 0, "%s", message);
+  exit (EX_USAGE);
+}
+
+/* A number flock(1) refuses: "MESSAGE: 'TEXT'", with the reason if it is
+   out of range.  */
+static _Noreturn void
+bad_number (const char *message, const char *text,
+            enum number_status status)
+{
+  error (0, status == NUMBER_RANGE ? ERANGE : 0, "%s: '%s'", message, text);
+  exit (EX_USAGE);
+}
+
+/* Read the -w argument TEXT into O.  A number that flock(1) accepts but
+   cannot arm its timer with is refused as flock refuses it, but only
+   once the command line is known to be right (see main).  */
+static void
+parse_timeout (const char *text, struct options *o)
+{
+  enum duration_status st = flock_parse_timeout (text, &o->lock.timeout);
+  if (st == DURATION_INVALID || st == DURATION_RANGE)
+    {
+      error (0, st == DURATION_RANGE ? ERANGE : 0, "%s: '%s'",
+             "invalid timeout value", text);
+      exit (EX_USAGE);
+    }
+  o->untimeable = st == DURATION_UNTIMEABLE;
+  o->have_timeout = true;
+}
+
 static void
 parse_options (int argc, char **argv, struct options *o)
 {
   int c;
   long long n;
+  uintmax_t size;
+  enum number_status st;
 
-  while ((c = getopt_long (argc, argv, "+sxeunw:E:oc:FHpNqhV", long_options,
-                           NULL)) != -1)
-    switch (c)
-      {
-      case 's':
-        o->lock.type = PORTALOCK_SH;
-        o->unlock = false;
+  make_flock_tables ();
+  for (;;)
+    {
+      const struct option *table
+        = long_options_for (optind < argc ? argv[optind] : NULL);
+      c = getopt_long (argc, argv, "+sxeunw:E:oc:FHpNqhV?", table, NULL);
+      if (c == -1)
         break;
-      case 'x':
-      case 'e':
-        o->lock.type = PORTALOCK_EX;
-        o->unlock = false;
-        break;
-      case 'u':
-        o->unlock = true;
-        break;
-      case 'n':
-        o->lock.nonblock = true;
-        break;
-      case 'w':
-        if (!parse_duration (optarg, &o->lock.timeout))
-          usage_error ("invalid timeout value", optarg);
-        o->have_timeout = true;
-        break;
-      case 'E':
-        if (!parse_count (optarg, 255, &n))
-          {
-            if (is_descriptor_number (optarg))
-              error (0, 0, "exit code out of range (expected 0 to 255)");
-            else
-              error (0, 0, "invalid exit code: '%s'", optarg);
-            usage (EX_USAGE);
-          }
-        o->conflict_code = n;
-        break;
-      case 'o':
-        o->do_close = true;
-        break;
-      case 'c':
-        o->command_string = optarg;
-        break;
-      case 'F':
-        o->no_fork = true;
-        break;
-      case OPT_FCNTL:
-        o->lock.api = PORTALOCK_BACKEND_OFD;
-        o->api_given = true;
-        break;
-      case OPT_START:
-      case OPT_LENGTH:
-        if (!parse_count (optarg, sizeof (off_t) >= 8 ? LLONG_MAX
-                          : LONG_MAX, &n))
-          usage_error (c == OPT_START ? "invalid start offset"
-                       : "invalid length of lock range", optarg);
-        if (c == OPT_START)
-          o->lock.start = n;
-        else
-          o->lock.length = n;
-        o->range_given = true;
-        break;
-      case OPT_FD:
-        if (!parse_count (optarg, INT_MAX, &n))
-          usage_error ("bad file descriptor", optarg);
-        o->fd = n;
-        break;
-      case OPT_VERBOSE:
-        o->verbose = true;
-        break;
-      case 'H':
-        o->hold = true;
-        break;
-      case OPT_OWNER:
-        if (!parse_count (optarg, INT_MAX, &n) || n == 0)
-          usage_error ("invalid owner PID", optarg);
-        o->owner = n;
-        o->owner_given = true;
-        if (kill (o->owner, 0) != 0 && errno == ESRCH)
-          {
-            error (0, 0, "owner process %lld is not running", n);
-            usage (EX_USAGE);
-          }
-        break;
-      case OPT_DETACH:
-        o->detach = true;
-        break;
-      case OPT_MAX_HOLD:
-        if (!parse_duration (optarg, &o->max_hold))
-          usage_error ("invalid --max-hold duration", optarg);
-        o->max_hold_given = true;
-        break;
-      case 'p':
-        o->record = true;
-        break;
-      case OPT_PID_FILE:
-        if (*optarg == '\0')
-          usage_error ("empty --pid-file name", NULL);
-        o->pid_file = optarg;
-        break;
-      case OPT_TEST:
-        o->test = true;
-        break;
-      case OPT_HOLDER:
-        o->holder_query = true;
-        break;
-      case 'N':
-        o->lock.create = false;
-        break;
-      case OPT_REMOVE:
-        o->remove = true;
-        break;
-      case 'q':
-        o->quiet = true;
-        break;
-      case OPT_API:
+      switch (c)
         {
-          int b = portalock_backend_from_name (optarg);
-          if (b <= PORTALOCK_BACKEND_DEFAULT || b == PORTALOCK_BACKEND_WIN32)
-            usage_error ("invalid --api (expected flock, ofd, fcntl or "
-                         "lockf)", optarg);
-          if (!portalock_backend_available (b))
-            usage_error ("this system has no such locking api", optarg);
-          o->lock.api = b;
+        case 's':
+          o->lock.type = PORTALOCK_SH;
+          o->unlock = false;
+          break;
+        case 'x':
+        case 'e':
+          o->lock.type = PORTALOCK_EX;
+          o->unlock = false;
+          break;
+        case 'u':
+          o->unlock = true;
+          break;
+        case 'n':
+          o->lock.nonblock = true;
+          break;
+        case 'w':
+          parse_timeout (optarg, o);
+          break;
+        case 'E':
+          st = flock_parse_int (optarg, INT32_MIN, INT32_MAX, &n);
+          if (st != NUMBER_OK)
+            bad_number ("invalid exit code", optarg, st);
+          if (n < 0 || n > 255)
+            flock_usage_error ("exit code out of range (expected 0 to 255)");
+          o->conflict_code = n;
+          break;
+        case 'o':
+          o->do_close = true;
+          break;
+        case 'c':
+          o->command_string = optarg;
+          break;
+        case 'F':
+          o->no_fork = true;
+          break;
+        case OPT_FCNTL:
+          o->lock.api = PORTALOCK_BACKEND_OFD;
           o->api_given = true;
+          break;
+        case OPT_START:
+        case OPT_LENGTH:
+          st = flock_parse_size (optarg, &size);
+          if (st != NUMBER_OK)
+            {
+              /* flock(1) names the reason, even for text.  */
+              error (0, st == NUMBER_RANGE ? ERANGE : EINVAL, "%s: '%s'",
+                     c == OPT_START ? "invalid as start offset"
+                     : "invalid as length of lock range", optarg);
+              exit (EX_USAGE);
+            }
+          /* As in flock(1), a value beyond off_t becomes a negative
+             offset, which the lock call refuses.  */
+          if (c == OPT_START)
+            o->lock.start = (off_t) size;
+          else
+            o->lock.length = (off_t) size;
+          o->range_given = true;
+          break;
+        case OPT_FD:
+          /* As flock(1) reads it (after 2.42): any number up to
+             INT_MAX, and a negative one is no descriptor at all.  */
+          st = flock_parse_int (optarg, LLONG_MIN, INT_MAX, &n);
+          if (st != NUMBER_OK)
+            bad_number ("invalid file descriptor", optarg, st);
+          if (n < 0)
+            flock_usage_error ("missing file descriptor, file or "
+                               "directory");
+          o->fd = n;
+          break;
+        case OPT_VERBOSE:
+          o->verbose = true;
+          break;
+        case 'H':
+          o->hold = true;
+          break;
+        case OPT_OWNER:
+          if (!parse_count (optarg, INT_MAX, &n) || n == 0)
+            usage_error ("invalid owner PID", optarg);
+          o->owner = n;
+          o->owner_given = true;
+          if (kill (o->owner, 0) != 0 && errno == ESRCH)
+            {
+              error (0, 0, "owner process %lld is not running", n);
+              usage (EX_USAGE);
+            }
+          break;
+        case OPT_DETACH:
+          o->detach = true;
+          break;
+        case OPT_MAX_HOLD:
+          if (!parse_duration (optarg, &o->max_hold))
+            usage_error ("invalid --max-hold duration", optarg);
+          o->max_hold_given = true;
+          break;
+        case 'p':
+          o->record = true;
+          break;
+        case OPT_PID_FILE:
+          if (*optarg == '\0')
+            usage_error ("empty --pid-file name", NULL);
+          o->pid_file = optarg;
+          break;
+        case OPT_TEST:
+          o->test = true;
+          break;
+        case OPT_HOLDER:
+          o->holder_query = true;
+          break;
+        case 'N':
+          o->lock.create = false;
+          break;
+        case OPT_REMOVE:
+          o->remove = true;
+          break;
+        case 'q':
+          o->quiet = true;
+          break;
+        case OPT_API:
+          {
+            int b = portalock_backend_from_name (optarg);
+            if (b <= PORTALOCK_BACKEND_DEFAULT
+                || b == PORTALOCK_BACKEND_WIN32)
+              usage_error ("invalid --api (expected flock, ofd, fcntl or "
+                           "lockf)", optarg);
+            if (!portalock_backend_available (b))
+              usage_error ("this system has no such locking api", optarg);
+            o->lock.api = b;
+            o->api_given = true;
+          }
+          break;
+        case OPT_NO_FORWARD:
+          o->forward = false;
+          break;
+        case 'h':
+          usage (EXIT_SUCCESS);
+          break;
+        case 'V':
+          print_version ("plock");
+          exit (EXIT_SUCCESS);
+        default:
+          /* getopt_long has said what is wrong (or nothing, for -?, as
+             in flock).  */
+          usage (EX_USAGE);
         }
-        break;
-      case OPT_NO_FORWARD:
-        o->forward = false;
-        break;
-      case 'h':
-        usage (EXIT_SUCCESS);
-        break;
-      case 'V':
-        print_version ("plock");
-        exit (EXIT_SUCCESS);
-      default:
-        usage (EX_USAGE);
-      }
+    }
 }
 
 /* Return true if the backend's locks belong to the process.  */
@@ -518,9 +691,10 @@ static int
 run_command (struct options *o, char **cmd, int fd)
 {
   signal (SIGCHLD, SIG_DFL);
+  /* As in flock(1), --verbose's lines stay in stdout's buffer: on a
+     pipe or a file they follow COMMAND's output (and -F drops them).  */
   if (o->verbose)
     printf ("%s: executing %s\n", program_name, cmd[0]);
-  fflush (stdout);
   fflush (stderr);
 
   if (o->no_fork)
@@ -792,18 +966,52 @@ command_form (struct options *o, char **cmd)
   return status;
 }
 
-/* plock [-u] FD: lock or unlock an inherited descriptor.  */
-static int
-descriptor_form (struct options *o, const char *arg)
+/* Decide, as flock(1) does with strtol, whether the lone operand ARG
+   is a descriptor: leading blanks, a sign and decimal digits that fit
+   an int ("9", " 9", "+3", "-5", which is then a bad descriptor).  If
+   so, store it in *FD and return true.  An operand flock would take
+   for a descriptor but refuses (empty or blank, or a number beyond int)
+   is refused with flock's message; anything else is a FILE (plock's
+   hold, where flock says "bad file descriptor").  */
+static bool
+descriptor_operand (const char *arg, int *fd)
 {
   long long n;
-  if (!parse_count (arg, INT_MAX, &n))
-    usage_error ("bad file descriptor", arg);
-  int fd = n;
+  enum number_status st = flock_parse_int (arg, INT32_MIN, INT32_MAX, &n);
+  if (st == NUMBER_OK)
+    {
+      *fd = n;
+      return true;
+    }
+  if (arg[strspn (arg, " \t\n\v\f\r")] == '\0' || st == NUMBER_RANGE)
+    bad_number ("bad file descriptor", arg, st);
+  return false;
+}
+
+/* flock(1) arms its timer once the command line has proved right, and
+   exits 71 if the timer refuses the -w value (negative, NaN, infinite,
+   2^63 seconds or more).  plock refuses it at the same point, with the
+   same message, but before it opens (and perhaps creates) anything.  */
+static void
+refuse_untimeable (const struct options *o)
+{
+  if (o->untimeable)
+    {
+      error (0, EINVAL, "cannot set up timer");
+      exit (EX_OSERR);
+    }
+}
+
+/* plock [-u] FD: lock or unlock an inherited descriptor.  */
+static int
+descriptor_form (struct options *o, int fd)
+{
+  char name[16];
+  snprintf (name, sizeof name, "%d", fd);
   if (fcntl (fd, F_GETFD) < 0)
     {
       if (!o->quiet)
-        error (0, errno, "%s", arg);
+        error (0, errno, "%s", name);
       return EX_DATAERR;
     }
   if (o->unlock)
@@ -811,11 +1019,11 @@ descriptor_form (struct options *o, const char *arg)
       if (portalock_backend_lock (o->lock.api, fd, PORTALOCK_UN,
                                   o->lock.start, o->lock.length, 0) == 0)
         return EXIT_SUCCESS;
-      return lockfile_lock_status (&o->lock, arg, errno, o->conflict_code,
+      return lockfile_lock_status (&o->lock, name, errno, o->conflict_code,
                                    o->verbose, o->quiet);
     }
   int status = EXIT_SUCCESS;
-  take_lock (o, &fd, arg, &status);
+  take_lock (o, &fd, name, &status);
   return status;
 }
 
@@ -831,21 +1039,19 @@ test_form (struct options *o, const char *arg)
   if (!o->have_timeout)
     req.nonblock = true;
 
-  if (is_descriptor_number (arg))
+  int n;
+  if (descriptor_operand (arg, &n))
     {
       /* Try on a descriptor of one's own: a lock taken and dropped on
          the inherited one would change the caller's lock.  */
-      long long n;
       char path[64];
-      if (!parse_count (arg, INT_MAX, &n))
-        usage_error ("bad file descriptor", arg);
-      if (fcntl ((int) n, F_GETFD) < 0)
+      if (fcntl (n, F_GETFD) < 0)
         {
           if (!o->quiet)
-            error (0, errno, "%s", arg);
+            error (0, errno, "%d", n);
           return EX_DATAERR;
         }
-      snprintf (path, sizeof path, "/proc/self/fd/%d", (int) n);
+      snprintf (path, sizeof path, "/proc/self/fd/%d", n);
       req.path = path;
       fd = lockfile_open (&req, &is_dir);
       req.path = NULL;
@@ -966,6 +1172,21 @@ hold_form (struct options *o)
   return status;
 }
 
+/* Name the program by the last component of ARGV0, as flock(1) does in
+   its messages ("plock", or "flock" through a link of that name), and
+   without libtool's "lt-" prefix; set_program_name gives error() and
+   getopt the same name.  */
+static void
+set_short_program_name (const char *argv0)
+{
+  set_program_name (argv0);
+  const char *slash = strrchr (program_name, '/');
+  const char *base = slash != NULL ? slash + 1 : program_name;
+  if (strncmp (base, "lt-", 3) == 0 && base[3] != '\0')
+    base += 3;
+  set_program_name (base);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -978,7 +1199,7 @@ main (int argc, char **argv)
   o.fd = -1;
   o.forward = true;
 
-  set_program_name (argv[0]);
+  set_short_program_name (argv[0]);
   argv[0] = (char *) program_name;
   atexit (close_stdout);
 
@@ -987,8 +1208,8 @@ main (int argc, char **argv)
   parse_options (argc, argv, &o);
 
   if (o.no_fork && o.do_close)
-    usage_error ("the --no-fork and --close options are incompatible",
-                 NULL);
+    flock_usage_error ("the --no-fork and --close options are "
+                       "incompatible");
   if (o.have_timeout && o.lock.timeout == 0)
     o.lock.nonblock = true;
   if (o.lock.nonblock)
@@ -1015,7 +1236,7 @@ main (int argc, char **argv)
       cmd = ops;
     }
   else if (nops == 0)
-    usage_error ("requires file descriptor, file or directory", NULL);
+    flock_usage_error ("requires file descriptor, file or directory");
   else if (nops >= 2 || o.command_string != NULL)
     {
       const char *c1 = nops >= 2 ? ops[1] : NULL;
@@ -1025,7 +1246,7 @@ main (int argc, char **argv)
           if (nops != 3 || o.command_string != NULL)
             {
               error (0, 0, "%s requires exactly one command argument", c1);
-              usage (EX_USAGE);
+              exit (EX_USAGE);
             }
           o.command_string = ops[2];
         }
@@ -1065,6 +1286,7 @@ main (int argc, char **argv)
       refuse_shared_lockf (&o, o.lock.path);
       if (o.record && o.lock.path != NULL && o.pid_file == NULL)
         o.lock.write = true;
+      refuse_untimeable (&o);
       return command_form (&o, cmd);
     }
 
@@ -1076,16 +1298,20 @@ main (int argc, char **argv)
         usage_error ("--test takes no --hold or --unlock", NULL);
       choose_api (&o, false);
       o.lock.api_given = o.api_given;
+      refuse_untimeable (&o);
       return test_form (&o, arg);
     }
-  if (is_descriptor_number (arg) && !o.hold)
+  int fd;
+  if (!o.hold && descriptor_operand (arg, &fd))
     {
       if (hold_only || o.record || o.pid_file || o.remove)
         usage_error ("--owner, --detach, --max-hold, --record-pid, "
                      "--pid-file and --remove need a FILE", NULL);
       choose_api (&o, true);
-      return descriptor_form (&o, arg);
+      refuse_untimeable (&o);
+      return descriptor_form (&o, fd);
     }
+  refuse_untimeable (&o);
   if (o.unlock)
     {
       struct release_options r;

@@ -12,4 +12,5 @@ EXTRA_DIST += tests/portalock.tools/tools.tcl \
   tests/portalock.tools/flock-compat.exp tests/portalock.tools/holder.exp \
   tests/portalock.tools/punlock.exp tests/portalock.tools/command.exp \
   tests/portalock.tools/badinput.exp tests/portalock.tools/sessions.exp \
-  tests/portalock.tools/datasafety.exp tests/portalock.tools/pidinterop.exp
+  tests/portalock.tools/datasafety.exp tests/portalock.tools/pidinterop.exp \
+  tests/portalock.tools/flock-diff.exp
