@@ -30,7 +30,9 @@ lib_libportalock_impl_la_SOURCES = \
   lib/holders.c \
   lib/pidrecord.c \
   lib/semaphore.c \
-  lib/atomic.c
+  lib/atomic.c \
+  lib/sync.c \
+  lib/pattern.c
 if BACKEND_FLOCK
 lib_libportalock_impl_la_SOURCES += lib/backend-flock.c
 endif
