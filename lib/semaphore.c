@@ -54,8 +54,8 @@ struct portalock_semaphore
   char *directory;
   char *name;
   unsigned maximum;
-  char *pattern;                /* portalocker's filename_pattern, or NULL
-                                   for the default "{name}.{number:02d}.lock" */
+  char *pattern;                /* portalocker's filename_pattern; NULL:
+                                   "{name}.{number:02d}.lock" */
 
   /* Settings.  */
   double timeout;               /* < 0: no limit */
