@@ -169,6 +169,52 @@ check_target (int dirfd, const char *name, int flags)
   return 0;
 }
 
+/* Create the directory DIR and its missing parents, each with
+   permissions 0777 less the umask, as portalocker's open_atomic does for
+   a target's directory (mkdir -p).  Return 0 or an errno value; the
+   directories made before a failure stay.  */
+static int
+make_directories (const char *dir)
+{
+  char *copy = strdup (dir);
+  if (copy == NULL)
+    return ENOMEM;
+  int e = 0;
+  for (char *p = copy + 1; e == 0; p++)
+    if (*p == '/' || *p == '\0')
+      {
+        char c = *p;
+        *p = '\0';
+        if (mkdir (copy, 0777) != 0 && errno != EEXIST)
+          e = errno;
+        *p = c;
+        if (c == '\0')
+          break;
+      }
+  free (copy);
+  return e;
+}
+
+/* Open DIR, the target's directory; with PORTALOCK_ATOMIC_MKDIRS in
+   FLAGS, create it first if it is missing.  Return the descriptor, or -1
+   with errno.  */
+static int
+open_directory (const char *dir, int flags)
+{
+  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT && (flags & PORTALOCK_ATOMIC_MKDIRS))
+    {
+      int e = make_directories (dir);
+      if (e != 0)
+        {
+          errno = e;
+          return -1;
+        }
+      fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    }
+  return fd;
+}
+
 static void
 destroy (portalock_atomic *atomic)
 {
@@ -188,7 +234,8 @@ destroy (portalock_atomic *atomic)
 portalock_atomic *
 portalock_atomic_open (const char *path, int flags, mode_t mode)
 {
-  if (path == NULL || (flags & ~PORTALOCK_ATOMIC_REPLACE) != 0
+  if (path == NULL
+      || (flags & ~(PORTALOCK_ATOMIC_REPLACE | PORTALOCK_ATOMIC_MKDIRS)) != 0
       || (mode & ~(mode_t) 07777) != 0)
     {
       errno = EINVAL;
@@ -213,7 +260,7 @@ portalock_atomic_open (const char *path, int flags, mode_t mode)
     }
   atomic->fd = -1;
   atomic->flags = flags;
-  atomic->dirfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  atomic->dirfd = open_directory (dir, flags);
   e = atomic->dirfd < 0 ? errno : 0;
   free (dir);
   if (e == 0)

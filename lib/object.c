@@ -66,6 +66,7 @@ struct portalock
   bool reentrant;
   bool temporary;
   bool record_pid;
+  bool sync;             /* flush and fsync before every unlock */
 
   /* While held.  */
   int fd;                /* -1 when not held */
@@ -75,6 +76,7 @@ struct portalock
   unsigned long owner;   /* the fork generation that acquired */
   const struct portalock_backend_ops *ops;
   struct portalock_inode *inode;  /* process-scoped backends only */
+  bool created;          /* mode "x": this acquire created the file */
 };
 
 /* Which process this is, told apart from its forked children without a
@@ -164,7 +166,7 @@ portalock_set_mode (portalock *lock, const char *mode)
 {
   if (!settable (lock))
     return -1;
-  if (mode == NULL || strchr ("rwa", mode[0]) == NULL || mode[0] == '\0')
+  if (mode == NULL || strchr ("rwax", mode[0]) == NULL || mode[0] == '\0')
     return invalid ();
   /* After the letter, at most one '+' and one 'b', in either order.  */
   bool plus = false, binary = false;
@@ -273,6 +275,15 @@ portalock_set_record_pid (portalock *lock, bool record)
   return 0;
 }
 
+int
+portalock_set_sync (portalock *lock, bool sync)
+{
+  if (!settable (lock))
+    return -1;
+  lock->sync = sync;
+  return 0;
+}
+
 /* Byte-range locks (fcntl, OFD, lockf) check the descriptor's access: a
    shared lock needs it open for reading, an exclusive one for writing.
    flock does not care, and can lock a directory opened read-only.  */
@@ -307,10 +318,17 @@ open_flags (const portalock *lock, int type, bool minimal)
       read = write = true;
       flags |= O_NOFOLLOW;
     }
+  /* A shared temporary lock's last holder makes its lock exclusive to
+     delete the file (see last_holder).  */
+  if (lock->temporary && checks_access (lock->ops))
+    read = write = true;
   flags |= read && write ? O_RDWR : write ? O_WRONLY : O_RDONLY;
   /* A temporary file is deleted on release, so it must be created.  */
   if (lock->mode[0] != 'r' || lock->temporary)
     flags |= O_CREAT;
+  /* Mode "x" creates the file or fails: see remove_created.  */
+  if (lock->mode[0] == 'x')
+    flags |= O_EXCL;
   if (lock->mode[0] == 'a')
     flags |= O_APPEND;
   /* A temporary lock file lives where others can plant a link (often a
@@ -366,7 +384,9 @@ open_file (const portalock *lock, int type)
           return -1;
         }
     }
-  if (lock->ops->process_scoped)
+  /* A descriptor kept open for the table names a file that exists, which
+     mode "x" must not reuse.  */
+  if (lock->ops->process_scoped && (flags & O_EXCL) == 0)
     fd = portalock_inode_reclaim (lock->path, flags);
   if (fd >= 0)
     return fd;
@@ -479,6 +499,24 @@ reopen_read_write (portalock *lock, int fd)
   return nfd;
 }
 
+/* Mode "x": an acquire created LOCK's file, open on FD, and then
+   failed with ERROR.  Remove the file again, but only if the path still
+   names it and it is still empty, and not if the failure was a lock held
+   elsewhere: whoever opened the new file and holds its lock is using it.
+   Keeps errno.  */
+static void
+remove_created (portalock *lock, int fd, int error)
+{
+  int saved_errno = errno;
+  struct stat st;
+  if (lock->created && error != EWOULDBLOCK && error != ETIMEDOUT
+      && error != EDEADLK && fstat (fd, &st) == 0 && S_ISREG (st.st_mode)
+      && st.st_size == 0 && same_file (lock, fd) == 1)
+    unlink (lock->path);
+  lock->created = false;
+  errno = saved_errno;
+}
+
 /* One attempt: open, lock, check.  Return 1 with LOCK held, 0 if the
    file was deleted or replaced before the grant (nothing held), -1 with
    errno.  */
@@ -489,6 +527,7 @@ try_acquire (portalock *lock, int type, bool nonblock,
   int fd = open_file (lock, type);
   if (fd < 0)
     return -1;
+  lock->created = lock->mode[0] == 'x';
   struct stat st;
   if (lock->temporary && (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode)))
     {
@@ -532,6 +571,8 @@ try_acquire (portalock *lock, int type, bool nonblock,
 
   if (r != 1)
     {
+      if (r < 0)
+        remove_created (lock, fd, errno);
       close_fd (lock, fd);
       if (lock->inode != NULL)
         {
@@ -665,8 +706,6 @@ portalock_acquire (portalock *lock)
       errno = ENOTSUP;
       return -1;
     }
-  if (type == PORTALOCK_SH && lock->temporary)
-    return invalid ();
 
   struct timespec deadline;
   bool timed = (lock->timeout > 0
@@ -696,6 +735,7 @@ portalock_acquire (portalock *lock)
   if (prepare_held_file (lock) != 0)
     {
       int saved_errno = errno;
+      remove_created (lock, lock->fd, saved_errno);
       drop (lock, true);
       errno = saved_errno;
       return -1;
@@ -743,8 +783,63 @@ retire_file (portalock *lock)
      name that very inode, so nothing but the regular file this object
      locked is ever deleted: a FIFO, socket, device node, directory or
      symbolic link put at the path meanwhile is left where it is.  */
-  if (lock->temporary && same_file (lock, lock->fd) == 1)
+  if (lock->temporary && lock->type == PORTALOCK_EX
+      && same_file (lock, lock->fd) == 1)
     unlink (lock->path);
+  errno = saved_errno;
+}
+
+/* Shared temporary locks.  The file must go once its last holder lets
+   go, and only then; a holder cannot count the others, but the kernel
+   can tell it whether it is alone: it is if its shared lock can become
+   exclusive without waiting.  So a releasing shared holder tries that;
+   if it succeeds, it deletes the file as an exclusive holder would, and
+   anyone who opened the file meanwhile is turned away by the identity
+   check after its grant, and creates a fresh file.  If it fails, others
+   hold the file and the last of them deletes it.  With flock a failed
+   try has dropped the lock (flock converts by unlocking first), which
+   was about to go anyway.  Return true if LOCK is exclusive now.  */
+static bool
+last_holder (portalock *lock)
+{
+  int r;
+  if (lock->ops->process_scoped)
+    r = portalock_inode_convert (lock->inode, lock->ops, lock->fd,
+                                 PORTALOCK_SH, PORTALOCK_EX, true, NULL);
+  else
+    r = portalock_wait_lock (lock->ops, lock->fd, PORTALOCK_EX, 0, 0, true,
+                             NULL);
+  if (r != 0)
+    return false;
+  lock->type = PORTALOCK_EX;
+  return true;
+}
+
+/* Where conversions are atomic (ofd, fcntl), the last two shared holders
+   of a temporary lock may release at the same moment, each still seeing
+   the other, and leave the file behind.  So once a shared holder has let
+   go without deleting the file, it looks once more: if the path still
+   names the file it held (device DEV, inode INO) and nobody holds that
+   now, it deletes it as an exclusive temporary holder.  Of two such
+   holders, the one that unlocks last finds the file free.  With flock,
+   the one whose try came second succeeded already.  Keeps errno.  */
+static void
+delete_if_unheld (const portalock *lock, dev_t dev, ino_t ino)
+{
+  int saved_errno = errno;
+  struct stat st;
+  if (lstat (lock->path, &st) == 0 && st.st_dev == dev && st.st_ino == ino)
+    {
+      portalock *probe = portalock_new (lock->path);
+      if (probe != NULL
+          && portalock_set_backend (probe, lock->backend) == 0
+          && portalock_set_temporary (probe, true) == 0
+          && portalock_set_mode (probe, "r") == 0
+          && portalock_set_timeout (probe, 0) == 0
+          && portalock_acquire (probe) == 0)
+        portalock_release (probe);
+      portalock_free (probe);
+    }
   errno = saved_errno;
 }
 
@@ -767,9 +862,25 @@ portalock_release (portalock *lock)
       return 0;
     }
   bool ours = acquired_here (lock);
+  int sync_errno = 0;
+  if (ours && lock->sync
+      && portalock_flush_sync (lock->stream, lock->fd, true) != 0)
+    sync_errno = errno;
+  struct stat held;
+  bool left_shared = (ours && lock->temporary && lock->type == PORTALOCK_SH
+                      && !last_holder (lock) && lock->ops->ranges
+                      && fstat (lock->fd, &held) == 0);
   if (ours)
     retire_file (lock);
-  return drop (lock, ours);
+  int r = drop (lock, ours);
+  if (left_shared)
+    delete_if_unheld (lock, held.st_dev, held.st_ino);
+  if (r == 0 && sync_errno != 0)
+    {
+      errno = sync_errno;
+      r = -1;
+    }
+  return r;
 }
 
 int
@@ -796,8 +907,6 @@ portalock_convert (portalock *lock, int flags)
       errno = ENOTSUP;
       return -1;
     }
-  if (type == PORTALOCK_SH && lock->temporary)
-    return invalid ();
   int access = fcntl (lock->fd, F_GETFL) & O_ACCMODE;
   if (checks_access (lock->ops)
       && (type == PORTALOCK_EX ? access == O_RDONLY : access == O_WRONLY))
@@ -805,6 +914,11 @@ portalock_convert (portalock *lock, int flags)
       errno = EBADF;
       return -1;
     }
+
+  /* Readers let in by a downgrade must see what was written.  */
+  if (type == PORTALOCK_SH && lock->sync
+      && portalock_flush_sync (lock->stream, lock->fd, true) != 0)
+    return -1;
 
   bool nonblock = ((flags & PORTALOCK_NB) != 0 || lock->fail_when_locked
                    || lock->timeout == 0);
@@ -866,7 +980,13 @@ portalock_stream (portalock *lock)
   /* fdopen never truncates, and the descriptor's access is never
      narrower than the mode's (a lock may have needed it wider).  */
   if (lock->stream == NULL)
-    lock->stream = fdopen (lock->fd, lock->mode);
+    {
+      /* fdopen knows no "x": the file is made already, and "w" does not
+         truncate here.  */
+      char mode[3] = { lock->mode[0] == 'x' ? 'w' : lock->mode[0],
+                       lock->mode[1], '\0' };
+      lock->stream = fdopen (lock->fd, mode);
+    }
   return lock->stream;
 }
 

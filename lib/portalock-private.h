@@ -174,4 +174,18 @@ unsigned portalock_inode_holders (struct portalock_inode *inode,
    descriptors may not be inspected, EMFILE, ENOMEM, ...  */
 int portalock_pid_holds (pid_t pid, dev_t dev, ino_t ino);
 
+/* Flush STREAM (if not NULL) and, if SYNC, fsync FD, its descriptor:
+   what must happen before an unlock lets the next holder read the file.
+   A file that cannot be synced (EINVAL: a FIFO, some directories) counts
+   as synced.  Return 0, or -1 with errno.  */
+int portalock_flush_sync (FILE *stream, int fd, bool sync);
+
+/* Set *RESULT to a malloc'd string: PATTERN, a Python format string as
+   portalocker's filename_pattern, formatted with the fields name=NAME
+   and number=NUMBER (pattern.c says which of Python's format language is
+   carried out).  Return 0, EINVAL for a pattern that uses anything else,
+   or ENOMEM.  */
+int portalock_format_slot (const char *pattern, const char *name,
+                           unsigned number, char **result);
+
 #endif /* PORTALOCK_PRIVATE_H */

@@ -150,6 +150,17 @@ PORTALOCK_API int portalock_backend_lock (enum portalock_backend backend,
    exist.  */
 PORTALOCK_API int portalock_set_timeout_signal (int signo);
 
+/* Flush STREAM and, if FLAGS has PORTALOCK_FSYNC, fsync its file; then
+   release the default backend's lock on its descriptor, as
+   portalock_unlock does.  This is portalocker's advice for network file
+   systems (flush and fsync before unlocking) as one call.  Return 0, or
+   -1 and set errno: EINVAL if STREAM is NULL or FLAGS has another bit;
+   EBADF if STREAM has no descriptor; from fflush(3), fsync(2) (EIO,
+   ENOSPC, ...), or the unlock.  If the flush or fsync fails, the lock is
+   left held, so that the caller decides what the next holder may see.  */
+#define PORTALOCK_FSYNC 16      /* portalock_unlock_stream: also fsync */
+PORTALOCK_API int portalock_unlock_stream (FILE *stream, int flags);
+
 /* Lock objects: portalocker's Lock, RLock, TemporaryFileLock and
    PidFileLock.  A lock object names a file; acquiring it opens the file
    and locks it, releasing it unlocks and closes it, and it can be
@@ -174,8 +185,12 @@ PORTALOCK_API portalock *portalock_new (const char *path);
    if the object is held (its settings cannot change under the lock).  */
 
 /* Open the file as fopen(3) MODE would: "r", "r+", "w", "w+", "a",
-   "a+", each optionally with 'b' after the letter or at the end.  "w"
-   truncates only once the lock is held.  */
+   "a+", "x", "x+", each optionally with 'b' after the letter or at the
+   end.  "w" truncates only once the lock is held.  "x" creates the file
+   (O_CREAT | O_EXCL) and then locks it: the acquire fails with EEXIST if
+   the file exists; if it fails after creating the file, the file is
+   removed again only if the path still names it, it is still empty and
+   nobody else can have the file locked (see the manual).  */
 PORTALOCK_API int portalock_set_mode (portalock *lock, const char *mode);
 
 /* Lock with FLAGS: PORTALOCK_SH or PORTALOCK_EX, optionally with
@@ -216,7 +231,10 @@ PORTALOCK_API int portalock_set_reentrant (portalock *lock, bool reentrant);
    The file is created without following a symbolic link, and must be a
    regular file: anything else at the path (a FIFO, a socket, a device)
    makes the acquire fail with EINVAL, and the release deletes only the
-   regular file the object locked.  */
+   regular file the object locked.  A shared
+   temporary lock is deleted by its last holder only: a releasing shared
+   holder deletes the file only if it can make its lock exclusive without
+   waiting.  */
 PORTALOCK_API int portalock_set_temporary (portalock *lock, bool temporary);
 
 /* If RECORD, the holder writes its PID record (see
@@ -231,14 +249,23 @@ PORTALOCK_API int portalock_set_temporary (portalock *lock, bool temporary);
    was and the lock released.  */
 PORTALOCK_API int portalock_set_record_pid (portalock *lock, bool record);
 
+/* If SYNC, every unlock of the object (the last release, and a
+   conversion to shared) first flushes the object's stream and fsyncs
+   the file, so that the next holder, on any client of a network file
+   system, reads what this one wrote.  A failed flush or fsync is
+   reported by portalock_release (the object is released all the same)
+   or portalock_convert (the lock is left as it was).  */
+PORTALOCK_API int portalock_set_sync (portalock *lock, bool sync);
+
 /* Open the file and lock it as the settings say.  If the object is held
    already, return 0 at once: an RLock counts one more acquire, a Lock
    (like portalocker's) changes nothing.  Return 0, or -1 and set errno:
      EWOULDBLOCK  the lock is held elsewhere and fail_when_locked,
                   PORTALOCK_NB or a timeout of 0 said not to wait;
      ETIMEDOUT    it was still held elsewhere when the timeout ran out;
-     EINVAL       LOCK is NULL; a shared temporary lock; a temporary
-                  lock's path names no regular file (a planted FIFO);
+     EINVAL       LOCK is NULL; a temporary lock's path names no
+                  regular file (a planted FIFO);
+     EEXIST       mode "x", and the file exists;
      ESTALE       LOCK is held, but its file was deleted or replaced
                   since (the object still holds it: release it);
      ENOTSUP      the backend cannot do it (a shared lock with lockf);
@@ -261,7 +288,8 @@ PORTALOCK_API int portalock_acquire (portalock *lock);
    (changing nothing) if the object was not held, or -1 with errno:
    EINVAL if LOCK is NULL; otherwise the object is released anyway and
    errno tells what failed on the way: EFBIG, ENOSPC, EIO, ... from
-   flushing the stream, or EIO if an earlier buffered write through
+   flushing the stream or from the fsync that portalock_set_sync asks
+   for, or EIO if an earlier buffered write through
    portalock_stream had failed (the stream's error indicator was set, so
    the file lacks data that was written to the stream).  */
 PORTALOCK_API int portalock_release (portalock *lock);
@@ -274,7 +302,9 @@ PORTALOCK_API int portalock_release (portalock *lock);
    parent's and stays as it is; the child's copy is closed); ENOTSUP
    for a shared lock with lockf; EBADF if the file is not open for
    writing and FLAGS is exclusive (open it in a writable mode);
-   EWOULDBLOCK, ETIMEDOUT as for portalock_acquire.  On failure the
+   EWOULDBLOCK, ETIMEDOUT as for portalock_acquire; EIO, ENOSPC, ...
+   from the flush and fsync that portalock_set_sync asks for before a
+   conversion to shared.  On failure the
    object still holds its old lock, except with flock, which drops the
    old lock to convert: if another process took the lock meanwhile, the
    object is no longer held (portalock_fd returns -1).  */
@@ -352,6 +382,10 @@ PORTALOCK_API int portalock_holders (const char *path, pid_t *pids,
    processes do.  */
 typedef struct portalock_semaphore portalock_semaphore;
 
+/* The name portalocker's BoundedSemaphore uses when given none.  Pass it
+   to share a semaphore with Python code that relies on that default.  */
+#define PORTALOCK_SEMAPHORE_DEFAULT_NAME "bounded_semaphore"
+
 /* Return a new semaphore, not held, of at most MAXIMUM holders, called
    NAME, whose slot files live in DIRECTORY (NULL: $TMPDIR if set and
    not empty, else /tmp).  Creates no file.  Return NULL and set errno:
@@ -362,6 +396,20 @@ typedef struct portalock_semaphore portalock_semaphore;
 PORTALOCK_API portalock_semaphore *
 portalock_semaphore_new (const char *name, unsigned maximum,
                          const char *directory);
+
+/* Name the slot files with PATTERN, a Python format string as
+   portalocker's filename_pattern, instead of the default
+   "{name}.{number:02d}.lock": the fields {name} (the semaphore's name)
+   and {number} (the slot, from 0), each with an optional format spec
+   (for {number}: [[fill]align][sign][#][0][width][,|_][b|d|o|x|X|n];
+   for {name}: [[fill]align][width][.precision][s]), and the escapes
+   "{{" and "}}".  Return 0, or -1 with errno: EINVAL if SEM is NULL or
+   PATTERN is NULL, uses another field, conversion or spec, or does not
+   name MAXIMUM distinct files that are plain names (no '/', not "." or
+   "..", not empty); ENAMETOOLONG as for portalock_semaphore_new; EBUSY
+   if SEM holds a slot; ENOMEM.  */
+PORTALOCK_API int portalock_semaphore_set_pattern (portalock_semaphore *sem,
+                                                   const char *pattern);
 
 /* Make portalock_semaphore_acquire wait at most SECONDS for a slot
    (default 5, as portalocker; 0: one pass over the slots, no wait;
@@ -428,18 +476,26 @@ typedef struct portalock_atomic portalock_atomic;
    target as rename(2) does.  */
 #define PORTALOCK_ATOMIC_REPLACE 1
 
+/* With PORTALOCK_ATOMIC_MKDIRS, portalock_atomic_open first creates the
+   target's missing parent directories (as portalocker does), each with
+   permissions 0777 less the umask; without it, a missing directory is
+   ENOENT.  */
+#define PORTALOCK_ATOMIC_MKDIRS 2
+
 /* Start writing a new version of the file at PATH: create a temporary
    file in PATH's directory, with permissions MODE as open(2) applies
    them (less the umask).  Return a handle, or NULL and set errno:
      EINVAL        PATH is NULL; FLAGS has an unknown bit; MODE has bits
                    beyond 07777.
-     ENOENT        PATH is empty, or its directory does not exist.
+     ENOENT        PATH is empty, or its directory does not exist (and
+                   FLAGS lacks PORTALOCK_ATOMIC_MKDIRS).
      EEXIST        PATH exists and FLAGS lacks PORTALOCK_ATOMIC_REPLACE.
      EISDIR        PATH is a directory, or ends in '/', "." or "..".
      ENAMETOOLONG  PATH or its last component is too long.
      ENOTDIR, EACCES, EROFS, ENOSPC, EMFILE, ENOMEM, ...  from the
                    system.
-   Nothing is created on failure.  */
+   Nothing is created on failure, except directories made for
+   PORTALOCK_ATOMIC_MKDIRS before the failure, which are left.  */
 PORTALOCK_API portalock_atomic *portalock_atomic_open (const char *path,
                                                       int flags,
                                                       mode_t mode);

@@ -54,6 +54,8 @@ struct portalock_semaphore
   char *directory;
   char *name;
   unsigned maximum;
+  char *pattern;                /* portalocker's filename_pattern; NULL:
+                                   "{name}.{number:02d}.lock" */
 
   /* Settings.  */
   double timeout;               /* < 0: no limit */
@@ -207,8 +209,26 @@ slot_lock (portalock_semaphore *sem, unsigned slot)
   if (sem->slots[slot] == NULL)
     {
       char *path;
-      if (asprintf (&path, "%s/%s.%02u.lock", sem->directory, sem->name,
-                    slot) < 0)
+      if (sem->pattern != NULL)
+        {
+          char *file;
+          int e = portalock_format_slot (sem->pattern, sem->name, slot,
+                                         &file);
+          if (e != 0)
+            {
+              errno = e;
+              return NULL;
+            }
+          int r = asprintf (&path, "%s/%s", sem->directory, file);
+          free (file);
+          if (r < 0)
+            {
+              errno = ENOMEM;
+              return NULL;
+            }
+        }
+      else if (asprintf (&path, "%s/%s.%02u.lock", sem->directory, sem->name,
+                         slot) < 0)
         {
           errno = ENOMEM;
           return NULL;
@@ -375,6 +395,82 @@ portalock_semaphore_free (portalock_semaphore *sem)
     }
   free (sem->name);
   free (sem->directory);
+  free (sem->pattern);
   free (sem);
   errno = saved_errno;
+}
+
+static int
+compare_names (const void *a, const void *b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+/* Check that PATTERN names MAXIMUM distinct plain files for SEM, each
+   short enough.  Return 0 or an errno value.  */
+static int
+check_pattern (const portalock_semaphore *sem, const char *pattern)
+{
+  char **names = calloc (sem->maximum, sizeof *names);
+  if (names == NULL)
+    return ENOMEM;
+  int e = 0;
+  size_t dirlength = strlen (sem->directory);
+  unsigned made = 0;
+  for (; made < sem->maximum && e == 0; made++)
+    {
+      e = portalock_format_slot (pattern, sem->name, made, &names[made]);
+      if (e != 0)
+        break;
+      const char *n = names[made];
+      size_t length = strlen (n);
+      if (length == 0 || strchr (n, '/') != NULL || strcmp (n, ".") == 0
+          || strcmp (n, "..") == 0)
+        e = EINVAL;
+      else if (length > NAME_MAX || dirlength + 1 + length >= PATH_MAX)
+        e = ENAMETOOLONG;
+    }
+  if (e == 0)
+    {
+      qsort (names, sem->maximum, sizeof *names, compare_names);
+      for (unsigned i = 1; i < sem->maximum && e == 0; i++)
+        if (strcmp (names[i - 1], names[i]) == 0)
+          e = EINVAL;
+    }
+  for (unsigned i = 0; i < sem->maximum; i++)
+    free (names[i]);
+  free (names);
+  return e;
+}
+
+int
+portalock_semaphore_set_pattern (portalock_semaphore *sem,
+                                 const char *pattern)
+{
+  if (sem == NULL || pattern == NULL)
+    return invalid ();
+  if (sem->held >= 0 && sem->owner == getpid ())
+    {
+      errno = EBUSY;
+      return -1;
+    }
+  int e = check_pattern (sem, pattern);
+  char *copy = e == 0 ? strdup (pattern) : NULL;
+  if (e == 0 && copy == NULL)
+    e = ENOMEM;
+  if (e != 0)
+    {
+      errno = e;
+      return -1;
+    }
+  forget_inherited (sem);
+  /* The slots' lock objects name the old files: make them anew.  */
+  for (unsigned slot = 0; slot < sem->maximum; slot++)
+    {
+      portalock_free (sem->slots[slot]);
+      sem->slots[slot] = NULL;
+    }
+  free (sem->pattern);
+  sem->pattern = copy;
+  return 0;
 }

@@ -70,7 +70,8 @@ enum
   OPT_HOLDER,
   OPT_REMOVE,
   OPT_API,
-  OPT_NO_FORWARD
+  OPT_NO_FORWARD,
+  OPT_SYNC
 };
 
 static const struct option long_options[] =
@@ -105,6 +106,7 @@ static const struct option long_options[] =
   { "quiet", no_argument, NULL, 'q' },
   { "api", required_argument, NULL, OPT_API },
   { "no-forward-signals", no_argument, NULL, OPT_NO_FORWARD },
+  { "sync", no_argument, NULL, OPT_SYNC },
   { "help", no_argument, NULL, 'h' },
   { "version", no_argument, NULL, 'V' },
   { NULL, 0, NULL, 0 }
@@ -241,6 +243,7 @@ struct options
   bool record;
   const char *pid_file;
   bool test, holder_query, remove, forward;
+  bool sync;                    /* --sync: fsync FILE before the unlock */
 };
 
 static _Noreturn void
@@ -314,6 +317,7 @@ Mandatory arguments to long options are mandatory for short options too.\n\
       --api=API              lock with API: flock, ofd, fcntl or lockf\n\
                                (default: the library's default)\n\
       --no-forward-signals   do not pass signals on to COMMAND\n\
+      --sync                 fsync FILE after COMMAND, before the unlock\n\
 ", stdout);
       fputs ("\
   -h, --help                 display this help and exit\n\
@@ -342,7 +346,7 @@ Exit status:\n\
   69  COMMAND could not be executed\n\
   70  internal error\n\
   71  system error (fork, ENOLCK, holder failed to start)\n\
-  73  cannot create FILE or write the PID record\n\
+  73  cannot create FILE, write the PID record or sync FILE\n\
   128+N  COMMAND was killed by signal N\n\
 ", stdout);
       emit_bug_reporting_address ();
@@ -543,6 +547,9 @@ parse_options (int argc, char **argv, struct options *o)
             o->lock.api = b;
             o->api_given = true;
           }
+          break;
+        case OPT_SYNC:
+          o->sync = true;
           break;
         case OPT_NO_FORWARD:
           o->forward = false;
@@ -937,6 +944,16 @@ command_form (struct options *o, char **cmd)
   export_environment (o->lock.path, fd, o->do_close);
   status = run_command (o, cmd, fd);
 
+  /* What COMMAND wrote reaches the disk (the server, on NFS) before the
+     next holder can read it.  */
+  if (o->sync && fsync (fd) != 0 && errno != EINVAL)
+    {
+      if (!o->quiet)
+        error (0, errno, "cannot sync %s", name);
+      if (status == EXIT_SUCCESS)
+        status = EX_CANTCREAT;
+    }
+
   /* The command is done: clear the record and, if asked, delete the
      file, both while the lock is still held.  */
   if (rfd >= 0)
@@ -1219,6 +1236,10 @@ main (int argc, char **argv)
   int nops = argc - optind;
   char *sh_argv[4];
   char **cmd = NULL;
+
+  if (o.sync && (o.no_fork || o.holder_query
+                 || (o.fd < 0 && o.command_string == NULL && nops < 2)))
+    usage_error ("--sync needs a COMMAND, run without --no-fork", NULL);
 
   /* Which form?  */
   if (o.holder_query)

@@ -339,7 +339,7 @@ test_bad_input (void)
 
   check_refused (portalock_atomic_open (NULL, 0, 0644), EINVAL, dir, 2, fds,
                  "a NULL path");
-  check_refused (portalock_atomic_open (path, 2, 0644), EINVAL, dir, 2, fds,
+  check_refused (portalock_atomic_open (path, 4, 0644), EINVAL, dir, 2, fds,
                  "unknown flags");
   check_refused (portalock_atomic_open (path, -1, 0644), EINVAL, dir, 2, fds,
                  "flags -1");

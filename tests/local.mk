@@ -48,3 +48,4 @@ include tests/core.mk
 include tests/objects.mk
 include tests/semaphore.mk
 include tests/tools.mk
+include tests/parity.mk
