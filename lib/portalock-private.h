@@ -163,6 +163,29 @@ int portalock_inode_convert (struct portalock_inode *inode,
 unsigned portalock_inode_holders (struct portalock_inode *inode,
                                   bool *exclusive);
 
+/* The kinds of lock a line of /proc/locks or fdinfo can describe.  */
+enum portalock_lock_kind
+{
+  PORTALOCK_KIND_NONE,          /* another file, a waiter, a lease, junk */
+  PORTALOCK_KIND_POSIX,         /* fcntl or lockf: the PID is the owner */
+  PORTALOCK_KIND_SHARED_OWNER   /* flock or OFD: owned by an open file
+                                   description that others may share */
+};
+
+/* Parse one line of /proc/locks (NUL-terminated, as read): return the
+   kind of a granted lock on DEV/INO and set *PID to the PID field;
+   PORTALOCK_KIND_NONE for anything else.  (holders.c; the fuzz targets
+   call it too.)  */
+enum portalock_lock_kind portalock_parse_lock_line (const char *line,
+                                                    dev_t dev, ino_t ino,
+                                                    long *pid);
+
+/* The same for one line of /proc/PID/fdinfo/FD: only a "lock:" line can
+   describe a lock.  */
+enum portalock_lock_kind portalock_parse_fdinfo_line (const char *line,
+                                                      dev_t dev, ino_t ino,
+                                                      long *pid);
+
 /* Set *START to process PID's start time, in clock ticks after boot
    (field 22 of /proc/PID/stat), and, if ZOMBIE is not NULL, *ZOMBIE to
    whether it has exited but not been reaped.  Return 0, or -1 with errno
