@@ -755,6 +755,49 @@ await_progress (int fd, unsigned want)
   return true;
 }
 
+/* One round: start PROCS children, kill each after a random number of
+   steps, reap them all.  Return how many made no progress.  */
+static int
+storm_round (int backend, const char *dir, int procs, int round,
+             unsigned *seed)
+{
+  pid_t pids[procs];
+  int progress[procs];
+  int stuck = 0;
+  for (int p = 0; p < procs; p++)
+    {
+      int fds[2];
+      if (pipe2 (fds, O_CLOEXEC) != 0)
+        die ("pipe");
+      pids[p] = fork_child ();
+      if (pids[p] == 0)
+        {
+          close (fds[0]);
+          fcntl (fds[1], F_SETFL, O_NONBLOCK);
+          storm_child (backend, dir, fds[1],
+                       *seed ^ (unsigned) (round * 31 + p));
+        }
+      close (fds[1]);
+      progress[p] = fds[0];
+    }
+  for (int p = 0; p < procs; p++)
+    {
+      if (!await_progress (progress[p], 1 + rnd (seed) % 24))
+        stuck++;
+      /* Land the kill anywhere in the next step.  */
+      unsigned spin = rnd (seed) % 20000;
+      for (volatile unsigned i = 0; i < spin; i++)
+        continue;
+      kill (pids[p], SIGKILL);
+    }
+  for (int p = 0; p < procs; p++)
+    {
+      reap (pids[p]);
+      close (progress[p]);
+    }
+  return stuck;
+}
+
 static void
 storm_one (int backend, const char *bname)
 {
@@ -765,64 +808,24 @@ storm_one (int backend, const char *bname)
   if (!target_whole (join (dir, "target"), &gen))
     die ("initial atomic target");
 
-  int procs = cfg.procs < 1 ? 1 : cfg.procs;
-  pid_t *pids = calloc (procs, sizeof *pids);
-  int *progress = calloc (procs, sizeof *progress);
-  if (pids == NULL || progress == NULL)
-    die ("calloc");
+  int procs = cfg.procs > 64 ? 64 : cfg.procs;
   double start = now ();
-  int rounds = 0, kills = 0, bad_rounds = 0, stuck = 0;
-  long first_gen = -1;
+  int rounds = 0, bad_rounds = 0, stuck = 0;
   for (; rounds < cfg.storms; rounds++)
     {
       if (cfg.duration > 0 && now () - start > cfg.duration)
         break;
-      for (int p = 0; p < procs; p++)
-        {
-          int fds[2];
-          if (pipe2 (fds, O_CLOEXEC) != 0)
-            die ("pipe");
-          pids[p] = fork_child ();
-          if (pids[p] == 0)
-            {
-              close (fds[0]);
-              fcntl (fds[1], F_SETFL, O_NONBLOCK);
-              storm_child (backend, dir, fds[1],
-                           seed ^ (unsigned) (rounds * 31 + p));
-            }
-          close (fds[1]);
-          progress[p] = fds[0];
-        }
-      for (int p = 0; p < procs; p++)
-        {
-          if (!await_progress (progress[p], 1 + rnd (&seed) % 24))
-            stuck++;
-          /* Land the kill anywhere in the next step.  */
-          unsigned spin = rnd (&seed) % 20000;
-          for (volatile unsigned i = 0; i < spin; i++)
-            continue;
-          kill (pids[p], SIGKILL);
-          kills++;
-        }
-      for (int p = 0; p < procs; p++)
-        {
-          reap (pids[p]);
-          close (progress[p]);
-        }
+      stuck += storm_round (backend, dir, procs, rounds, &seed);
       if (!storm_invariants (backend, dir, &gen))
         bad_rounds++;
-      else if (first_gen < 0 && gen != 0)
-        first_gen = gen;
     }
-  free (pids);
-  free (progress);
 
   int left = count_entries (dir);
   report (bad_rounds == 0 && stuck == 0,
           "storm %s: %d rounds, %d SIGKILLs: locks free on every backend, "
           "atomic target whole (last version %ld), no live PID record, "
           "every object free for a new holder; %d bad rounds, %d stuck",
-          bname, rounds, kills, gen, bad_rounds, stuck);
+          bname, rounds, rounds * procs, gen, bad_rounds, stuck);
   note ("storm %s: %d files in the directory afterwards (temporary files "
         "of killed atomic writers stay)", bname, left);
 }
@@ -832,7 +835,7 @@ storm_one (int backend, const char *bname)
 /* The program run by exec: exit 1 if this process has a descriptor on a
    file under DIR.  */
 static int
-exec_probe (const char *dir)
+exec_probe (const char *dir, bool quiet)
 {
   DIR *d = opendir ("/proc/self/fd");
   if (d == NULL)
@@ -852,8 +855,9 @@ exec_probe (const char *dir)
       target[n] = '\0';
       if (strncmp (target, dir, dirlen) == 0 && target[dirlen] == '/')
         {
-          printf ("  inherited across exec: fd %s -> %s\n", e->d_name,
-                  target);
+          if (!quiet)
+            printf ("  inherited across exec: fd %s -> %s\n", e->d_name,
+                    target);
           found = 1;
         }
     }
@@ -863,12 +867,13 @@ exec_probe (const char *dir)
 
 /* Fork and exec the probe on DIR; return its exit status.  */
 static int
-run_exec_probe (const char *dir)
+run_exec_probe (const char *dir, bool quiet)
 {
   pid_t pid = fork_child ();
   if (pid == 0)
     {
-      execl (self_exe, self_exe, "--exec-probe", dir, (char *) NULL);
+      execl (self_exe, self_exe, quiet ? "--exec-probe-quiet" : "--exec-probe",
+             dir, (char *) NULL);
       _exit (127);
     }
   int status;
@@ -893,6 +898,35 @@ held_elsewhere (const char *path, int backend)
   return probe_lock (path, backend, flags, 0, 0) == EWOULDBLOCK;
 }
 
+/* In a forked child: do ACT to the inherited LOCK or SEM, and exit.  */
+static void __attribute__ ((__noreturn__))
+child_act (int act, portalock *lock, portalock_semaphore *sem)
+{
+  switch (act)
+    {
+    case ACT_EXIT_NOW:
+      break;
+    case ACT_EXIT:
+      exit (0);
+    case ACT_RELEASE:
+      if (sem != NULL)
+        portalock_semaphore_release (sem);
+      else
+        portalock_release (lock);
+      break;
+    case ACT_FREE:
+      if (sem != NULL)
+        portalock_semaphore_free (sem);
+      else
+        portalock_free (lock);
+      break;
+    default:
+      portalock_convert (lock, PORTALOCK_SH);
+      break;
+    }
+  _exit (0);
+}
+
 static void
 fork_kind (int backend, const char *bname, enum kind kind)
 {
@@ -902,7 +936,7 @@ fork_kind (int backend, const char *bname, enum kind kind)
   portalock *lock = NULL;
   portalock_semaphore *sem = NULL;
   bool ok = true;
-  char why[256] = "";
+  char why[1024] = "";
 
   if (kind == KIND_SEMAPHORE)
     {
@@ -918,13 +952,13 @@ fork_kind (int backend, const char *bname, enum kind kind)
         die ("lock for the fork check");
     }
 
-  if (run_exec_probe (dir) != 0)
+  if (run_exec_probe (dir, false) != 0)
     {
       ok = false;
       snprintf (why, sizeof why, "an exec'd program inherited a descriptor");
     }
 
-  for (int act = 0; act < ACT_COUNT && ok; act++)
+  for (int act = 0; act < ACT_COUNT; act++)
     {
       if (act == ACT_CONVERT
           && (kind == KIND_SEMAPHORE || kind == KIND_TEMPORARY
@@ -932,46 +966,32 @@ fork_kind (int backend, const char *bname, enum kind kind)
         continue;
       pid_t pid = fork_child ();
       if (pid == 0)
-        {
-          switch (act)
-            {
-            case ACT_EXIT_NOW:
-              _exit (0);
-            case ACT_EXIT:
-              exit (0);
-            case ACT_RELEASE:
-              if (sem != NULL)
-                portalock_semaphore_release (sem);
-              else
-                portalock_release (lock);
-              _exit (0);
-            case ACT_FREE:
-              if (sem != NULL)
-                portalock_semaphore_free (sem);
-              else
-                portalock_free (lock);
-              _exit (0);
-            default:
-              portalock_convert (lock, PORTALOCK_SH);
-              _exit (0);
-            }
-        }
+        child_act (act, lock, sem);
       reap (pid);
+      const char *lost = NULL;
+      pid_t rec = 0;
       if (!held_elsewhere (path, backend))
+        lost = "lock";
+      else if (kind == KIND_PID
+               && (portalock_pid_record_read (path, &rec) != 1
+                   || rec != getpid ()))
+        lost = "PID record";
+      if (lost != NULL)
         {
+          size_t len = strlen (why);
+          snprintf (why + len, sizeof why - len,
+                    "%sthe parent's %s was lost after a forked child's %s",
+                    ok ? "" : "; ", lost, act_names[act]);
           ok = false;
-          snprintf (why, sizeof why, "the parent's lock was lost after a "
-                    "forked child's %s", act_names[act]);
         }
-      else if (kind == KIND_PID)
+      /* Whatever the child did, the parent holds the lock again for the
+         next check.  */
+      if (lost != NULL && sem == NULL)
         {
-          pid_t rec = 0;
-          if (portalock_pid_record_read (path, &rec) != 1 || rec != getpid ())
-            {
-              ok = false;
-              snprintf (why, sizeof why, "the parent's PID record was "
-                        "changed by a forked child's %s", act_names[act]);
-            }
+          portalock_free (lock);
+          lock = new_object (join (dir, "lock"), backend, kind);
+          if (portalock_acquire (lock) != 0)
+            die ("lock for the fork check");
         }
     }
 
@@ -1254,7 +1274,9 @@ int
 main (int argc, char **argv)
 {
   if (argc == 3 && strcmp (argv[1], "--exec-probe") == 0)
-    return exec_probe (argv[2]);
+    return exec_probe (argv[2], false);
+  if (argc == 3 && strcmp (argv[1], "--exec-probe-quiet") == 0)
+    return exec_probe (argv[2], true);
   parse_args (argc, argv);
 
   static char exe[PATH_MAX];
@@ -1276,7 +1298,7 @@ main (int argc, char **argv)
       int fd = open (join (dir, "inherited"), O_RDWR | O_CREAT, 0644);
       if (fd < 0)
         die ("canary");
-      report (run_exec_probe (dir) == 1,
+      report (run_exec_probe (dir, true) == 1,
               "exec probe sees a descriptor opened without O_CLOEXEC");
       close (fd);
     }
