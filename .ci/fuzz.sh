@@ -31,8 +31,8 @@ mkdir -p "$build" || exit 1
 
 echo "=== fuzz: configure with clang --enable-fuzzing in $build"
 (cd "$build" && "$src/configure" --quiet --enable-fuzzing CC=clang \
-   CFLAGS="-O1 -g -Wall -Wextra -Werror" \
-   && make -j2 lib/libportalock-impl.la src/gl/libgnu.la >/dev/null) || {
+   CFLAGS="-O1 -g -Wall -Wextra" \
+   && make -j2 lib/libportalock-impl.la >/dev/null) || {
   echo "=== fuzz: build FAILED"
   exit 1
 }

@@ -22,10 +22,9 @@ FUZZ_ALL_CPPFLAGS = $(FUZZ_CPPFLAGS) -I$(top_srcdir)/lib -I$(top_srcdir)/fuzz
 
 fuzz_fuzz_duration_SOURCES = fuzz/duration.c src/duration.c src/duration.h \
   $(fuzz_common)
-fuzz_fuzz_duration_CPPFLAGS = $(FUZZ_ALL_CPPFLAGS) -I$(top_srcdir)/src \
-  -I$(top_builddir)/src/gl -I$(top_srcdir)/src/gl
+fuzz_fuzz_duration_CPPFLAGS = $(FUZZ_ALL_CPPFLAGS) -I$(top_srcdir)/src
 fuzz_fuzz_duration_LDFLAGS = $(FUZZ_LDFLAGS)
-fuzz_fuzz_duration_LDADD = src/gl/libgnu.la -lm
+fuzz_fuzz_duration_LDADD = -lm
 
 fuzz_fuzz_pidrecord_SOURCES = fuzz/pidrecord.c $(fuzz_common)
 fuzz_fuzz_pidrecord_CPPFLAGS = $(FUZZ_ALL_CPPFLAGS)
