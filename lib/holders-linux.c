@@ -78,14 +78,9 @@ pidset_add (struct pidset *set, pid_t pid)
   return 0;
 }
 
-/* The kinds of lock a line can describe.  */
-enum kind { KIND_NONE, KIND_POSIX, KIND_SHARED_OWNER };
-
-/* Parse one line of /proc/locks (or the text after "lock:" in fdinfo).
-   Return the kind of a granted lock on DEV/INO, setting *PID; KIND_NONE
-   for anything else: another file, a blocked request, a lease.  */
-static enum kind
-parse_lock_line (const char *line, dev_t dev, ino_t ino, long *pid)
+enum portalock_lock_kind
+portalock_parse_lock_line (const char *line, dev_t dev, ino_t ino,
+                           long *pid)
 {
   char type[16], adv[16], rw[16];
   unsigned major_no, minor_no;
@@ -96,23 +91,35 @@ parse_lock_line (const char *line, dev_t dev, ino_t ino, long *pid)
   while (isdigit ((unsigned char) *line))
     line++;
   if (*line != ':')
-    return KIND_NONE;
+    return PORTALOCK_KIND_NONE;
   line++;
   while (*line == ' ' || *line == '\t')
     line++;
   if (strncmp (line, "->", 2) == 0)
-    return KIND_NONE;
+    return PORTALOCK_KIND_NONE;
   if (sscanf (line, "%15s %15s %15s %ld %x:%x:%llu%n", type, adv, rw, pid,
               &major_no, &minor_no, &inode, &n) != 7 || n == 0)
-    return KIND_NONE;
+    return PORTALOCK_KIND_NONE;
   if (inode != (unsigned long long) ino
       || major_no != major (dev) || minor_no != minor (dev))
-    return KIND_NONE;
+    return PORTALOCK_KIND_NONE;
   if (strcmp (type, "POSIX") == 0)
-    return KIND_POSIX;
+    return PORTALOCK_KIND_POSIX;
   if (strcmp (type, "FLOCK") == 0 || strcmp (type, "OFDLCK") == 0)
-    return KIND_SHARED_OWNER;
-  return KIND_NONE;
+    return PORTALOCK_KIND_SHARED_OWNER;
+  return PORTALOCK_KIND_NONE;
+}
+
+enum portalock_lock_kind
+portalock_parse_fdinfo_line (const char *line, dev_t dev, ino_t ino,
+                             long *pid)
+{
+  if (strncmp (line, "lock:", 5) != 0)
+    return PORTALOCK_KIND_NONE;
+  line += 5;
+  while (*line == ' ' || *line == '\t')
+    line++;
+  return portalock_parse_lock_line (line, dev, ino, pid);
 }
 
 /* Add the PIDs of /proc/locks' granted locks on DEV/INO.  Set *SCAN if
@@ -133,10 +140,11 @@ read_proc_locks (struct pidset *set, dev_t dev, ino_t ino, bool *scan)
   while (r == 0 && fgets (line, sizeof line, f) != NULL)
     {
       long pid;
-      enum kind k = parse_lock_line (line, dev, ino, &pid);
-      if (k == KIND_SHARED_OWNER)
+      enum portalock_lock_kind k
+        = portalock_parse_lock_line (line, dev, ino, &pid);
+      if (k == PORTALOCK_KIND_SHARED_OWNER)
         *scan = true;
-      if (k != KIND_NONE && pid > 0)
+      if (k != PORTALOCK_KIND_NONE && pid > 0)
         r = pidset_add (set, (pid_t) pid);
     }
   int saved_errno = errno;
@@ -156,14 +164,11 @@ fdinfo_locks (const char *path, dev_t dev, ino_t ino)
   char line[512];
   bool found = false;
   while (!found && fgets (line, sizeof line, f) != NULL)
-    if (strncmp (line, "lock:", 5) == 0)
-      {
-        const char *p = line + 5;
-        long pid;
-        while (*p == ' ' || *p == '\t')
-          p++;
-        found = parse_lock_line (p, dev, ino, &pid) == KIND_SHARED_OWNER;
-      }
+    {
+      long pid;
+      found = portalock_parse_fdinfo_line (line, dev, ino, &pid)
+              == PORTALOCK_KIND_SHARED_OWNER;
+    }
   fclose (f);
   return found;
 }

@@ -188,4 +188,27 @@ int portalock_flush_sync (FILE *stream, int fd, bool sync);
 int portalock_format_slot (const char *pattern, const char *name,
                            unsigned number, char **result);
 
+/* The kinds of lock a line of /proc/locks or fdinfo can describe.  */
+enum portalock_lock_kind
+{
+  PORTALOCK_KIND_NONE,          /* another file, a waiter, a lease, junk */
+  PORTALOCK_KIND_POSIX,         /* fcntl or lockf: the PID is the owner */
+  PORTALOCK_KIND_SHARED_OWNER   /* flock or OFD: owned by an open file
+                                   description that others may share */
+};
+
+/* Parse one line of /proc/locks (NUL-terminated, as read): return the
+   kind of a granted lock on DEV/INO and set *PID to the PID field;
+   PORTALOCK_KIND_NONE for anything else.  (holders-linux.c; the fuzz targets
+   call it too.)  */
+enum portalock_lock_kind portalock_parse_lock_line (const char *line,
+                                                    dev_t dev, ino_t ino,
+                                                    long *pid);
+
+/* The same for one line of /proc/PID/fdinfo/FD: only a "lock:" line can
+   describe a lock.  */
+enum portalock_lock_kind portalock_parse_fdinfo_line (const char *line,
+                                                      dev_t dev, ino_t ino,
+                                                      long *pid);
+
 #endif /* PORTALOCK_PRIVATE_H */
