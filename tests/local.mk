@@ -35,3 +35,4 @@ include tests/core.mk
 include tests/objects.mk
 include tests/semaphore.mk
 include tests/tools.mk
+include tests/redis.mk
