@@ -56,4 +56,12 @@ redis_libportalock_redis_test_la_CFLAGS = \
 redis_libportalock_redis_test_la_LIBADD = redis/libportalock-redis-impl.la
 
 pkgconfig_DATA += redis/portalock-redis.pc
+
+# The benchmark, built by bench/run (make bench) only.
+EXTRA_PROGRAMS += bench/plbench-redis
+bench_plbench_redis_SOURCES = bench/redis.c
+bench_plbench_redis_CPPFLAGS = -I$(top_srcdir)/redis $(HIREDIS_CFLAGS)
+bench_plbench_redis_LDADD = redis/libportalock-redis.la $(HIREDIS_LIBS) -lm
+CLEANFILES += bench/plbench-redis$(EXEEXT)
 endif
+EXTRA_DIST += bench/redis-peer.py
