@@ -49,3 +49,4 @@ include tests/objects.mk
 include tests/semaphore.mk
 include tests/tools.mk
 include tests/parity.mk
+include tests/redis.mk

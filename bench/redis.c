@@ -1,0 +1,399 @@
+/* redis.c: benchmark of libportalock-redis against the raw commands and
+   portalocker's RedisLock, on a local server.
+
+   Copyright (C) 2026 The portalock authors.
+
+   This program is free software: you can redistribute it and/or modify it
+   under the terms of the GNU General Public License as published by the
+   Free Software Foundation, either version 3 of the License, or (at your
+   option) any later version.  */
+
+/* Usage: plbench-redis [--quick] SOCKET [PYTHON PEERS]
+   SOCKET is the Unix socket of a Redis server that only this benchmark
+   uses; PYTHON runs PEERS (bench/redis-peer.py) for portalocker's
+   RedisLock.  Prints the rows bench/run tabulates: ID FIGURE VALUE UNIT
+   DETAIL REFERENCE REF-VALUE RATIO GOAL STATUS NOISE SAMPLES.  */
+
+#include <config.h>
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+
+#include "portalock-redis.h"
+
+static bool quick;
+static const char *sock;
+static char url[4200];
+
+static double
+now_us (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static _Noreturn void
+fail (const char *what)
+{
+  fprintf (stderr, "plbench-redis: %s: %s\n", what, strerror (errno));
+  exit (2);
+}
+
+static int
+compare (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return (x > y) - (x < y);
+}
+
+static double
+percentile (double *v, size_t n, double p)
+{
+  qsort (v, n, sizeof *v, compare);
+  return v[(size_t) (p * (n - 1) + 0.5)];
+}
+
+/* Half the interquartile range over the median, in percent.  */
+static double
+spread (double *v, size_t n)
+{
+  double m = percentile (v, n, 0.5);
+  return m > 0 ? 50 * (percentile (v, n, 0.75) - percentile (v, n, 0.25)) / m
+               : NAN;
+}
+
+static void
+number (double v)
+{
+  if (isnan (v))
+    fputs ("-", stdout);
+  else
+    printf ("%.4g", v);
+}
+
+/* Print one row; NaN numbers print as "-".  */
+static void
+row (const char *id, const char *figure, double value, const char *unit,
+     const char *detail, const char *reference, double ref_value,
+     double ratio, const char *goal, const char *status, double noise,
+     int samples)
+{
+  printf ("%s\t%s\t", id, figure);
+  number (value);
+  printf ("\t%s\t%s\t%s\t", unit, detail, reference);
+  number (ref_value);
+  if (isnan (ratio))
+    printf ("\t-");
+  else
+    printf ("\t%.2fx", ratio);
+  printf ("\t%s\t%s\t", goal, status);
+  if (isnan (noise))
+    fputs ("-", stdout);
+  else
+    printf ("%.0f%%", noise);
+  printf ("\t%d\n", samples);
+  fflush (stdout);
+}
+
+static const char *
+judge (double ratio, bool at_most, double limit)
+{
+  if (isnan (ratio))
+    return "info";
+  return (at_most ? ratio <= limit : ratio >= limit) ? "met" : "MISSED";
+}
+
+static redisContext *
+raw_connect (void)
+{
+  redisContext *c = redisConnectUnix (sock);
+  if (c == NULL || c->err)
+    {
+      errno = ECONNREFUSED;
+      fail (sock);
+    }
+  return c;
+}
+
+static void
+raw (redisContext *c, const char *format)
+{
+  redisReply *r = redisCommand (c, format);
+  if (r == NULL)
+    fail ("redis command");
+  freeReplyObject (r);
+}
+
+/* Microseconds per PING, per SET NX PX + DEL, and per acquire+release,
+   over N iterations.  */
+static double
+time_ping (redisContext *c, int n)
+{
+  double t = now_us ();
+  for (int i = 0; i < n; i++)
+    raw (c, "PING");
+  return (now_us () - t) / n;
+}
+
+static double
+time_setdel (redisContext *c, int n)
+{
+  double t = now_us ();
+  for (int i = 0; i < n; i++)
+    {
+      raw (c, "SET bench:raw owner NX PX 30000");
+      raw (c, "DEL bench:raw");
+    }
+  return (now_us () - t) / n;
+}
+
+static double
+time_lock (portalock_redis *lock, int n)
+{
+  double t = now_us ();
+  for (int i = 0; i < n; i++)
+    if (portalock_redis_acquire (lock) != 0
+        || portalock_redis_release (lock) != 0)
+      fail ("acquire+release");
+  return (now_us () - t) / n;
+}
+
+static void
+uncontended (redisContext *c, double *ping_us, double *lock_us)
+{
+  enum { REPEATS = 9 };
+  int n = quick ? 200 : 3000;
+  double pings[REPEATS], raws[REPEATS], locks[REPEATS];
+  portalock_redis *lock = portalock_redis_new (url, "bench");
+  if (lock == NULL)
+    fail ("portalock_redis_new");
+  time_lock (lock, 50);
+  time_setdel (c, 50);
+  for (int r = 0; r < REPEATS; r++)
+    {
+      pings[r] = time_ping (c, n);
+      raws[r] = time_setdel (c, n);
+      locks[r] = time_lock (lock, n);
+    }
+  portalock_redis_free (lock);
+  double noise = spread (locks, REPEATS);
+  *lock_us = percentile (locks, REPEATS, 0.5);
+  double raw_us = percentile (raws, REPEATS, 0.5);
+  *ping_us = percentile (pings, REPEATS, 0.5);
+  double ratio = *lock_us / raw_us;
+  row ("redis.uncontended", "Redis lock acquire+release, uncontended",
+       *lock_us, "us", "one connection, Unix socket",
+       "SET NX PX + DEL, hiredis loop", raw_us, ratio, "<= 1.30x",
+       judge (ratio, true, 1.3), noise, REPEATS);
+}
+
+/* The waiter of the hand-off: acquire (waiting), report the time, release,
+   again for every byte read.  */
+static void
+handoff_waiter (int in, int out)
+{
+  portalock_redis *lock = portalock_redis_new (url, "handoff");
+  if (lock == NULL || portalock_redis_set_timeout (lock, -1) != 0)
+    _exit (1);
+  char c;
+  while (read (in, &c, 1) == 1)
+    {
+      if (portalock_redis_acquire (lock) != 0)
+        _exit (2);
+      double t = now_us ();
+      if (write (out, &t, sizeof t) != sizeof t
+          || portalock_redis_release (lock) != 0)
+        _exit (3);
+    }
+  portalock_redis_free (lock);
+  _exit (0);
+}
+
+/* Wait until someone is subscribed to CHANNEL: the waiter is asleep.  */
+static void
+await_subscriber (redisContext *c, const char *channel)
+{
+  for (;;)
+    {
+      redisReply *r = redisCommand (c, "PUBSUB NUMSUB %s", channel);
+      bool one = (r != NULL && r->type == REDIS_REPLY_ARRAY
+                  && r->elements == 2 && r->element[1]->integer > 0);
+      freeReplyObject (r);
+      if (one)
+        return;
+      usleep (200);
+    }
+}
+
+static void
+handoff (redisContext *c, double ping_us)
+{
+  int rounds = quick ? 20 : 300;
+  int down[2], up[2];
+  if (pipe (down) != 0 || pipe (up) != 0)
+    fail ("pipe");
+  pid_t pid = fork ();
+  if (pid < 0)
+    fail ("fork");
+  if (pid == 0)
+    {
+      close (down[1]);
+      close (up[0]);
+      handoff_waiter (down[0], up[1]);
+    }
+  close (down[0]);
+  close (up[1]);
+  portalock_redis *lock = portalock_redis_new (url, "handoff");
+  if (lock == NULL || portalock_redis_set_timeout (lock, -1) != 0)
+    fail ("portalock_redis_new");
+  double *lat = malloc (rounds * sizeof *lat);
+  for (int i = 0; i < rounds; i++)
+    {
+      if (portalock_redis_acquire (lock) != 0)
+        fail ("acquire");
+      if (write (down[1], "w", 1) != 1)
+        fail ("write");
+      await_subscriber (c, "portalock:{handoff}:released");
+      double t0 = now_us (), t1;
+      if (portalock_redis_release (lock) != 0
+          || read (up[0], &t1, sizeof t1) != sizeof t1)
+        fail ("hand-off");
+      lat[i] = t1 - t0;
+    }
+  close (down[1]);
+  close (up[0]);
+  waitpid (pid, NULL, 0);
+  portalock_redis_free (lock);
+  double p50 = percentile (lat, rounds, 0.5);
+  double p90 = percentile (lat, rounds, 0.9);
+  double p99 = percentile (lat, rounds, 0.99);
+  free (lat);
+  char detail[128];
+  snprintf (detail, sizeof detail, "p90 %.1f us, p99 %.1f us", p90, p99);
+  double ratio = p50 / (3 * ping_us);
+  row ("redis.handoff", "Redis lock hand-off (release -> waiter holds) p50",
+       p50, "us", detail, "3 PING round trips", 3 * ping_us, ratio,
+       "<= 1.00x", judge (ratio, true, 1.0), NAN, rounds);
+}
+
+/* CPU time of a process that waits SECONDS for a held lock.  */
+static void
+waiter_cpu (void)
+{
+  double seconds = quick ? 0.5 : 2;
+  portalock_redis *holder = portalock_redis_new (url, "cpu");
+  if (holder == NULL || portalock_redis_acquire (holder) != 0)
+    fail ("hold");
+  int up[2];
+  if (pipe (up) != 0)
+    fail ("pipe");
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      portalock_redis *lock = portalock_redis_new (url, "cpu");
+      portalock_redis_set_timeout (lock, seconds);
+      struct rusage a, b;
+      getrusage (RUSAGE_SELF, &a);
+      double t = now_us ();
+      int r = portalock_redis_acquire (lock);
+      double wall = now_us () - t;
+      getrusage (RUSAGE_SELF, &b);
+      double cpu = ((b.ru_utime.tv_sec - a.ru_utime.tv_sec
+                     + b.ru_stime.tv_sec - a.ru_stime.tv_sec) * 1e6
+                    + b.ru_utime.tv_usec - a.ru_utime.tv_usec
+                    + b.ru_stime.tv_usec - a.ru_stime.tv_usec);
+      double v[2] = { r == -1 && errno == ETIMEDOUT ? cpu : -1, wall };
+      if (write (up[1], v, sizeof v) != sizeof v)
+        _exit (1);
+      _exit (0);
+    }
+  double v[2];
+  if (pid < 0 || read (up[0], v, sizeof v) != sizeof v || v[0] < 0)
+    fail ("waiter");
+  waitpid (pid, NULL, 0);
+  close (up[0]);
+  close (up[1]);
+  portalock_redis_free (holder);
+  double percent = 100 * v[0] / v[1];
+  char detail[128];
+  snprintf (detail, sizeof detail, "%.0f us of CPU in %.2f s", v[0],
+            v[1] / 1e6);
+  row ("redis.waitcpu", "CPU of a Redis lock waiter", percent, "%", detail,
+       "-", NAN, NAN, "<= 1 %", percent <= 1 ? "met" : "MISSED", NAN, 1);
+}
+
+/* portalocker's RedisLock, from PYTHON running PEERS: seconds per
+   acquire+release.  */
+static void
+portalocker (const char *python, const char *peers, double lock_us)
+{
+  if (python == NULL || peers == NULL)
+    {
+      row ("redis.vs.portalocker", "portalocker RedisLock acquire+release",
+           NAN, "us", "-", "-", NAN, NAN, ">= 100x faster",
+           "skipped: no Python", NAN, 0);
+      return;
+    }
+  char cmd[13000];
+  snprintf (cmd, sizeof cmd, "'%s' '%s' '%s' %d 2>/dev/null", python, peers,
+            sock, quick ? 3 : 20);
+  FILE *p = popen (cmd, "r");
+  double seconds = NAN;
+  if (p == NULL || fscanf (p, "%lf", &seconds) != 1)
+    seconds = NAN;
+  int status = p != NULL ? pclose (p) : -1;
+  if (status != 0 || isnan (seconds))
+    {
+      row ("redis.vs.portalocker", "portalocker RedisLock acquire+release",
+           NAN, "us", "-", "-", NAN, NAN, ">= 100x faster",
+           "skipped: portalocker or redis-py missing", NAN, 0);
+      return;
+    }
+  double theirs = seconds * 1e6;
+  double ratio = theirs / lock_us;
+  row ("redis.vs.portalocker", "Redis lock acquire+release vs portalocker",
+       lock_us, "us", "portalocker RedisLock, redis-py, same server",
+       "portalocker RedisLock", theirs, ratio, ">= 100x faster",
+       judge (ratio, false, 100), NAN, quick ? 3 : 20);
+}
+
+int
+main (int argc, char **argv)
+{
+  int i = 1;
+  if (i < argc && strcmp (argv[i], "--quick") == 0)
+    {
+      quick = true;
+      i++;
+    }
+  if (i >= argc)
+    {
+      fprintf (stderr, "usage: plbench-redis [--quick] SOCKET "
+               "[PYTHON PEERS]\n");
+      return 2;
+    }
+  sock = argv[i++];
+  snprintf (url, sizeof url, "unix://%s", sock);
+  const char *python = i + 1 < argc ? argv[i] : NULL;
+  const char *peers = i + 1 < argc ? argv[i + 1] : NULL;
+  redisContext *c = raw_connect ();
+  double ping_us, lock_us;
+  uncontended (c, &ping_us, &lock_us);
+  handoff (c, ping_us);
+  waiter_cpu ();
+  portalocker (python, peers, lock_us);
+  redisFree (c);
+  return 0;
+}

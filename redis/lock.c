@@ -1,0 +1,485 @@
+/* lock.c: lock objects on a Redis server: new, settings, acquire (and
+   the wait for a release), release, renew, free.
+
+   Copyright (C) 2026 The portalock authors.
+
+   This library is free software; you can redistribute it and/or modify it
+   under the terms of the GNU Lesser General Public License as published by
+   the Free Software Foundation; either version 2.1 of the License, or (at
+   your option) any later version.  */
+
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "redis-private.h"
+
+/* The longest lease: Redis takes TTLs in ms up to far more, but a
+   lease of weeks is a configuration mistake.  */
+#define TTL_MAX_MS (24LL * 24 * 3600 * 1000)
+
+static int
+invalid (void)
+{
+  errno = EINVAL;
+  return -1;
+}
+
+/* Fill OWNER with 128 random bits in hex.  */
+static int
+new_owner (char owner[33])
+{
+  unsigned char bits[16];
+  size_t got = 0;
+  while (got < sizeof bits)
+    {
+      ssize_t n = getrandom (bits + got, sizeof bits - got, 0);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return -1;
+      got += n;
+    }
+  for (int i = 0; i < 16; i++)
+    snprintf (owner + 2 * i, 3, "%02x", bits[i]);
+  return 0;
+}
+
+static void
+clear_error (portalock_redis *lock)
+{
+  free (lock->error);
+  lock->error = NULL;
+}
+
+portalock_redis *
+portalock_redis_new (const char *url, const char *name)
+{
+  if (name == NULL || name[0] == '\0'
+      || strlen (name) > PORTALOCK_REDIS_NAME_MAX)
+    {
+      errno = EINVAL;
+      return NULL;
+    }
+  if (url == NULL)
+    {
+      url = getenv ("PORTALOCK_REDIS_URL");
+      if (url == NULL || url[0] == '\0')
+        url = "redis://127.0.0.1:6379";
+    }
+  portalock_redis *lock = calloc (1, sizeof *lock);
+  if (lock == NULL)
+    return NULL;
+  if (plr_url_parse (url, &lock->url) != 0)
+    {
+      free (lock);
+      return NULL;
+    }
+  lock->name = strdup (name);
+  char **keys[5] = { &lock->key_excl, &lock->key_shared, &lock->key_tokens,
+                     &lock->key_counter, &lock->channel };
+  static const char *const suffix[5] = { "x", "s", "t", "n", "released" };
+  bool ok = lock->name != NULL;
+  for (int i = 0; ok && i < 5; i++)
+    {
+      int n = asprintf (keys[i], "portalock:{%s}:%s", name, suffix[i]);
+      ok = n > 0;
+      if (ok)
+        lock->key_len[i] = n;
+      else
+        *keys[i] = NULL;
+    }
+  if (!ok || new_owner (lock->owner) != 0)
+    {
+      int saved_errno = ok ? errno : ENOMEM;
+      portalock_redis_free (lock);
+      errno = saved_errno;
+      return NULL;
+    }
+  lock->name_len = strlen (name);
+  lock->timeout = 5;
+  lock->ttl_ms = 30000;
+  lock->pid = getpid ();
+  struct plr_conn *conns[2] = { &lock->conn, &lock->sub };
+  for (int i = 0; i < 2; i++)
+    {
+      conns[i]->url = &lock->url;
+      conns[i]->connect_timeout = 5;
+      conns[i]->command_timeout = 5;
+      conns[i]->error = &lock->error;
+    }
+  return lock;
+}
+
+int
+portalock_redis_set_timeout (portalock_redis *lock, double seconds)
+{
+  if (lock == NULL || isnan (seconds))
+    return invalid ();
+  lock->timeout = seconds < 0 ? -1 : seconds;
+  return 0;
+}
+
+int
+portalock_redis_set_ttl (portalock_redis *lock, double seconds)
+{
+  if (lock == NULL || lock->held || !(seconds >= 0.01)
+      || !(seconds * 1000 <= TTL_MAX_MS))
+    return invalid ();
+  lock->ttl_ms = (long long) llround (seconds * 1000);
+  return 0;
+}
+
+int
+portalock_redis_set_shared (portalock_redis *lock, bool shared)
+{
+  if (lock == NULL || lock->held)
+    return invalid ();
+  lock->shared = shared;
+  return 0;
+}
+
+int
+portalock_redis_set_fail_when_locked (portalock_redis *lock, bool fail)
+{
+  if (lock == NULL)
+    return invalid ();
+  lock->fail_when_locked = fail;
+  return 0;
+}
+
+static int
+set_io_timeout (portalock_redis *lock, double seconds, bool connect)
+{
+  if (lock == NULL || !(seconds > 0) || !isfinite (seconds)
+      || seconds > 1e6)
+    return invalid ();
+  if (connect)
+    lock->conn.connect_timeout = lock->sub.connect_timeout = seconds;
+  else
+    lock->conn.command_timeout = lock->sub.command_timeout = seconds;
+  return 0;
+}
+
+int
+portalock_redis_set_connect_timeout (portalock_redis *lock, double seconds)
+{
+  return set_io_timeout (lock, seconds, true);
+}
+
+int
+portalock_redis_set_command_timeout (portalock_redis *lock, double seconds)
+{
+  return set_io_timeout (lock, seconds, false);
+}
+
+/* The script arguments common to all: the four keys, then the owner.  */
+static int
+key_args (const portalock_redis *lock, const char **argv, size_t *len)
+{
+  const char *keys[4] = { lock->key_excl, lock->key_shared,
+                          lock->key_tokens, lock->key_counter };
+  for (int i = 0; i < 4; i++)
+    {
+      argv[i] = keys[i];
+      len[i] = lock->key_len[i];
+    }
+  argv[4] = lock->owner;
+  len[4] = 32;
+  return 5;
+}
+
+/* Fail with the errno for the error reply R, and free it.  */
+static int
+reply_error (redisReply *r)
+{
+  int error = r->type == REDIS_REPLY_ERROR ? plr_error_errno (r->str) : EPROTO;
+  freeReplyObject (r);
+  errno = error;
+  return -1;
+}
+
+/* Try once to take LOCK.  Return 1 if granted, 0 if held elsewhere
+   (with the ms until the lease in the way ends, or -1, in *WAIT_MS), or
+   -1 with errno.  */
+static int
+try_acquire (portalock_redis *lock, long long *wait_ms)
+{
+  const char *argv[8];
+  size_t len[8];
+  char ttl[24];
+  int argc = key_args (lock, argv, len);
+  snprintf (ttl, sizeof ttl, "%lld", lock->ttl_ms);
+  argv[argc] = ttl;
+  len[argc++] = strlen (ttl);
+  argv[argc] = lock->shared ? "s" : "x";
+  len[argc++] = 1;
+  redisReply *r;
+  if (plr_script_run (&lock->conn, PLR_ACQUIRE, 4, argc, argv, len, &r) != 0)
+    {
+      /* The request may have reached the server and been granted.  */
+      if (errno == ECONNRESET || errno == EHOSTDOWN)
+        lock->maybe_held = true;
+      return -1;
+    }
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != 2
+      || r->element[0]->type != REDIS_REPLY_INTEGER)
+    return reply_error (r);
+  redisReply *second = r->element[1];
+  if (r->element[0]->integer == 1)
+    {
+      uint64_t token = 0;
+      if (second->type == REDIS_REPLY_STRING)
+        token = strtoull (second->str, NULL, 10);
+      freeReplyObject (r);
+      lock->held = true;
+      lock->maybe_held = false;
+      lock->token = token;
+      return 1;
+    }
+  *wait_ms = second->type == REDIS_REPLY_INTEGER ? second->integer : -1;
+  freeReplyObject (r);
+  lock->held = false;
+  lock->token = 0;
+  return 0;
+}
+
+/* Subscribe to LOCK's channel and wait for the lock until DEADLINE (on
+   the monotonic clock; infinite: forever).  */
+static int
+wait_for (portalock_redis *lock, double deadline)
+{
+  plr_test_hook_before_subscribe ();
+  const char *argv[2] = { "SUBSCRIBE", lock->channel };
+  size_t len[2] = { 9, lock->key_len[4] };
+  redisReply *r;
+  if (plr_conn_send (&lock->sub, 2, argv, len) != 0
+      || plr_conn_read (&lock->sub, -1, &r) < 0)
+    return -1;
+  bool subscribed = (r->type == REDIS_REPLY_ARRAY && r->elements == 3
+                     && r->element[0]->type == REDIS_REPLY_STRING
+                     && strcmp (r->element[0]->str, "subscribe") == 0);
+  if (!subscribed)
+    {
+      if (r->type == REDIS_REPLY_ERROR)
+        plr_conn_set_error (&lock->sub, r->str, r->len);
+      plr_conn_close (&lock->sub);
+      return reply_error (r);
+    }
+  freeReplyObject (r);
+
+  /* Only now try again: a release published before the subscription
+     reached no one, and this try sees its effect.  */
+  int result;
+  for (;;)
+    {
+      long long wait_ms = -1;
+      int got = try_acquire (lock, &wait_ms);
+      if (got != 0)
+        {
+          result = got > 0 ? 0 : -1;
+          break;
+        }
+      double t = plr_now ();
+      if (t >= deadline)
+        {
+          errno = ETIMEDOUT;
+          result = -1;
+          break;
+        }
+      /* A holder that died publishes nothing: wake up when its lease
+         ends, a millisecond late so that it has.  */
+      double until = deadline;
+      if (wait_ms >= 0 && t + (wait_ms + 1) / 1000.0 < until)
+        until = t + (wait_ms + 1) / 1000.0;
+      int n = plr_conn_read (&lock->sub, until - t, &r);
+      if (n < 0)
+        {
+          result = -1;
+          break;
+        }
+      if (n > 0)
+        freeReplyObject (r);
+    }
+  plr_conn_close (&lock->sub);
+  return result;
+}
+
+int
+portalock_redis_acquire (portalock_redis *lock)
+{
+  if (lock == NULL)
+    return invalid ();
+  clear_error (lock);
+  double deadline = lock->timeout < 0 ? INFINITY : plr_now () + lock->timeout;
+  long long wait_ms;
+  int got = try_acquire (lock, &wait_ms);
+  if (got != 0)
+    return got > 0 ? 0 : -1;
+  if (lock->timeout == 0 || lock->fail_when_locked)
+    {
+      errno = EWOULDBLOCK;
+      return -1;
+    }
+  return wait_for (lock, deadline);
+}
+
+int
+plr_renew_on (portalock_redis *lock, struct plr_conn *c)
+{
+  const char *argv[8];
+  size_t len[8];
+  char ttl[24];
+  int argc = key_args (lock, argv, len);
+  snprintf (ttl, sizeof ttl, "%lld", lock->ttl_ms);
+  argv[argc] = ttl;
+  len[argc++] = strlen (ttl);
+  argv[argc] = lock->shared ? "s" : "x";
+  len[argc++] = 1;
+  redisReply *r;
+  if (plr_script_run (c, PLR_RENEW, 4, argc, argv, len, &r) != 0)
+    return -1;
+  if (r->type != REDIS_REPLY_INTEGER)
+    return reply_error (r);
+  int renewed = r->integer == 1;
+  freeReplyObject (r);
+  return renewed;
+}
+
+/* The lease of LOCK is gone: forget it and fail with ENOLCK.  */
+static int
+lost (portalock_redis *lock)
+{
+  lock->held = false;
+  lock->token = 0;
+  errno = ENOLCK;
+  return -1;
+}
+
+int
+portalock_redis_renew (portalock_redis *lock)
+{
+  if (lock == NULL || !lock->held)
+    return invalid ();
+  clear_error (lock);
+  int r = plr_renew_on (lock, &lock->conn);
+  if (r < 0)
+    return -1;
+  return r == 1 ? 0 : lost (lock);
+}
+
+double
+portalock_redis_remaining (portalock_redis *lock)
+{
+  if (lock == NULL || !lock->held)
+    return invalid ();
+  clear_error (lock);
+  const char *argv[8];
+  size_t len[8];
+  int argc = key_args (lock, argv, len);
+  argv[argc] = lock->shared ? "s" : "x";
+  len[argc++] = 1;
+  redisReply *r;
+  if (plr_script_run (&lock->conn, PLR_REMAINING, 4, argc, argv, len, &r)
+      != 0)
+    return -1;
+  if (r->type != REDIS_REPLY_INTEGER)
+    return reply_error (r);
+  long long ms = r->integer;
+  freeReplyObject (r);
+  if (ms == -2)
+    return lost (lock);
+  /* A lease without a TTL was set by someone else's hand: it never
+     ends.  */
+  return ms < 0 ? HUGE_VAL : ms / 1000.0;
+}
+
+int
+portalock_redis_release (portalock_redis *lock)
+{
+  if (lock == NULL)
+    return invalid ();
+  plr_keepalive_stop (lock);
+  if (!lock->held && !lock->maybe_held)
+    return 1;
+  clear_error (lock);
+  const char *argv[8];
+  size_t len[8];
+  int argc = key_args (lock, argv, len);
+  argv[argc] = lock->shared ? "s" : "x";
+  len[argc++] = 1;
+  argv[argc] = lock->channel;
+  len[argc++] = lock->key_len[4];
+  redisReply *r;
+  if (plr_script_run (&lock->conn, PLR_RELEASE, 4, argc, argv, len, &r) != 0)
+    return -1;
+  if (r->type != REDIS_REPLY_INTEGER)
+    return reply_error (r);
+  bool released = r->integer == 1;
+  freeReplyObject (r);
+  bool was_held = lock->held;
+  lock->maybe_held = false;
+  if (!was_held)
+    return 1;
+  if (!released)
+    return lost (lock);
+  lock->held = false;
+  lock->token = 0;
+  return 0;
+}
+
+uint64_t
+portalock_redis_token (const portalock_redis *lock)
+{
+  return lock != NULL && lock->held ? lock->token : 0;
+}
+
+bool
+portalock_redis_held (const portalock_redis *lock)
+{
+  return lock != NULL && lock->held;
+}
+
+const char *
+portalock_redis_server_error (const portalock_redis *lock)
+{
+  return lock != NULL ? lock->error : NULL;
+}
+
+void
+portalock_redis_free (portalock_redis *lock)
+{
+  if (lock == NULL)
+    return;
+  int saved_errno = errno;
+  /* A forked child's copy holds nothing of its own: it must not release
+     its parent's lease, and the parent's keep-alive thread is not
+     there to stop.  */
+  if (lock->pid == getpid ())
+    {
+      plr_keepalive_stop (lock);
+      if (lock->held || lock->maybe_held)
+        portalock_redis_release (lock);
+    }
+  else
+    plr_keepalive_discard (lock);
+  plr_conn_close (&lock->conn);
+  plr_conn_close (&lock->sub);
+  plr_url_free (&lock->url);
+  free (lock->name);
+  free (lock->key_excl);
+  free (lock->key_shared);
+  free (lock->key_tokens);
+  free (lock->key_counter);
+  free (lock->channel);
+  free (lock->error);
+  free (lock);
+  errno = saved_errno;
+}

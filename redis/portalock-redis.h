@@ -1,0 +1,187 @@
+/* portalock-redis.h: the public interface of libportalock-redis, locks
+   that span machines, kept on a Redis server.
+
+   Copyright (C) 2026 The portalock authors.
+
+   This library is free software; you can redistribute it and/or modify it
+   under the terms of the GNU Lesser General Public License as published by
+   the Free Software Foundation; either version 2.1 of the License, or (at
+   your option) any later version.
+
+   This library is distributed in the hope that it will be useful, but
+   WITHOUT ANY WARRANTY; without even the implied warranty of
+   MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU Lesser
+   General Public License for more details.
+
+   You should have received a copy of the GNU Lesser General Public License
+   along with this library; if not, see <https://www.gnu.org/licenses/>.  */
+
+#ifndef PORTALOCK_REDIS_H
+#define PORTALOCK_REDIS_H 1
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Only the functions marked PORTALOCK_REDIS_API are exported from the
+   shared library; its build defines BUILDING_LIBPORTALOCK_REDIS.  */
+#if defined BUILDING_LIBPORTALOCK_REDIS && defined __GNUC__ && __GNUC__ >= 4
+# define PORTALOCK_REDIS_API __attribute__ ((__visibility__ ("default")))
+#else
+# define PORTALOCK_REDIS_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The longest lock name, in bytes.  */
+#define PORTALOCK_REDIS_NAME_MAX 1024
+
+/* A lock on a Redis server: a lease, named by a string, that one owner
+   (exclusive) or many (shared) hold until they release it or its time
+   to live (TTL) runs out.  Every grant comes with a fencing token, a
+   number that grows with every grant of the name.  An object is used by
+   one thread at a time; different objects may be used by different
+   threads at once.  A forked child must not use its parent's objects
+   (freeing them in the child is safe and releases nothing).
+
+   Errors, for every function that can fail (return -1 and set errno):
+     EINVAL        a bad argument (see each function);
+     EWOULDBLOCK   the lock is held and the object does not wait;
+     ETIMEDOUT     the lock was still held when the timeout ran out;
+     ENOLCK        the lease was lost: it ran out, or another took it;
+     ECONNREFUSED, ENOENT, EHOSTUNREACH, ENETUNREACH, ...
+                   connect(2)'s errno, passed through, when the server
+                   cannot be reached (EHOSTUNREACH also when its host
+                   name does not resolve);
+     EHOSTDOWN     the server did not accept the connection within the
+                   connect timeout, or did not answer a command within
+                   the command timeout;
+     ECONNRESET    the server closed the connection (it stopped,
+                   restarted, or killed the client);
+     EACCES        the server refused the password, or the user lacks
+                   permission for a command;
+     EPROTO        the server answered with another error (its text is
+                   portalock_redis_server_error's);
+     ENOMEM        out of memory.
+   After a connection error the next call connects again.  */
+typedef struct portalock_redis portalock_redis;
+
+/* Called by the keep-alive thread when the lease of LOCK is lost:
+   ERROR is ENOLCK (the server says the lease is gone) or the error of
+   the last renewal tried before the lease ran out.  ARG is the value
+   given to portalock_redis_keepalive.  It runs in the keep-alive
+   thread, and must not call portalock_redis_* functions on LOCK.  */
+typedef void (*portalock_redis_lost_fn) (portalock_redis *lock, int error,
+                                         void *arg);
+
+/* Return a new, unheld lock object for the lock called NAME (1 to
+   PORTALOCK_REDIS_NAME_MAX bytes) on the server at URL:
+   "redis://[USER:PASSWORD@]HOST[:PORT][/DB]" (HOST may be an IPv6
+   address in brackets; the port defaults to 6379 and the database to 0;
+   %XX escapes are decoded in USER and PASSWORD) or
+   "unix://[USER:PASSWORD@]/PATH/TO/SOCKET[?db=DB]".  If URL is NULL, the
+   environment variable PORTALOCK_REDIS_URL names it, else
+   "redis://127.0.0.1:6379".  Nothing is sent until the first acquire.
+   Defaults: exclusive, timeout 5 s, TTL 30 s, connect and command
+   timeouts 5 s.  Return NULL and set errno: EINVAL for a malformed URL
+   or a bad NAME; ENOMEM.  */
+PORTALOCK_REDIS_API portalock_redis *portalock_redis_new (const char *url,
+                                                         const char *name);
+
+/* Wait up to SECONDS for the lock: 0 means one try, a negative value
+   forever.  Return 0, or -1 with EINVAL for NaN or a NULL LOCK.  */
+PORTALOCK_REDIS_API int portalock_redis_set_timeout (portalock_redis *lock,
+                                                     double seconds);
+
+/* Grant leases of SECONDS (at least 0.01, at most about 24 days): the
+   lease ends that long after the acquire or the last renewal.  Return 0,
+   or -1 with EINVAL for NaN, out of range, or a held LOCK.  */
+PORTALOCK_REDIS_API int portalock_redis_set_ttl (portalock_redis *lock,
+                                                 double seconds);
+
+/* Take the lock shared (with other shared holders) if SHARED, else
+   exclusive.  Return 0, or -1 with EINVAL if LOCK is held or NULL.  */
+PORTALOCK_REDIS_API int portalock_redis_set_shared (portalock_redis *lock,
+                                                    bool shared);
+
+/* If FAIL, an acquire of a lock held elsewhere fails at once with
+   EWOULDBLOCK instead of waiting.  Return 0, or -1 with EINVAL.  */
+PORTALOCK_REDIS_API int
+portalock_redis_set_fail_when_locked (portalock_redis *lock, bool fail);
+
+/* Give up connecting after SECONDS (finite, more than 0).  Return 0, or
+   -1 with EINVAL.  */
+PORTALOCK_REDIS_API int
+portalock_redis_set_connect_timeout (portalock_redis *lock, double seconds);
+
+/* Give up waiting for the answer to a command after SECONDS (finite,
+   more than 0); the connection is then closed and the call fails with
+   EHOSTDOWN.  Return 0, or -1 with EINVAL.  */
+PORTALOCK_REDIS_API int
+portalock_redis_set_command_timeout (portalock_redis *lock, double seconds);
+
+/* Acquire the lock, waiting as the timeout says.  A waiter sleeps until
+   a release is published on the lock's channel, the holder's lease would
+   end, or its deadline; it never polls.  Acquiring a held object renews
+   its lease and keeps its token.  Return 0, or -1 and set errno (see
+   above; EINVAL if LOCK is NULL).  If the connection failed while the
+   request was under way, the server may have granted the lock: acquire
+   again (the grant is kept for this object) or release.  */
+PORTALOCK_REDIS_API int portalock_redis_acquire (portalock_redis *lock);
+
+/* Release the lock and wake its waiters.  Return 0 if the lease was
+   still this object's; 1 if the object did not hold the lock (nothing
+   is sent, unless an acquire's outcome was unknown); -1 and set errno:
+   ENOLCK if the lease had been lost (the object is no longer held), a
+   connection or server error (the object stays held: try again, or let
+   the lease run out), EINVAL if LOCK is NULL.  Stops the keep-alive
+   thread first.  */
+PORTALOCK_REDIS_API int portalock_redis_release (portalock_redis *lock);
+
+/* Extend the held lease to a full TTL from now.  Return 0, or -1 and
+   set errno: ENOLCK if the lease was lost (the object is then no
+   longer held), EINVAL if the object is not held, a connection or
+   server error.  */
+PORTALOCK_REDIS_API int portalock_redis_renew (portalock_redis *lock);
+
+/* Return the seconds left of the held lease, as the server counts them.
+   Return -1 and set errno: ENOLCK if the lease was lost, EINVAL if not
+   held, a connection or server error.  */
+PORTALOCK_REDIS_API double portalock_redis_remaining (portalock_redis *lock);
+
+/* Return the fencing token of the held lock: a number greater than the
+   token of every earlier grant of this name by this server (see the
+   manual for what a restart of the server does).  Return 0 if LOCK is
+   not held or NULL.  Never fails otherwise.  */
+PORTALOCK_REDIS_API uint64_t portalock_redis_token (const portalock_redis
+                                                    *lock);
+
+/* Return true if LOCK holds the lock, as far as it knows (the lease may
+   have run out since: see portalock_redis_remaining).  */
+PORTALOCK_REDIS_API bool portalock_redis_held (const portalock_redis *lock);
+
+/* Start a thread, on its own connection, that renews the held lease
+   every third of its TTL until release or free, and calls LOST (if not
+   NULL) with ARG once if the lease is lost.  Return 0, or -1 and set
+   errno: EINVAL if not held or already started; EAGAIN or ENOMEM if no
+   thread could start.  */
+PORTALOCK_REDIS_API int portalock_redis_keepalive (portalock_redis *lock,
+                                                   portalock_redis_lost_fn
+                                                   lost, void *arg);
+
+/* Return the text of the server's last error answer, or of the last
+   connection error, to LOCK; NULL if there was none.  The string is
+   valid until the next call on LOCK.  */
+PORTALOCK_REDIS_API const char *
+portalock_redis_server_error (const portalock_redis *lock);
+
+/* Release LOCK if held (ignoring errors), close its connections and free
+   it.  A NULL LOCK is ignored.  Keeps errno.  */
+PORTALOCK_REDIS_API void portalock_redis_free (portalock_redis *lock);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PORTALOCK_REDIS_H */

@@ -1,0 +1,135 @@
+/* redis-private.h: what libportalock-redis's own files share, not
+   installed.
+
+   Copyright (C) 2026 The portalock authors.
+
+   This library is free software; you can redistribute it and/or modify it
+   under the terms of the GNU Lesser General Public License as published by
+   the Free Software Foundation; either version 2.1 of the License, or (at
+   your option) any later version.  */
+
+#ifndef PORTALOCK_REDIS_PRIVATE_H
+#define PORTALOCK_REDIS_PRIVATE_H 1
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <hiredis/hiredis.h>
+
+#include "portalock-redis.h"
+
+/* Where a server is and how to log in, from a URL.  */
+struct plr_url
+{
+  char *host;           /* TCP host, or NULL for a Unix socket */
+  int port;
+  char *path;           /* Unix socket path, or NULL */
+  char *user;           /* NULL: the default user */
+  char *password;       /* NULL: no AUTH */
+  long db;
+};
+
+/* Parse URL into U.  Return 0, or -1 with errno EINVAL or ENOMEM.  */
+int plr_url_parse (const char *url, struct plr_url *u);
+void plr_url_free (struct plr_url *u);
+
+/* One connection to the server, opened on demand, closed on any I/O
+   error so that a late reply is never taken for the answer to the next
+   command.  */
+struct plr_conn
+{
+  redisContext *ctx;    /* NULL when closed */
+  const struct plr_url *url;
+  double connect_timeout;
+  double command_timeout;
+  char **error;         /* where to keep the last error text */
+};
+
+/* Connect C if it is closed (and log in, select the database).  Return
+   0, or -1 with errno as portalock-redis.h documents.  */
+int plr_conn_open (struct plr_conn *c);
+void plr_conn_close (struct plr_conn *c);
+
+/* Send the command ARGC, ARGV, ARGVLEN on C, connecting first if needed.
+   Return 0, or -1 with errno.  Never raises SIGPIPE.  */
+int plr_conn_send (struct plr_conn *c, int argc, const char **argv,
+                   const size_t *argvlen);
+
+/* Read one reply from C into *R, waiting at most SECONDS (< 0: the
+   command timeout).  Return 1 with a reply, 0 if SECONDS ran out first
+   (only when SECONDS >= 0), or -1 with errno (the connection is then
+   closed).  An error reply is a reply.  */
+int plr_conn_read (struct plr_conn *c, double seconds, redisReply **r);
+
+/* Send a command and read its reply within the command timeout.  Return
+   0, or -1 with errno.  An error reply is returned as one (type
+   REDIS_REPLY_ERROR), and recorded as C's error text.  */
+int plr_conn_call (struct plr_conn *c, int argc, const char **argv,
+                   const size_t *argvlen, redisReply **r);
+
+/* Record TEXT (LEN bytes) as C's error text.  */
+void plr_conn_set_error (struct plr_conn *c, const char *text, size_t len);
+
+/* The errno for the server's error reply TEXT.  */
+int plr_error_errno (const char *text);
+
+/* The scripts, and calls of them.  */
+enum plr_script { PLR_ACQUIRE, PLR_RENEW, PLR_RELEASE, PLR_REMAINING,
+                  PLR_NSCRIPTS };
+
+/* Run SCRIPT on C with NKEYS keys and then the arguments in ARGV
+   (ARGC strings in all), by EVALSHA, falling back to EVAL when the
+   server does not know it.  Return 0 with the reply in *R (which may
+   be an error reply), or -1 with errno.  */
+int plr_script_run (struct plr_conn *c, enum plr_script script, int nkeys,
+                    int argc, const char **argv, const size_t *argvlen,
+                    redisReply **r);
+
+/* SHA-1 of LEN bytes at DATA, as 40 hex digits and a NUL, into HEX.  */
+void plr_sha1_hex (const void *data, size_t len, char hex[41]);
+
+/* Seconds on the monotonic clock.  */
+double plr_now (void);
+
+/* The lock object.  */
+struct portalock_redis
+{
+  struct plr_url url;
+  char *name;
+  size_t name_len;
+  /* The keys and channel of the lock, sharing the hash tag {NAME}.  */
+  char *key_excl, *key_shared, *key_tokens, *key_counter, *channel;
+  size_t key_len[5];
+  char owner[33];       /* 128 random bits, hex */
+  double timeout;
+  long long ttl_ms;
+  bool shared;
+  bool fail_when_locked;
+  bool held;
+  bool maybe_held;      /* an acquire's outcome is unknown */
+  uint64_t token;
+  pid_t pid;            /* the process that made the object */
+  struct plr_conn conn;
+  struct plr_conn sub;  /* for waiting on the channel */
+  char *error;          /* what portalock_redis_server_error returns */
+  struct plr_keepalive *keepalive;
+};
+
+/* Stop LOCK's keep-alive thread, if any, and wait for it.  */
+void plr_keepalive_stop (portalock_redis *lock);
+
+/* Forget LOCK's keep-alive thread in a forked child, where it does not
+   run.  */
+void plr_keepalive_discard (portalock_redis *lock);
+
+/* Run the renew script for LOCK on connection C.  Return 1 if the lease
+   was renewed, 0 if it was lost, -1 with errno on another error.  */
+int plr_renew_on (portalock_redis *lock, struct plr_conn *c);
+
+/* A hook for the test suite, between a waiter's failed try and its
+   subscription; it does nothing unless built with PLR_TEST_HOOKS.  */
+void plr_test_hook_before_subscribe (void);
+
+#endif /* PORTALOCK_REDIS_PRIVATE_H */

@@ -1,0 +1,203 @@
+/* scripts.c: the Lua scripts that grant, renew and release a lease,
+   each one atomic on the server, and how they are run.
+
+   Copyright (C) 2026 The portalock authors.
+
+   This library is free software; you can redistribute it and/or modify it
+   under the terms of the GNU Lesser General Public License as published by
+   the Free Software Foundation; either version 2.1 of the License, or (at
+   your option) any later version.  */
+
+/* The keys of a lock called NAME share the hash tag {NAME}, so that
+   Redis Cluster keeps them in one slot:
+     portalock:{NAME}:x   the exclusive lease: "OWNER TOKEN", with a TTL;
+     portalock:{NAME}:s   the shared leases: a sorted set of OWNER scored
+                          by the server time (ms) its lease ends;
+     portalock:{NAME}:t   the shared holders' tokens: a hash OWNER->TOKEN;
+     portalock:{NAME}:n   the fencing-token counter (never expires).
+   A release publishes on the channel portalock:{NAME}:released.
+
+   Tokens only grow: each grant takes the counter's next value, but never
+   less than the server's clock in microseconds.  A server restarted
+   without persistence forgets the counter, and the clock floor then
+   keeps the next token above every earlier one, provided the server's
+   clock did not go back and it never granted more than one token per
+   microsecond on average (a grant costs more than that).  */
+
+#include <config.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "redis-private.h"
+
+/* What every script starts with: the server time, and the helpers that
+   drop shared leases that ran out and keep the shared keys' TTLs at the
+   last shared lease's end.  */
+#define PRELUDE \
+  "if redis.replicate_commands then redis.replicate_commands() end\n" \
+  "local x, s, t = KEYS[1], KEYS[2], KEYS[3]\n" \
+  "local owner = ARGV[1]\n" \
+  "local now = redis.call('TIME')\n" \
+  "local nowms = tonumber(now[1]) * 1000" \
+  " + math.floor(tonumber(now[2]) / 1000)\n" \
+  "local function purge()\n" \
+  "  local dead = redis.call('ZRANGEBYSCORE', s, '-inf', nowms)\n" \
+  "  if #dead > 0 then\n" \
+  "    redis.call('ZREMRANGEBYSCORE', s, '-inf', nowms)\n" \
+  "    redis.call('HDEL', t, unpack(dead))\n" \
+  "  end\n" \
+  "end\n" \
+  "local function extend()\n" \
+  "  local top = redis.call('ZRANGE', s, -1, -1, 'WITHSCORES')\n" \
+  "  if #top > 0 then\n" \
+  "    redis.call('PEXPIREAT', s, top[2])\n" \
+  "    redis.call('PEXPIREAT', t, top[2])\n" \
+  "  else\n" \
+  "    redis.call('DEL', t)\n" \
+  "  end\n" \
+  "end\n" \
+  "local function xowner()\n" \
+  "  local v = redis.call('GET', x)\n" \
+  "  if not v then return nil end\n" \
+  "  return string.match(v, '^(%x+) (%d+)$')\n" \
+  "end\n"
+
+/* ARGV: owner, TTL (ms), mode ("x" or "s").  Returns {1, token} for a
+   grant (the same one again for an owner that holds it), or {0, ms}:
+   the lease in the way ends in ms at the latest (-1: unknown).  */
+static const char acquire_script[] = PRELUDE
+  "local ttl, mode = tonumber(ARGV[2]), ARGV[3]\n"
+  "purge()\n"
+  "local o, tok = xowner()\n"
+  "if o == owner and mode == 'x' then\n"
+  "  redis.call('PEXPIRE', x, ttl)\n"
+  "  return {1, tok}\n"
+  "end\n"
+  "if redis.call('EXISTS', x) == 1 then\n"
+  "  return {0, redis.call('PTTL', x)}\n"
+  "end\n"
+  "if mode == 's' then\n"
+  "  tok = redis.call('HGET', t, owner)\n"
+  "  if tok and redis.call('ZSCORE', s, owner) then\n"
+  "    redis.call('ZADD', s, nowms + ttl, owner)\n"
+  "    extend()\n"
+  "    return {1, tok}\n"
+  "  end\n"
+  "elseif redis.call('ZCARD', s) > 0 then\n"
+  "  local first = redis.call('ZRANGE', s, 0, 0, 'WITHSCORES')\n"
+  "  return {0, tonumber(first[2]) - nowms}\n"
+  "end\n"
+  "local n = redis.call('INCR', KEYS[4])\n"
+  "local floor = tonumber(now[1]) * 1000000 + tonumber(now[2])\n"
+  "if n < floor then\n"
+  "  n = floor\n"
+  "  redis.call('SET', KEYS[4], string.format('%.0f', floor))\n"
+  "end\n"
+  "tok = string.format('%.0f', n)\n"
+  "if mode == 'x' then\n"
+  "  redis.call('SET', x, owner .. ' ' .. tok, 'PX', ttl)\n"
+  "else\n"
+  "  redis.call('ZADD', s, nowms + ttl, owner)\n"
+  "  redis.call('HSET', t, owner, tok)\n"
+  "  extend()\n"
+  "end\n"
+  "return {1, tok}\n";
+
+/* ARGV: owner, TTL (ms), mode.  Returns 1 if renewed, 0 if lost.  */
+static const char renew_script[] = PRELUDE
+  "local ttl = tonumber(ARGV[2])\n"
+  "purge()\n"
+  "if ARGV[3] == 'x' then\n"
+  "  if xowner() ~= owner then return 0 end\n"
+  "  redis.call('PEXPIRE', x, ttl)\n"
+  "  return 1\n"
+  "end\n"
+  "if not redis.call('ZSCORE', s, owner) then return 0 end\n"
+  "redis.call('ZADD', s, nowms + ttl, owner)\n"
+  "extend()\n"
+  "return 1\n";
+
+/* ARGV: owner, mode, channel.  Returns 1 if released, 0 if it had been
+   lost.  A release wakes the waiters in the same atomic step.  */
+static const char release_script[] = PRELUDE
+  "purge()\n"
+  "if ARGV[2] == 'x' then\n"
+  "  if xowner() ~= owner then return 0 end\n"
+  "  redis.call('DEL', x)\n"
+  "else\n"
+  "  if not redis.call('ZSCORE', s, owner) then return 0 end\n"
+  "  redis.call('ZREM', s, owner)\n"
+  "  redis.call('HDEL', t, owner)\n"
+  "  extend()\n"
+  "end\n"
+  "redis.call('PUBLISH', ARGV[3], 'released')\n"
+  "return 1\n";
+
+/* ARGV: owner, mode.  Returns the ms left of the lease, or -2 if it was
+   lost.  Changes nothing.  */
+static const char remaining_script[] = PRELUDE
+  "if ARGV[2] == 'x' then\n"
+  "  if xowner() ~= owner then return -2 end\n"
+  "  return redis.call('PTTL', x)\n"
+  "end\n"
+  "local e = redis.call('ZSCORE', s, owner)\n"
+  "if e and tonumber(e) > nowms then return tonumber(e) - nowms end\n"
+  "return -2\n";
+
+static const char *const scripts[PLR_NSCRIPTS] =
+  { acquire_script, renew_script, release_script, remaining_script };
+static char shas[PLR_NSCRIPTS][41];
+static pthread_once_t shas_once = PTHREAD_ONCE_INIT;
+
+static void
+compute_shas (void)
+{
+  for (int i = 0; i < PLR_NSCRIPTS; i++)
+    plr_sha1_hex (scripts[i], strlen (scripts[i]), shas[i]);
+}
+
+int
+plr_script_run (struct plr_conn *c, enum plr_script script, int nkeys,
+                int argc, const char **argv, const size_t *argvlen,
+                redisReply **r)
+{
+  pthread_once (&shas_once, compute_shas);
+  const char *av[16];
+  size_t len[16];
+  char nk[8];
+  if (argc + 3 > 16)
+    {
+      errno = EINVAL;
+      return -1;
+    }
+  snprintf (nk, sizeof nk, "%d", nkeys);
+  av[0] = "EVALSHA";
+  av[1] = shas[script];
+  av[2] = nk;
+  for (int i = 0; i < 3; i++)
+    len[i] = strlen (av[i]);
+  for (int i = 0; i < argc; i++)
+    {
+      av[i + 3] = argv[i];
+      len[i + 3] = argvlen != NULL ? argvlen[i] : strlen (argv[i]);
+    }
+  if (plr_conn_call (c, argc + 3, av, len, r) != 0)
+    return -1;
+  if ((*r)->type == REDIS_REPLY_ERROR
+      && strncmp ((*r)->str, "NOSCRIPT", 8) == 0)
+    {
+      /* The server never saw the script, or forgot it (a restart, SCRIPT
+         FLUSH): send it whole, which also files it for next time.  */
+      freeReplyObject (*r);
+      av[0] = "EVAL";
+      av[1] = scripts[script];
+      len[0] = 4;
+      len[1] = strlen (scripts[script]);
+      if (plr_conn_call (c, argc + 3, av, len, r) != 0)
+        return -1;
+    }
+  return 0;
+}

@@ -1,0 +1,21 @@
+## tests/redis.mk: tests of libportalock-redis, against a real server.
+##
+## Copyright (C) 2026 The portalock authors.
+##
+## This program is free software: you can redistribute it and/or modify it
+## under the terms of the GNU General Public License as published by the
+## Free Software Foundation, either version 3 of the License, or (at your
+## option) any later version.
+
+EXTRA_DIST += tests/portalock.redis/redis.exp
+
+# The test program links the tests' copy of the library, which can pause
+# a waiter where a test asks it to.
+if BUILD_REDIS
+check_PROGRAMS += tests/redislock
+tests_redislock_SOURCES = tests/redislock.c
+tests_redislock_CPPFLAGS = -I$(top_srcdir)/redis -I$(top_srcdir)/tests \
+  $(HIREDIS_CFLAGS)
+tests_redislock_LDADD = tests/libtestutil.la \
+  redis/libportalock-redis-test.la lib/libportalock.la $(HIREDIS_LIBS) -lm
+endif
