@@ -242,12 +242,13 @@ portalock_pid_holds (pid_t pid, dev_t dev, ino_t ino)
   while (!found && fgets (line, sizeof line, f) != NULL)
     {
       long p;
-      enum kind k = parse_lock_line (line, dev, ino, &p);
+      enum portalock_lock_kind k
+        = portalock_parse_lock_line (line, dev, ino, &p);
       /* A POSIX lock names its process; a flock lock the process that
          took it, which is proof enough.  */
-      if (k != KIND_NONE && p == (long) pid)
+      if (k != PORTALOCK_KIND_NONE && p == (long) pid)
         found = true;
-      else if (k == KIND_SHARED_OWNER)
+      else if (k == PORTALOCK_KIND_SHARED_OWNER)
         scan = true;
     }
   int err = ferror (f) ? errno : 0;
