@@ -28,6 +28,19 @@ portalock_timer_signal (void)
   return 0;
 }
 
+/* No signal is ever installed, so a timed wait never holds one.  */
+int
+portalock_timer_signal_hold (void)
+{
+  return 0;
+}
+
+void
+portalock_timer_signal_unhold (int signo)
+{
+  (void) signo;
+}
+
 int
 portalock_set_timeout_signal (int signo)
 {
