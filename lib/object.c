@@ -875,7 +875,9 @@ portalock_release (portalock *lock)
   int r = drop (lock, ours);
   if (left_shared)
     delete_if_unheld (lock, held.st_dev, held.st_ino);
-  if (r == 0 && sync_errno != 0)
+  /* The flush before the sync saw the failed write first, with its own
+     errno; drop () sees only the stream's error indicator (EIO).  */
+  if (sync_errno != 0)
     {
       errno = sync_errno;
       r = -1;
