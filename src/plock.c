@@ -299,7 +299,8 @@ Mandatory arguments to long options are mandatory for short options too.\n\
   -H, --hold                 take the lock and leave a holder process; exit\n\
                                once it holds the lock (FILE alone does this)\n\
       --owner=PID            the holder lets go when PID exits (default:\n\
-                               plock's parent)\n\
+                               plock's parent: the hold ends when it exits,\n\
+                               at once under make, sudo, ssh or sh -c)\n\
       --detach               the holder has no owner: it holds until\n\
                                punlock or --max-hold\n\
       --max-hold=DURATION    the holder lets go after DURATION\n\
@@ -341,7 +342,7 @@ Exit status:\n\
   0   the lock was obtained (with COMMAND: COMMAND's status)\n\
   1   conflict (-n, --test) or timeout (-w); see -E\n\
   64  usage error\n\
-  65  the lock or unlock call failed\n\
+  65  the lock or unlock call failed, or -p found data in FILE\n\
   66  cannot open FILE\n\
   69  COMMAND could not be executed\n\
   70  internal error\n\
