@@ -661,7 +661,7 @@ wait_for_other (void *arg)
   portalock_set_timeout (lock, 60);
   unsigned char result = portalock_acquire (lock) == 0 ? 0 : errno;
   portalock_free (lock);
-  write (v->report, &result, 1);
+  IGNORE_RESULT (write (v->report, &result, 1));
   return NULL;
 }
 
@@ -673,7 +673,8 @@ deadlock_view_process (const char *mine, const char *other, int command,
   if (portalock_acquire (lock) != 0)
     _exit (1);
   char c = 'H';
-  write (report, &c, 1);
+  if (write (report, &c, 1) != 1)
+    _exit (1);
   struct deadlock_view v = { other, report };
   pthread_t t;
   if (read (command, &c, 1) != 1 || c != 'W')
@@ -707,18 +708,22 @@ test_deadlock_view (void)
         die ("%s: process %d did not lock", bname, p + 1);
     }
   /* P1.T2 waits for B, in the kernel; then P2.T2 asks for A.  */
-  write (command[0][1], "W", 1);
+  if (write (command[0][1], "W", 1) != 1)
+    die ("write");
   bool first = await_blocked_waiter (b);
-  write (command[1][1], "W", 1);
+  if (write (command[1][1], "W", 1) != 1)
+    die ("write");
   /* Let P2.T2's request reach the kernel: it blocks on A (or, wrongly,
      fails at once and reports, and no waiter on A ever shows).  */
   bool second = await_blocked_waiter (a);
-  write (command[0][1], "R", 1);
-  write (command[1][1], "R", 1);
+  if (write (command[0][1], "R", 1) != 1)
+    die ("write");
+  if (write (command[1][1], "R", 1) != 1)
+    die ("write");
   unsigned char result[2] = { 255, 255 };
   for (int p = 0; p < 2; p++)
     {
-      read (report[p][0], &result[p], 1);
+      IGNORE_RESULT (read (report[p][0], &result[p], 1));
       waitpid (pid[p], NULL, 0);
       for (int i = 0; i < 2; i++)
         {

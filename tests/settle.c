@@ -48,7 +48,7 @@ static void
 hold_until_cancelled (void)
 {
   char c = 'G';
-  write (granted_pipe[1], &c, 1);
+  IGNORE_RESULT (write (granted_pipe[1], &c, 1));
   for (;;)
     pause ();
 }
