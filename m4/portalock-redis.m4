@@ -30,6 +30,22 @@ AC_DEFUN([PORTALOCK_REDIS],
        [AS_IF([test "$with_redis" = yes],
           [AC_MSG_ERROR([--with-redis=yes, but hiredis was not found:
 $HIREDIS_PKG_ERRORS
-(on Debian: apt-get install libhiredis-dev)])])])])
+(on Debian: apt-get install libhiredis-dev)])])])
+     # pkg-config speaks for the system's compiler; another one (musl-gcc,
+     # a cross compiler) may not find or link that hiredis.
+     AS_IF([test $portalock_redis = yes],
+       [AC_MSG_CHECKING([whether $CC can build with hiredis])
+        portalock_save_CFLAGS=$CFLAGS
+        portalock_save_LIBS=$LIBS
+        CFLAGS="$CFLAGS $HIREDIS_CFLAGS"
+        LIBS="$HIREDIS_LIBS $LIBS"
+        AC_LINK_IFELSE([AC_LANG_PROGRAM([[#include <hiredis/hiredis.h>]],
+                          [[redisFree (redisConnectUnix ("/"));]])],
+          [], [portalock_redis=no])
+        CFLAGS=$portalock_save_CFLAGS
+        LIBS=$portalock_save_LIBS
+        AC_MSG_RESULT([$portalock_redis])
+        AS_IF([test $portalock_redis = no && test "$with_redis" = yes],
+          [AC_MSG_FAILURE([--with-redis=yes, but $CC cannot build with hiredis])])])])
   AM_CONDITIONAL([BUILD_REDIS], [test $portalock_redis = yes])
 ])
