@@ -1050,7 +1050,10 @@ one_cycle (long i, portalock **obj, portalock_semaphore *sem)
 }
 
 /* While holding a PID lock, reading the record must not cost a
-   descriptor per call.  */
+   descriptor per call.  On fcntl and lockf the first read's descriptor
+   stays open (closing it would drop the object's lock: the per-inode
+   table defers that close, and later reads take it back), so one more
+   is allowed, never more.  */
 static bool
 pid_read_keeps_fds (portalock *pid_lock, const char *path)
 {
@@ -1064,10 +1067,11 @@ pid_read_keeps_fds (portalock *pid_lock, const char *path)
     }
   int after = count_fds ();
   portalock_release (pid_lock);
-  if (before != after)
+  bool ok = after <= before + 1;
+  if (!ok)
     printf ("  pid_record_read on a held lock: fds %d -> %d over 50 "
             "calls\n", before, after);
-  return before == after;
+  return ok;
 }
 
 /* A timed wait that runs out against a holder in another process, then
