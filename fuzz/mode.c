@@ -19,12 +19,12 @@
 #include "portalock.h"
 #include "fuzz.h"
 
-/* The modes the manual lists: "r", "r+", "w", "w+", "a", "a+", each
-   optionally with 'b' after the letter or at the end.  */
+/* The modes the manual lists: "r", "r+", "w", "w+", "a", "a+", "x",
+   "x+", each optionally with 'b' after the letter or at the end.  */
 static bool
 documented_mode (const char *m)
 {
-  if (m[0] != 'r' && m[0] != 'w' && m[0] != 'a')
+  if (m[0] != 'r' && m[0] != 'w' && m[0] != 'a' && m[0] != 'x')
     return false;
   const char *rest = m + 1;
   return strcmp (rest, "") == 0 || strcmp (rest, "b") == 0
