@@ -37,7 +37,7 @@ backends=${*:-default}
 if [ ! -f "$build/config.status" ]; then
   echo "=== tsan: configure with -fsanitize=thread in $build"
   (cd "$build" && "$src/configure" --quiet \
-     CFLAGS="-O1 -g -fsanitize=thread -Wall -Wextra -Werror" \
+     --enable-werror CFLAGS="-O1 -g -fsanitize=thread" \
      LDFLAGS=-fsanitize=thread) || {
     echo "=== tsan: configure FAILED"
     exit 1
