@@ -121,6 +121,7 @@ void bench_spawn (void);
 void bench_plock_wait (void);
 void bench_memory (void);
 void bench_semaphore (void);
+void bench_scaling (void);
 
 /* Start a waiter of the hand-off protocol (handoff.c) in MODE: raw,
    plain, timed, object, or py-PEER for a Python peer.  */

@@ -21,12 +21,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,7 +39,7 @@
 
 struct waiter
 {
-  const char *mode;     /* raw, plain, timed, timer, object,
+  const char *mode;     /* raw, floor, plain, timed, timer, object,
                            py-portalocker, ... */
   bool kernel;          /* it blocks in the kernel: /proc/locks shows it */
   pid_t pid;
@@ -45,6 +49,62 @@ struct waiter
   double cpu_share;     /* percent of the wall time of the last wait */
   int samples;
 };
+
+/* The floor of any timed wait that blocks in a second thread: a helper
+   created once, before the waits, parked on a futex; the caller hands
+   it a request through one futex word and sleeps on another until the
+   helper, blocked in the kernel's lock call, holds the lock and wakes
+   it.  Nothing is created or ended per wait, and there is no deadline:
+   what remains is the cost of the second wake-up.  */
+struct floor_helper
+{
+  enum portalock_backend backend;
+  int fd;
+  uint32_t request;     /* bumped by the caller for each wait */
+  uint32_t done;        /* bumped by the helper when it holds the lock */
+  int result;
+};
+
+static void
+futex_wait (uint32_t *word, uint32_t value)
+{
+  syscall (SYS_futex, word, FUTEX_WAIT_PRIVATE, value, NULL, NULL, 0);
+}
+
+static void
+futex_wake (uint32_t *word)
+{
+  syscall (SYS_futex, word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+static void *
+floor_loop (void *arg)
+{
+  struct floor_helper *h = arg;
+  uint32_t seen = 0;
+  for (;;)
+    {
+      uint32_t r;
+      while ((r = __atomic_load_n (&h->request, __ATOMIC_ACQUIRE)) == seen)
+        futex_wait (&h->request, seen);
+      seen = r;
+      h->result = raw_lock (h->backend, h->fd, true);
+      __atomic_fetch_add (&h->done, 1, __ATOMIC_RELEASE);
+      futex_wake (&h->done);
+    }
+  return NULL;
+}
+
+static int
+floor_lock (struct floor_helper *h)
+{
+  uint32_t before = __atomic_load_n (&h->done, __ATOMIC_ACQUIRE);
+  __atomic_fetch_add (&h->request, 1, __ATOMIC_RELEASE);
+  futex_wake (&h->request);
+  while (__atomic_load_n (&h->done, __ATOMIC_ACQUIRE) == before)
+    futex_wait (&h->done, before);
+  return h->result;
+}
 
 /* The waiter's side: lock as MODE says whenever told to, and report.  */
 static _Noreturn void
@@ -64,6 +124,13 @@ waiter_loop (const char *mode, enum portalock_backend backend,
     }
   else
     fd = open_or_die (path);
+  struct floor_helper kept = { .backend = backend, .fd = fd };
+  if (strcmp (mode, "floor") == 0)
+    {
+      pthread_t thread;
+      if (pthread_create (&thread, NULL, floor_loop, &kept) != 0)
+        _exit (1);
+    }
   /* "timer": a timed wait interrupted by a timer signal in its own
      thread, instead of a helper thread.  */
   if (strcmp (mode, "timer") == 0
@@ -78,6 +145,8 @@ waiter_loop (const char *mode, enum portalock_backend backend,
       int r;
       if (strcmp (mode, "raw") == 0)
         r = raw_lock (backend, fd, true);
+      else if (strcmp (mode, "floor") == 0)
+        r = floor_lock (&kept);
       else if (strcmp (mode, "plain") == 0)
         r = portalock_backend_lock (backend, fd, PORTALOCK_EX, 0, 0,
                                     INFINITY);
@@ -93,7 +162,7 @@ waiter_loop (const char *mode, enum portalock_backend backend,
       fflush (out);
       if (lock != NULL)
         r = portalock_release (lock);
-      else if (strcmp (mode, "raw") == 0)
+      else if (strcmp (mode, "raw") == 0 || strcmp (mode, "floor") == 0)
         r = raw_unlock (backend, fd);
       else
         r = portalock_backend_lock (backend, fd, PORTALOCK_UN, 0, 0, 0);
@@ -294,13 +363,40 @@ struct latency
 {
   double p50, p90, p99;
   int n;
+  struct waiter *w;     /* whose samples, in the order taken */
+  double *ordered;
 };
+
+/* The spread of the repeats: the samples of L and REF split into blocks
+   of consecutive rounds (taken side by side), and the spread of the
+   ratios of the blocks' medians.  */
+static double
+block_noise (struct latency l, struct latency ref)
+{
+  enum { BLOCKS = 5 };
+  int n = l.n < ref.n ? l.n : ref.n;
+  int size = n / BLOCKS;
+  if (size < 3 || l.ordered == NULL || ref.ordered == NULL)
+    return NAN;
+  double q[BLOCKS], a[size], b[size];
+  for (int k = 0; k < BLOCKS; k++)
+    {
+      memcpy (a, l.ordered + k * size, size * sizeof *a);
+      memcpy (b, ref.ordered + k * size, size * sizeof *b);
+      q[k] = median (a, size) / median (b, size);
+    }
+  return spread (q, BLOCKS);
+}
 
 static struct latency
 summarize (struct waiter *w)
 {
   struct latency l;
   l.n = w->samples;
+  l.w = w;
+  l.ordered = malloc (w->samples * sizeof *l.ordered);
+  if (l.ordered != NULL)
+    memcpy (l.ordered, w->latency, w->samples * sizeof *l.ordered);
   l.p50 = percentile (w->latency, w->samples, 50) / 1000;
   l.p90 = percentile (w->latency, w->samples, 90) / 1000;
   l.p99 = percentile (w->latency, w->samples, 99) / 1000;
@@ -322,7 +418,7 @@ emit_latency (const char *id, const char *figure, struct latency l,
   struct row r = { id, figure, l.p50, "us p50", percentiles (l),
                    fmt ("%s (%s)", ref_name, percentiles (ref)), ref.p50,
                    ratio, goal, *goal ? judge (ratio, true, limit) : "info",
-                   NAN, l.n };
+                   block_noise (l, ref), l.n };
   emit (&r);
 }
 
@@ -344,19 +440,30 @@ bench_handoff (void)
                         "p50 <= 2x", "skipped: backend not built");
           continue;
         }
-      struct waiter ws[5] = {
+      struct waiter ws[6] = {
         { .mode = "raw", .kernel = true },
         { .mode = "timed", .kernel = true },
         { .mode = "plain", .kernel = true },
         { .mode = "timer", .kernel = true },
+        { .mode = "floor", .kernel = true },
         { .mode = "object", .kernel = true },
       };
-      int n = have_objects () ? 5 : 4;
+      int n = have_objects () ? 6 : 5;
       run_waiters (ws, n, b, samples, 0);
       struct latency raw = summarize (&ws[0]);
       struct latency timed = summarize (&ws[1]);
       struct latency plain = summarize (&ws[2]);
+      struct latency timer = summarize (&ws[3]);
+      struct latency flr = summarize (&ws[4]);
       const char *ref = "kernel-blocked waiter, no timeout";
+      emit_latency (fmt ("handoff.floor.%s", name),
+                    fmt ("hand-off floor: kept helper + futex, %s", name),
+                    flr, ref, raw, "", 0);
+      emit_latency (fmt ("handoff.timed.floor.%s", name),
+                    fmt ("hand-off to a timed waiter vs the floor, %s",
+                         name),
+                    timed, "two-thread floor (kept helper, futex)", flr,
+                    "p50 <= 1.2x", 1.2);
       emit_latency (fmt ("handoff.timed.%s", name),
                     fmt ("hand-off to a timed waiter (10 s), %s", name),
                     timed, ref, raw, "p50 <= 2x", 2);
@@ -366,11 +473,11 @@ bench_handoff (void)
       emit_latency (fmt ("handoff.timer.%s", name),
                     fmt ("hand-off to a timed waiter (10 s) with a timer "
                          "signal, %s", name),
-                    summarize (&ws[3]), ref, raw, "p50 <= 2x", 2);
-      if (n == 5)
+                    timer, ref, raw, "p50 <= 2x", 2);
+      if (n == 6)
         emit_latency (fmt ("handoff.object.%s", name),
                       fmt ("hand-off to a lock object (10 s), %s", name),
-                      summarize (&ws[4]), ref, raw, "p50 <= 2x", 2);
+                      summarize (&ws[5]), ref, raw, "p50 <= 2x", 2);
       else
         emit_skipped (fmt ("handoff.object.%s", name),
                       fmt ("hand-off to a lock object (10 s), %s", name),

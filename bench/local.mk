@@ -11,7 +11,8 @@
 # and not by 'make check', where speed is never measured.
 EXTRA_PROGRAMS = bench/plbench
 bench_plbench_SOURCES = bench/plbench.c bench/bench.h bench/util.c \
-  bench/micro.c bench/handoff.c bench/throughput.c bench/spawn.c
+  bench/micro.c bench/handoff.c bench/throughput.c bench/spawn.c \
+  bench/scaling.c
 bench_plbench_CPPFLAGS = -I$(top_srcdir)/lib
 bench_plbench_LDADD = lib/libportalock.la -lpthread -lm
 CLEANFILES += bench/plbench$(EXEEXT) bench-results.tsv

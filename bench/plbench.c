@@ -39,6 +39,7 @@ static const struct
   { "plockwait", bench_plock_wait },
   { "memory", bench_memory },
   { "semaphore", bench_semaphore },
+  { "scaling", bench_scaling },
 };
 
 static _Noreturn void
