@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "portalock-private.h"
@@ -20,12 +21,40 @@
 /* How a timed wait works.  A waiter must get a just-released lock as fast
    as it can and must not burn CPU, so it never polls.  The kernel has no
    lock call with a timeout, and interrupting a blocked call with a timer
-   signal would need a signal handler, which a library must not install.
-   So the blocking call runs in a short-lived helper thread, with every
-   signal blocked, while the caller waits on a condition variable with the
-   deadline (CLOCK_MONOTONIC).  If the lock comes first, the helper
-   reports and ends.  If the deadline comes first, the caller cancels the
-   helper and joins it before it returns.
+   signal would need a signal handler, which a library must not install
+   unasked (timer-wait.c does it for programs that ask).  So the blocking
+   call runs in a helper thread, with every signal blocked, while the
+   caller waits on a condition variable with the deadline
+   (CLOCK_MONOTONIC).  If the lock comes first, the helper reports it and
+   parks; if the deadline comes first, the caller cancels the helper and
+   joins it before it returns.
+
+   Why not one wake-up without a signal: the thread that asked must end
+   up running with the lock, and it can leave a blocking system call only
+   when the call returns, or when a signal (whose handler the program or
+   the library installed) interrupts it.  Without a handler, a thread
+   blocked in F_SETLKW or flock(2) cannot be made to return at a
+   deadline; so either the caller blocks in the kernel and cannot time
+   out, or something else blocks there and must then wake the caller: a
+   second wake-up.  (Polling with non-blocking tries wakes up even more
+   often and adds the polling interval.)  The hand-off therefore costs
+   the kernel's wake-up of the helper plus the helper's wake-up of the
+   caller, and the work here is to add nothing to those two.
+
+   The helper is kept: each thread that makes a timed wait gets one, the
+   first time, and it stays parked on its condition variable between
+   waits, so a wait creates, joins and ends nothing on its way.  A helper
+   ends only when
+   - a wait times out while it is still blocked: it is cancelled (below)
+     and joined, and the thread's next timed wait starts a new one;
+   - its thread exits: the thread-specific key's destructor stops and
+     joins it, so no idle helper outlives its thread;
+   - the process forks: the child has none of its parent's threads, and
+     the fork handler forgets the forking thread's helper in the child
+     (its memory is freed; its mutex and condition variable, copied
+     while the helper slept on them, are not touched again).
+   The manual says so: a thread that used a timed wait keeps one idle
+   thread (64 KiB of stack) until it exits.
 
    The cancel must end the blocked call on every C library, whichever
    calls it counts as cancellation points: glibc counts fcntl's F_SETLKW
@@ -39,9 +68,12 @@
    holds nothing of the kind: the backend's call is one system call
    through the C library's thin wrapper (no libc lock, no allocation,
    no state but the registers and the helper's own stack), and the
-   outcome reaches the shared state only after the switch back.  The
-   helper has no cleanup handlers and owns nothing that its end would
-   leak.
+   outcome reaches the shared state only after the switch back.  Outside
+   that stretch cancellation is disabled, so a parked helper never acts
+   on a cancel; a helper that sees the cancel's flag (ABANDONED) when it
+   reports ends by itself instead of parking, and the join completes
+   either way.  The helper has no cleanup handlers and owns nothing that
+   its end would leak.
 
    A cancel can thus land just after the kernel granted the lock but
    before the helper reported it (the helper is then gone, the lock
@@ -83,65 +115,192 @@ portalock_deadline_passed (const struct timespec *deadline)
               && now.tv_nsec >= deadline->tv_nsec));
 }
 
-/* What the caller and its helper share.  It lives on the caller's stack,
-   which outlasts the helper: the caller always joins it.  */
-struct waiter
+/* A thread's kept helper, and what it shares with that thread.  */
+struct helper
 {
+  pthread_t thread;
+  pthread_mutex_t mutex;
+  pthread_cond_t asked;         /* a request came, or QUIT */
+  pthread_cond_t answered;      /* DONE (CLOCK_MONOTONIC) */
+  /* The request, under MUTEX.  */
   const struct portalock_backend_ops *ops;
   int fd;
   int type;
   off_t start;
   off_t length;
-  pthread_mutex_t mutex;
-  pthread_cond_t cond;
-  bool done;            /* the lock call returned */
-  int result;           /* its return value ... */
-  int error;            /* ... and errno */
+  unsigned long requests;       /* bumped for each request */
+  bool done;                    /* the lock call returned */
+  int result;                   /* its return value ... */
+  int error;                    /* ... and errno */
+  bool abandoned;               /* the caller timed out: end, don't park */
+  bool quit;                    /* the caller's thread exits */
 };
 
+static pthread_key_t helper_key;
+static pthread_once_t helper_once = PTHREAD_ONCE_INIT;
+/* Whether HELPER_KEY exists: pthread_key_create can fail (EAGAIN).  */
+static bool helper_key_made;
+
 static void *
-helper (void *arg)
+helper_main (void *arg)
 {
-  struct waiter *w = arg;
-  int r, error, oldtype;
+  struct helper *h = arg;
+  unsigned long served = 0;
 
-  /* Asynchronous cancellation for the blocking call only: see above.  */
-  pthread_setcanceltype (PTHREAD_CANCEL_ASYNCHRONOUS, &oldtype);
-  r = w->ops->lock (w->fd, w->type, w->start, w->length, true);
-  error = errno;
-  pthread_setcanceltype (oldtype, NULL);
-  /* From here on the lock call's outcome must reach the caller.  */
+  /* Only the lock call itself may be cancelled: see above.  */
   pthread_setcancelstate (PTHREAD_CANCEL_DISABLE, NULL);
+  pthread_mutex_lock (&h->mutex);
+  for (;;)
+    {
+      while (h->requests == served && !h->quit && !h->abandoned)
+        pthread_cond_wait (&h->asked, &h->mutex);
+      if (h->quit || h->abandoned)
+        break;
+      served = h->requests;
+      const struct portalock_backend_ops *ops = h->ops;
+      int fd = h->fd, type = h->type;
+      off_t start = h->start, length = h->length;
+      pthread_mutex_unlock (&h->mutex);
 
-  pthread_mutex_lock (&w->mutex);
-  w->result = r;
-  w->error = error;
-  w->done = true;
-  pthread_mutex_unlock (&w->mutex);
-  /* Signal after unlocking, so that the woken caller does not find the
-     mutex still held and sleep once more.  The caller joins this thread
-     before the condition variable goes away.  */
-  pthread_cond_signal (&w->cond);
+      pthread_setcancelstate (PTHREAD_CANCEL_ENABLE, NULL);
+      pthread_setcanceltype (PTHREAD_CANCEL_ASYNCHRONOUS, NULL);
+      int r = ops->lock (fd, type, start, length, true);
+      int error = errno;
+      pthread_setcanceltype (PTHREAD_CANCEL_DEFERRED, NULL);
+      /* From here on the lock call's outcome must reach the caller.  */
+      pthread_setcancelstate (PTHREAD_CANCEL_DISABLE, NULL);
+
+      pthread_mutex_lock (&h->mutex);
+      h->result = r;
+      h->error = error;
+      h->done = true;
+      if (h->abandoned)
+        break;
+      /* Signal after unlocking, so that the woken caller does not find
+         the mutex still held and sleep once more.  H outlives this: it
+         is freed only after this thread is joined.  */
+      pthread_mutex_unlock (&h->mutex);
+      pthread_cond_signal (&h->answered);
+      pthread_mutex_lock (&h->mutex);
+    }
+  pthread_mutex_unlock (&h->mutex);
   return NULL;
 }
 
-static int
-start_helper (struct waiter *w, pthread_t *thread)
+/* Stop and join H's thread, and free H.  */
+static void
+helper_stop (struct helper *h)
 {
+  pthread_mutex_lock (&h->mutex);
+  h->quit = true;
+  pthread_cond_signal (&h->asked);
+  pthread_mutex_unlock (&h->mutex);
+  pthread_join (h->thread, NULL);
+  pthread_cond_destroy (&h->asked);
+  pthread_cond_destroy (&h->answered);
+  pthread_mutex_destroy (&h->mutex);
+  free (h);
+}
+
+/* The thread that owned H exits.  */
+static void
+helper_key_destroy (void *arg)
+{
+  int saved_errno = errno;
+  helper_stop (arg);
+  errno = saved_errno;
+}
+
+/* In a forked child: the forking thread's helper is its parent's, and
+   does not exist here.  Forget it; a wait in the child starts a new one.
+   Its mutex and condition variables are copies of objects another thread
+   was using, so they are not destroyed, only freed.  */
+static void
+helper_after_fork_child (void)
+{
+  if (!helper_key_made)
+    return;
+  struct helper *h = pthread_getspecific (helper_key);
+  if (h != NULL)
+    {
+      pthread_setspecific (helper_key, NULL);
+      free (h);
+    }
+}
+
+static void
+helper_init (void)
+{
+  helper_key_made = pthread_key_create (&helper_key, helper_key_destroy) == 0;
+  if (helper_key_made)
+    pthread_atfork (NULL, NULL, helper_after_fork_child);
+}
+
+/* Return a new helper, started and parked; NULL with errno.  */
+static struct helper *
+helper_start (void)
+{
+  struct helper *h = calloc (1, sizeof *h);
+  if (h == NULL)
+    {
+      errno = ENOMEM;
+      return NULL;
+    }
+  pthread_condattr_t cattr;
+  pthread_condattr_init (&cattr);
+  pthread_condattr_setclock (&cattr, CLOCK_MONOTONIC);
+  pthread_cond_init (&h->answered, &cattr);
+  pthread_condattr_destroy (&cattr);
+  pthread_cond_init (&h->asked, NULL);
+  pthread_mutex_init (&h->mutex, NULL);
+
   pthread_attr_t attr;
   sigset_t all, old;
   int e = pthread_attr_init (&attr);
+  if (e == 0)
+    {
+      pthread_attr_setstacksize (&attr, 64 * 1024);
+      /* The helper inherits this mask, so no application signal is ever
+         delivered to it and its call never returns EINTR.  */
+      sigfillset (&all);
+      pthread_sigmask (SIG_SETMASK, &all, &old);
+      e = pthread_create (&h->thread, &attr, helper_main, h);
+      pthread_sigmask (SIG_SETMASK, &old, NULL);
+      pthread_attr_destroy (&attr);
+    }
   if (e != 0)
-    return e;
-  pthread_attr_setstacksize (&attr, 64 * 1024);
-  /* The helper inherits this mask, so no application signal is ever
-     delivered to it and its call never returns EINTR.  */
-  sigfillset (&all);
-  pthread_sigmask (SIG_SETMASK, &all, &old);
-  e = pthread_create (thread, &attr, helper, w);
-  pthread_sigmask (SIG_SETMASK, &old, NULL);
-  pthread_attr_destroy (&attr);
-  return e;
+    {
+      pthread_cond_destroy (&h->asked);
+      pthread_cond_destroy (&h->answered);
+      pthread_mutex_destroy (&h->mutex);
+      free (h);
+      errno = e;
+      return NULL;
+    }
+  return h;
+}
+
+/* Return the calling thread's helper, starting it if need be; NULL with
+   errno.  */
+static struct helper *
+own_helper (void)
+{
+  pthread_once (&helper_once, helper_init);
+  struct helper *h = helper_key_made ? pthread_getspecific (helper_key)
+                     : NULL;
+  if (h != NULL)
+    return h;
+  h = helper_start ();
+  if (h != NULL && helper_key_made
+      && pthread_setspecific (helper_key, h) != 0)
+    {
+      helper_stop (h);
+      errno = ENOMEM;
+      return NULL;
+    }
+  /* Without a key (the process ran out of them) the helper serves one
+     wait and is stopped after it.  */
+  return h;
 }
 
 /* After a cancelled helper: take the lock if it is ours or free, else
@@ -159,41 +318,71 @@ settle (const struct portalock_backend_ops *ops, int fd, int type,
   return errno == EWOULDBLOCK ? ETIMEDOUT : errno;
 }
 
+/* Wait for the lock in H until DEADLINE.  Return 0 or an errno value;
+   set *GONE if H was cancelled and joined (and so must not be used
+   again).  */
+static int
+helper_wait (struct helper *h, const struct portalock_backend_ops *ops,
+             int fd, int type, off_t start, off_t length,
+             const struct timespec *deadline, bool *gone)
+{
+  bool timed_out = false;
+  pthread_mutex_lock (&h->mutex);
+  h->ops = ops;
+  h->fd = fd;
+  h->type = type;
+  h->start = start;
+  h->length = length;
+  h->done = false;
+  h->requests++;
+  pthread_cond_signal (&h->asked);
+  while (!h->done && !timed_out)
+    timed_out = (pthread_cond_timedwait (&h->answered, &h->mutex, deadline)
+                 == ETIMEDOUT);
+  bool done = h->done;
+  int e = h->result == 0 ? 0 : h->error;
+  if (!done)
+    h->abandoned = true;
+  pthread_mutex_unlock (&h->mutex);
+  *gone = !done;
+  if (done)
+    return e;
+  pthread_cancel (h->thread);
+  pthread_join (h->thread, NULL);
+  return settle (ops, fd, type, start, length);
+}
+
 static int
 timed_wait (const struct portalock_backend_ops *ops, int fd, int type,
             off_t start, off_t length, const struct timespec *deadline)
 {
-  struct waiter w = { .ops = ops, .fd = fd, .type = type, .start = start,
-                      .length = length, .done = false };
-  pthread_condattr_t cattr;
-  pthread_t thread;
+  /* A cancel of the caller in the middle would leave the helper with a
+     request nobody collects (and perhaps a lock nobody knows of): the
+     timed wait is not a cancellation point.  */
+  int cancel_state;
+  pthread_setcancelstate (PTHREAD_CANCEL_DISABLE, &cancel_state);
+  struct helper *h = own_helper ();
   int e;
-
-  pthread_mutex_init (&w.mutex, NULL);
-  pthread_condattr_init (&cattr);
-  pthread_condattr_setclock (&cattr, CLOCK_MONOTONIC);
-  pthread_cond_init (&w.cond, &cattr);
-  pthread_condattr_destroy (&cattr);
-
-  e = start_helper (&w, &thread);
-  if (e == 0)
+  if (h == NULL)
+    e = errno;
+  else
     {
-      bool timed_out = false;
-      pthread_mutex_lock (&w.mutex);
-      while (!w.done && !timed_out)
-        timed_out = (pthread_cond_timedwait (&w.cond, &w.mutex, deadline)
-                     == ETIMEDOUT);
-      pthread_mutex_unlock (&w.mutex);
-      if (!w.done)
-        pthread_cancel (thread);
-      pthread_join (thread, NULL);
-      if (w.done)
-        e = w.result == 0 ? 0 : w.error;
-      else
-        e = settle (ops, fd, type, start, length);
+      bool gone;
+      e = helper_wait (h, ops, fd, type, start, length, deadline, &gone);
+      bool kept = helper_key_made && pthread_getspecific (helper_key) == h;
+      if (gone)
+        {
+          if (kept)
+            pthread_setspecific (helper_key, NULL);
+          pthread_cond_destroy (&h->asked);
+          pthread_cond_destroy (&h->answered);
+          pthread_mutex_destroy (&h->mutex);
+          free (h);
+        }
+      else if (!kept)
+        helper_stop (h);
     }
-  pthread_cond_destroy (&w.cond);
-  pthread_mutex_destroy (&w.mutex);
+  pthread_setcancelstate (cancel_state, NULL);
   if (e == 0)
     return 0;
   errno = e;
