@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -39,9 +40,16 @@
    The kernel lock is taken by the first holder and given back by the
    last; in between, holders only change counts here.  An exclusive
    holder is always alone, so the kernel lock is converted only when a
-   lone holder asks for it (portalock_inode_convert).  One
-   mutex guards the whole table: the critical sections are a few
-   instructions, and every kernel wait happens outside it.  */
+   lone holder asks for it (portalock_inode_convert).
+
+   The table is a hash table of BUCKETS chains, by (device, inode), and
+   each bucket has its own mutex, which guards its chain and every field
+   of the entries in it (an entry's condition variable waits on it too).
+   So a look-up costs the same with 10 or 10,000 inodes in the table,
+   and threads working on files in different buckets never wait for each
+   other.  The critical sections are a few instructions, and every
+   kernel wait happens outside them.  Nothing takes two bucket mutexes
+   at once, except the fork handlers, which take all of them in order.  */
 
 /* A descriptor, or a stdio stream, whose close must wait.  */
 struct deferred
@@ -71,16 +79,39 @@ struct portalock_inode
   size_t ndeferred;
   size_t deferred_size;
   pthread_cond_t changed; /* holders, or busy, changed */
+  struct bucket *bucket;  /* the one it is in, whose mutex guards it */
   struct portalock_inode *next;
 };
 
-static pthread_mutex_t table_mutex = PTHREAD_MUTEX_INITIALIZER;
-static struct portalock_inode *table;
-/* Deferred plain descriptors in the whole table, so that an open can
-   skip looking for one to reuse when there is none.  It is changed
-   under the table mutex but read without it, so every access is
-   atomic.  */
+/* A power of two.  10,000 inodes make chains of about 10 entries.  */
+#define BUCKETS 1024
+
+struct bucket
+{
+  pthread_mutex_t mutex;
+  struct portalock_inode *chain;
+};
+
+static struct bucket table[BUCKETS];
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+
+/* Entries in the whole table, so that closing a descriptor can skip the
+   fstat while there are none; deferred plain descriptors in the whole
+   table, so that an open can skip looking for one to reuse when there is
+   none.  Both change under a bucket mutex but are read without one, so
+   every access is atomic.  */
+static size_t entries;
 static size_t deferred_fds;
+
+static struct bucket *
+bucket_of (dev_t dev, ino_t ino)
+{
+  /* Inode numbers are mostly consecutive, so their low bits spread
+     well; the device is mixed in for files on several file systems.  */
+  uint64_t h = (uint64_t) ino ^ ((uint64_t) dev * 0x9e3779b97f4a7c15ULL);
+  h ^= h >> 29;
+  return &table[h & (BUCKETS - 1)];
+}
 
 static void
 count_deferred_fds (long change)
@@ -90,22 +121,22 @@ count_deferred_fds (long change)
   else if (change < 0)
     __atomic_fetch_sub (&deferred_fds, (size_t) -change, __ATOMIC_RELAXED);
 }
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
-
 static void close_deferred (struct portalock_inode *node);
 
-/* A fork while another thread holds the table mutex would leave the
-   child's copy locked forever; take it across fork.  */
+/* A fork while another thread holds a bucket mutex would leave the
+   child's copy locked forever; take them all across fork.  */
 static void
 prepare_fork (void)
 {
-  pthread_mutex_lock (&table_mutex);
+  for (size_t i = 0; i < BUCKETS; i++)
+    pthread_mutex_lock (&table[i].mutex);
 }
 
 static void
 after_fork (void)
 {
-  pthread_mutex_unlock (&table_mutex);
+  for (size_t i = BUCKETS; i-- > 0;)
+    pthread_mutex_unlock (&table[i].mutex);
 }
 
 /* A forked child holds none of its parent's POSIX locks, and none of its
@@ -116,7 +147,9 @@ after_fork (void)
 static void
 after_fork_child (void)
 {
-  for (struct portalock_inode *node = table; node != NULL; node = node->next)
+  for (size_t i = 0; i < BUCKETS; i++)
+    for (struct portalock_inode *node = table[i].chain; node != NULL;
+         node = node->next)
     {
       node->shared = 0;
       node->exclusive = false;
@@ -128,13 +161,26 @@ after_fork_child (void)
       pthread_condattr_destroy (&cattr);
       close_deferred (node);
     }
-  pthread_mutex_unlock (&table_mutex);
+  after_fork ();
 }
 
 static void
-register_atfork (void)
+table_init (void)
 {
+  for (size_t i = 0; i < BUCKETS; i++)
+    pthread_mutex_init (&table[i].mutex, NULL);
   pthread_atfork (prepare_fork, after_fork, after_fork_child);
+}
+
+/* Return the entry for DEV/INO in B, or NULL.  With B's mutex held.  */
+static struct portalock_inode *
+find_in (struct bucket *b, dev_t dev, ino_t ino)
+{
+  struct portalock_inode *node;
+  for (node = b->chain; node != NULL; node = node->next)
+    if (node->dev == dev && node->ino == ino)
+      break;
+  return node;
 }
 
 static bool
@@ -164,22 +210,27 @@ struct portalock_inode *
 portalock_inode_ref (int fd)
 {
   struct stat st;
-  struct portalock_inode *node;
-
-  pthread_once (&atfork_once, register_atfork);
   if (fstat (fd, &st) != 0)
     return NULL;
+  return portalock_inode_ref_stat (&st);
+}
 
-  pthread_mutex_lock (&table_mutex);
-  for (node = table; node != NULL; node = node->next)
-    if (node->dev == st.st_dev && node->ino == st.st_ino)
-      break;
+struct portalock_inode *
+portalock_inode_ref_stat (const struct stat *sp)
+{
+  struct stat st = *sp;
+  struct portalock_inode *node;
+
+  pthread_once (&table_once, table_init);
+  struct bucket *b = bucket_of (st.st_dev, st.st_ino);
+  pthread_mutex_lock (&b->mutex);
+  node = find_in (b, st.st_dev, st.st_ino);
   if (node == NULL)
     {
       node = calloc (1, sizeof *node);
       if (node == NULL)
         {
-          pthread_mutex_unlock (&table_mutex);
+          pthread_mutex_unlock (&b->mutex);
           errno = ENOMEM;
           return NULL;
         }
@@ -190,28 +241,32 @@ portalock_inode_ref (int fd)
       pthread_condattr_destroy (&cattr);
       node->dev = st.st_dev;
       node->ino = st.st_ino;
-      node->next = table;
-      table = node;
+      node->bucket = b;
+      node->next = b->chain;
+      b->chain = node;
+      __atomic_fetch_add (&entries, 1, __ATOMIC_RELAXED);
     }
   node->refs++;
-  pthread_mutex_unlock (&table_mutex);
+  pthread_mutex_unlock (&b->mutex);
   return node;
 }
 
 void
 portalock_inode_unref (struct portalock_inode *node)
 {
-  pthread_mutex_lock (&table_mutex);
+  struct bucket *b = node->bucket;
+  pthread_mutex_lock (&b->mutex);
   if (--node->refs > 0)
     {
-      pthread_mutex_unlock (&table_mutex);
+      pthread_mutex_unlock (&b->mutex);
       return;
     }
-  struct portalock_inode **p = &table;
+  struct portalock_inode **p = &b->chain;
   while (*p != node)
     p = &(*p)->next;
   *p = node->next;
-  pthread_mutex_unlock (&table_mutex);
+  __atomic_fetch_sub (&entries, 1, __ATOMIC_RELAXED);
+  pthread_mutex_unlock (&b->mutex);
 
   /* No reference left means no holder, so nothing should be deferred;
      close whatever is, rather than leak it.  */
@@ -233,7 +288,7 @@ may_hold (const struct portalock_inode *node, int type)
   return type == PORTALOCK_SH || node->shared == 0;
 }
 
-/* With the table mutex held, wait until READY (NODE, TYPE) is true:
+/* With NODE's bucket mutex held, wait until READY (NODE, TYPE) is true:
    not at all if NONBLOCK, else until DEADLINE (NULL: without limit).
    Return 0, EWOULDBLOCK or ETIMEDOUT.  */
 static int
@@ -246,8 +301,8 @@ wait_for (struct portalock_inode *node,
       if (nonblock)
         return EWOULDBLOCK;
       if (deadline == NULL)
-        pthread_cond_wait (&node->changed, &table_mutex);
-      else if (pthread_cond_timedwait (&node->changed, &table_mutex,
+        pthread_cond_wait (&node->changed, &node->bucket->mutex);
+      else if (pthread_cond_timedwait (&node->changed, &node->bucket->mutex,
                                        deadline) == ETIMEDOUT
                && !ready (node, type))
         return ETIMEDOUT;
@@ -342,7 +397,8 @@ portalock_inode_acquire (struct portalock_inode *node,
                          int type, bool nonblock,
                          const struct timespec *deadline)
 {
-  pthread_mutex_lock (&table_mutex);
+  pthread_mutex_t *mutex = &node->bucket->mutex;
+  pthread_mutex_lock (mutex);
   int e = wait_for (node, may_hold, type, nonblock, deadline);
 
   if (e == 0 && !held (node))
@@ -350,10 +406,10 @@ portalock_inode_acquire (struct portalock_inode *node,
       /* First holder: take the kernel lock, without the mutex, so that
          others can still look at the table (and wait their turn).  */
       node->busy = true;
-      pthread_mutex_unlock (&table_mutex);
+      pthread_mutex_unlock (mutex);
       int r = wait_kernel_lock (ops, fd, type, nonblock, deadline, false);
       e = r == 0 ? 0 : errno;
-      pthread_mutex_lock (&table_mutex);
+      pthread_mutex_lock (mutex);
       node->busy = false;
       pthread_cond_broadcast (&node->changed);
     }
@@ -367,7 +423,7 @@ portalock_inode_acquire (struct portalock_inode *node,
     }
   else
     close_deferred (node);
-  pthread_mutex_unlock (&table_mutex);
+  pthread_mutex_unlock (mutex);
   if (e == 0)
     return 0;
   errno = e;
@@ -380,11 +436,12 @@ portalock_inode_release (struct portalock_inode *node,
                          int type)
 {
   int r = 0;
+  pthread_mutex_t *mutex = &node->bucket->mutex;
 
-  pthread_mutex_lock (&table_mutex);
+  pthread_mutex_lock (mutex);
   if (type == PORTALOCK_EX ? !node->exclusive : node->shared == 0)
     {
-      pthread_mutex_unlock (&table_mutex);
+      pthread_mutex_unlock (mutex);
       errno = EINVAL;
       return -1;
     }
@@ -400,7 +457,7 @@ portalock_inode_release (struct portalock_inode *node,
       errno = saved_errno;
     }
   pthread_cond_broadcast (&node->changed);
-  pthread_mutex_unlock (&table_mutex);
+  pthread_mutex_unlock (mutex);
   return r;
 }
 
@@ -410,7 +467,8 @@ close_or_defer (struct portalock_inode *node, int fd, FILE *stream)
 {
   int saved_errno = errno;
   struct deferred d = { fd, stream };
-  pthread_mutex_lock (&table_mutex);
+  pthread_mutex_t *mutex = &node->bucket->mutex;
+  pthread_mutex_lock (mutex);
   if (held (node) || node->busy)
     {
       if (node->ndeferred == node->deferred_size)
@@ -421,7 +479,7 @@ close_or_defer (struct portalock_inode *node, int fd, FILE *stream)
             {
               /* Leaking one descriptor beats silently dropping another
                  holder's lock.  */
-              pthread_mutex_unlock (&table_mutex);
+              pthread_mutex_unlock (mutex);
               errno = saved_errno;
               return;
             }
@@ -433,7 +491,7 @@ close_or_defer (struct portalock_inode *node, int fd, FILE *stream)
     }
   else
     close_one (&d);
-  pthread_mutex_unlock (&table_mutex);
+  pthread_mutex_unlock (mutex);
   errno = saved_errno;
 }
 
@@ -456,10 +514,11 @@ portalock_inode_reclaim (const char *path, int flags)
 
   int want = flags & (O_ACCMODE | O_APPEND);
   int fd = -1;
-  pthread_mutex_lock (&table_mutex);
-  for (struct portalock_inode *node = table; node != NULL && fd < 0;
-       node = node->next)
-    if (node->dev == st.st_dev && node->ino == st.st_ino)
+  pthread_once (&table_once, table_init);
+  struct bucket *b = bucket_of (st.st_dev, st.st_ino);
+  pthread_mutex_lock (&b->mutex);
+  struct portalock_inode *node = find_in (b, st.st_dev, st.st_ino);
+  if (node != NULL)
       for (size_t i = 0; i < node->ndeferred; i++)
         {
           struct deferred *d = &node->deferred[i];
@@ -473,7 +532,7 @@ portalock_inode_reclaim (const char *path, int flags)
               break;
             }
         }
-  pthread_mutex_unlock (&table_mutex);
+  pthread_mutex_unlock (&b->mutex);
   /* A fresh open starts at offset 0.  */
   if (fd >= 0)
     lseek (fd, 0, SEEK_SET);
@@ -508,16 +567,17 @@ portalock_inode_convert (struct portalock_inode *node,
                          const struct timespec *deadline)
 {
   int e = 0;
+  pthread_mutex_t *mutex = &node->bucket->mutex;
 
-  pthread_mutex_lock (&table_mutex);
+  pthread_mutex_lock (mutex);
   if (from == to)
     {
-      pthread_mutex_unlock (&table_mutex);
+      pthread_mutex_unlock (mutex);
       return 0;
     }
   if (from == PORTALOCK_EX ? !node->exclusive : node->shared == 0)
     {
-      pthread_mutex_unlock (&table_mutex);
+      pthread_mutex_unlock (mutex);
       errno = EINVAL;
       return -1;
     }
@@ -530,10 +590,10 @@ portalock_inode_convert (struct portalock_inode *node,
          one holder.  Busy keeps new holders out meanwhile; a failed
          POSIX conversion leaves the old lock in place.  */
       node->busy = true;
-      pthread_mutex_unlock (&table_mutex);
+      pthread_mutex_unlock (mutex);
       int r = wait_kernel_lock (ops, fd, to, nonblock, deadline, true);
       e = r == 0 ? 0 : errno;
-      pthread_mutex_lock (&table_mutex);
+      pthread_mutex_lock (mutex);
       node->busy = false;
       if (e == 0)
         {
@@ -542,7 +602,7 @@ portalock_inode_convert (struct portalock_inode *node,
         }
       pthread_cond_broadcast (&node->changed);
     }
-  pthread_mutex_unlock (&table_mutex);
+  pthread_mutex_unlock (mutex);
   if (e == 0)
     return 0;
   errno = e;
@@ -552,11 +612,11 @@ portalock_inode_convert (struct portalock_inode *node,
 unsigned
 portalock_inode_holders (struct portalock_inode *node, bool *exclusive)
 {
-  pthread_mutex_lock (&table_mutex);
+  pthread_mutex_lock (&node->bucket->mutex);
   unsigned n = node->shared + node->exclusive;
   if (exclusive != NULL)
     *exclusive = node->exclusive;
-  pthread_mutex_unlock (&table_mutex);
+  pthread_mutex_unlock (&node->bucket->mutex);
   return n;
 }
 
@@ -569,18 +629,16 @@ find_ref (int fd)
   struct stat st;
   struct portalock_inode *node;
 
-  pthread_mutex_lock (&table_mutex);
-  bool empty = table == NULL;
-  pthread_mutex_unlock (&table_mutex);
-  if (empty || fstat (fd, &st) != 0)
+  if (__atomic_load_n (&entries, __ATOMIC_ACQUIRE) == 0
+      || fstat (fd, &st) != 0)
     return NULL;
-  pthread_mutex_lock (&table_mutex);
-  for (node = table; node != NULL; node = node->next)
-    if (node->dev == st.st_dev && node->ino == st.st_ino)
-      break;
+  pthread_once (&table_once, table_init);
+  struct bucket *b = bucket_of (st.st_dev, st.st_ino);
+  pthread_mutex_lock (&b->mutex);
+  node = find_in (b, st.st_dev, st.st_ino);
   if (node != NULL)
     node->refs++;
-  pthread_mutex_unlock (&table_mutex);
+  pthread_mutex_unlock (&b->mutex);
   return node;
 }
 
