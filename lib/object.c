@@ -76,6 +76,8 @@ struct portalock
   unsigned long owner;   /* the fork generation that acquired */
   const struct portalock_backend_ops *ops;
   struct portalock_inode *inode;  /* process-scoped backends only */
+  dev_t dev;             /* the file open on FD, from fstat before */
+  ino_t ino;             /* the grant (see same_file) */
   bool created;          /* mode "x": this acquire created the file */
 };
 
@@ -356,7 +358,7 @@ open_path (const char *path, int flags, mode_t permissions)
    end, which would make a timeout of 0 or fail_when_locked wait
    forever.  So every open is made with O_NONBLOCK, which changes nothing
    else for a regular file or a directory, and the flag is cleared
-   again.  A FIFO is then locked like any other file (the lock is on its
+   again on anything else (settle_open_flags).  A FIFO is then locked like any other file (the lock is on its
    inode; its data is not touched), except that opening one for writing
    alone while nobody reads it fails with ENXIO.  One exception: on a
    file with a lease, a non-blocking open fails with EWOULDBLOCK instead
@@ -404,33 +406,66 @@ open_file (const portalock *lock, int type)
      path between the lstat and the open.  */
   if (fd < 0 && errno == ENXIO && lock->temporary)
     errno = EINVAL;
-  /* O_NONBLOCK was only for the open; keep O_APPEND.  */
-  if (fd >= 0 && fcntl (fd, F_SETFL, flags & O_APPEND) != 0)
-    {
-      int saved_errno = errno;
-      portalock_close_fd (fd);
-      errno = saved_errno;
-      return -1;
-    }
+  /* O_NONBLOCK was only for the open: try_acquire clears it where it
+     matters.  */
   return fd;
 }
 
-/* Return 1 if PATH still names the inode open on FD, and it has not been
-   deleted; 0 if it was deleted or replaced; -1 with errno on another
-   failure.  */
+/* O_NONBLOCK was for the open only.  On a regular file or a directory
+   it changes nothing (reads and writes of a regular file never block on
+   it; Linux ignores it there), so it is left, which saves a system call
+   on every acquire; on anything else (a FIFO, a device) it is cleared,
+   as the descriptor would then behave differently.  ST is FD's fstat.
+   Return 0 or -1 with errno.  */
+static int
+settle_open_flags (int fd, const struct stat *st)
+{
+  if (S_ISREG (st->st_mode) || S_ISDIR (st->st_mode))
+    return 0;
+  int fl = fcntl (fd, F_GETFL);
+  if (fl < 0 || fcntl (fd, F_SETFL, fl & ~O_NONBLOCK) != 0)
+    return -1;
+  return 0;
+}
+
+/* Return 1 if LOCK's path still names the inode open on FD (whose
+   device and inode number try_acquire noted in LOCK); 0 if it was
+   deleted or replaced; -1 with errno on another failure.
+
+   What proves it, and what it costs.  The path has stopped naming the
+   locked inode if the file was
+   1. deleted, or
+   2. replaced by a rename over it, while it had no other link: in both
+      the inode is left with no link, and fstat's st_nlink is 0;
+   3. renamed away (the path then names nothing, or another file), or
+   4. replaced by a rename over it while another name linked it: in
+      both the inode keeps a link, and st_nlink cannot tell.
+   (And a directory on the way renamed, or a file system mounted over
+   it: the same.)  st_nlink 0 thus proves a change without a look-up,
+   but st_nlink > 0 proves nothing: cases 3 and 4 need the path looked
+   up after the grant, every time.  That one look-up decides all four
+   cases on its own: it finds no file, or another inode, or this one;
+   an inode that is still open cannot be freed, so its number cannot
+   have been given to a new file at the path meanwhile.  So the check
+   is one stat of the path against the device and inode number that
+   one fstat of the descriptor gave before the lock (which the
+   per-inode table and the regular-file test of temporary locks use
+   too), and st_nlink is not asked: asking it would cost a second
+   system call on every grant to save the look-up only where the lock
+   is lost anyway.  Temporary locks need no more than others: their
+   path is looked up without following a symbolic link, since their
+   release deletes what the path names, and must only ever delete the
+   very inode that was locked.  */
 static int
 same_file (const portalock *lock, int fd)
 {
-  struct stat fst, pst;
-  if (fstat (fd, &fst) != 0)
-    return -1;
-  if (fst.st_nlink == 0)
-    return 0;
+  struct stat pst;
+  (void) fd;
   int r = lock->temporary ? lstat (lock->path, &pst) : stat (lock->path,
                                                               &pst);
   if (r != 0)
-    return errno == ENOENT ? 0 : -1;
-  return fst.st_dev == pst.st_dev && fst.st_ino == pst.st_ino;
+    return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
+  return lock->dev == pst.st_dev && lock->ino == pst.st_ino;
 }
 
 /* Close FD, a descriptor of a file LOCK may have locked, without dropping
@@ -529,16 +564,25 @@ try_acquire (portalock *lock, int type, bool nonblock,
     return -1;
   lock->created = lock->mode[0] == 'x';
   struct stat st;
-  if (lock->temporary && (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode)))
+  if (fstat (fd, &st) != 0 || settle_open_flags (fd, &st) != 0)
+    {
+      int saved_errno = errno;
+      portalock_close_fd (fd);
+      errno = saved_errno;
+      return -1;
+    }
+  if (lock->temporary && !S_ISREG (st.st_mode))
     {
       /* Something else was planted where the lock file goes.  */
       portalock_close_fd (fd);
       errno = EINVAL;
       return -1;
     }
+  lock->dev = st.st_dev;
+  lock->ino = st.st_ino;
   if (lock->ops->process_scoped)
     {
-      lock->inode = portalock_inode_ref (fd);
+      lock->inode = portalock_inode_ref_stat (&st);
       if (lock->inode == NULL)
         {
           close_fd (lock, fd);

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -105,6 +106,9 @@ struct portalock_inode;
 /* Return the entry for the file open on FD, adding it if need be, with
    one more reference; NULL with errno (from fstat, or ENOMEM).  */
 struct portalock_inode *portalock_inode_ref (int fd);
+
+/* The same for the file whose fstat gave *ST.  NULL with errno ENOMEM.  */
+struct portalock_inode *portalock_inode_ref_stat (const struct stat *st);
 
 /* Drop a reference taken by portalock_inode_ref.  */
 void portalock_inode_unref (struct portalock_inode *inode);
