@@ -8,7 +8,7 @@
 ## option) any later version.
 
 check_PROGRAMS += tests/lockcore tests/inodetable tests/lockprobe \
-  tests/settle
+  tests/settle tests/waithelper
 EXTRA_DIST += tests/portalock.core/core.exp
 
 tests_lockcore_SOURCES = tests/lockcore.c
@@ -20,6 +20,10 @@ tests_lockcore_LDADD = $(TESTS_LIBS)
 tests_settle_SOURCES = tests/settle.c
 tests_settle_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_settle_LDADD = $(TESTS_LIBS)
+
+tests_waithelper_SOURCES = tests/waithelper.c
+tests_waithelper_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_waithelper_LDADD = $(TESTS_LIBS)
 
 tests_lockprobe_SOURCES = tests/lockprobe.c
 tests_lockprobe_CPPFLAGS = $(TESTS_CPPFLAGS)

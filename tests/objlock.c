@@ -937,17 +937,61 @@ test_exec_and_fork (void)
   portalock_free (lock);
 }
 
+/* The ways the path can stop naming the locked file, and what the
+   identity check has to see in each: a deletion and a rename over the
+   file leave the old inode with no link (st_nlink 0); a rename of the
+   file away, and a rename over it of a file with another link, leave it
+   with links, so only a look-up of the path can tell.  */
+enum change { DELETED, RENAMED_OVER, RENAMED_AWAY, LINKED_RENAMED_OVER,
+              CHANGES };
+
+static const char *const change_names[] =
+  { "deleted", "replaced by a rename", "renamed away",
+    "with a second link replaced by a rename" };
+
+/* Make the path stop naming the file now open there, as HOW says.  */
+static void
+change_file (const char *path, enum change how)
+{
+  char other[4096], link_name[4096];
+  snprintf (other, sizeof other, "%s.new", path);
+  snprintf (link_name, sizeof link_name, "%s.link", path);
+  switch (how)
+    {
+    case DELETED:
+      unlink (path);
+      break;
+    case RENAMED_AWAY:
+      unlink (other);
+      rename (path, other);
+      break;
+    case LINKED_RENAMED_OVER:
+      unlink (link_name);
+      if (link (path, link_name) != 0)
+        die ("link %s", path);
+      /* Fall through.  */
+    case RENAMED_OVER:
+      write_file (other, "");
+      rename (other, path);
+      break;
+    default:
+      abort ();
+    }
+}
+
 /* The identity check: a lock on a file deleted or replaced while
    waiting is dropped, and the acquire goes on with the new file.  */
 static void
 test_identity (void)
 {
   const char *path = test_path ("ident");
-  char other[4096];
+  char other[4096], link_name[4096];
   snprintf (other, sizeof other, "%s.new", path);
+  snprintf (link_name, sizeof link_name, "%s.link", path);
 
-  for (int replace = 0; replace <= 1; replace++)
+  for (int how = 0; how < CHANGES; how++)
     {
+      const char *what = change_names[how];
       struct holder h;
       if (!holder_start (&h, path, backend, PORTALOCK_EX, 0, 0))
         die ("holder");
@@ -957,40 +1001,30 @@ test_identity (void)
       pthread_t t;
       pthread_create (&t, NULL, wait_thread, &w);
       await_blocked_waiter (path);
-      if (replace)
-        {
-          write_file (other, "");
-          rename (other, path);
-        }
-      else
-        unlink (path);
+      change_file (path, how);
       holder_release (&h);
       pthread_join (t, NULL);
       errno = w.error;
       check (w.result == 0 && fd_names (portalock_fd (lock), path),
              "%s: a file %s while waiting: the lock is on the new file",
-             bname, replace ? "replaced" : "deleted");
+             bname, what);
       check (probe (path, PORTALOCK_EX) == EWOULDBLOCK,
              "%s: ... and excludes others there", bname);
 
       /* Acquiring again while the file was deleted or replaced under the
          held lock says so, and keeps the lock.  */
       int fd = portalock_fd (lock);
-      if (replace)
-        {
-          write_file (other, "");
-          rename (other, path);
-        }
-      else
-        unlink (path);
+      change_file (path, how);
       check (fails_with (portalock_acquire (lock), ESTALE)
              && portalock_fd (lock) == fd,
              "%s: acquire of a held lock whose file was %s: ESTALE", bname,
-             replace ? "replaced" : "deleted");
+             what);
       check (portalock_release (lock) == 0, "%s: ... and it releases",
              bname);
       portalock_free (lock);
       unlink (path);
+      unlink (other);
+      unlink (link_name);
     }
 }
 
