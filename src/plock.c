@@ -1224,6 +1224,15 @@ main (int argc, char **argv)
   if (argc < 2)
     usage_error ("not enough arguments", NULL);
   parse_options (argc, argv, &o);
+  /* plock owns its signals, so its timed waits (-w) may block in its own
+     thread and be interrupted by a timer signal at the deadline, which
+     hands the lock over with one wake-up less than the library's helper
+     thread.  SIGRTMIN + 2 is none that plock forwards or handles (see
+     forwarded_signals) nor one a C library reserves; the timer sends it
+     only during a wait, and a command plock runs starts with its default
+     action, as every caught signal does across exec.  Where it cannot be
+     had, the helper thread does the wait.  */
+  portalock_set_timeout_signal (SIGRTMIN + 2);
 
   if (o.no_fork && o.do_close)
     flock_usage_error ("the --no-fork and --close options are "
