@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -174,7 +175,10 @@ held_objects (int rounds, long iters)
         fail ("calloc");
       int nheld = 0;
       double base = NAN;
-      const char *path = bench_path (fmt ("scale-%s.lock", name));
+      /* bench_path's buffers are reused: keep a copy.  */
+      char *path = strdup (bench_path (fmt ("scale-%s.lock", name)));
+      if (path == NULL)
+        fail ("strdup");
       struct work raw = { .backend = b, .path = path, .iters = iters };
       struct work obj = { .backend = b, .lock = new_object (path, b),
                           .iters = iters };
@@ -207,6 +211,7 @@ held_objects (int rounds, long iters)
       for (int k = 0; k < nheld; k++)
         portalock_free (held[k]);
       free (held);
+      free (path);
     }
 }
 
@@ -262,7 +267,10 @@ distinct_threads (int rounds, long iters)
       struct work raw[MAXT], obj[MAXT];
       for (int t = 0; t < MAXT; t++)
         {
-          const char *path = bench_path (fmt ("thread-%d-%s.lock", t, name));
+          char *path = strdup (bench_path (fmt ("thread-%d-%s.lock", t,
+                                                name)));
+          if (path == NULL)
+            fail ("strdup");
           raw[t] = (struct work) { .backend = b, .path = path,
                                    .iters = iters };
           obj[t] = (struct work) { .backend = b, .lock = new_object (path, b),
@@ -298,7 +306,10 @@ distinct_threads (int rounds, long iters)
           emit (&row);
         }
       for (int t = 0; t < MAXT; t++)
-        portalock_free (obj[t].lock);
+        {
+          portalock_free (obj[t].lock);
+          free ((char *) raw[t].path);
+        }
     }
 }
 
