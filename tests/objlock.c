@@ -947,7 +947,7 @@ enum change { DELETED, RENAMED_OVER, RENAMED_AWAY, LINKED_RENAMED_OVER,
 
 static const char *const change_names[] =
   { "deleted", "replaced by a rename", "renamed away",
-    "with a second link replaced by a rename" };
+    "replaced by a rename though linked elsewhere" };
 
 /* Make the path stop naming the file now open there, as HOW says.  */
 static void
