@@ -150,17 +150,17 @@ after_fork_child (void)
   for (size_t i = 0; i < BUCKETS; i++)
     for (struct portalock_inode *node = table[i].chain; node != NULL;
          node = node->next)
-    {
-      node->shared = 0;
-      node->exclusive = false;
-      node->busy = false;
-      pthread_condattr_t cattr;
-      pthread_condattr_init (&cattr);
-      pthread_condattr_setclock (&cattr, CLOCK_MONOTONIC);
-      pthread_cond_init (&node->changed, &cattr);
-      pthread_condattr_destroy (&cattr);
-      close_deferred (node);
-    }
+      {
+        node->shared = 0;
+        node->exclusive = false;
+        node->busy = false;
+        pthread_condattr_t cattr;
+        pthread_condattr_init (&cattr);
+        pthread_condattr_setclock (&cattr, CLOCK_MONOTONIC);
+        pthread_cond_init (&node->changed, &cattr);
+        pthread_condattr_destroy (&cattr);
+        close_deferred (node);
+      }
   after_fork ();
 }
 
@@ -216,15 +216,14 @@ portalock_inode_ref (int fd)
 }
 
 struct portalock_inode *
-portalock_inode_ref_stat (const struct stat *sp)
+portalock_inode_ref_stat (const struct stat *st)
 {
-  struct stat st = *sp;
   struct portalock_inode *node;
 
   pthread_once (&table_once, table_init);
-  struct bucket *b = bucket_of (st.st_dev, st.st_ino);
+  struct bucket *b = bucket_of (st->st_dev, st->st_ino);
   pthread_mutex_lock (&b->mutex);
-  node = find_in (b, st.st_dev, st.st_ino);
+  node = find_in (b, st->st_dev, st->st_ino);
   if (node == NULL)
     {
       node = calloc (1, sizeof *node);
@@ -239,8 +238,8 @@ portalock_inode_ref_stat (const struct stat *sp)
       pthread_condattr_setclock (&cattr, CLOCK_MONOTONIC);
       pthread_cond_init (&node->changed, &cattr);
       pthread_condattr_destroy (&cattr);
-      node->dev = st.st_dev;
-      node->ino = st.st_ino;
+      node->dev = st->st_dev;
+      node->ino = st->st_ino;
       node->bucket = b;
       node->next = b->chain;
       b->chain = node;
@@ -519,19 +518,19 @@ portalock_inode_reclaim (const char *path, int flags)
   pthread_mutex_lock (&b->mutex);
   struct portalock_inode *node = find_in (b, st.st_dev, st.st_ino);
   if (node != NULL)
-      for (size_t i = 0; i < node->ndeferred; i++)
-        {
-          struct deferred *d = &node->deferred[i];
-          int fl;
-          if (d->stream == NULL && (fl = fcntl (d->fd, F_GETFL)) >= 0
-              && (fl & (O_ACCMODE | O_APPEND)) == want)
-            {
-              fd = d->fd;
-              *d = node->deferred[--node->ndeferred];
-              count_deferred_fds (-1);
-              break;
-            }
-        }
+    for (size_t i = 0; i < node->ndeferred; i++)
+      {
+        struct deferred *d = &node->deferred[i];
+        int fl;
+        if (d->stream == NULL && (fl = fcntl (d->fd, F_GETFL)) >= 0
+            && (fl & (O_ACCMODE | O_APPEND)) == want)
+          {
+            fd = d->fd;
+            *d = node->deferred[--node->ndeferred];
+            count_deferred_fds (-1);
+            break;
+          }
+      }
   pthread_mutex_unlock (&b->mutex);
   /* A fresh open starts at offset 0.  */
   if (fd >= 0)
