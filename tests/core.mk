@@ -8,7 +8,7 @@
 ## option) any later version.
 
 check_PROGRAMS += tests/lockcore tests/inodetable tests/lockprobe \
-  tests/settle tests/waithelper
+  tests/settle tests/waithelper tests/plockwait
 EXTRA_DIST += tests/portalock.core/core.exp
 
 tests_lockcore_SOURCES = tests/lockcore.c
@@ -24,6 +24,10 @@ tests_settle_LDADD = $(TESTS_LIBS)
 tests_waithelper_SOURCES = tests/waithelper.c
 tests_waithelper_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_waithelper_LDADD = $(TESTS_LIBS)
+
+tests_plockwait_SOURCES = tests/plockwait.c
+tests_plockwait_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_plockwait_LDADD = $(TESTS_LIBS)
 
 tests_lockprobe_SOURCES = tests/lockprobe.c
 tests_lockprobe_CPPFLAGS = $(TESTS_CPPFLAGS)
