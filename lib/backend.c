@@ -32,7 +32,9 @@ static const struct portalock_backend_ops *const backends[] =
 #if HAVE_BACKEND_LOCKF
   [PORTALOCK_BACKEND_LOCKF] = &portalock_backend_lockf,
 #endif
-  [PORTALOCK_BACKEND_WIN32] = NULL,
+#if HAVE_BACKEND_WIN32
+  [PORTALOCK_BACKEND_WIN32] = &portalock_backend_win32,
+#endif
 };
 
 static const char *const names[] =
