@@ -18,6 +18,12 @@ TOOLS_LIBS = lib/libportalock.la src/gl/libgnu.la $(LIBM) \
   $(LIB_HARD_LOCALE) $(LIB_MBRTOWC) $(LIB_SETLOCALE_NULL) $(LTLIBINTL)
 
 if PLATFORM_WIN32
+# gnulib's replacement objects for Windows (gl_LTLIBOBJS: stat-w32.c,
+# ...) are built by the generic rule, which has no per-target flags:
+# give them gnulib's warning flags, which end in -Wno-error, through a
+# target-specific variable (GNU make, which the cross build uses).
+$(gl_LTLIBOBJS): AM_CFLAGS += $(GL_CFLAG_GNULIB_WARNINGS)
+
 # Windows: the command forms only (plock-win32.c says why); no punlock.
 bin_PROGRAMS += src/plock
 src_plock_SOURCES = src/plock-win32.c src/duration.c src/duration.h

@@ -44,7 +44,7 @@ check_LTLIBRARIES =
 TESTS_CPPFLAGS = -I$(top_srcdir)/lib -I$(top_srcdir)/tests
 TESTS_LIBS = tests/libtestutil.la lib/libportalock.la
 
-EXTRA_DIST += tests/portalock.win32/win32.exp
+EXTRA_DIST += tests/portalock.win32/win32.exp .ci/windows.sh
 # The Wine prefix of a Windows build's run (tests/lib/portalock.exp).
 clean-local: clean-wineprefix
 clean-wineprefix:
