@@ -388,6 +388,43 @@ test_utf8_path (void)
 }
 
 static void
+test_semaphore_and_record (void)
+{
+  /* A semaphore of 2 in the current directory: two slots, then none.  */
+  portalock_semaphore *a = portalock_semaphore_new ("w32sem", 2, ".");
+  portalock_semaphore *b = portalock_semaphore_new ("w32sem", 2, ".");
+  portalock_semaphore *c = portalock_semaphore_new ("w32sem", 2, ".");
+  if (a == NULL || b == NULL || c == NULL
+      || portalock_semaphore_set_timeout (c, 0) != 0)
+    die ("portalock_semaphore_new");
+  check (portalock_semaphore_acquire (a) == 0
+         && portalock_semaphore_acquire (b) == 0,
+         "a semaphore of 2 lets two holders in");
+  errno = 0;
+  check (portalock_semaphore_acquire (c) == -1
+         && (errno == EWOULDBLOCK || errno == ETIMEDOUT),
+         "and refuses a third");
+  portalock_semaphore_free (a);
+  check (portalock_semaphore_acquire (c) == 0,
+         "a freed slot is taken again");
+  portalock_semaphore_free (b);
+  portalock_semaphore_free (c);
+  remove ("w32sem.00.lock");
+  remove ("w32sem.01.lock");
+
+  /* A PID record names this process while the lock is held.  */
+  const char *file = "w32-pid.lock";
+  portalock *lock = new_lock (file, PORTALOCK_EX, 0);
+  portalock_set_record_pid (lock, true);
+  check (portalock_acquire (lock) == 0, "a PID lock is taken");
+  pid_t pid = 0;
+  check (portalock_pid_record_read (file, &pid) == 1 && pid == getpid (),
+         "its record names this process, live");
+  portalock_free (lock);
+  remove (file);
+}
+
+static void
 test_backend (void)
 {
   check (strcmp (portalock_backend_name (PORTALOCK_BACKEND_DEFAULT), "win32")
@@ -412,5 +449,6 @@ main (int argc, char **argv)
   test_temporary ();
   test_far_range ();
   test_utf8_path ();
+  test_semaphore_and_record ();
   return 0;
 }
