@@ -17,7 +17,8 @@
 #include "portalock-private.h"
 
 /* Indexed by enum portalock_backend; NULL where a backend is not built.  */
-static const struct portalock_backend_ops *const backends[] =
+static const struct portalock_backend_ops *const
+backends[PORTALOCK_BACKEND_WIN32 + 1] =
 {
   [PORTALOCK_BACKEND_DEFAULT] = NULL,
 #if HAVE_BACKEND_FLOCK
@@ -32,7 +33,9 @@ static const struct portalock_backend_ops *const backends[] =
 #if HAVE_BACKEND_LOCKF
   [PORTALOCK_BACKEND_LOCKF] = &portalock_backend_lockf,
 #endif
-  [PORTALOCK_BACKEND_WIN32] = NULL,
+#if HAVE_BACKEND_WIN32
+  [PORTALOCK_BACKEND_WIN32] = &portalock_backend_win32,
+#endif
 };
 
 static const char *const names[] =

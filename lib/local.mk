@@ -33,11 +33,9 @@ lib_libportalock_impl_la_SOURCES = \
   lib/backend.c \
   lib/inode-table.c \
   lib/lock.c \
-  lib/wait.c \
   lib/object.c \
   lib/pidrecord.c \
   lib/semaphore.c \
-  lib/atomic.c \
   lib/sync.c \
   lib/pattern.c
 
@@ -48,10 +46,16 @@ lib_libportalock_impl_la_SOURCES += lib/holders-linux.c
 else
 lib_libportalock_impl_la_SOURCES += lib/holders-none.c
 endif
+if PLATFORM_WIN32
+lib_libportalock_impl_la_SOURCES += lib/wait-win32.c lib/atomic-win32.c \
+  lib/posix-win32.c lib/posix-win32.h
+else
+lib_libportalock_impl_la_SOURCES += lib/wait.c lib/atomic.c
 if HAVE_THREAD_TIMER
 lib_libportalock_impl_la_SOURCES += lib/timer-wait.c
 else
 lib_libportalock_impl_la_SOURCES += lib/timer-wait-none.c
+endif
 endif
 if BACKEND_FLOCK
 lib_libportalock_impl_la_SOURCES += lib/backend-flock.c
@@ -64,6 +68,9 @@ lib_libportalock_impl_la_SOURCES += lib/backend-fcntl.c
 endif
 if BACKEND_LOCKF
 lib_libportalock_impl_la_SOURCES += lib/backend-lockf.c
+endif
+if BACKEND_WIN32
+lib_libportalock_impl_la_SOURCES += lib/backend-win32.c
 endif
 lib_libportalock_impl_la_CPPFLAGS = -DBUILDING_LIBPORTALOCK -I$(top_srcdir)/lib
 lib_libportalock_impl_la_CFLAGS = $(CFLAG_VISIBILITY) $(AM_CFLAGS)

@@ -53,6 +53,13 @@ extern const struct portalock_backend_ops portalock_backend_flock;
 extern const struct portalock_backend_ops portalock_backend_ofd;
 extern const struct portalock_backend_ops portalock_backend_fcntl;
 extern const struct portalock_backend_ops portalock_backend_lockf;
+extern const struct portalock_backend_ops portalock_backend_win32;
+
+/* Return the errno value that stands for the Windows error code ERROR
+   (GetLastError): EWOULDBLOCK for a lock conflict, ENOENT, EACCES,
+   EEXIST, ... and EIO for what has no better match
+   (backend-win32.c).  */
+int portalock_win32_errno (unsigned long error);
 
 /* Return the operations of BACKEND (DEFAULT resolved), or NULL with
    errno ENOTSUP if it is not built here, EINVAL if it is no backend.  */

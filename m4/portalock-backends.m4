@@ -9,8 +9,8 @@
 # PORTALOCK_BACKENDS
 # ------------------
 # Find which of flock(2), Linux open-file-description locks, POSIX fcntl
-# record locks and lockf(3) the platform has; compile a backend for each;
-# choose the default from --with-lock-backend.
+# record locks, lockf(3) and Windows' LockFileEx the platform has; compile
+# a backend for each; choose the default from --with-lock-backend.
 AC_DEFUN([PORTALOCK_BACKENDS],
 [
   AC_REQUIRE([AC_USE_SYSTEM_EXTENSIONS])
@@ -40,11 +40,18 @@ AC_DEFUN([PORTALOCK_BACKENDS],
        [[return lockf (0, F_TLOCK, 0);]])],
        [portalock_cv_lockf=yes], [portalock_cv_lockf=no])])
 
+  # Windows (mingw-w64): LockFileEx.  The host's name decides, as the
+  # platform's other seams (wait-win32.c, ...) go with it.
+  AC_CACHE_CHECK([for Windows file locks (LockFileEx)], [portalock_cv_win32],
+    [AS_CASE([$host_os],
+       [mingw*|windows*], [portalock_cv_win32=yes],
+       [portalock_cv_win32=no])])
+
   # The ofd and lockf backends make their requests through the fcntl one.
   AS_IF([test $portalock_cv_fcntl != yes],
     [portalock_cv_ofd=no; portalock_cv_lockf=no])
 
-  for portalock_b in flock ofd fcntl lockf; do
+  for portalock_b in flock ofd fcntl lockf win32; do
     eval portalock_have=\$portalock_cv_$portalock_b
     if test "$portalock_have" = yes; then
       portalock_backends="$portalock_backends $portalock_b"
@@ -52,7 +59,7 @@ AC_DEFUN([PORTALOCK_BACKENDS],
   done
   portalock_backends=${portalock_backends# }
   AS_IF([test -z "$portalock_backends"],
-    [AC_MSG_ERROR([no file-locking primitive found (flock, fcntl, lockf)])])
+    [AC_MSG_ERROR([no file-locking primitive found (flock, fcntl, lockf, LockFileEx)])])
 
   AS_IF([test $portalock_cv_flock = yes],
     [AC_DEFINE([HAVE_BACKEND_FLOCK], [1], [Define if flock(2) exists.])])
@@ -63,32 +70,37 @@ AC_DEFUN([PORTALOCK_BACKENDS],
     [AC_DEFINE([HAVE_BACKEND_FCNTL], [1], [Define if F_SETLK exists.])])
   AS_IF([test $portalock_cv_lockf = yes],
     [AC_DEFINE([HAVE_BACKEND_LOCKF], [1], [Define if lockf(3) exists.])])
+  AS_IF([test $portalock_cv_win32 = yes],
+    [AC_DEFINE([HAVE_BACKEND_WIN32], [1],
+       [Define if Windows' LockFileEx is the locking primitive.])])
+  AM_CONDITIONAL([BACKEND_WIN32], [test $portalock_cv_win32 = yes])
   AM_CONDITIONAL([BACKEND_FLOCK], [test $portalock_cv_flock = yes])
   AM_CONDITIONAL([BACKEND_OFD], [test $portalock_cv_ofd = yes])
   AM_CONDITIONAL([BACKEND_FCNTL], [test $portalock_cv_fcntl = yes])
   AM_CONDITIONAL([BACKEND_LOCKF], [test $portalock_cv_lockf = yes])
 
   AC_ARG_WITH([lock-backend],
-    [AS_HELP_STRING([--with-lock-backend=auto|flock|ofd|fcntl|lockf],
-       [the default locking primitive (auto: flock, else fcntl, else lockf)])],
+    [AS_HELP_STRING([--with-lock-backend=auto|flock|ofd|fcntl|lockf|win32],
+       [the default locking primitive (auto: flock, else fcntl, else lockf,
+        else win32)])],
     [], [with_lock_backend=auto])
   AC_MSG_CHECKING([for the default lock backend])
   case $with_lock_backend in
     auto)
-      for portalock_b in flock fcntl lockf; do
+      for portalock_b in flock fcntl lockf win32; do
         eval portalock_have=\$portalock_cv_$portalock_b
         if test "$portalock_have" = yes; then
           portalock_default_backend=$portalock_b
           break
         fi
       done ;;
-    flock|ofd|fcntl|lockf)
+    flock|ofd|fcntl|lockf|win32)
       eval portalock_have=\$portalock_cv_$with_lock_backend
       AS_IF([test "$portalock_have" != yes],
         [AC_MSG_ERROR([backend '$with_lock_backend' is not available here (available: $portalock_backends)])])
       portalock_default_backend=$with_lock_backend ;;
     *)
-      AC_MSG_ERROR([bad value '$with_lock_backend' for --with-lock-backend (auto, flock, ofd, fcntl or lockf)]) ;;
+      AC_MSG_ERROR([bad value '$with_lock_backend' for --with-lock-backend (auto, flock, ofd, fcntl, lockf or win32)]) ;;
   esac
   AC_MSG_RESULT([$portalock_default_backend])
   portalock_default_enum=`echo "PORTALOCK_BACKEND_$portalock_default_backend" | tr a-z A-Z`

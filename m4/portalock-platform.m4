@@ -42,6 +42,42 @@ AC_DEFUN([PORTALOCK_PLATFORM],
   AC_REQUIRE([AC_CANONICAL_HOST])
   AC_REQUIRE([PORTALOCK_LINUX_EXTRAS])
 
+  # Windows (mingw-w64): its own files for waiting, processes and the
+  # tools' command form, chosen by the host's name.
+  AC_CACHE_CHECK([for a Windows host], [portalock_cv_win32_host],
+    [AS_CASE([$host_os],
+       [mingw*|windows*], [portalock_cv_win32_host=yes],
+       [portalock_cv_win32_host=no])])
+  AM_CONDITIONAL([PLATFORM_WIN32], [test $portalock_cv_win32_host = yes])
+  AS_IF([test $portalock_cv_win32_host = yes],
+    [AC_DEFINE([PORTALOCK_POSIX_WIN32], [1],
+       [Define to build the library's POSIX file calls on Windows calls.])])
+  # A cross build's test programs run under a runner: Wine for Windows
+  # (PORTALOCK_TEST_RUNNER=... overrides; empty: the tests that need it
+  # are UNSUPPORTED).  The C runtime's winpthread DLL must be found too.
+  AC_ARG_VAR([PORTALOCK_TEST_RUNNER],
+    [the program that runs the test programs of a cross build (wine64)])
+  PORTALOCK_TEST_DLLPATH=
+  PORTALOCK_WINESERVER=
+  AS_IF([test $portalock_cv_win32_host = yes],
+    [AS_IF([test "$cross_compiling" = yes && test -z "${PORTALOCK_TEST_RUNNER+set}"],
+       [AC_PATH_PROGS([PORTALOCK_TEST_RUNNER], [wine64 wine], [],
+          [$PATH:/usr/lib/wine])])
+     AS_IF([test -n "$PORTALOCK_TEST_RUNNER"],
+       [portalock_wine_dir=`AS_DIRNAME(["$PORTALOCK_TEST_RUNNER"])`
+        AC_PATH_PROGS([PORTALOCK_WINESERVER], [wineserver wineserver64], [],
+          [$portalock_wine_dir:$PATH:/usr/lib/wine])])
+     portalock_dll=`$CC -print-file-name=libwinpthread-1.dll 2>/dev/null`
+     AS_IF([test -f "$portalock_dll"],
+       [PORTALOCK_TEST_DLLPATH=`AS_DIRNAME(["$portalock_dll"])`])])
+  AC_SUBST([PORTALOCK_TEST_DLLPATH])
+  AC_SUBST([PORTALOCK_WINESERVER])
+
+  AH_BOTTOM([/* The library's portable code on Windows: lib/posix-win32.h.  */
+#if PORTALOCK_POSIX_WIN32 && defined BUILDING_LIBPORTALOCK
+# include "posix-win32.h"
+#endif])
+
   # /proc/locks and /proc/PID/fdinfo: only a Linux kernel has them, and a
   # cross-compiler cannot look, so the host's name decides.
   AC_CACHE_CHECK([for /proc/locks], [portalock_cv_proc_locks],

@@ -17,6 +17,19 @@ TOOLS_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib
 TOOLS_LIBS = lib/libportalock.la src/gl/libgnu.la $(LIBM) \
   $(LIB_HARD_LOCALE) $(LIB_MBRTOWC) $(LIB_SETLOCALE_NULL) $(LTLIBINTL)
 
+if PLATFORM_WIN32
+# gnulib's replacement objects for Windows (gl_LTLIBOBJS: stat-w32.c,
+# ...) are built by the generic rule, which has no per-target flags:
+# give them gnulib's warning flags, which end in -Wno-error, through a
+# target-specific variable (GNU make, which the cross build uses).
+$(gl_LTLIBOBJS): AM_CFLAGS += $(GL_CFLAG_GNULIB_WARNINGS)
+
+# Windows: the command forms only (plock-win32.c says why); no punlock.
+bin_PROGRAMS += src/plock
+src_plock_SOURCES = src/plock-win32.c src/duration.c src/duration.h
+src_plock_CPPFLAGS = $(TOOLS_CPPFLAGS)
+src_plock_LDADD = $(TOOLS_LIBS)
+else
 bin_PROGRAMS += src/plock src/punlock
 
 # What both tools share: durations, signal names, the release of a held
@@ -47,6 +60,7 @@ src_plock_LDADD = $(TOOLS_LIBS)
 src_punlock_SOURCES = src/punlock.c $(tools_shared_sources)
 src_punlock_CPPFLAGS = $(TOOLS_CPPFLAGS)
 src_punlock_LDADD = $(TOOLS_LIBS)
+endif
 
 dist_man_MANS += doc/plock.1 doc/punlock.1
 EXTRA_DIST += doc/plock.x doc/punlock.x

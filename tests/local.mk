@@ -22,6 +22,10 @@ tests/features.exp: Makefile
 	$(AM_V_GEN)$(MKDIR_P) tests && { \
 	  echo '# What configure found; made by tests/local.mk.'; \
 	  echo 'set portalock_features {$(PORTALOCK_FEATURES)}'; \
+	  echo 'set portalock_test_runner {$(PORTALOCK_TEST_RUNNER)}'; \
+	  echo 'set portalock_wineserver {$(PORTALOCK_WINESERVER)}'; \
+	  echo 'set portalock_test_dllpath {$(PORTALOCK_TEST_DLLPATH)}'; \
+	  echo 'set portalock_exeext {$(EXEEXT)}'; \
 	  echo 'proc portalock_have { feature } {'; \
 	  echo '    global portalock_features'; \
 	  echo '    return [expr {[lsearch -exact $$portalock_features $$feature] >= 0}]'; \
@@ -36,13 +40,25 @@ check-local:
 	  exit 1; \
 	fi
 
-# The test programs share a small reporting and process-helper library.
-check_LTLIBRARIES = tests/libtestutil.la
-tests_libtestutil_la_SOURCES = tests/testutil.c tests/testutil.h
-tests_libtestutil_la_CPPFLAGS = -I$(top_srcdir)/lib
-
+check_LTLIBRARIES =
 TESTS_CPPFLAGS = -I$(top_srcdir)/lib -I$(top_srcdir)/tests
 TESTS_LIBS = tests/libtestutil.la lib/libportalock.la
+
+EXTRA_DIST += tests/portalock.win32/win32.exp .ci/windows.sh
+# The Wine prefix of a Windows build's run (tests/lib/portalock.exp).
+clean-local: clean-wineprefix
+clean-wineprefix:
+	-rm -rf tests/wineprefix
+.PHONY: clean-wineprefix
+if PLATFORM_WIN32
+# Windows: its own tests, run under Wine (tests/win32.mk); the POSIX
+# programs (fork, /proc, signals) are not built.
+include tests/win32.mk
+else
+# The test programs share a small reporting and process-helper library.
+check_LTLIBRARIES += tests/libtestutil.la
+tests_libtestutil_la_SOURCES = tests/testutil.c tests/testutil.h
+tests_libtestutil_la_CPPFLAGS = -I$(top_srcdir)/lib
 
 include tests/core.mk
 include tests/objects.mk
@@ -50,3 +66,4 @@ include tests/semaphore.mk
 include tests/tools.mk
 include tests/parity.mk
 include tests/redis.mk
+endif

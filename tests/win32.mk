@@ -1,0 +1,17 @@
+## tests/win32.mk: tests of the Windows build, run under Wine.
+##
+## Copyright (C) 2026 The portalock authors.
+##
+## This program is free software: you can redistribute it and/or modify it
+## under the terms of the GNU General Public License as published by the
+## Free Software Foundation, either version 3 of the License, or (at your
+## option) any later version.
+
+check_PROGRAMS += tests/win32lock
+tests_win32lock_SOURCES = tests/win32lock.c
+tests_win32lock_CPPFLAGS = -I$(top_srcdir)/lib
+tests_win32lock_LDADD = lib/libportalock.la
+
+# Only the Windows tests run in a Windows build.
+AM_RUNTESTFLAGS = --directory portalock.win32
+
