@@ -103,8 +103,10 @@ AC_DEFUN([PORTALOCK_PLATFORM],
        [The member of struct sigevent that names a SIGEV_THREAD_ID thread.])])
   AC_CHECK_FUNCS([gettid])
 
+  # The test suite's answers (tests/features.exp); ofd comes from
+  # PORTALOCK_BACKENDS.
   portalock_features=
-  for portalock_f in proc_locks pidfd prctl thread_timer; do
+  for portalock_f in proc_locks ofd pidfd prctl thread_timer; do
     eval portalock_have=\$portalock_cv_$portalock_f
     AS_IF([test "$portalock_have" != no],
       [portalock_features="$portalock_features $portalock_f"])
