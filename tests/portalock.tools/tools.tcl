@@ -77,6 +77,17 @@ proc end_holder { pid path } {
     return [await_free $path]
 }
 
+# Release the holder PID of PATH: with punlock, which finds it through
+# /proc/locks, or else by ending it.
+proc release_holder { pid path } {
+    global punlock
+    if { [portalock_have proc_locks] } {
+        exec $punlock $path
+    } else {
+        end_holder $pid $path
+    }
+}
+
 # Run ARGS (a command and its arguments, no shell) with stdin from
 # /dev/null; return {status stdout stderr}.  A command killed by signal
 # N has status 128+N.
