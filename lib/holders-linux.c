@@ -280,23 +280,13 @@ portalock_pid_holds (pid_t pid, dev_t dev, ino_t ino)
 }
 
 int
-portalock_holders (const char *path, pid_t *pids, size_t max)
+portalock_file_holders (dev_t dev, ino_t ino, pid_t *pids, size_t max)
 {
-  struct stat st;
-
-  if (path == NULL || *path == '\0' || (pids == NULL && max > 0))
-    {
-      errno = EINVAL;
-      return -1;
-    }
-  if (stat (path, &st) != 0)
-    return -1;
-
   struct pidset set = { .pids = pids, .max = max };
   bool scan = false;
-  int r = read_proc_locks (&set, st.st_dev, st.st_ino, &scan);
+  int r = read_proc_locks (&set, dev, ino, &scan);
   if (r == 0 && scan)
-    r = scan_fdinfo (&set, st.st_dev, st.st_ino);
+    r = scan_fdinfo (&set, dev, ino);
   int saved_errno = errno;
   free (set.all);
   errno = saved_errno;

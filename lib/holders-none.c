@@ -1,4 +1,4 @@
-/* holders-none.c: portalock_holders where the kernel does not list locks.
+/* holders-none.c: who holds a lock, where the kernel does not list locks.
 
    Copyright (C) 2026 The portalock authors.
 
@@ -10,7 +10,6 @@
 #include <config.h>
 
 #include <errno.h>
-#include <sys/stat.h>
 
 #include "portalock-private.h"
 
@@ -18,21 +17,16 @@
    that holds a conflicting POSIX lock, knows nothing of flock(2) locks
    and would need a descriptor open for writing to ask about an
    exclusive lock.  So, on a system without Linux's /proc/locks
-   (configure chose this file), the call checks its arguments as the
-   Linux one does, so that a caller gets the same error for a bad path,
-   and then says it cannot tell.  */
+   (configure chose this file), portalock_holders checks its arguments
+   as everywhere (holders.c), so that a caller gets the same error for a
+   bad path, and then says it cannot tell.  */
 int
-portalock_holders (const char *path, pid_t *pids, size_t max)
+portalock_file_holders (dev_t dev, ino_t ino, pid_t *pids, size_t max)
 {
-  struct stat st;
-
-  if (path == NULL || *path == '\0' || (pids == NULL && max > 0))
-    {
-      errno = EINVAL;
-      return -1;
-    }
-  if (stat (path, &st) != 0)
-    return -1;
+  (void) dev;
+  (void) ino;
+  (void) pids;
+  (void) max;
   errno = ENOTSUP;
   return -1;
 }

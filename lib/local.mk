@@ -37,7 +37,8 @@ lib_libportalock_impl_la_SOURCES = \
   lib/pidrecord.c \
   lib/semaphore.c \
   lib/sync.c \
-  lib/pattern.c
+  lib/pattern.c \
+  lib/holders.c
 
 # Platform seams: one file per answer of a configure probe, never an
 # #ifdef inside the code that uses the feature (see m4/portalock-platform.m4).

@@ -185,6 +185,10 @@ unsigned portalock_inode_holders (struct portalock_inode *inode,
    descriptors may not be inspected, EMFILE, ENOMEM, ...  */
 int portalock_pid_holds (pid_t pid, dev_t dev, ino_t ino);
 
+/* portalock_holders for the file DEV/INO, its arguments checked: the
+   platform's part (holders-linux.c, holders-none.c).  */
+int portalock_file_holders (dev_t dev, ino_t ino, pid_t *pids, size_t max);
+
 /* Flush STREAM (if not NULL) and, if SYNC, fsync FD, its descriptor:
    what must happen before an unlock lets the next holder read the file.
    A file that cannot be synced (EINVAL: a FIFO, some directories) counts

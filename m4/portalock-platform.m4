@@ -89,11 +89,13 @@ AC_DEFUN([PORTALOCK_PLATFORM],
     [AC_DEFINE([HAVE_PROC_LOCKS], [1],
        [Define if /proc/locks lists the kernel's file locks.])])
 
-  # pidfd_open(2), through syscall(2): the C library may lack a wrapper.
-  AC_CACHE_CHECK([for pidfd_open], [portalock_cv_pidfd],
+  # pidfd_open(2) and pidfd_send_signal(2), through syscall(2): the C
+  # library may lack wrappers.
+  AC_CACHE_CHECK([for pidfd_open and pidfd_send_signal], [portalock_cv_pidfd],
     [AC_LINK_IFELSE([AC_LANG_PROGRAM([[#include <sys/syscall.h>
 #include <unistd.h>]],
-       [[return syscall (SYS_pidfd_open, 1, 0) < 0;]])],
+       [[return syscall (SYS_pidfd_open, 1, 0) < 0
+                || syscall (SYS_pidfd_send_signal, -1, 0, 0, 0) < 0;]])],
        [portalock_cv_pidfd=yes], [portalock_cv_pidfd=no])])
   AM_CONDITIONAL([HAVE_PIDFD], [test $portalock_cv_pidfd = yes])
   AS_IF([test $portalock_cv_pidfd = yes],
@@ -137,8 +139,10 @@ AC_DEFUN([PORTALOCK_PLATFORM],
        [The member of struct sigevent that names a SIGEV_THREAD_ID thread.])])
   AC_CHECK_FUNCS([gettid])
 
+  # The test suite's answers (tests/features.exp); ofd comes from
+  # PORTALOCK_BACKENDS.
   portalock_features=
-  for portalock_f in proc_locks pidfd prctl thread_timer; do
+  for portalock_f in proc_locks ofd pidfd prctl thread_timer; do
     eval portalock_have=\$portalock_cv_$portalock_f
     AS_IF([test "$portalock_have" != no],
       [portalock_features="$portalock_features $portalock_f"])

@@ -291,12 +291,16 @@ parse_count (const char *text, long long max, long long *value)
 }
 
 bool
-is_descriptor_number (const char *text)
+flock_descriptor_operand (const char *text, int *fd,
+                          enum number_status *status)
 {
-  if (*text == '\0')
-    return false;
-  for (const char *p = text; *p != '\0'; p++)
-    if (*p < '0' || *p > '9')
-      return false;
-  return true;
+  long long n;
+  *status = flock_parse_int (text, INT32_MIN, INT32_MAX, &n);
+  if (*status == NUMBER_OK)
+    {
+      *fd = n;
+      return true;
+    }
+  return (*status == NUMBER_RANGE
+          || text[strspn (text, " \t\n\v\f\r")] == '\0');
 }

@@ -77,8 +77,15 @@ bool duration_to_timespec (double seconds, struct timespec *ts);
    return false.  */
 bool parse_count (const char *text, long long max, long long *value);
 
-/* Return true if TEXT is only decimal digits (punlock's descriptor
-   test; plock follows flock(1) with flock_parse_int).  */
-bool is_descriptor_number (const char *text);
+/* Decide, as flock(1) does with strtol, whether the lone operand TEXT
+   of plock or punlock is a descriptor: leading blanks, a sign and
+   decimal digits that fit an int ("9", " 9", "+3", "-5", which is then
+   a bad descriptor).  Return false if it is not, and so names a FILE.
+   Else return true and set *STATUS: NUMBER_OK with *FD set; or, for
+   what flock takes for a descriptor but refuses ("bad file
+   descriptor"), NUMBER_RANGE for a number beyond int and
+   NUMBER_INVALID for an empty or blank TEXT.  */
+bool flock_descriptor_operand (const char *text, int *fd,
+                               enum number_status *status);
 
 #endif /* DURATION_H */

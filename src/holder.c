@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -100,13 +99,11 @@ close_other_descriptors (const int *keep, int n)
       unsigned int high = i < count ? (unsigned int) sorted[i] : ~0U;
       if (high > low)
         {
-#ifdef SYS_close_range
-          if (syscall (SYS_close_range, low, high - 1, 0) == 0)
+          if (process_close_range (low, high - 1) == 0)
             {
               low = high + 1;
               continue;
             }
-#endif
           long max = sysconf (_SC_OPEN_MAX);
           if (max < 0 || max > 65536)
             max = 65536;

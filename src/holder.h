@@ -54,4 +54,10 @@ bool is_holder_process (pid_t pid);
    (ENOSYS where the system has none).  */
 int open_pidfd (pid_t pid);
 
+/* Send SIG to the process PIDFD refers to (pidfd_send_signal(2)), so
+   that the signal cannot reach a process that took over its PID; where
+   PIDFD is -1 or the system has no pidfds, to process PID (kill(2)).
+   Return 0, or -1 with errno.  */
+int signal_process (int pidfd, pid_t pid, int sig);
+
 #endif /* HOLDER_H */

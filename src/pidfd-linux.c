@@ -1,5 +1,5 @@
-/* pidfd-linux.c: a descriptor that tells when a process exits
-   (pidfd_open(2), Linux 5.3).
+/* pidfd-linux.c: a descriptor that tells when a process exits and
+   signals it (pidfd_open(2), pidfd_send_signal(2), Linux 5.3).
 
    Copyright (C) 2026 The portalock authors.
 
@@ -10,6 +10,7 @@
 
 #include <config.h>
 
+#include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -22,4 +23,14 @@ int
 open_pidfd (pid_t pid)
 {
   return syscall (SYS_pidfd_open, pid, 0);
+}
+
+/* configure asked for both system calls, so SYS_pidfd_send_signal is
+   known here; a kernel without it fails with ENOSYS.  */
+int
+signal_process (int pidfd, pid_t pid, int sig)
+{
+  if (pidfd >= 0)
+    return syscall (SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+  return kill (pid, sig);
 }

@@ -10,6 +10,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <signal.h>
 
 #include "holder.h"
 
@@ -23,4 +24,12 @@ open_pidfd (pid_t pid)
   (void) pid;
   errno = ENOSYS;
   return -1;
+}
+
+/* With no pidfd, the PID it is.  */
+int
+signal_process (int pidfd, pid_t pid, int sig)
+{
+  (void) pidfd;
+  return kill (pid, sig);
 }

@@ -994,16 +994,12 @@ command_form (struct options *o, char **cmd)
 static bool
 descriptor_operand (const char *arg, int *fd)
 {
-  long long n;
-  enum number_status st = flock_parse_int (arg, INT32_MIN, INT32_MAX, &n);
-  if (st == NUMBER_OK)
-    {
-      *fd = n;
-      return true;
-    }
-  if (arg[strspn (arg, " \t\n\v\f\r")] == '\0' || st == NUMBER_RANGE)
+  enum number_status st;
+  if (!flock_descriptor_operand (arg, fd, &st))
+    return false;
+  if (st != NUMBER_OK)
     bad_number ("bad file descriptor", arg, st);
-  return false;
+  return true;
 }
 
 /* flock(1) arms its timer once the command line has proved right, and

@@ -1,5 +1,5 @@
-/* process-linux.c: process names and parent-death signals with prctl(2)
-   and /proc, on Linux.
+/* process-linux.c: process names, parent-death signals and closing
+   descriptors with prctl(2), /proc and close_range(2), on Linux.
 
    Copyright (C) 2026 The portalock authors.
 
@@ -12,11 +12,13 @@
 
 #include "process.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "holder.h"
@@ -49,4 +51,19 @@ is_holder_process (pid_t pid)
   name[n] = '\0';
   name[strcspn (name, "\n")] = '\0';
   return strcmp (name, HOLDER_NAME) == 0;
+}
+
+/* close_range(2) came with Linux 5.9: older kernel headers do not name
+   it, and an older kernel answers ENOSYS.  */
+int
+process_close_range (unsigned int low, unsigned int high)
+{
+#ifdef SYS_close_range
+  return syscall (SYS_close_range, low, high, 0);
+#else
+  (void) low;
+  (void) high;
+  errno = ENOSYS;
+  return -1;
+#endif
 }

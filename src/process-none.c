@@ -1,5 +1,6 @@
-/* process-none.c: process names and parent-death signals where the
-   system has neither prctl(2) nor /proc/PID/comm.
+/* process-none.c: process names, parent-death signals and closing
+   descriptors where the system has neither prctl(2), /proc/PID/comm
+   nor close_range(2).
 
    Copyright (C) 2026 The portalock authors.
 
@@ -43,4 +44,14 @@ is_holder_process (pid_t pid)
 {
   (void) pid;
   return false;
+}
+
+/* The caller closes the descriptors one by one.  */
+int
+process_close_range (unsigned int low, unsigned int high)
+{
+  (void) low;
+  (void) high;
+  errno = ENOSYS;
+  return -1;
 }

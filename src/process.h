@@ -1,5 +1,6 @@
 /* process.h: what the tools ask of the system about processes, where
-   systems differ (pidfds, process names, parent-death signals).
+   systems differ (pidfds, process names, parent-death signals, closing
+   descriptors).
 
    Copyright (C) 2026 The portalock authors.
 
@@ -29,5 +30,10 @@ int process_die_with_parent (int sig);
    is_holder_process.  Return 0, or -1 with errno ENOSYS where the
    system has no way.  */
 int process_set_name (const char *name);
+
+/* Close every descriptor from LOW to HIGH, both included, in one call
+   (close_range(2)).  Return 0, or -1 with errno (ENOSYS where the
+   system has no such call): the caller then closes them one by one.  */
+int process_close_range (unsigned int low, unsigned int high);
 
 #endif /* PROCESS_H */

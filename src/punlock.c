@@ -144,12 +144,9 @@ usage_error (const char *message, const char *arg)
    of its open file description (flock or OFD), which is what plock FD
    takes.  */
 static int
-unlock_descriptor (const char *arg, const struct release_options *opts)
+unlock_descriptor (const char *arg, int fd,
+                   const struct release_options *opts)
 {
-  long long n;
-  if (!parse_count (arg, INT_MAX, &n))
-    usage_error ("bad file descriptor", arg);
-  int fd = n;
   enum portalock_backend api = portalock_default_backend ();
   if (api == PORTALOCK_BACKEND_FCNTL || api == PORTALOCK_BACKEND_LOCKF)
     api = portalock_backend_available (PORTALOCK_BACKEND_OFD)
@@ -197,7 +194,7 @@ main (int argc, char **argv)
         opts.kill_after = true;
         break;
       case OPT_PID:
-        if (!parse_count (optarg, INT_MAX, &n) || n == 0)
+        if (flock_parse_int (optarg, 1, INT_MAX, &n) != NUMBER_OK)
           usage_error ("invalid PID", optarg);
         opts.pid = n;
         break;
@@ -236,11 +233,18 @@ main (int argc, char **argv)
     usage_error ("--remove waits for the release: not with a wait of 0",
                  NULL);
 
-  if (argc - optind == 1 && is_descriptor_number (argv[optind]))
+  /* A lone operand is read as plock -u reads it, which is as flock(1)
+     reads a descriptor.  */
+  int fd;
+  enum number_status st;
+  if (argc - optind == 1
+      && flock_descriptor_operand (argv[optind], &fd, &st))
     {
+      if (st != NUMBER_OK)
+        usage_error ("bad file descriptor", argv[optind]);
       if (opts.pid != 0 || opts.pid_file != NULL || opts.remove)
         usage_error ("--pid, --pid-file and --remove need a FILE", NULL);
-      return unlock_descriptor (argv[optind], &opts);
+      return unlock_descriptor (argv[optind], fd, &opts);
     }
 
   int status = EXIT_SUCCESS;

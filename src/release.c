@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -52,11 +51,7 @@ struct target
 static int
 send_signal (const struct target *t, int sig)
 {
-#ifdef SYS_pidfd_send_signal
-  if (t->pidfd >= 0)
-    return syscall (SYS_pidfd_send_signal, t->pidfd, sig, NULL, 0);
-#endif
-  return kill (t->pid, sig);
+  return signal_process (t->pidfd, t->pid, sig);
 }
 
 /* Return true if T has exited.  */

@@ -75,14 +75,6 @@ content_is (const char *path, const char *expected)
 }
 
 static void
-write_file (const char *path, const char *content)
-{
-  int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0 || write (fd, content, strlen (content)) < 0 || close (fd) != 0)
-    die ("write %s", path);
-}
-
-static void
 test_publish (void)
 {
   const char *dir = fresh_dir ("publish");

@@ -196,20 +196,11 @@ py_once (char *buf, size_t size, const char *a1, const char *a2)
   return buf;
 }
 
-static portalock *
-new_lock (const char *path, enum portalock_backend backend)
-{
-  portalock *lock = portalock_new (path);
-  if (lock == NULL || portalock_set_backend (lock, backend) != 0)
-    die ("portalock_new %s", path);
-  return lock;
-}
-
 /* Try to take PATH's lock once with BACKEND; return 0 or the errno.  */
 static int
 c_try (const char *path, enum portalock_backend backend)
 {
-  portalock *lock = new_lock (path, backend);
+  portalock *lock = new_backend_lock (path, backend);
   portalock_set_timeout (lock, 0);
   int r = portalock_acquire (lock) == 0 ? 0 : errno;
   portalock_free (lock);
@@ -223,7 +214,7 @@ test_lock (void)
   char buf[256];
 
   /* C holds, Python is locked out; then Python gets it.  */
-  portalock *lock = new_lock (path, PORTALOCK_BACKEND_FLOCK);
+  portalock *lock = new_backend_lock (path, PORTALOCK_BACKEND_FLOCK);
   check (portalock_acquire (lock) == 0
          && strcmp (py_once (buf, sizeof buf, "hold", path), "busy") == 0,
          "a C lock object excludes portalocker.Lock");
@@ -259,7 +250,7 @@ test_lock (void)
     die ("fork");
   if (pid == 0)
     {
-      portalock *w = new_lock (path, PORTALOCK_BACKEND_FLOCK);
+      portalock *w = new_backend_lock (path, PORTALOCK_BACKEND_FLOCK);
       portalock_set_timeout (w, 60);
       _exit (portalock_acquire (w) == 0 ? 0 : 1);
     }

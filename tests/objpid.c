@@ -33,15 +33,6 @@ static enum portalock_backend backend;
 static const char *bname;
 static bool has_shared;
 
-static void
-write_file (const char *path, const char *text)
-{
-  int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0 || write (fd, text, strlen (text)) != (ssize_t) strlen (text)
-      || close (fd) != 0)
-    die ("write %s", path);
-}
-
 static char *
 read_file (const char *path)
 {
@@ -564,18 +555,10 @@ test_holders (void)
 int
 main (int argc, char **argv)
 {
-  if (argc != 2)
-    die ("usage: objpid BACKEND");
-  int b = portalock_backend_from_name (argv[1]);
-  if (b <= 0)
-    die ("no backend %s", argv[1]);
-  backend = b;
   bname = argv[1];
-  if (!portalock_backend_available (backend))
-    {
-      unsupported ("%s: not built here", bname);
-      return check_exit ();
-    }
+  backend = backend_from_args (argc, argv, 1, "objpid BACKEND");
+  if (backend == 0)
+    return check_exit ();
   has_shared = backend != PORTALOCK_BACKEND_LOCKF;
 
   test_record_write ();

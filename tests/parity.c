@@ -37,51 +37,7 @@ static bool has_shared;
 static portalock *
 new_lock (const char *path)
 {
-  portalock *lock = portalock_new (path);
-  if (lock == NULL || portalock_set_backend (lock, backend) != 0)
-    die ("portalock_new %s", path);
-  return lock;
-}
-
-static bool
-exists (const char *path)
-{
-  struct stat st;
-  return lstat (path, &st) == 0;
-}
-
-static void
-write_file (const char *path, const char *text)
-{
-  int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0 || write (fd, text, strlen (text)) != (ssize_t) strlen (text)
-      || close (fd) != 0)
-    die ("write %s", path);
-}
-
-static bool
-has_text (const char *path, const char *text)
-{
-  char buf[256];
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return false;
-  ssize_t n = read (fd, buf, sizeof buf - 1);
-  close (fd);
-  if (n < 0)
-    return false;
-  buf[n] = '\0';
-  return strcmp (buf, text) == 0;
-}
-
-/* Return true if FD is open on the file PATH names now, not deleted.  */
-static bool
-fd_names (int fd, const char *path)
-{
-  struct stat a, b;
-  return (fd >= 0 && fstat (fd, &a) == 0 && stat (path, &b) == 0
-          && a.st_dev == b.st_dev && a.st_ino == b.st_ino
-          && a.st_nlink > 0);
+  return new_backend_lock (path, backend);
 }
 
 /* Probe PATH's lock from another process: 0 if free, else its errno.  */
@@ -571,18 +527,10 @@ test_semaphore_pattern (void)
 int
 main (int argc, char **argv)
 {
-  if (argc != 2)
-    die ("usage: parity BACKEND");
-  int b = portalock_backend_from_name (argv[1]);
-  if (b <= 0)
-    die ("no backend %s", argv[1]);
-  backend = b;
   bname = argv[1];
-  if (!portalock_backend_available (backend))
-    {
-      unsupported ("%s: not built here", bname);
-      return check_exit ();
-    }
+  backend = backend_from_args (argc, argv, 1, "parity BACKEND");
+  if (backend == 0)
+    return check_exit ();
   has_shared = backend != PORTALOCK_BACKEND_LOCKF;
 
   test_mode_x ();

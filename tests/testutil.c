@@ -297,3 +297,68 @@ await_blocked_waiter (const char *path)
     }
   return false;
 }
+
+int
+backend_from_args (int argc, char **argv, int nargs, const char *usage)
+{
+  if (argc != nargs + 1)
+    die ("usage: %s", usage);
+  int b = portalock_backend_from_name (argv[1]);
+  if (b <= 0)
+    die ("no backend %s", argv[1]);
+  if (!portalock_backend_available (b))
+    {
+      unsupported ("%s: not built here", argv[1]);
+      return 0;
+    }
+  return b;
+}
+
+portalock *
+new_backend_lock (const char *path, int backend)
+{
+  portalock *lock = portalock_new (path);
+  if (lock == NULL || portalock_set_backend (lock, backend) != 0)
+    die ("portalock_new %s", path);
+  return lock;
+}
+
+bool
+exists (const char *path)
+{
+  struct stat st;
+  return lstat (path, &st) == 0;
+}
+
+void
+write_file (const char *path, const char *text)
+{
+  int fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0 || write (fd, text, strlen (text)) != (ssize_t) strlen (text)
+      || close (fd) != 0)
+    die ("write %s", path);
+}
+
+bool
+has_text (const char *path, const char *text)
+{
+  char buf[1024];
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  ssize_t n = read (fd, buf, sizeof buf - 1);
+  close (fd);
+  if (n < 0)
+    return false;
+  buf[n] = '\0';
+  return strcmp (buf, text) == 0;
+}
+
+bool
+fd_names (int fd, const char *path)
+{
+  struct stat a, b;
+  return (fd >= 0 && fstat (fd, &a) == 0 && stat (path, &b) == 0
+          && a.st_dev == b.st_dev && a.st_ino == b.st_ino
+          && a.st_nlink > 0);
+}

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+struct portalock;
+
 /* Report one check: "PASS: NAME" if OK, else "FAIL: NAME (errno ...)".
    Return OK.  */
 bool check (bool ok, const char *name, ...)
@@ -84,6 +86,27 @@ int probe_lock (const char *path, int backend, int flags, off_t start,
    /proc/locks (a waiter is asleep in the kernel), or 10 seconds pass.
    Return true if one was seen.  A readiness signal, not a timing.  */
 bool await_blocked_waiter (const char *path);
+
+/* A program that tests one backend takes its name as its first argument
+   (of NARGS).  Die with USAGE unless ARGC is NARGS + 1; die if ARGV[1]
+   names no backend.  Return the backend if it is built here; else
+   report it UNSUPPORTED and return 0.  */
+int backend_from_args (int argc, char **argv, int nargs, const char *usage);
+
+/* A new lock object on PATH for BACKEND; die if it cannot be made.  */
+struct portalock *new_backend_lock (const char *path, int backend);
+
+/* Return true if PATH exists (as a link, if it is one).  */
+bool exists (const char *path);
+
+/* Make PATH hold exactly TEXT; die on failure.  */
+void write_file (const char *path, const char *text);
+
+/* Return true if PATH holds exactly TEXT (less than 1 KiB).  */
+bool has_text (const char *path, const char *text);
+
+/* Return true if FD is open on the file PATH names now, not deleted.  */
+bool fd_names (int fd, const char *path);
 
 /* Make CALL, a read or write on a pipe whose outcome the test learns
    from the other end, and drop its result on purpose, which a plain

@@ -31,6 +31,63 @@ if { [info exists env(TMPDIR)] && $env(TMPDIR) ne "" } {
 }
 set tmp [exec mktemp -d [file join $tmpdir portalock-tools.XXXXXX]]
 
+# Run BODY in the caller if this build has FEATURE (proc_locks: holders
+# are found through /proc/locks; ofd: OFD locks; see tests/features.exp),
+# else report NAME as UNSUPPORTED: a case that needs what the system
+# lacks neither fails nor vanishes.
+proc with_feature { feature name body } {
+    if { [portalock_have $feature] } {
+        uplevel 1 $body
+    } else {
+        unsupported "$name (no $feature here)"
+    }
+}
+
+# Without /proc/locks nothing tells who holds a lock: plock --holder and
+# punlock must say so (71), and leave the holder of PATH alone.  Report
+# under NAME.
+proc expect_cannot_tell { name path } {
+    global plock punlock
+    expect_status "$name: plock --holder cannot tell" 71 \
+        "^plock: .*: Operation not supported$" "^$" $plock --holder $path
+    expect_status "$name: punlock cannot tell" 71 \
+        "^punlock: .*: cannot tell who holds the lock: Operation not supported$" \
+        "" $punlock $path
+    check "$name: the lock stays held" {![lock_free $path]}
+}
+
+# Start a holder of PATH with plock ARGS... PATH (--verbose added: as
+# flock's, its messages go to standard output); return its PID, or "" after reporting a failure under NAME.  Where
+# punlock cannot find a holder (no /proc/locks), the test ends it with
+# end_holder.
+proc start_holder { name path args } {
+    global plock
+    set r [run $plock --verbose {*}$args $path]
+    if { [lindex $r 0] != 0
+         || ![regexp {holder ([0-9]+) keeps the lock} [lindex $r 1] -> pid] } {
+        fail "$name: no holder ($r)"
+        return ""
+    }
+    return $pid
+}
+
+# End the holder PID of PATH with SIGTERM, and wait until PATH is free.
+proc end_holder { pid path } {
+    catch { exec kill $pid }
+    return [await_free $path]
+}
+
+# Release the holder PID of PATH: with punlock, which finds it through
+# /proc/locks, or else by ending it.
+proc release_holder { pid path } {
+    global punlock
+    if { [portalock_have proc_locks] } {
+        exec $punlock $path
+    } else {
+        end_holder $pid $path
+    }
+}
+
 # Run ARGS (a command and its arguments, no shell) with stdin from
 # /dev/null; return {status stdout stderr}.  A command killed by signal
 # N has status 128+N.
