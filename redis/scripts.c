@@ -10,10 +10,12 @@
 
 /* The keys of a lock called NAME share the hash tag {NAME}, so that
    Redis Cluster keeps them in one slot:
-     portalock:{NAME}:x   the exclusive lease: "OWNER TOKEN", with a TTL;
+     portalock:{NAME}:x   the exclusive lease: "OWNER TOKEN" or "OWNER
+                          TOKEN IDENTITY", with a TTL;
      portalock:{NAME}:s   the shared leases: a sorted set of OWNER scored
                           by the server time (ms) its lease ends;
-     portalock:{NAME}:t   the shared holders' tokens: a hash OWNER->TOKEN;
+     portalock:{NAME}:t   the shared holders' tokens: a hash OWNER->TOKEN
+                          or OWNER->"TOKEN IDENTITY";
      portalock:{NAME}:n   the fencing-token counter (never expires).
    A release publishes on the channel portalock:{NAME}:released.
 
@@ -62,10 +64,10 @@
   "local function xowner()\n" \
   "  local v = redis.call('GET', x)\n" \
   "  if not v then return nil end\n" \
-  "  return string.match(v, '^(%x+) (%d+)$')\n" \
+  "  return string.match(v, '^(%x+) (%d+)')\n" \
   "end\n"
 
-/* ARGV: owner, TTL (ms), mode ("x" or "s").  Returns {1, token} for a
+/* ARGV: owner, TTL (ms), mode ("x" or "s"), identity.  Returns {1, token} for a
    grant (the same one again for an owner that holds it), or {0, ms}:
    the lease in the way ends in ms at the latest (-1: unknown).  */
 static const char acquire_script[] = PRELUDE
@@ -81,6 +83,7 @@ static const char acquire_script[] = PRELUDE
   "end\n"
   "if mode == 's' then\n"
   "  tok = redis.call('HGET', t, owner)\n"
+  "  if tok then tok = string.match(tok, '^%d+') end\n"
   "  if tok and redis.call('ZSCORE', s, owner) then\n"
   "    redis.call('ZADD', s, nowms + ttl, owner)\n"
   "    extend()\n"
@@ -97,11 +100,13 @@ static const char acquire_script[] = PRELUDE
   "  redis.call('SET', KEYS[4], string.format('%.0f', floor))\n"
   "end\n"
   "tok = string.format('%.0f', n)\n"
+  "local v = tok\n"
+  "if ARGV[4] ~= '' then v = tok .. ' ' .. ARGV[4] end\n"
   "if mode == 'x' then\n"
-  "  redis.call('SET', x, owner .. ' ' .. tok, 'PX', ttl)\n"
+  "  redis.call('SET', x, owner .. ' ' .. v, 'PX', ttl)\n"
   "else\n"
   "  redis.call('ZADD', s, nowms + ttl, owner)\n"
-  "  redis.call('HSET', t, owner, tok)\n"
+  "  redis.call('HSET', t, owner, v)\n"
   "  extend()\n"
   "end\n"
   "return {1, tok}\n";
@@ -147,8 +152,28 @@ static const char remaining_script[] = PRELUDE
   "if e and tonumber(e) > nowms then return tonumber(e) - nowms end\n"
   "return -2\n";
 
+/* ARGV: owner (unused).  Returns the holders, each as {mode, token, ms
+   left, identity}.  Changes nothing but the purge of ended leases.  */
+static const char holders_script[] = PRELUDE
+  "purge()\n"
+  "local out = {}\n"
+  "local v = redis.call('GET', x)\n"
+  "if v then\n"
+  "  local tok, id = string.match(v, '^%x+ (%d+) ?(.*)$')\n"
+  "  out[1] = {'x', tok or '0', redis.call('PTTL', x), id or ''}\n"
+  "end\n"
+  "local r = redis.call('ZRANGE', s, 0, -1, 'WITHSCORES')\n"
+  "for i = 1, #r, 2 do\n"
+  "  local e = redis.call('HGET', t, r[i]) or '0'\n"
+  "  local tok, id = string.match(e, '^(%d+) ?(.*)$')\n"
+  "  out[#out + 1] = {'s', tok or '0', tonumber(r[i + 1]) - nowms,"
+  " id or ''}\n"
+  "end\n"
+  "return out\n";
+
 static const char *const scripts[PLR_NSCRIPTS] =
-  { acquire_script, renew_script, release_script, remaining_script };
+  { acquire_script, renew_script, release_script, remaining_script,
+    holders_script };
 static char shas[PLR_NSCRIPTS][41];
 static pthread_once_t shas_once = PTHREAD_ONCE_INIT;
 
