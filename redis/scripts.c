@@ -20,7 +20,10 @@
    A release publishes on the channel portalock:{NAME}:released.
 
    Tokens only grow: each grant takes the counter's next value, but never
-   less than the server's clock in microseconds.  A server restarted
+   less than the server's clock in microseconds; in one step, SET with
+   GET (Redis 6.2), which sets the counter to the clock and returns the
+   value it had, followed by a second SET only when that value was not
+   below the clock (GET and SET before 6.2).  A server restarted
    without persistence forgets the counter, and the clock floor then
    keeps the next token above every earlier one, provided the server's
    clock did not go back and it never granted more than one token per
@@ -35,18 +38,29 @@
 
 #include "redis-private.h"
 
-/* What every script starts with: the server time, and the helpers that
-   drop shared leases that ran out and keep the shared keys' TTLs at the
-   last shared lease's end.  */
+/* What every script starts with: the helpers that read the server's
+   time, drop shared leases that ran out, keep the shared keys' TTLs at
+   the last shared lease's end, and read the exclusive lease.  The time
+   is asked for once, and only on the paths that need it (the shared
+   leases and the token): an exclusive lease keeps its TTL in the key
+   itself.  A server before Redis 5 replicates a script that read the
+   time only by its effects, which must be asked for before any write;
+   clock () is always called before the first write.  */
 #define PRELUDE \
-  "if redis.replicate_commands then redis.replicate_commands() end\n" \
   "local x, s, t = KEYS[1], KEYS[2], KEYS[3]\n" \
   "local owner = ARGV[1]\n" \
-  "local now = redis.call('TIME')\n" \
-  "local nowms = tonumber(now[1]) * 1000" \
+  "local now, nowms\n" \
+  "local function clock()\n" \
+  "  if not now then\n" \
+  "    if redis.replicate_commands then redis.replicate_commands() end\n" \
+  "    now = redis.call('TIME')\n" \
+  "    nowms = tonumber(now[1]) * 1000" \
   " + math.floor(tonumber(now[2]) / 1000)\n" \
+  "  end\n" \
+  "  return nowms\n" \
+  "end\n" \
   "local function purge()\n" \
-  "  local dead = redis.call('ZRANGEBYSCORE', s, '-inf', nowms)\n" \
+  "  local dead = redis.call('ZRANGEBYSCORE', s, '-inf', clock())\n" \
   "  if #dead > 0 then\n" \
   "    redis.call('ZREMRANGEBYSCORE', s, '-inf', nowms)\n" \
   "    redis.call('HDEL', t, unpack(dead))\n" \
@@ -67,21 +81,26 @@
   "  return string.match(v, '^(%x+) (%d+)')\n" \
   "end\n"
 
-/* ARGV: owner, TTL (ms), mode ("x" or "s"), identity.  Returns {1, token} for a
-   grant (the same one again for an owner that holds it), or {0, ms}:
-   the lease in the way ends in ms at the latest (-1: unknown).  */
+/* ARGV: owner, TTL (ms), mode ("x" or "s"), identity.  Returns {1,
+   token} for a grant (the same one again for an owner that holds it),
+   or {0, ms}: the lease in the way ends in ms at the latest (-1:
+   unknown).  An exclusive request looks only at the live shared leases
+   (those that ended are dropped by the next shared request, or expire
+   with their key).  */
 static const char acquire_script[] = PRELUDE
   "local ttl, mode = tonumber(ARGV[2]), ARGV[3]\n"
-  "purge()\n"
-  "local o, tok = xowner()\n"
-  "if o == owner and mode == 'x' then\n"
-  "  redis.call('PEXPIRE', x, ttl)\n"
-  "  return {1, tok}\n"
-  "end\n"
-  "if redis.call('EXISTS', x) == 1 then\n"
+  "local held = redis.call('GET', x)\n"
+  "if held then\n"
+  "  local o, tok = string.match(held, '^(%x+) (%d+)')\n"
+  "  if o == owner and mode == 'x' then\n"
+  "    redis.call('PEXPIRE', x, ttl)\n"
+  "    return {1, tok}\n"
+  "  end\n"
   "  return {0, redis.call('PTTL', x)}\n"
   "end\n"
+  "local tok\n"
   "if mode == 's' then\n"
+  "  purge()\n"
   "  tok = redis.call('HGET', t, owner)\n"
   "  if tok then tok = string.match(tok, '^%d+') end\n"
   "  if tok and redis.call('ZSCORE', s, owner) then\n"
@@ -89,17 +108,24 @@ static const char acquire_script[] = PRELUDE
   "    extend()\n"
   "    return {1, tok}\n"
   "  end\n"
-  "elseif redis.call('ZCARD', s) > 0 then\n"
-  "  local first = redis.call('ZRANGE', s, 0, 0, 'WITHSCORES')\n"
-  "  return {0, tonumber(first[2]) - nowms}\n"
+  "else\n"
+  "  local first = redis.call('ZRANGEBYSCORE', s, '(' .. clock(), '+inf',"
+  " 'WITHSCORES', 'LIMIT', 0, 1)\n"
+  "  if #first > 0 then\n"
+  "    return {0, tonumber(first[2]) - nowms}\n"
+  "  end\n"
   "end\n"
-  "local n = redis.call('INCR', KEYS[4])\n"
   "local floor = tonumber(now[1]) * 1000000 + tonumber(now[2])\n"
-  "if n < floor then\n"
-  "  n = floor\n"
-  "  redis.call('SET', KEYS[4], string.format('%.0f', floor))\n"
+  "tok = string.format('%.0f', floor)\n"
+  "local last = redis.pcall('SET', KEYS[4], tok, 'GET')\n"
+  "if type(last) == 'table' and last.err then\n"
+  "  last = redis.call('GET', KEYS[4])\n"
+  "  redis.call('SET', KEYS[4], tok)\n"
   "end\n"
-  "tok = string.format('%.0f', n)\n"
+  "if last and tonumber(last) >= floor then\n"
+  "  tok = string.format('%.0f', tonumber(last) + 1)\n"
+  "  redis.call('SET', KEYS[4], tok)\n"
+  "end\n"
   "local v = tok\n"
   "if ARGV[4] ~= '' then v = tok .. ' ' .. ARGV[4] end\n"
   "if mode == 'x' then\n"
@@ -114,12 +140,12 @@ static const char acquire_script[] = PRELUDE
 /* ARGV: owner, TTL (ms), mode.  Returns 1 if renewed, 0 if lost.  */
 static const char renew_script[] = PRELUDE
   "local ttl = tonumber(ARGV[2])\n"
-  "purge()\n"
   "if ARGV[3] == 'x' then\n"
   "  if xowner() ~= owner then return 0 end\n"
   "  redis.call('PEXPIRE', x, ttl)\n"
   "  return 1\n"
   "end\n"
+  "purge()\n"
   "if not redis.call('ZSCORE', s, owner) then return 0 end\n"
   "redis.call('ZADD', s, nowms + ttl, owner)\n"
   "extend()\n"
@@ -128,11 +154,11 @@ static const char renew_script[] = PRELUDE
 /* ARGV: owner, mode, channel.  Returns 1 if released, 0 if it had been
    lost.  A release wakes the waiters in the same atomic step.  */
 static const char release_script[] = PRELUDE
-  "purge()\n"
   "if ARGV[2] == 'x' then\n"
   "  if xowner() ~= owner then return 0 end\n"
   "  redis.call('DEL', x)\n"
   "else\n"
+  "  purge()\n"
   "  if not redis.call('ZSCORE', s, owner) then return 0 end\n"
   "  redis.call('ZREM', s, owner)\n"
   "  redis.call('HDEL', t, owner)\n"
@@ -149,7 +175,7 @@ static const char remaining_script[] = PRELUDE
   "  return redis.call('PTTL', x)\n"
   "end\n"
   "local e = redis.call('ZSCORE', s, owner)\n"
-  "if e and tonumber(e) > nowms then return tonumber(e) - nowms end\n"
+  "if e and tonumber(e) > clock() then return tonumber(e) - nowms end\n"
   "return -2\n";
 
 /* ARGV: owner (unused).  Returns the holders, each as {mode, token, ms
