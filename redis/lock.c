@@ -257,29 +257,27 @@ try_acquire (portalock_redis *lock, long long *wait_ms)
   argv[argc] = lock->identity != NULL ? lock->identity : "";
   len[argc++] = lock->identity != NULL ? strlen (lock->identity) : 0;
   redisReply *r;
-  if (call_script (&lock->conn, PLR_ACQUIRE, REDIS_REPLY_ARRAY, argc, argv,
-                   len, &r) != 0)
+  if (plr_script_run (&lock->conn, PLR_ACQUIRE, 4, argc, argv, len, &r) != 0)
     {
       /* The request may have reached the server and been granted.  */
       if (errno == ECONNRESET || errno == EHOSTDOWN)
         lock->maybe_held = true;
       return -1;
     }
-  if (r->elements != 2 || r->element[0]->type != REDIS_REPLY_INTEGER)
-    return reply_error (r);
-  redisReply *second = r->element[1];
-  if (r->element[0]->integer == 1)
+  /* A grant is answered with its token, a refusal with the ms until
+     the lease in the way ends.  */
+  if (r->type == REDIS_REPLY_STRING)
     {
-      uint64_t token = 0;
-      if (second->type == REDIS_REPLY_STRING)
-        token = strtoull (second->str, NULL, 10);
+      uint64_t token = strtoull (r->str, NULL, 10);
       freeReplyObject (r);
       lock->held = true;
       lock->maybe_held = false;
       lock->token = token;
       return 1;
     }
-  *wait_ms = second->type == REDIS_REPLY_INTEGER ? second->integer : -1;
+  if (r->type != REDIS_REPLY_INTEGER)
+    return reply_error (r);
+  *wait_ms = r->integer;
   freeReplyObject (r);
   lock->held = false;
   lock->token = 0;
