@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,16 @@ new_owner (char owner[33])
   for (int i = 0; i < 16; i++)
     snprintf (owner + 2 * i, 3, "%02x", bits[i]);
   return 0;
+}
+
+/* Set LOCK's TTL to MS, and the text the scripts are given for it,
+   made once here rather than at every acquire and renewal.  */
+static void
+set_ttl_ms (portalock_redis *lock, long long ms)
+{
+  lock->ttl_ms = ms;
+  int n = snprintf (lock->ttl_text, sizeof lock->ttl_text, "%lld", ms);
+  lock->ttl_len = n;
 }
 
 static void
@@ -105,7 +116,7 @@ portalock_redis_new (const char *url, const char *name)
     }
   lock->name_len = strlen (name);
   lock->timeout = 5;
-  lock->ttl_ms = 30000;
+  set_ttl_ms (lock, 30000);
   lock->pid = getpid ();
   struct plr_conn *conns[2] = { &lock->conn, &lock->sub };
   for (int i = 0; i < 2; i++)
@@ -133,7 +144,7 @@ portalock_redis_set_ttl (portalock_redis *lock, double seconds)
   if (lock == NULL || lock->held || !(seconds >= 0.01)
       || !(seconds * 1000 <= TTL_MAX_MS))
     return invalid ();
-  lock->ttl_ms = (long long) llround (seconds * 1000);
+  set_ttl_ms (lock, (long long) llround (seconds * 1000));
   return 0;
 }
 
@@ -196,6 +207,19 @@ key_args (const portalock_redis *lock, const char **argv, size_t *len)
   return 5;
 }
 
+/* The arguments of the scripts that grant or extend a lease (acquire
+   and renew): the four keys, the owner, the TTL and the mode.  */
+static int
+lease_args (const portalock_redis *lock, const char **argv, size_t *len)
+{
+  int argc = key_args (lock, argv, len);
+  argv[argc] = lock->ttl_text;
+  len[argc++] = lock->ttl_len;
+  argv[argc] = lock->shared ? "s" : "x";
+  len[argc++] = 1;
+  return argc;
+}
+
 /* Fail with the errno for the error reply R, and free it.  */
 static int
 reply_error (redisReply *r)
@@ -206,6 +230,21 @@ reply_error (redisReply *r)
   return -1;
 }
 
+/* Run SCRIPT on C with LOCK's four keys and the ARGC arguments in ARGV
+   and LEN, and return 0 with its reply in *R if the reply has the TYPE
+   the script answers with; else -1 with errno (the error reply's, or
+   EPROTO for an answer of another type, which is freed).  */
+static int
+call_script (struct plr_conn *c, enum plr_script script, int type,
+             int argc, const char **argv, const size_t *len, redisReply **r)
+{
+  if (plr_script_run (c, script, 4, argc, argv, len, r) != 0)
+    return -1;
+  if ((*r)->type != type)
+    return reply_error (*r);
+  return 0;
+}
+
 /* Try once to take LOCK.  Return 1 if granted, 0 if held elsewhere
    (with the ms until the lease in the way ends, or -1, in *WAIT_MS), or
    -1 with errno.  */
@@ -214,13 +253,9 @@ try_acquire (portalock_redis *lock, long long *wait_ms)
 {
   const char *argv[8];
   size_t len[8];
-  char ttl[24];
-  int argc = key_args (lock, argv, len);
-  snprintf (ttl, sizeof ttl, "%lld", lock->ttl_ms);
-  argv[argc] = ttl;
-  len[argc++] = strlen (ttl);
-  argv[argc] = lock->shared ? "s" : "x";
-  len[argc++] = 1;
+  int argc = lease_args (lock, argv, len);
+  argv[argc] = lock->identity != NULL ? lock->identity : "";
+  len[argc++] = lock->identity != NULL ? strlen (lock->identity) : 0;
   redisReply *r;
   if (plr_script_run (&lock->conn, PLR_ACQUIRE, 4, argc, argv, len, &r) != 0)
     {
@@ -229,22 +264,20 @@ try_acquire (portalock_redis *lock, long long *wait_ms)
         lock->maybe_held = true;
       return -1;
     }
-  if (r->type != REDIS_REPLY_ARRAY || r->elements != 2
-      || r->element[0]->type != REDIS_REPLY_INTEGER)
-    return reply_error (r);
-  redisReply *second = r->element[1];
-  if (r->element[0]->integer == 1)
+  /* A grant is answered with its token, a refusal with the ms until
+     the lease in the way ends.  */
+  if (r->type == REDIS_REPLY_STRING)
     {
-      uint64_t token = 0;
-      if (second->type == REDIS_REPLY_STRING)
-        token = strtoull (second->str, NULL, 10);
+      uint64_t token = strtoull (r->str, NULL, 10);
       freeReplyObject (r);
       lock->held = true;
       lock->maybe_held = false;
       lock->token = token;
       return 1;
     }
-  *wait_ms = second->type == REDIS_REPLY_INTEGER ? second->integer : -1;
+  if (r->type != REDIS_REPLY_INTEGER)
+    return reply_error (r);
+  *wait_ms = r->integer;
   freeReplyObject (r);
   lock->held = false;
   lock->token = 0;
@@ -336,18 +369,11 @@ plr_renew_on (portalock_redis *lock, struct plr_conn *c)
 {
   const char *argv[8];
   size_t len[8];
-  char ttl[24];
-  int argc = key_args (lock, argv, len);
-  snprintf (ttl, sizeof ttl, "%lld", lock->ttl_ms);
-  argv[argc] = ttl;
-  len[argc++] = strlen (ttl);
-  argv[argc] = lock->shared ? "s" : "x";
-  len[argc++] = 1;
+  int argc = lease_args (lock, argv, len);
   redisReply *r;
-  if (plr_script_run (c, PLR_RENEW, 4, argc, argv, len, &r) != 0)
+  if (call_script (c, PLR_RENEW, REDIS_REPLY_INTEGER, argc, argv, len, &r)
+      != 0)
     return -1;
-  if (r->type != REDIS_REPLY_INTEGER)
-    return reply_error (r);
   int renewed = r->integer == 1;
   freeReplyObject (r);
   return renewed;
@@ -387,11 +413,9 @@ portalock_redis_remaining (portalock_redis *lock)
   argv[argc] = lock->shared ? "s" : "x";
   len[argc++] = 1;
   redisReply *r;
-  if (plr_script_run (&lock->conn, PLR_REMAINING, 4, argc, argv, len, &r)
-      != 0)
+  if (call_script (&lock->conn, PLR_REMAINING, REDIS_REPLY_INTEGER, argc,
+                   argv, len, &r) != 0)
     return -1;
-  if (r->type != REDIS_REPLY_INTEGER)
-    return reply_error (r);
   long long ms = r->integer;
   freeReplyObject (r);
   if (ms == -2)
@@ -418,10 +442,9 @@ portalock_redis_release (portalock_redis *lock)
   argv[argc] = lock->channel;
   len[argc++] = lock->key_len[4];
   redisReply *r;
-  if (plr_script_run (&lock->conn, PLR_RELEASE, 4, argc, argv, len, &r) != 0)
+  if (call_script (&lock->conn, PLR_RELEASE, REDIS_REPLY_INTEGER, argc, argv,
+                   len, &r) != 0)
     return -1;
-  if (r->type != REDIS_REPLY_INTEGER)
-    return reply_error (r);
   bool released = r->integer == 1;
   freeReplyObject (r);
   bool was_held = lock->held;
@@ -433,6 +456,77 @@ portalock_redis_release (portalock_redis *lock)
   lock->held = false;
   lock->token = 0;
   return 0;
+}
+
+int
+portalock_redis_set_identity (portalock_redis *lock, const char *text)
+{
+  if (lock == NULL || lock->held || lock->maybe_held)
+    return invalid ();
+  if (text != NULL)
+    {
+      size_t n = strlen (text);
+      if (n >= PORTALOCK_REDIS_IDENTITY_MAX)
+        return invalid ();
+      for (size_t i = 0; i < n; i++)
+        if ((unsigned char) text[i] < ' ' || text[i] == 0x7f)
+          return invalid ();
+    }
+  char *copy = NULL;
+  if (text != NULL && text[0] != '\0' && (copy = strdup (text)) == NULL)
+    return -1;
+  free (lock->identity);
+  lock->identity = copy;
+  return 0;
+}
+
+/* Fill H from one holder's entry E of the holders script's answer:
+   {mode, token, ms left, identity}.  Return false if E is malformed.  */
+static bool
+holder_entry (const redisReply *e, struct portalock_redis_holder *h)
+{
+  if (e->type != REDIS_REPLY_ARRAY || e->elements != 4)
+    return false;
+  for (int i = 0; i < 4; i++)
+    if (e->element[i]->type != (i == 2 ? REDIS_REPLY_INTEGER
+                                : REDIS_REPLY_STRING))
+      return false;
+  memset (h, 0, sizeof *h);
+  h->shared = e->element[0]->str[0] == 's';
+  h->token = strtoull (e->element[1]->str, NULL, 10);
+  long long ms = e->element[2]->integer;
+  h->remaining = ms < 0 ? HUGE_VAL : ms / 1000.0;
+  size_t n = e->element[3]->len;
+  if (n >= sizeof h->identity)
+    n = sizeof h->identity - 1;
+  memcpy (h->identity, e->element[3]->str, n);
+  h->identity[n] = '\0';
+  return true;
+}
+
+int
+portalock_redis_holders (portalock_redis *lock,
+                         struct portalock_redis_holder *holders, size_t max)
+{
+  if (lock == NULL || (holders == NULL && max > 0))
+    return invalid ();
+  clear_error (lock);
+  const char *argv[8];
+  size_t len[8];
+  int argc = key_args (lock, argv, len);
+  redisReply *r;
+  if (call_script (&lock->conn, PLR_HOLDERS, REDIS_REPLY_ARRAY, argc, argv,
+                   len, &r) != 0)
+    return -1;
+  size_t n = r->elements;
+  for (size_t i = 0; i < n; i++)
+    if (i < max ? !holder_entry (r->element[i], &holders[i])
+        : r->element[i]->type != REDIS_REPLY_ARRAY)
+      return reply_error (r);
+  freeReplyObject (r);
+  if (n > INT_MAX)
+    n = INT_MAX;
+  return n;
 }
 
 uint64_t
@@ -480,6 +574,7 @@ portalock_redis_free (portalock_redis *lock)
   free (lock->key_counter);
   free (lock->channel);
   free (lock->error);
+  free (lock->identity);
   free (lock);
   errno = saved_errno;
 }

@@ -170,6 +170,36 @@ PORTALOCK_REDIS_API int portalock_redis_keepalive (portalock_redis *lock,
                                                    portalock_redis_lost_fn
                                                    lost, void *arg);
 
+/* The longest identity text, in bytes, with its terminating NUL.  */
+#define PORTALOCK_REDIS_IDENTITY_MAX 256
+
+/* Store TEXT (printable, fewer than PORTALOCK_REDIS_IDENTITY_MAX bytes;
+   NULL or "" for none) with every lease LOCK is granted, for
+   portalock_redis_holders to show: who holds the lock, say a host name
+   and a process ID.  It is information for people, not checked by
+   anything.  Return 0, or -1 and set errno: EINVAL if TEXT is too long
+   or holds a control character, or LOCK is held or NULL; ENOMEM.  */
+PORTALOCK_REDIS_API int portalock_redis_set_identity (portalock_redis *lock,
+                                                      const char *text);
+
+/* One holder of a lock, as portalock_redis_holders reports it.  */
+struct portalock_redis_holder
+{
+  uint64_t token;               /* the fencing token of its grant */
+  double remaining;             /* seconds left of its lease */
+  bool shared;                  /* a shared holder, else exclusive */
+  char identity[PORTALOCK_REDIS_IDENTITY_MAX];  /* its identity, or "" */
+};
+
+/* Ask the server who holds the lock LOCK names (LOCK itself need not
+   hold it, and nothing changes): store up to MAX holders in HOLDERS and
+   return how many there are (which may be more than MAX), 0 if the lock
+   is free.  Return -1 and set errno: EINVAL if LOCK is NULL, or HOLDERS
+   is NULL and MAX is not 0; a connection or server error.  */
+PORTALOCK_REDIS_API int
+portalock_redis_holders (portalock_redis *lock,
+                         struct portalock_redis_holder *holders, size_t max);
+
 /* Return the text of the server's last error answer, or of the last
    connection error, to LOCK; NULL if there was none.  The string is
    valid until the next call on LOCK.  */

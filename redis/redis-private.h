@@ -77,7 +77,7 @@ int plr_error_errno (const char *text);
 
 /* The scripts, and calls of them.  */
 enum plr_script { PLR_ACQUIRE, PLR_RENEW, PLR_RELEASE, PLR_REMAINING,
-                  PLR_NSCRIPTS };
+                  PLR_HOLDERS, PLR_NSCRIPTS };
 
 /* Run SCRIPT on C with NKEYS keys and then the arguments in ARGV
    (ARGC strings in all), by EVALSHA, falling back to EVAL when the
@@ -105,6 +105,9 @@ struct portalock_redis
   char owner[33];       /* 128 random bits, hex */
   double timeout;
   long long ttl_ms;
+  char ttl_text[24];    /* TTL_MS in decimal, for the scripts */
+  size_t ttl_len;
+  char *identity;       /* stored with each grant; NULL: none */
   bool shared;
   bool fail_when_locked;
   bool held;

@@ -10,15 +10,21 @@
 
 /* The keys of a lock called NAME share the hash tag {NAME}, so that
    Redis Cluster keeps them in one slot:
-     portalock:{NAME}:x   the exclusive lease: "OWNER TOKEN", with a TTL;
+     portalock:{NAME}:x   the exclusive lease: "OWNER TOKEN" or "OWNER
+                          TOKEN IDENTITY", with a TTL;
      portalock:{NAME}:s   the shared leases: a sorted set of OWNER scored
                           by the server time (ms) its lease ends;
-     portalock:{NAME}:t   the shared holders' tokens: a hash OWNER->TOKEN;
+     portalock:{NAME}:t   the shared holders' tokens: a hash OWNER->TOKEN
+                          or OWNER->"TOKEN IDENTITY";
      portalock:{NAME}:n   the fencing-token counter (never expires).
    A release publishes on the channel portalock:{NAME}:released.
 
    Tokens only grow: each grant takes the counter's next value, but never
-   less than the server's clock in microseconds.  A server restarted
+   less than the server's clock in microseconds; in one step, SET with
+   GET (Redis 6.2), which sets the counter to the clock and returns the
+   value it had, followed by a second SET only when that value was not
+   below the clock (GET and SET before 6.2).  The counter holds the last
+   token granted.  A server restarted
    without persistence forgets the counter, and the clock floor then
    keeps the next token above every earlier one, provided the server's
    clock did not go back and it never granted more than one token per
@@ -33,24 +39,51 @@
 
 #include "redis-private.h"
 
-/* What every script starts with: the server time, and the helpers that
-   drop shared leases that ran out and keep the shared keys' TTLs at the
-   last shared lease's end.  */
-#define PRELUDE \
-  "if redis.replicate_commands then redis.replicate_commands() end\n" \
+/* The scripts are written for the common case, an exclusive lock: that
+   path reads the server's clock only for the token, and leaves out the
+   shared leases' helpers.  What costs on the server (measured in
+   instructions with Redis 7.0) is mostly each call's overhead and the
+   conversions of numbers to text, which go through printf: numbers the
+   scripts pass on are kept as the text they came in (the TTL), or built
+   from text (the token, from TIME's digits).
+
+   VARS is what every script starts with.  */
+#define VARS \
   "local x, s, t = KEYS[1], KEYS[2], KEYS[3]\n" \
   "local owner = ARGV[1]\n" \
-  "local now = redis.call('TIME')\n" \
-  "local nowms = tonumber(now[1]) * 1000" \
+  "local now, nowms, purge, extend\n"
+
+/* time () sets NOW to the server's time, asked for once; clock ()
+   returns it in ms.  A server before Redis 5 replicates a script that
+   read the time only by its effects, which must be asked for before any
+   write; the time is always read before the first write.  */
+#define CLOCK \
+  "local function time()\n" \
+  "  if not now then\n" \
+  "    if redis.replicate_commands then redis.replicate_commands() end\n" \
+  "    now = redis.call('TIME')\n" \
+  "  end\n" \
+  "end\n" \
+  "local function clock()\n" \
+  "  if not nowms then\n" \
+  "    time()\n" \
+  "    nowms = tonumber(now[1]) * 1000" \
   " + math.floor(tonumber(now[2]) / 1000)\n" \
-  "local function purge()\n" \
-  "  local dead = redis.call('ZRANGEBYSCORE', s, '-inf', nowms)\n" \
+  "  end\n" \
+  "  return nowms\n" \
+  "end\n"
+
+/* For the shared leases: purge () drops those that ran out; extend ()
+   keeps the shared keys' TTLs at the last lease's end.  */
+#define SHARED \
+  "purge = function()\n" \
+  "  local dead = redis.call('ZRANGEBYSCORE', s, '-inf', clock())\n" \
   "  if #dead > 0 then\n" \
   "    redis.call('ZREMRANGEBYSCORE', s, '-inf', nowms)\n" \
   "    redis.call('HDEL', t, unpack(dead))\n" \
   "  end\n" \
   "end\n" \
-  "local function extend()\n" \
+  "extend = function()\n" \
   "  local top = redis.call('ZRANGE', s, -1, -1, 'WITHSCORES')\n" \
   "  if #top > 0 then\n" \
   "    redis.call('PEXPIREAT', s, top[2])\n" \
@@ -58,76 +91,99 @@
   "  else\n" \
   "    redis.call('DEL', t)\n" \
   "  end\n" \
-  "end\n" \
-  "local function xowner()\n" \
-  "  local v = redis.call('GET', x)\n" \
-  "  if not v then return nil end\n" \
-  "  return string.match(v, '^(%x+) (%d+)$')\n" \
   "end\n"
 
-/* ARGV: owner, TTL (ms), mode ("x" or "s").  Returns {1, token} for a
-   grant (the same one again for an owner that holds it), or {0, ms}:
-   the lease in the way ends in ms at the latest (-1: unknown).  */
-static const char acquire_script[] = PRELUDE
-  "local ttl, mode = tonumber(ARGV[2]), ARGV[3]\n"
-  "purge()\n"
-  "local o, tok = xowner()\n"
-  "if o == owner and mode == 'x' then\n"
-  "  redis.call('PEXPIRE', x, ttl)\n"
-  "  return {1, tok}\n"
-  "end\n"
-  "if redis.call('EXISTS', x) == 1 then\n"
-  "  return {0, redis.call('PTTL', x)}\n"
-  "end\n"
-  "if mode == 's' then\n"
-  "  tok = redis.call('HGET', t, owner)\n"
-  "  if tok and redis.call('ZSCORE', s, owner) then\n"
-  "    redis.call('ZADD', s, nowms + ttl, owner)\n"
-  "    extend()\n"
-  "    return {1, tok}\n"
+/* True if the exclusive lease V ("OWNER TOKEN ...", or nil) is
+   OWNER's.  */
+#define MINE(v) \
+  "(" v " and string.sub(" v ", 1, #owner + 1) == owner .. ' ')"
+
+/* ARGV: owner, TTL (ms), mode ("x" or "s"), identity.  Returns the
+   token (a string) for a grant, the same one again for an owner that
+   holds it; or the ms until the lease in the way ends at the latest (an
+   integer; -1: unknown).  An exclusive request looks only at the live
+   shared leases, and only if there are any (those that ended are
+   dropped by the next shared request, or expire with their key).  */
+static const char acquire_script[] = VARS CLOCK
+  "local ttl, mode = ARGV[2], ARGV[3]\n"
+  "local held = redis.call('GET', x)\n"
+  "if held then\n"
+  "  local o, tok = string.match(held, '^(%x+) (%d+)')\n"
+  "  if o == owner and mode == 'x' then\n"
+  "    redis.call('PEXPIRE', x, ttl)\n"
+  "    return tok\n"
   "  end\n"
-  "elseif redis.call('ZCARD', s) > 0 then\n"
-  "  local first = redis.call('ZRANGE', s, 0, 0, 'WITHSCORES')\n"
-  "  return {0, tonumber(first[2]) - nowms}\n"
+  "  return redis.call('PTTL', x)\n"
   "end\n"
-  "local n = redis.call('INCR', KEYS[4])\n"
-  "local floor = tonumber(now[1]) * 1000000 + tonumber(now[2])\n"
-  "if n < floor then\n"
-  "  n = floor\n"
-  "  redis.call('SET', KEYS[4], string.format('%.0f', floor))\n"
+  "local tok\n"
+  "if mode == 's' then\n"
+  SHARED
+  "  purge()\n"
+  "  tok = redis.call('HGET', t, owner)\n"
+  "  if tok then tok = string.match(tok, '^%d+') end\n"
+  "  if tok and redis.call('ZSCORE', s, owner) then\n"
+  "    redis.call('ZADD', s, nowms + tonumber(ttl), owner)\n"
+  "    extend()\n"
+  "    return tok\n"
+  "  end\n"
+  "elseif redis.call('EXISTS', s) == 1 then\n"
+  "  local first = redis.call('ZRANGEBYSCORE', s, '(' .. clock(), '+inf',"
+  " 'WITHSCORES', 'LIMIT', 0, 1)\n"
+  "  if #first > 0 then\n"
+  "    return tonumber(first[2]) - nowms\n"
+  "  end\n"
   "end\n"
-  "tok = string.format('%.0f', n)\n"
+  /* The token: the clock in microseconds, made of TIME's digits,
+     unless the counter's last value is not below it (then that value
+     plus 1).  */
+  "time()\n"
+  "tok = now[1] .. string.rep('0', 6 - #now[2]) .. now[2]\n"
+  "local last = redis.pcall('SET', KEYS[4], tok, 'GET')\n"
+  "if type(last) == 'table' and last.err then\n"
+  "  last = redis.call('GET', KEYS[4])\n"
+  "  redis.call('SET', KEYS[4], tok)\n"
+  "end\n"
+  "last = last and tonumber(last)\n"
+  "if last and last >= tonumber(tok) then\n"
+  "  tok = string.format('%.0f', last + 1)\n"
+  "  redis.call('SET', KEYS[4], tok)\n"
+  "end\n"
+  "local v = tok\n"
+  "if ARGV[4] ~= '' then v = tok .. ' ' .. ARGV[4] end\n"
   "if mode == 'x' then\n"
-  "  redis.call('SET', x, owner .. ' ' .. tok, 'PX', ttl)\n"
+  "  redis.call('SET', x, owner .. ' ' .. v, 'PX', ttl)\n"
   "else\n"
-  "  redis.call('ZADD', s, nowms + ttl, owner)\n"
-  "  redis.call('HSET', t, owner, tok)\n"
+  "  redis.call('ZADD', s, nowms + tonumber(ttl), owner)\n"
+  "  redis.call('HSET', t, owner, v)\n"
   "  extend()\n"
   "end\n"
-  "return {1, tok}\n";
+  "return tok\n";
 
 /* ARGV: owner, TTL (ms), mode.  Returns 1 if renewed, 0 if lost.  */
-static const char renew_script[] = PRELUDE
-  "local ttl = tonumber(ARGV[2])\n"
-  "purge()\n"
+static const char renew_script[] = VARS CLOCK
   "if ARGV[3] == 'x' then\n"
-  "  if xowner() ~= owner then return 0 end\n"
-  "  redis.call('PEXPIRE', x, ttl)\n"
+  "  local v = redis.call('GET', x)\n"
+  "  if not " MINE ("v") " then return 0 end\n"
+  "  redis.call('PEXPIRE', x, ARGV[2])\n"
   "  return 1\n"
   "end\n"
+  SHARED
+  "purge()\n"
   "if not redis.call('ZSCORE', s, owner) then return 0 end\n"
-  "redis.call('ZADD', s, nowms + ttl, owner)\n"
+  "redis.call('ZADD', s, nowms + tonumber(ARGV[2]), owner)\n"
   "extend()\n"
   "return 1\n";
 
 /* ARGV: owner, mode, channel.  Returns 1 if released, 0 if it had been
    lost.  A release wakes the waiters in the same atomic step.  */
-static const char release_script[] = PRELUDE
-  "purge()\n"
+static const char release_script[] = VARS CLOCK
   "if ARGV[2] == 'x' then\n"
-  "  if xowner() ~= owner then return 0 end\n"
+  "  local v = redis.call('GET', x)\n"
+  "  if not " MINE ("v") " then return 0 end\n"
   "  redis.call('DEL', x)\n"
   "else\n"
+  SHARED
+  "  purge()\n"
   "  if not redis.call('ZSCORE', s, owner) then return 0 end\n"
   "  redis.call('ZREM', s, owner)\n"
   "  redis.call('HDEL', t, owner)\n"
@@ -138,17 +194,38 @@ static const char release_script[] = PRELUDE
 
 /* ARGV: owner, mode.  Returns the ms left of the lease, or -2 if it was
    lost.  Changes nothing.  */
-static const char remaining_script[] = PRELUDE
+static const char remaining_script[] = VARS CLOCK
   "if ARGV[2] == 'x' then\n"
-  "  if xowner() ~= owner then return -2 end\n"
+  "  local v = redis.call('GET', x)\n"
+  "  if not " MINE ("v") " then return -2 end\n"
   "  return redis.call('PTTL', x)\n"
   "end\n"
   "local e = redis.call('ZSCORE', s, owner)\n"
-  "if e and tonumber(e) > nowms then return tonumber(e) - nowms end\n"
+  "if e and tonumber(e) > clock() then return tonumber(e) - nowms end\n"
   "return -2\n";
 
+/* ARGV: owner (unused).  Returns the holders, each as {mode, token, ms
+   left, identity}.  Changes nothing but the purge of ended leases.  */
+static const char holders_script[] = VARS CLOCK SHARED
+  "purge()\n"
+  "local out = {}\n"
+  "local v = redis.call('GET', x)\n"
+  "if v then\n"
+  "  local tok, id = string.match(v, '^%x+ (%d+) ?(.*)$')\n"
+  "  out[1] = {'x', tok or '0', redis.call('PTTL', x), id or ''}\n"
+  "end\n"
+  "local r = redis.call('ZRANGE', s, 0, -1, 'WITHSCORES')\n"
+  "for i = 1, #r, 2 do\n"
+  "  local e = redis.call('HGET', t, r[i]) or '0'\n"
+  "  local tok, id = string.match(e, '^(%d+) ?(.*)$')\n"
+  "  out[#out + 1] = {'s', tok or '0', tonumber(r[i + 1]) - nowms,"
+  " id or ''}\n"
+  "end\n"
+  "return out\n";
+
 static const char *const scripts[PLR_NSCRIPTS] =
-  { acquire_script, renew_script, release_script, remaining_script };
+  { acquire_script, renew_script, release_script, remaining_script,
+    holders_script };
 static char shas[PLR_NSCRIPTS][41];
 static pthread_once_t shas_once = PTHREAD_ONCE_INIT;
 

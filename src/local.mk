@@ -53,13 +53,25 @@ else
 tools_shared_sources += src/pidfd-none.c
 endif
 
+# The Redis seam (plock --redis, punlock --redis): redis-lock.c with
+# libportalock-redis, else redis-none.c, which says it is not built.
+tools_shared_sources += src/redis-tool.h
+TOOLS_REDIS_LIBS =
+if BUILD_REDIS
+tools_shared_sources += src/redis-lock.c
+TOOLS_CPPFLAGS += -I$(top_srcdir)/redis
+TOOLS_REDIS_LIBS += redis/libportalock-redis.la
+else
+tools_shared_sources += src/redis-none.c
+endif
+
 src_plock_SOURCES = src/plock.c $(tools_shared_sources)
 src_plock_CPPFLAGS = $(TOOLS_CPPFLAGS)
-src_plock_LDADD = $(TOOLS_LIBS)
+src_plock_LDADD = $(TOOLS_REDIS_LIBS) $(TOOLS_LIBS)
 
 src_punlock_SOURCES = src/punlock.c $(tools_shared_sources)
 src_punlock_CPPFLAGS = $(TOOLS_CPPFLAGS)
-src_punlock_LDADD = $(TOOLS_LIBS)
+src_punlock_LDADD = $(TOOLS_REDIS_LIBS) $(TOOLS_LIBS)
 endif
 
 dist_man_MANS += doc/plock.1 doc/punlock.1

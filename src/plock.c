@@ -47,6 +47,7 @@
 #include "lockfile.h"
 #include "portalock.h"
 #include "progname.h"
+#include "redis-tool.h"
 #include "release.h"
 #include "version-etc.h"
 #include "version-info.h"
@@ -71,7 +72,9 @@ enum
   OPT_REMOVE,
   OPT_API,
   OPT_NO_FORWARD,
-  OPT_SYNC
+  OPT_SYNC,
+  OPT_REDIS,
+  OPT_TTL
 };
 
 static const struct option long_options[] =
@@ -107,6 +110,8 @@ static const struct option long_options[] =
   { "api", required_argument, NULL, OPT_API },
   { "no-forward-signals", no_argument, NULL, OPT_NO_FORWARD },
   { "sync", no_argument, NULL, OPT_SYNC },
+  { "redis", required_argument, NULL, OPT_REDIS },
+  { "ttl", required_argument, NULL, OPT_TTL },
   { "help", no_argument, NULL, 'h' },
   { "version", no_argument, NULL, 'V' },
   { NULL, 0, NULL, 0 }
@@ -244,6 +249,8 @@ struct options
   const char *pid_file;
   bool test, holder_query, remove, forward;
   bool sync;                    /* --sync: fsync FILE before the unlock */
+  const char *redis_url;        /* --redis: a lock on a Redis server */
+  double ttl;                   /* --ttl, or 0 */
 };
 
 static _Noreturn void
@@ -321,6 +328,16 @@ Mandatory arguments to long options are mandatory for short options too.\n\
       --sync                 fsync FILE after COMMAND, before the unlock\n\
 ", stdout);
       fputs ("\
+      --redis=URL            lock NAME on the Redis server at URL instead\n\
+                               of a file (\"\": $PORTALOCK_REDIS_URL):\n\
+                               redis://[USER:PASSWORD@]HOST[:PORT][/DB] or\n\
+                               unix:///PATH; the forms above take NAME for\n\
+                               FILE (not FD, --fd, -F, -u, -p, --remove)\n\
+      --ttl=DURATION         with --redis: the lease lasts DURATION unless\n\
+                               renewed (default 30s, at least 0.1s); it is\n\
+                               renewed every third of it while held\n\
+", stdout);
+      fputs ("\
   -h, --help                 display this help and exit\n\
   -V, --version              output version information and exit\n\
 ", stdout);
@@ -349,6 +366,12 @@ Exit status:\n\
   71  system error (fork, ENOLCK, holder failed to start)\n\
   73  cannot create FILE, write the PID record or sync FILE\n\
   128+N  COMMAND was killed by signal N\n\
+With --redis, also:\n\
+  68  the Redis server cannot be reached\n\
+  69  plock was built without Redis support\n\
+  74  the lease was lost while COMMAND ran (COMMAND was sent SIGTERM)\n\
+  76  the Redis server answered with an error\n\
+  77  the Redis server refused the password or the command\n\
 ", stdout);
       emit_bug_reporting_address ();
     }
@@ -554,6 +577,15 @@ parse_options (int argc, char **argv, struct options *o)
           break;
         case OPT_NO_FORWARD:
           o->forward = false;
+          break;
+        case OPT_REDIS:
+          o->redis_url = optarg;
+          break;
+        case OPT_TTL:
+          if (!parse_duration (optarg, &o->ttl))
+            usage_error ("invalid --ttl duration", optarg);
+          if (o->ttl == 0)
+            usage_error ("--ttl too short to renew the lease", optarg);
           break;
         case 'h':
           usage (EXIT_SUCCESS);
@@ -1186,6 +1218,60 @@ hold_form (struct options *o)
   return status;
 }
 
+/* Run CMD for the Redis form (redis-lock.c) as for a file.  */
+static int
+run_redis_command (char **cmd, void *arg)
+{
+  return run_command (arg, cmd, -1);
+}
+
+/* plock --redis=URL: every form, with NAME for FILE (see redis-tool.h).
+   CMD is COMMAND, or NULL for NAME alone.  */
+static int
+redis_form (struct options *o, char **cmd, const char *name)
+{
+  if (o->fd >= 0 || o->no_fork || o->unlock || o->record
+      || o->pid_file != NULL || o->remove || o->api_given || o->range_given
+      || o->sync || !o->lock.create)
+    usage_error ("--redis takes none of --fd, -F, -u, -p, --pid-file, "
+                 "--remove, --api, --fcntl, --start, --length, --sync, -N",
+                 NULL);
+  struct redis_request req;
+  memset (&req, 0, sizeof req);
+  req.url = o->redis_url;
+  req.name = name;
+  req.shared = o->lock.type == PORTALOCK_SH;
+  req.timeout = o->lock.timeout;
+  req.ttl = o->ttl;
+  req.conflict_code = o->conflict_code;
+  req.verbose = o->verbose;
+  req.quiet = o->quiet;
+  req.detach = o->detach;
+  req.owner = o->owner_given ? o->owner : getppid ();
+  req.max_hold = o->max_hold_given ? o->max_hold : INFINITY;
+  bool hold_only = o->detach || o->owner_given || o->max_hold_given;
+  if (o->holder_query && cmd != NULL)
+    usage_error ("--holder needs exactly one NAME", NULL);
+  if (cmd != NULL && (o->hold || hold_only || o->test))
+    usage_error ("--hold, --owner, --detach, --max-hold and --test take "
+                 "no COMMAND", NULL);
+  if (o->test && (o->hold || hold_only))
+    usage_error ("--test takes no --hold", NULL);
+  refuse_untimeable (o);
+  int status = redis_check_request (&req);
+  if (status != EXIT_SUCCESS)
+    return status;
+  if (o->holder_query)
+    return redis_holder_form (&req);
+  if (o->test)
+    return redis_test_form (&req);
+  if (cmd == NULL)
+    return redis_hold_form (&req);
+  /* -o closes the lock's descriptor: a lease has none.  */
+  o->do_close = false;
+  return redis_command_form (&req, cmd, run_redis_command, o, &command_pid);
+}
+
 /* Name the program by the last component of ARGV0, as flock(1) does in
    its messages ("plock", or "flock" through a link of that name), and
    without libtool's "lt-" prefix; set_program_name gives error() and
@@ -1247,8 +1333,11 @@ main (int argc, char **argv)
                  || (o.fd < 0 && o.command_string == NULL && nops < 2)))
     usage_error ("--sync needs a COMMAND, run without --no-fork", NULL);
 
+  if (o.ttl != 0 && o.redis_url == NULL)
+    usage_error ("--ttl needs --redis", NULL);
+
   /* Which form?  */
-  if (o.holder_query)
+  if (o.holder_query && o.redis_url == NULL)
     {
       if (nops != 1)
         usage_error ("--holder needs exactly one FILE", NULL);
@@ -1302,6 +1391,8 @@ main (int argc, char **argv)
       cmd = sh_argv;
     }
 
+  if (o.redis_url != NULL)
+    return redis_form (&o, cmd, ops[0]);
   bool hold_only = o.detach || o.owner_given || o.max_hold_given;
   if (cmd != NULL)
     {

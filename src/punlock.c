@@ -33,6 +33,7 @@
 #include "error.h"
 #include "portalock.h"
 #include "progname.h"
+#include "redis-tool.h"
 #include "release.h"
 #include "signame.h"
 #include "version-etc.h"
@@ -44,7 +45,8 @@ enum
 {
   OPT_PID = CHAR_MAX + 1,
   OPT_PID_FILE,
-  OPT_REMOVE
+  OPT_REMOVE,
+  OPT_REDIS
 };
 
 static const struct option long_options[] =
@@ -57,6 +59,7 @@ static const struct option long_options[] =
   { "pid-file", required_argument, NULL, OPT_PID_FILE },
   { "force", no_argument, NULL, 'f' },
   { "remove", no_argument, NULL, OPT_REMOVE },
+  { "redis", required_argument, NULL, OPT_REDIS },
   { "quiet", no_argument, NULL, 'q' },
   { "verbose", no_argument, NULL, 'v' },
   { "help", no_argument, NULL, 'h' },
@@ -100,6 +103,9 @@ Mandatory arguments to long options are mandatory for short options too.\n\
       --remove               delete FILE after the release, if no process\n\
                                of any api locked it again; only a regular\n\
                                file or an empty directory (not with -w 0)\n\
+      --redis=URL            release the holders of the Redis locks NAME...\n\
+                               that 'plock --redis=URL NAME' left on this\n\
+                               host (\"\": $PORTALOCK_REDIS_URL)\n\
   -q, --quiet                print no diagnostics but usage errors\n\
   -v, --verbose              report what is signalled and released\n\
   -h, --help                 display this help and exit\n\
@@ -124,6 +130,9 @@ Exit status:\n\
   71  system error\n\
   75  still held after the timeout (and -k); --remove: locked again\n\
   77  not permitted to signal the holder\n\
+With --redis, also: 68 the Redis server cannot be reached; 69 held by a\n\
+process on another host, or punlock was built without Redis support;\n\
+76 the server answered with an error; 77 it refused the password.\n\
 ", stdout);
       emit_bug_reporting_address ();
     }
@@ -170,6 +179,7 @@ main (int argc, char **argv)
   opts.signal = SIGTERM;
   int c;
   long long n;
+  const char *redis_url = NULL;
 
   set_program_name (argv[0]);
   argv[0] = (char *) program_name;
@@ -209,6 +219,9 @@ main (int argc, char **argv)
       case OPT_REMOVE:
         opts.remove = true;
         break;
+      case OPT_REDIS:
+        redis_url = optarg;
+        break;
       case 'q':
         opts.quiet = true;
         break;
@@ -232,6 +245,20 @@ main (int argc, char **argv)
   if (opts.remove && opts.wait <= 0)
     usage_error ("--remove waits for the release: not with a wait of 0",
                  NULL);
+
+  if (redis_url != NULL)
+    {
+      if (opts.pid_file != NULL || opts.remove)
+        usage_error ("--redis takes no --pid-file or --remove", NULL);
+      int status = EXIT_SUCCESS;
+      for (int i = optind; i < argc; i++)
+        {
+          int s = redis_release (redis_url, argv[i], &opts);
+          if (s > status)
+            status = s;
+        }
+      return status;
+    }
 
   /* A lone operand is read as plock -u reads it, which is as flock(1)
      reads a descriptor.  */

@@ -7,7 +7,8 @@
 ## Free Software Foundation, either version 3 of the License, or (at your
 ## option) any later version.
 
-EXTRA_DIST += tests/portalock.redis/redis.exp
+EXTRA_DIST += tests/portalock.redis/redis.exp \
+  tests/portalock.redis/server.tcl tests/portalock.redis/plock.exp
 
 # The test program links the tests' copy of the library, which can pause
 # a waiter where a test asks it to.
