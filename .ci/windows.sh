@@ -49,7 +49,7 @@ done
 echo "=== windows: make check (under Wine)"
 # The suite bounds each program; the timeout only keeps a hung Wine from
 # holding CI forever.
-(cd "$build" && timeout 480 make check) >"$work/windows-check.log" 2>&1
+(cd "$build" && timeout 900 make check) >"$work/windows-check.log" 2>&1
 status=$?
 cp "$build/portalock.sum" "$sumfile" 2>/dev/null
 grep -E '^(FAIL|UNRESOLVED|UNSUPPORTED|ERROR):' "$build/portalock.sum"
