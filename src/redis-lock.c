@@ -188,7 +188,10 @@ make_lock (const struct redis_request *req, int *status)
       *status = EX_OSERR;
       return NULL;
     }
-  char host[256], identity[PORTALOCK_REDIS_IDENTITY_MAX];
+  /* Room for the host name (at most 64 bytes on Linux), a space and
+     any PID.  */
+  char host[PORTALOCK_REDIS_IDENTITY_MAX - 32];
+  char identity[PORTALOCK_REDIS_IDENTITY_MAX];
   if (gethostname (host, sizeof host) != 0)
     strcpy (host, "unknown");
   host[sizeof host - 1] = '\0';
