@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "duration.h"
 #include "fuzz.h"
@@ -34,8 +35,12 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   if (parse_count (text, LLONG_MAX, &value) && value < 0)
     fuzz_fail ("parse_count returned a negative number", text);
 
-  if (is_descriptor_number (text) && *text == '\0')
-    fuzz_fail ("is_descriptor_number accepted the empty string", text);
+  int fd = -1;
+  enum number_status st;
+  if (flock_descriptor_operand (text, &fd, &st) && st == NUMBER_OK
+      && text[strspn (text, " \t\n\v\f\r")] == '\0')
+    fuzz_fail ("flock_descriptor_operand took a blank operand for a "
+               "descriptor", text);
 
   free (text);
   return 0;
