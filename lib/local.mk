@@ -31,6 +31,7 @@ lib_libportalock_impl_la_SOURCES = \
   lib/portalock.h \
   lib/portalock-private.h \
   lib/backend.c \
+  lib/deadline.c \
   lib/inode-table.c \
   lib/lock.c \
   lib/object.c \

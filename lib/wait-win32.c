@@ -45,37 +45,6 @@
 /* The longest pause between two tries of a timed wait, in ms.  */
 #define MAX_PAUSE_MS 10
 
-/* Waits longer than this are waits without a deadline.  */
-#define FOREVER 1e9
-
-bool
-portalock_deadline_after (double seconds, struct timespec *deadline)
-{
-  if (seconds >= FOREVER)
-    return false;
-  struct timespec now;
-  clock_gettime (CLOCK_MONOTONIC, &now);
-  time_t whole = (time_t) seconds;
-  deadline->tv_sec = now.tv_sec + whole;
-  deadline->tv_nsec = now.tv_nsec + (long) ((seconds - whole) * 1e9);
-  if (deadline->tv_nsec >= 1000000000L)
-    {
-      deadline->tv_sec++;
-      deadline->tv_nsec -= 1000000000L;
-    }
-  return true;
-}
-
-bool
-portalock_deadline_passed (const struct timespec *deadline)
-{
-  struct timespec now;
-  clock_gettime (CLOCK_MONOTONIC, &now);
-  return (now.tv_sec > deadline->tv_sec
-          || (now.tv_sec == deadline->tv_sec
-              && now.tv_nsec >= deadline->tv_nsec));
-}
-
 /* Return the milliseconds left until DEADLINE, at most LIMIT.  */
 static DWORD
 ms_left (const struct timespec *deadline, DWORD limit)

@@ -84,37 +84,6 @@
    lock free and takes it, or fails and leaves the descriptor as a
    failed request does.  Either answer is true.  */
 
-/* Waits longer than this are waits without a deadline.  */
-#define FOREVER 1e9
-
-bool
-portalock_deadline_after (double seconds, struct timespec *deadline)
-{
-  if (seconds >= FOREVER)
-    return false;
-  struct timespec now;
-  clock_gettime (CLOCK_MONOTONIC, &now);
-  time_t whole = (time_t) seconds;
-  deadline->tv_sec = now.tv_sec + whole;
-  deadline->tv_nsec = now.tv_nsec + (long) ((seconds - whole) * 1e9);
-  if (deadline->tv_nsec >= 1000000000L)
-    {
-      deadline->tv_sec++;
-      deadline->tv_nsec -= 1000000000L;
-    }
-  return true;
-}
-
-bool
-portalock_deadline_passed (const struct timespec *deadline)
-{
-  struct timespec now;
-  clock_gettime (CLOCK_MONOTONIC, &now);
-  return (now.tv_sec > deadline->tv_sec
-          || (now.tv_sec == deadline->tv_sec
-              && now.tv_nsec >= deadline->tv_nsec));
-}
-
 /* A thread's kept helper, and what it shares with that thread.  */
 struct helper
 {
