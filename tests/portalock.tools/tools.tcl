@@ -264,11 +264,16 @@ proc tools_cleanup { } {
     foreach f [glob -nocomplain [file join $tmp *]] {
         catch { exec $punlock -q -f -k 1 $f }
         # Without /proc/locks punlock cannot tell a holder: end it by
-        # the PID it recorded.
+        # the PID it recorded.  Other files in $tmp hold test output (a
+        # lone "0" among them, which kill would take for the process
+        # group): only a PID that names a running plock is ended.
         if { ![portalock_have proc_locks] } {
             catch {
                 set pid [lindex [split [exec cat $f] "\n"] 0]
-                if { [string is integer -strict $pid] } { exec kill $pid }
+                if { [string is integer -strict $pid] && $pid > 1
+                     && [string match "*plock*" [exec ps -o comm= -p $pid]] } {
+                    exec kill $pid
+                }
             }
         }
     }
