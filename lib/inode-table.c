@@ -460,14 +460,13 @@ portalock_inode_release (struct portalock_inode *node,
   return r;
 }
 
-/* Close FD or STREAM now, or once the last holder of NODE is done.  */
+/* Close FD or STREAM now, or once the last holder of NODE is done.
+   With NODE's bucket mutex held.  Keeps errno.  */
 static void
-close_or_defer (struct portalock_inode *node, int fd, FILE *stream)
+close_or_defer_locked (struct portalock_inode *node, int fd, FILE *stream)
 {
   int saved_errno = errno;
   struct deferred d = { fd, stream };
-  pthread_mutex_t *mutex = &node->bucket->mutex;
-  pthread_mutex_lock (mutex);
   if (held (node) || node->busy)
     {
       if (node->ndeferred == node->deferred_size)
@@ -478,7 +477,6 @@ close_or_defer (struct portalock_inode *node, int fd, FILE *stream)
             {
               /* Leaking one descriptor beats silently dropping another
                  holder's lock.  */
-              pthread_mutex_unlock (mutex);
               errno = saved_errno;
               return;
             }
@@ -490,8 +488,55 @@ close_or_defer (struct portalock_inode *node, int fd, FILE *stream)
     }
   else
     close_one (&d);
-  pthread_mutex_unlock (mutex);
   errno = saved_errno;
+}
+
+static void
+close_or_defer (struct portalock_inode *node, int fd, FILE *stream)
+{
+  pthread_mutex_t *mutex = &node->bucket->mutex;
+  pthread_mutex_lock (mutex);
+  close_or_defer_locked (node, fd, stream);
+  pthread_mutex_unlock (mutex);
+}
+
+/* A lock object's release, which portalock_inode_release, then
+   portalock_inode_close (or _fclose) and portalock_inode_unref would
+   do in three steps and with an unlock: here the holder count goes
+   down, and if that was the last holder, the close that follows is
+   what gives the kernel lock back.  POSIX requires a close of any
+   descriptor of a file to remove the process's locks on it, so the
+   unlock before it would be a system call for nothing; all in one hold
+   of the bucket mutex, so that no other thread can become a holder
+   between the two.  Where another holder remains (or the hold was not
+   there), nothing is unlocked and the close waits, as before.  */
+int
+portalock_inode_release_close (struct portalock_inode *node, int fd,
+                               FILE *stream, int type)
+{
+  int e = 0;
+  pthread_mutex_t *mutex = &node->bucket->mutex;
+
+  pthread_mutex_lock (mutex);
+  if (type == PORTALOCK_EX ? !node->exclusive : node->shared == 0)
+    e = EINVAL;
+  else if (type == PORTALOCK_EX)
+    node->exclusive = false;
+  else
+    node->shared--;
+  /* Not held any more means not busy either: only a holder converts,
+     and a first holder waits for the kernel only when none holds.  So
+     the close is not deferred, and drops the kernel lock.  */
+  close_or_defer_locked (node, fd, stream);
+  if (e == 0 && !held (node))
+    close_deferred (node);
+  pthread_cond_broadcast (&node->changed);
+  pthread_mutex_unlock (mutex);
+  portalock_inode_unref (node);
+  if (e == 0)
+    return 0;
+  errno = e;
+  return -1;
 }
 
 /* A lock object that fails to get a lock another object of this process

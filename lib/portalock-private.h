@@ -141,6 +141,16 @@ int portalock_inode_release (struct portalock_inode *inode,
    process holds, else once the last holder releases.  */
 void portalock_inode_close (struct portalock_inode *inode, int fd);
 
+/* Give back a TYPE hold of INODE taken through FD, close FD (or STREAM,
+   a stdio stream on FD, if not NULL) as portalock_inode_close does, and
+   drop one reference, in one step.  After the last holder the close
+   itself gives the kernel lock back (a close drops the process's POSIX
+   locks on the file: POSIX requires it), which saves the unlock.
+   Return 0, or -1 with errno (EINVAL if INODE has no TYPE holder: then
+   FD is closed or deferred all the same, and the reference dropped).  */
+int portalock_inode_release_close (struct portalock_inode *inode, int fd,
+                                   FILE *stream, int type);
+
 /* Take back and return a descriptor of the file PATH names (not
    following a final symbolic link if FLAGS has O_NOFOLLOW) whose close
    portalock_inode_close deferred, open with the access mode and O_APPEND
