@@ -158,6 +158,61 @@ test_other_process (void)
   portalock_inode_unref (a);
 }
 
+/* A lock object's release in one step: the last holder's close gives the
+   kernel lock back (no unlock before it); an earlier holder's close
+   waits and keeps the lock.  */
+static void
+test_release_close (void)
+{
+  int fd1 = open_rw (), fd2 = open_rw ();
+  struct portalock_inode *a = ref (fd1), *b = ref (fd2);
+
+  check (acquire (a, fd1, PORTALOCK_EX, true, -1) == 0,
+         "%s: release_close: exclusive holder", ops->name);
+  errno = 0;
+  check (acquire (b, fd2, PORTALOCK_EX, true, -1) == -1
+         && errno == EWOULDBLOCK, "%s: release_close: a second one waits",
+         ops->name);
+  portalock_inode_close (b, fd2);
+  portalock_inode_unref (b);
+  check (portalock_inode_release_close (a, fd1, NULL, PORTALOCK_EX) == 0
+         && !is_open (fd1) && !is_open (fd2)
+         && probe_lock (path, ops->id, PORTALOCK_EX, 0, 0) == 0,
+         "%s: release_close of the last holder closes its descriptor and "
+         "the deferred one, and the kernel lock is gone", ops->name);
+
+  fd1 = open_rw ();
+  a = ref (fd1);
+  errno = 0;
+  check (portalock_inode_release_close (a, fd1, NULL, PORTALOCK_EX) == -1
+         && errno == EINVAL && !is_open (fd1),
+         "%s: release_close of no holder: EINVAL, and the descriptor is "
+         "closed", ops->name);
+
+  if (!ops->shared)
+    return;
+  fd1 = open_rw ();
+  fd2 = open_rw ();
+  a = ref (fd1);
+  b = ref (fd2);
+  FILE *stream = fdopen (fd2, "r+");
+  if (stream == NULL)
+    die ("fdopen");
+  check (acquire (a, fd1, PORTALOCK_SH, true, -1) == 0
+         && acquire (b, fd2, PORTALOCK_SH, true, -1) == 0,
+         "%s: release_close: two shared holders", ops->name);
+  check (portalock_inode_release_close (a, fd1, NULL, PORTALOCK_SH) == 0
+         && is_open (fd1)
+         && probe_lock (path, ops->id, PORTALOCK_EX, 0, 0) == EWOULDBLOCK,
+         "%s: release_close of one shared holder defers its close and "
+         "keeps the process's lock", ops->name);
+  check (portalock_inode_release_close (b, fd2, stream, PORTALOCK_SH) == 0
+         && !is_open (fd1) && !is_open (fd2)
+         && probe_lock (path, ops->id, PORTALOCK_EX, 0, 0) == 0,
+         "%s: release_close of the last shared holder, with a stream: "
+         "everything closed, and the kernel lock is gone", ops->name);
+}
+
 /* Threads, each with its own descriptor, increment a counter under the
    lock with a read, a yield and a write: any overlap loses increments.  */
 enum { THREADS = 4, ROUNDS = 500 };
@@ -301,6 +356,7 @@ main (void)
       test_exclusion ();
       test_shared ();
       test_other_process ();
+      test_release_close ();
       test_threads ();
       test_convert ();
       test_fork ();
