@@ -120,6 +120,7 @@ void bench_throughput (void);
 void bench_spawn (void);
 void bench_plock_wait (void);
 void bench_memory (void);
+void bench_waiter_memory (void);
 void bench_semaphore (void);
 void bench_scaling (void);
 

@@ -1,5 +1,5 @@
 /* micro.c: uncontended costs: descriptor locks, lock objects, semaphores,
-   and the memory the lock objects take.
+   and the memory the lock objects and waiting threads take.
 
    Copyright (C) 2026 The portalock authors.
 
@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -409,6 +410,7 @@ bench_memory (void)
   const char *figure_new = "heap per lock object, not held";
   const char *figure_held = "heap per lock object, held";
   const char *figure_rss = "RSS holding 10,000 lock objects";
+  bench_waiter_memory ();
   if (!have_objects ())
     {
       emit_skipped ("memory.object", figure_new, "<= 256 B + path",
@@ -484,4 +486,251 @@ bench_memory (void)
                          (rss_held - rss_before) * 1024.0 / COUNT, rss_before),
                     "", NAN, NAN, "", "info", NAN, COUNT };
   emit (&r3);
+}
+
+/* The memory of a thread blocked in a timed wait, beside one blocked in
+   the kernel's own call.  Each measurement runs in a fresh process, so
+   that neither kind reuses the thread stacks or malloc arenas the other
+   left behind: it notes its VmRSS and VmSize, starts WAITERS threads
+   that each open the file and wait for the lock another process holds,
+   waits until /proc/locks lists them all as blocked, and notes them
+   again.  A timed waiter's thread blocks on a condition variable while
+   its kept helper thread blocks in the kernel (lib/wait.c), so the
+   difference is that helper: its stack, its thread, its record.  */
+
+struct waiter_arg
+{
+  enum portalock_backend backend;
+  const char *path;
+  bool timed;
+};
+
+static void *
+waiter_thread (void *arg)
+{
+  const struct waiter_arg *w = arg;
+  int fd = open (w->path, O_RDWR | O_CLOEXEC);
+  if (fd < 0)
+    return NULL;
+  int r = w->timed
+    ? portalock_backend_lock (w->backend, fd, PORTALOCK_EX, 0, 0, 600)
+    : raw_lock (w->backend, fd, true);
+  if (r == 0)
+    raw_unlock (w->backend, fd);
+  close (fd);
+  return NULL;
+}
+
+/* The VmRSS, VmSize (KiB) and Threads lines of this process's status.  */
+static bool
+own_memory (long v[3])
+{
+  static const char *const keys[3] = { "VmRSS:", "VmSize:", "Threads:" };
+  char line[256];
+  FILE *f = fopen ("/proc/self/status", "r");
+  if (f == NULL)
+    return false;
+  v[0] = v[1] = v[2] = -1;
+  while (fgets (line, sizeof line, f) != NULL)
+    for (int i = 0; i < 3; i++)
+      if (strncmp (line, keys[i], strlen (keys[i])) == 0)
+        v[i] = atol (line + strlen (keys[i]));
+  fclose (f);
+  return v[0] >= 0 && v[1] >= 0 && v[2] >= 0;
+}
+
+/* How many requests /proc/locks lists as blocked on inode INO.  */
+static int
+blocked_on (unsigned long ino)
+{
+  char line[512], tail[32];
+  int n = 0;
+  FILE *f = fopen ("/proc/locks", "r");
+  if (f == NULL)
+    return -1;
+  snprintf (tail, sizeof tail, ":%lu ", ino);
+  while (fgets (line, sizeof line, f) != NULL)
+    if (strstr (line, "->") != NULL && strstr (line, tail) != NULL)
+      n++;
+  fclose (f);
+  return n;
+}
+
+/* In a child process: start WAITERS threads waiting for PATH (inode INO,
+   held elsewhere) with BACKEND, timed or not, and write to OUT the
+   growth of VmRSS, VmSize and the thread count once all are blocked.
+   Exit 0, or 1 if they did not all block within 10 seconds.  */
+static _Noreturn void
+measure_waiters (enum portalock_backend backend, const char *path,
+                 unsigned long ino, bool timed, int waiters, int out)
+{
+  static struct waiter_arg arg;
+  arg.backend = backend;
+  arg.path = path;
+  arg.timed = timed;
+  long before[3], after[3];
+  if (!own_memory (before))
+    _exit (1);
+  for (int i = 0; i < waiters; i++)
+    {
+      pthread_t t;
+      if (pthread_create (&t, NULL, waiter_thread, &arg) != 0)
+        _exit (1);
+    }
+  int64_t give_up = now_ns () + 10 * (int64_t) 1000000000;
+  while (blocked_on (ino) < waiters)
+    {
+      if (now_ns () > give_up)
+        _exit (1);
+      struct timespec ms = { 0, 1000000 };
+      nanosleep (&ms, NULL);
+    }
+  if (!own_memory (after))
+    _exit (1);
+  long delta[3] = { after[0] - before[0], after[1] - before[1],
+                    after[2] - before[2] };
+  if (write (out, delta, sizeof delta) != sizeof delta)
+    _exit (1);
+  /* The waiters end with the process.  */
+  _exit (0);
+}
+
+/* Run measure_waiters in a fresh process; return false if it failed.  */
+static bool
+waiters_growth (enum portalock_backend backend, const char *path,
+                unsigned long ino, bool timed, int waiters, long delta[3])
+{
+  int p[2];
+  if (pipe (p) != 0)
+    fail ("pipe");
+  fflush (stdout);
+  pid_t pid = fork ();
+  if (pid < 0)
+    fail ("fork");
+  if (pid == 0)
+    {
+      close (p[0]);
+      measure_waiters (backend, path, ino, timed, waiters, p[1]);
+    }
+  close (p[1]);
+  ssize_t n = read (p[0], delta, 3 * sizeof *delta);
+  close (p[0]);
+  int status;
+  waitpid (pid, &status, 0);
+  return n == 3 * sizeof *delta && WIFEXITED (status)
+         && WEXITSTATUS (status) == 0;
+}
+
+static int
+compare_long (const void *a, const void *b)
+{
+  long x = *(const long *) a, y = *(const long *) b;
+  return (x > y) - (x < y);
+}
+
+void
+bench_waiter_memory (void)
+{
+  const char *id_rss = "memory.waiter.rss", *id_vm = "memory.waiter.vm";
+  const char *figure_rss = "RSS per thread in a timed wait";
+  const char *figure_vm = "VmSize per thread in a timed wait";
+  enum { REPEATS = 5 };
+  int waiters = bench.quick ? 4 : 16;
+  enum portalock_backend b = portalock_default_backend ();
+  const char *path = bench_path ("waiter.lock");
+  struct stat st;
+  int fd = open_or_die (path);
+  if (fstat (fd, &st) != 0)
+    fail ("fstat %s", path);
+  close (fd);
+  if (blocked_on (st.st_ino) < 0)
+    {
+      emit_skipped (id_rss, figure_rss, "", "skipped: no /proc/locks");
+      emit_skipped (id_vm, figure_vm, "", "skipped: no /proc/locks");
+      return;
+    }
+
+  /* The holder: another process, so that every backend makes the
+     waiters wait.  */
+  int ready[2], done[2];
+  if (pipe (ready) != 0 || pipe (done) != 0)
+    fail ("pipe");
+  fflush (stdout);
+  pid_t holder = fork ();
+  if (holder < 0)
+    fail ("fork");
+  if (holder == 0)
+    {
+      close (ready[0]);
+      close (done[1]);
+      int hfd = open (path, O_RDWR | O_CLOEXEC);
+      if (hfd < 0 || raw_lock (b, hfd, true) != 0
+          || write (ready[1], "r", 1) != 1)
+        _exit (1);
+      char c;
+      while (read (done[0], &c, 1) > 0)
+        continue;
+      _exit (0);
+    }
+  close (ready[1]);
+  close (done[0]);
+  char c;
+  if (read (ready[0], &c, 1) != 1)
+    fail ("the holder did not start");
+  close (ready[0]);
+
+  long raw[3][REPEATS], timed[3][REPEATS];
+  int ok = 0;
+  for (int i = 0; i < REPEATS; i++)
+    {
+      long r[3], t[3];
+      /* Alternate which kind goes first.  */
+      bool good = i % 2 == 0
+        ? (waiters_growth (b, path, st.st_ino, false, waiters, r)
+           && waiters_growth (b, path, st.st_ino, true, waiters, t))
+        : (waiters_growth (b, path, st.st_ino, true, waiters, t)
+           && waiters_growth (b, path, st.st_ino, false, waiters, r));
+      if (!good)
+        continue;
+      for (int k = 0; k < 3; k++)
+        {
+          raw[k][ok] = r[k];
+          timed[k][ok] = t[k];
+        }
+      ok++;
+    }
+  close (done[1]);
+  int status;
+  waitpid (holder, &status, 0);
+  if (ok == 0)
+    {
+      emit_skipped (id_rss, figure_rss, "",
+                    "skipped: the waiters did not block");
+      emit_skipped (id_vm, figure_vm, "",
+                    "skipped: the waiters did not block");
+      return;
+    }
+  long m_raw[3], m_timed[3];
+  for (int k = 0; k < 3; k++)
+    {
+      qsort (raw[k], ok, sizeof raw[k][0], compare_long);
+      qsort (timed[k], ok, sizeof timed[k][0], compare_long);
+      m_raw[k] = raw[k][ok / 2];
+      m_timed[k] = timed[k][ok / 2];
+    }
+  const char *name = portalock_backend_name (b);
+  double rss = (double) m_timed[0] / waiters, rss_ref = (double) m_raw[0] / waiters;
+  double vm = (double) m_timed[1] / waiters, vm_ref = (double) m_raw[1] / waiters;
+  const char *threads = fmt ("%d waiters, %s; threads per waiter %.0f "
+                             "(reference %.0f); median of %d processes",
+                             waiters, name, (double) m_timed[2] / waiters,
+                             (double) m_raw[2] / waiters, ok);
+  struct row r1 = { id_rss, figure_rss, rss, "KiB", threads,
+                    "a thread blocked in the kernel's call", rss_ref,
+                    rss_ref > 0 ? rss / rss_ref : NAN, "", "info", NAN, ok };
+  emit (&r1);
+  struct row r2 = { id_vm, figure_vm, vm, "KiB", threads,
+                    "a thread blocked in the kernel's call", vm_ref,
+                    vm_ref > 0 ? vm / vm_ref : NAN, "", "info", NAN, ok };
+  emit (&r2);
 }
