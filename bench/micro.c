@@ -65,6 +65,24 @@ raw_open_pair (struct subject *s)
     fail ("raw open and lock");
 }
 
+/* The system calls a lock object's uncontended acquire and release make,
+   without the library: the open, the fstat before the lock, the lock,
+   the stat of the path after it (the identity check), and the unlock and
+   close, where the close alone gives a process-scoped lock back.  */
+static void
+raw_object_calls (struct subject *s)
+{
+  struct stat st, pst;
+  int fd = open (s->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0644);
+  if (fd < 0 || fstat (fd, &st) != 0 || raw_lock (s->backend, fd, true) != 0
+      || stat (s->path, &pst) != 0 || pst.st_ino != st.st_ino
+      || ((s->backend == PORTALOCK_BACKEND_FLOCK
+           || s->backend == PORTALOCK_BACKEND_OFD)
+          && raw_unlock (s->backend, fd) != 0)
+      || close (fd) != 0)
+    fail ("raw open, fstat, lock, stat");
+}
+
 static void
 object_pair (struct subject *s)
 {
@@ -269,6 +287,12 @@ bench_object (void)
       struct subject obj = { .backend = b, .lock = new_object (path, b, 5) };
       struct comparison c = compare (raw_open_pair, &raw, object_pair, &obj,
                                      rounds, iters);
+      /* What the same system calls cost without the library, beside
+         the raw sequence and beside the lock object.  */
+      struct comparison f = compare (raw_open_pair, &raw, raw_object_calls,
+                                     &raw, rounds, iters);
+      struct comparison o = compare (raw_object_calls, &raw, object_pair,
+                                     &obj, rounds, iters);
       portalock_free (obj.lock);
       double ratio = c.subject / c.reference;
       struct row r = { id, figure, c.subject, "ns",
@@ -277,6 +301,19 @@ bench_object (void)
                        ratio, "<= 1.25x", judge (ratio, true, 1.25), c.noise,
                        c.rounds };
       emit (&r);
+      bool scoped = (b == PORTALOCK_BACKEND_FCNTL
+                     || b == PORTALOCK_BACKEND_LOCKF);
+      struct row fr = { fmt ("object.calls.%s", name),
+                        fmt ("... its system calls alone, %s", name),
+                        f.subject, "ns",
+                        fmt ("open, fstat, lock, stat, %sclose; the lock "
+                             "object takes %.2fx these (+-%.0f%%)",
+                             scoped ? "" : "unlock, ",
+                             o.subject / o.reference, o.noise),
+                        fmt ("raw open+%s pair+close", name), f.reference,
+                        f.subject / f.reference, "", "info", f.noise,
+                        f.rounds };
+      emit (&fr);
     }
 
   static const char *const peers[] = { "portalocker", "filelock" };
