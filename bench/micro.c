@@ -83,6 +83,15 @@ raw_object_calls (struct subject *s)
     fail ("raw open, fstat, lock, stat");
 }
 
+/* The cheapest system call there is: the price of entering the kernel
+   at all.  */
+static void
+null_call (struct subject *s)
+{
+  (void) s;
+  getppid ();
+}
+
 static void
 object_pair (struct subject *s)
 {
@@ -315,6 +324,21 @@ bench_object (void)
                         f.rounds };
       emit (&fr);
     }
+
+  {
+    /* What any one more system call costs, beside the raw sequence.  */
+    enum portalock_backend b = portalock_default_backend ();
+    struct subject raw = { .backend = b, .path = bench_path ("object.lock") };
+    struct comparison c = compare (raw_open_pair, &raw, null_call, &raw,
+                                   rounds, iters);
+    struct row r = { "object.syscall", "a null system call (getppid)",
+                     c.subject, "ns", "the price of any one more call",
+                     fmt ("raw open+%s pair+close",
+                          portalock_backend_name (b)),
+                     c.reference, c.subject / c.reference, "", "info",
+                     c.noise, c.rounds };
+    emit (&r);
+  }
 
   static const char *const peers[] = { "portalocker", "filelock" };
   for (int i = 0; i < 2; i++)
