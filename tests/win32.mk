@@ -12,6 +12,11 @@ tests_win32lock_SOURCES = tests/win32lock.c
 tests_win32lock_CPPFLAGS = -I$(top_srcdir)/lib
 tests_win32lock_LDADD = lib/libportalock.la
 
+check_PROGRAMS += tests/win32atomic
+tests_win32atomic_SOURCES = tests/win32atomic.c
+tests_win32atomic_CPPFLAGS = -I$(top_srcdir)/lib
+tests_win32atomic_LDADD = lib/libportalock.la
+
 # Only the Windows tests run in a Windows build.
 AM_RUNTESTFLAGS = --directory portalock.win32
 
