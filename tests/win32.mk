@@ -28,6 +28,12 @@ tests_slotname_SOURCES = tests/slotname.c
 tests_slotname_CPPFLAGS = $(TESTS_CPPFLAGS) -I$(top_builddir)
 tests_slotname_LDADD = tests/libtestutil.la lib/libportalock-impl.la
 
+# The manual's example of atomic writes, as the POSIX suite runs it.
+check_PROGRAMS += tests/example-atomic
+tests_example_atomic_SOURCES = doc/examples/atomic.c
+tests_example_atomic_CPPFLAGS = -I$(top_srcdir)/lib
+tests_example_atomic_LDADD = lib/libportalock.la
+
 # Only the Windows tests run in a Windows build.
 AM_RUNTESTFLAGS = --directory portalock.win32
 
