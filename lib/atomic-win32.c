@@ -431,6 +431,7 @@ static int
 finish_file (portalock_atomic *atomic)
 {
   int e = 0;
+  errno = 0;
   if (atomic->stream != NULL && fflush (atomic->stream) != 0)
     e = errno != 0 ? errno : EIO;
   if (e == 0 && atomic->stream != NULL && ferror (atomic->stream))
