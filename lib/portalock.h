@@ -517,6 +517,9 @@ PORTALOCK_API FILE *portalock_atomic_stream (portalock_atomic *atomic);
      EINVAL   ATOMIC is NULL.
      EEXIST   the target exists and PORTALOCK_ATOMIC_REPLACE was not
               given: it is left as it is.
+     EACCES   on Windows, with PORTALOCK_ATOMIC_REPLACE: another process
+              kept the target open throughout about a second of
+              retries.
      EFBIG, ENOSPC, EDQUOT, EIO, EISDIR, ...  from the system: from
               the flush, the fsync or the close, or why an earlier
               write through the stream failed (EIO if that can no

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "portalock-private.h"
@@ -127,25 +126,8 @@ test_python (const char *python)
     argv[argc++] = patterns[i];
   argv[argc] = NULL;
 
-  int p[2];
-  if (pipe (p) != 0)
-    die ("pipe");
-  fflush (NULL);
-  pid_t pid = fork ();
-  if (pid < 0)
-    die ("fork");
-  if (pid == 0)
-    {
-      dup2 (p[1], 1);
-      close (p[0]);
-      close (p[1]);
-      execv (python, (char **) argv);
-      _exit (127);
-    }
-  close (p[1]);
-  FILE *in = fdopen (p[0], "r");
-  if (in == NULL)
-    die ("fdopen");
+  pid_t pid;
+  FILE *in = command_output (argv, &pid);
   char line[1024];
   int compared = 0, differ = 0;
   for (size_t i = 0; i < COUNT (patterns); i++)
@@ -175,11 +157,7 @@ test_python (const char *python)
           compared++;
           free (s);
         }
-  fclose (in);
-  int status;
-  waitpid (pid, &status, 0);
-  check (WIFEXITED (status) && WEXITSTATUS (status) == 0 && differ == 0
-         && compared > 0,
+  check (command_succeeded (in, pid) && differ == 0 && compared > 0,
          "%d slot names agree with Python's str.format", compared);
 }
 

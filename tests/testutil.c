@@ -126,6 +126,40 @@ test_path (const char *name)
   return path;
 }
 
+FILE *
+command_output (const char *const *argv, pid_t *pid)
+{
+  int p[2];
+  if (pipe (p) != 0)
+    die ("pipe");
+  fflush (NULL);
+  *pid = fork ();
+  if (*pid < 0)
+    die ("fork");
+  if (*pid == 0)
+    {
+      dup2 (p[1], 1);
+      close (p[0]);
+      close (p[1]);
+      execv (argv[0], (char **) argv);
+      _exit (127);
+    }
+  close (p[1]);
+  FILE *in = fdopen (p[0], "r");
+  if (in == NULL)
+    die ("fdopen");
+  return in;
+}
+
+bool
+command_succeeded (FILE *in, pid_t pid)
+{
+  fclose (in);
+  int status;
+  return (waitpid (pid, &status, 0) == pid && WIFEXITED (status)
+          && WEXITSTATUS (status) == 0);
+}
+
 bool
 fails_with (int r, int error)
 {

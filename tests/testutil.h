@@ -11,6 +11,7 @@
 #define TESTUTIL_H 1
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 struct portalock;
@@ -42,6 +43,16 @@ bool fails_with (int r, int error);
 
 /* Return true if FAILED and errno is ERROR.  */
 bool failed_with (bool failed, int error);
+
+/* Start the program ARGV[0] with the arguments ARGV (ended by NULL)
+   and return a stream on its standard output, its process in *PID; die
+   if it cannot be started.  Only POSIX builds run programs this way: on
+   Windows (testutil-win32.c) it dies.  */
+FILE *command_output (const char *const *argv, pid_t *pid);
+
+/* Close IN, from command_output, wait for the process PID and return
+   true if it exited with status 0.  */
+bool command_succeeded (FILE *in, pid_t pid);
 
 /* Return the number of entries of directory DIR but "." and "..", or -1
    if it cannot be read.  */

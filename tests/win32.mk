@@ -12,6 +12,28 @@ tests_win32lock_SOURCES = tests/win32lock.c
 tests_win32lock_CPPFLAGS = -I$(top_srcdir)/lib
 tests_win32lock_LDADD = lib/libportalock.la
 
+check_PROGRAMS += tests/win32atomic
+tests_win32atomic_SOURCES = tests/win32atomic.c
+tests_win32atomic_CPPFLAGS = -I$(top_srcdir)/lib
+tests_win32atomic_LDADD = lib/libportalock.la
+
+# Test programs shared with POSIX, whose checks do not need its process
+# helpers: they report through testutil-win32.c.
+check_LTLIBRARIES += tests/libtestutil.la
+tests_libtestutil_la_SOURCES = tests/testutil-win32.c tests/testutil.h
+tests_libtestutil_la_CPPFLAGS = -I$(top_srcdir)/lib
+
+check_PROGRAMS += tests/slotname
+tests_slotname_SOURCES = tests/slotname.c
+tests_slotname_CPPFLAGS = $(TESTS_CPPFLAGS) -I$(top_builddir)
+tests_slotname_LDADD = tests/libtestutil.la lib/libportalock-impl.la
+
+# The manual's example of atomic writes, as the POSIX suite runs it.
+check_PROGRAMS += tests/example-atomic
+tests_example_atomic_SOURCES = doc/examples/atomic.c
+tests_example_atomic_CPPFLAGS = -I$(top_srcdir)/lib
+tests_example_atomic_LDADD = lib/libportalock.la
+
 # Only the Windows tests run in a Windows build.
 AM_RUNTESTFLAGS = --directory portalock.win32
 
