@@ -8,11 +8,20 @@
 # option) any later version.
 #
 # Usage: python3 redis-peer.py SOCKET N
-# Prints the seconds per uncontended acquire+release of portalocker's
-# RedisLock (redis-py, on the Redis server at the Unix socket SOCKET),
-# the median of N cycles.  Exits 1 if portalocker or redis-py is missing.
+#        python3 redis-peer.py --handoff SOCKET N
+# The first form prints the seconds per uncontended acquire+release of
+# portalocker's RedisLock (redis-py, on the Redis server at the Unix
+# socket SOCKET), the median of N cycles.
+# The second prints the hand-off latency of RedisLock, in seconds, as
+# "P50 P90 P99" over N hand-offs: the time from the start of a holder's
+# release to the moment a waiter, blocked in acquire in another process,
+# holds the lock.
+# Both exit 1 if portalocker or redis-py is missing, 2 if a lock failed.
 
+import os
+import random
 import sys
+import threading
 import time
 
 try:
@@ -21,19 +30,106 @@ try:
 except ImportError:
     sys.exit(1)
 
+# How long a waiter may wait: far longer than any hand-off, so that a
+# slow one is measured instead of failing.
+WAIT = 60.0
 
-def main():
-    sock, n = sys.argv[1], int(sys.argv[2])
+
+def clock():
+    # CLOCK_MONOTONIC is one clock for every process of the machine: the
+    # holder's and the waiter's readings can be subtracted.
+    return time.clock_gettime(time.CLOCK_MONOTONIC)
+
+
+def uncontended(sock, n):
     connection = redis.Redis(unix_socket_path=sock)
     times = []
     for _ in range(n):
         lock = portalocker.RedisLock('bench-portalocker', connection=connection)
-        start = time.monotonic()
+        start = clock()
         lock.acquire(timeout=10)
         lock.release()
-        times.append(time.monotonic() - start)
+        times.append(clock() - start)
     times.sort()
     print('%.6f' % times[len(times) // 2])
+
+
+def waiter(sock, go, back):
+    # For every byte on GO: wait in acquire, send the time it holds the
+    # lock, release, then say so.
+    connection = redis.Redis(unix_socket_path=sock)
+    out = os.fdopen(back, 'w', buffering=1)
+    while os.read(go, 1):
+        lock = portalocker.RedisLock('bench-handoff', connection=connection)
+        lock.acquire(timeout=WAIT)
+        held = clock()
+        out.write('%.9f\n' % held)
+        lock.release()
+        out.write('released\n')
+    os._exit(0)
+
+
+def handoff(sock, n):
+    go_r, go_w = os.pipe()
+    back_r, back_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(go_w)
+        os.close(back_r)
+        try:
+            waiter(sock, go_r, back_w)
+        finally:
+            os._exit(2)
+    os.close(go_r)
+    os.close(back_w)
+
+    # The waiter's tries reach the holder as pings on the lock's channel:
+    # the first one shows that it is waiting.  The holder answers it
+    # exactly as RedisLock does, then notes it.
+    pinged = threading.Event()
+
+    class Holder(portalocker.RedisLock):
+        def channel_handler(self, message):
+            super().channel_handler(message)
+            pinged.set()
+
+    connection = redis.Redis(unix_socket_path=sock)
+    back = os.fdopen(back_r, 'r')
+    interval = portalocker.utils.DEFAULT_CHECK_INTERVAL
+    # RedisLock's waiter polls: its hand-off depends on where in its
+    # polling interval the release falls.  Release at a point drawn
+    # evenly over that interval (the same draws in every run).
+    phase = random.Random(9)
+    latencies = []
+    for _ in range(n):
+        pinged.clear()
+        lock = Holder('bench-handoff', connection=connection)
+        lock.acquire(timeout=WAIT)
+        os.write(go_w, b'w')
+        if not pinged.wait(WAIT):
+            sys.exit(2)
+        time.sleep(phase.uniform(0, interval))
+        start = clock()
+        lock.release()
+        held = back.readline()
+        if not held or back.readline() != 'released\n':
+            sys.exit(2)
+        latencies.append(float(held) - start)
+    os.close(go_w)
+    os.waitpid(pid, 0)
+    latencies.sort()
+
+    def at(p):
+        return latencies[int(p * (len(latencies) - 1) + 0.5)]
+    print('%.6f %.6f %.6f' % (at(0.5), at(0.9), at(0.99)))
+
+
+def main():
+    args = sys.argv[1:]
+    if args and args[0] == '--handoff':
+        handoff(args[1], int(args[2]))
+    else:
+        uncontended(args[0], int(args[1]))
 
 
 main()

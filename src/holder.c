@@ -339,18 +339,27 @@ report_status (struct hold_request *req, const struct report *r,
     }
 }
 
-int
-hold_lock (struct hold_request *req)
+/* The body of a file holder: ARG is the request.  */
+static void
+file_holder (void *arg, int report_fd, int owner_fd, pid_t plock_pid)
 {
-  req->owner_fd = -1;
-  if (!req->detach)
+  struct hold_request *req = arg;
+  req->owner_fd = owner_fd;
+  run_holder (req, report_fd, plock_pid);
+}
+
+int
+start_holder (pid_t owner, bool detach, bool quiet, holder_body *body,
+              void *arg, pid_t *child, int *report_fd)
+{
+  int owner_fd = -1;
+  if (!detach)
     {
-      req->owner_fd = open_pidfd (req->owner);
-      if (req->owner_fd < 0 && errno == ESRCH)
+      owner_fd = open_pidfd (owner);
+      if (owner_fd < 0 && errno == ESRCH)
         {
-          if (!req->quiet)
-            error (0, 0, "owner process %ld is not running",
-                   (long) req->owner);
+          if (!quiet)
+            error (0, 0, "owner process %ld is not running", (long) owner);
           return EX_USAGE;
         }
     }
@@ -358,44 +367,74 @@ hold_lock (struct hold_request *req)
   int p[2];
   if (pipe2 (p, O_CLOEXEC) != 0)
     {
-      if (!req->quiet)
+      if (!quiet)
         error (0, errno, "cannot create a pipe");
+      if (owner_fd >= 0)
+        close (owner_fd);
       return EX_OSERR;
     }
   fflush (stdout);
   fflush (stderr);
   pid_t plock_pid = getpid ();
-  pid_t child = fork ();
-  if (child < 0)
+  pid_t pid = fork ();
+  if (pid < 0)
     {
-      if (!req->quiet)
-        error (0, errno, "fork failed");
+      int err = errno;
+      close (p[0]);
+      close (p[1]);
+      if (owner_fd >= 0)
+        close (owner_fd);
+      if (!quiet)
+        error (0, err, "fork failed");
       return EX_OSERR;
     }
-  if (child == 0)
+  if (pid == 0)
     {
       close (p[0]);
-      run_holder (req, p[1], plock_pid);
+      body (arg, p[1], owner_fd, plock_pid);
+      /* BODY never returns; should it, the holder failed.  */
+      _exit (EX_OSERR);
     }
 
   close (p[1]);
+  if (owner_fd >= 0)
+    close (owner_fd);
+  *child = pid;
+  *report_fd = p[0];
+  return 0;
+}
+
+bool
+read_holder_report (int fd, void *buf, size_t size)
+{
+  ssize_t n;
+  do
+    n = read (fd, buf, size);
+  while (n < 0 && errno == EINTR);
+  close (fd);
+  return n == (ssize_t) size;
+}
+
+int
+hold_lock (struct hold_request *req)
+{
+  req->owner_fd = -1;
+  pid_t child;
+  int report_fd;
+  int status = start_holder (req->owner, req->detach, req->quiet,
+                             file_holder, req, &child, &report_fd);
+  if (status != 0)
+    return status;
   close (req->fd);
   if (req->pid_file_fd >= 0)
     close (req->pid_file_fd);
-  if (req->owner_fd >= 0)
-    close (req->owner_fd);
 
   struct report r;
-  ssize_t n;
-  do
-    n = read (p[0], &r, sizeof r);
-  while (n < 0 && errno == EINTR);
-  close (p[0]);
-  bool got = n == (ssize_t) sizeof r;
+  bool got = read_holder_report (report_fd, &r, sizeof r);
   if (got && r.stage != STAGE_HELD)
     {
-      int status;
-      while (waitpid (child, &status, 0) < 0 && errno == EINTR)
+      int child_status;
+      while (waitpid (child, &child_status, 0) < 0 && errno == EINTR)
         ;
     }
   return report_status (req, &r, got, child);

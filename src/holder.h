@@ -11,6 +11,7 @@
 #define HOLDER_H 1
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "lockfile.h"
@@ -41,6 +42,26 @@ struct hold_request
    record, or failed.  Report as plock does and return plock's exit
    status.  REQ->fd and REQ->pid_file_fd are closed.  */
 int hold_lock (struct hold_request *req);
+
+/* The body of a holder process: the holder's own ARG, the write end
+   REPORT_FD of the pipe it reports to plock through, a pidfd OWNER_FD
+   of its owner (or -1) and plock's PID PLOCK_PID.  It never returns.  */
+typedef void holder_body (void *arg, int report_fd, int owner_fd,
+                          pid_t plock_pid);
+
+/* Fork a holder process that runs BODY with ARG, for the owner process
+   OWNER (for no owner if DETACH).  Return 0 and store the holder's PID
+   in *CHILD and the read end of its report pipe in *REPORT_FD; or,
+   unless QUIET, report why it could not start and return plock's exit
+   status: EX_USAGE if OWNER is not running, EX_OSERR if the pipe or the
+   fork failed.  Both the file and the Redis holders start so.  */
+int start_holder (pid_t owner, bool detach, bool quiet, holder_body *body,
+                  void *arg, pid_t *child, int *report_fd);
+
+/* Read a report of SIZE bytes into BUF from FD, retrying on EINTR, then
+   close FD.  Return true if the whole report came, false if the holder
+   closed the pipe (or exited) before writing it.  */
+bool read_holder_report (int fd, void *buf, size_t size);
 
 /* Report, unless QUIET, that the PID record could not be written to
    NAME (errno ERR), and return plock's status: 65 if NAME holds data

@@ -316,25 +316,35 @@ redis_command_form (const struct redis_request *req, char **cmd,
   return status;
 }
 
+/* Make the lock object REQ asks for and store its holders, at most
+   MAX_HOLDERS, in H.  Return how many there are (perhaps more than
+   MAX_HOLDERS), or report and return -1 with *STATUS set.  */
+static int
+query_holders (const struct redis_request *req,
+               struct portalock_redis_holder *h, int *status)
+{
+  portalock_redis *lock = make_lock (req, status);
+  if (lock == NULL)
+    return -1;
+  int n = portalock_redis_holders (lock, h, MAX_HOLDERS);
+  if (n < 0)
+    *status = failure_status (lock, req->url, req->name, errno, req->quiet);
+  portalock_redis_free (lock);
+  return n;
+}
+
 int
 redis_test_form (const struct redis_request *req)
 {
   int status;
-  portalock_redis *lock = make_lock (req, &status);
-  if (lock == NULL)
-    return status;
   struct portalock_redis_holder h[MAX_HOLDERS];
-  int n = portalock_redis_holders (lock, h, MAX_HOLDERS);
+  int n = query_holders (req, h, &status);
   if (n < 0)
-    status = failure_status (lock, req->url, req->name, errno, req->quiet);
-  else
-    {
-      status = EXIT_SUCCESS;
-      for (int i = 0; i < n && i < MAX_HOLDERS; i++)
-        if (!(req->shared && h[i].shared))
-          status = req->conflict_code;
-    }
-  portalock_redis_free (lock);
+    return status;
+  status = EXIT_SUCCESS;
+  for (int i = 0; i < n && i < MAX_HOLDERS; i++)
+    if (!(req->shared && h[i].shared))
+      status = req->conflict_code;
   return status;
 }
 
@@ -342,23 +352,15 @@ int
 redis_holder_form (const struct redis_request *req)
 {
   int status;
-  portalock_redis *lock = make_lock (req, &status);
-  if (lock == NULL)
-    return status;
   struct portalock_redis_holder h[MAX_HOLDERS];
-  int n = portalock_redis_holders (lock, h, MAX_HOLDERS);
+  int n = query_holders (req, h, &status);
   if (n < 0)
-    status = failure_status (lock, req->url, req->name, errno, req->quiet);
-  else
-    {
-      for (int i = 0; i < n && i < MAX_HOLDERS; i++)
-        printf ("%s %" PRIu64 " %s\n",
-                h[i].identity[0] != '\0' ? h[i].identity : "- -",
-                h[i].token, h[i].shared ? "shared" : "exclusive");
-      status = n > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-    }
-  portalock_redis_free (lock);
-  return status;
+    return status;
+  for (int i = 0; i < n && i < MAX_HOLDERS; i++)
+    printf ("%s %" PRIu64 " %s\n",
+            h[i].identity[0] != '\0' ? h[i].identity : "- -",
+            h[i].token, h[i].shared ? "shared" : "exclusive");
+  return n > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
 /* The hold.  */
@@ -505,53 +507,25 @@ run_holder (const struct redis_request *req, int report_fd, int owner_fd,
   _exit (EXIT_SUCCESS);
 }
 
+/* The body of a Redis holder: ARG is the request.  */
+static void
+redis_holder (void *arg, int report_fd, int owner_fd, pid_t plock_pid)
+{
+  run_holder (arg, report_fd, owner_fd, plock_pid);
+}
+
 int
 redis_hold_form (const struct redis_request *req)
 {
-  int owner_fd = -1;
-  if (!req->detach)
-    {
-      owner_fd = open_pidfd (req->owner);
-      if (owner_fd < 0 && errno == ESRCH)
-        {
-          if (!req->quiet)
-            error (0, 0, "owner process %ld is not running",
-                   (long) req->owner);
-          return EX_USAGE;
-        }
-    }
-  int p[2];
-  if (pipe2 (p, O_CLOEXEC) != 0)
-    {
-      if (!req->quiet)
-        error (0, errno, "cannot create a pipe");
-      return EX_OSERR;
-    }
-  fflush (stdout);
-  fflush (stderr);
-  pid_t plock_pid = getpid ();
-  pid_t child = fork ();
-  if (child < 0)
-    {
-      if (!req->quiet)
-        error (0, errno, "fork failed");
-      return EX_OSERR;
-    }
-  if (child == 0)
-    {
-      close (p[0]);
-      run_holder (req, p[1], owner_fd, plock_pid);
-    }
-  close (p[1]);
-  if (owner_fd >= 0)
-    close (owner_fd);
+  pid_t child;
+  int report_fd;
+  int status = start_holder (req->owner, req->detach, req->quiet,
+                             redis_holder, (void *) req, &child,
+                             &report_fd);
+  if (status != 0)
+    return status;
   struct redis_report r;
-  ssize_t n;
-  do
-    n = read (p[0], &r, sizeof r);
-  while (n < 0 && errno == EINTR);
-  close (p[0]);
-  if (n != (ssize_t) sizeof r)
+  if (!read_holder_report (report_fd, &r, sizeof r))
     {
       if (!req->quiet)
         error (0, 0, "%s: the holder process failed to start", req->name);
