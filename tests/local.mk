@@ -57,7 +57,8 @@ include tests/win32.mk
 else
 # The test programs share a small reporting and process-helper library.
 check_LTLIBRARIES += tests/libtestutil.la
-tests_libtestutil_la_SOURCES = tests/testutil.c tests/testutil.h
+tests_libtestutil_la_SOURCES = tests/testutil.c tests/testutil-posix.c \
+  tests/testutil.h
 tests_libtestutil_la_CPPFLAGS = -I$(top_srcdir)/lib
 
 include tests/core.mk

@@ -1,4 +1,5 @@
-/* testutil-win32.c: the reporting helpers of testutil.h, on Windows.
+/* testutil-win32.c: the process helpers of the test programs, on
+   Windows: holders and probes are processes running tests/w32holder.
 
    Copyright (C) 2026 The portalock authors.
 
@@ -7,86 +8,93 @@
    Free Software Foundation, either version 3 of the License, or (at your
    option) any later version.  */
 
-/* The test programs that share their checks with POSIX and are built
-   for Windows (tests/win32.mk) link this file instead of testutil.c.
-   It carries out the reporting part of testutil.h, the same lines the
-   DejaGnu harness reads; the process helpers (holders, probes, fork)
-   are POSIX-shaped, and a program that needs them is not built for
-   Windows.  */
+/* A Windows build links this file in place of testutil-posix.c, so that
+   the programs shared with POSIX run their checks unchanged under Wine.
+   What Windows cannot show is said in testutil.h: no waiter can be seen
+   asleep in the kernel, and count_fds counts handles.  */
 
 #include <config.h>
 
 #include "testutil.h"
 
+#include <dirent.h>
 #include <errno.h>
-#include <stdarg.h>
+#include <fcntl.h>
+#include <io.h>
+#include <process.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <windows.h>
+#include <tlhelp32.h>
 
-static int reported;
+#include "portalock.h"
+#include "w32holder.h"
+
+/* The temporary directory: made once, removed at exit with what is in
+   it (and below it).  */
+static char tmpdir[MAX_PATH + 64];
 
 static void
-vreport (const char *kind, const char *name, va_list ap, int error)
+remove_tree (const char *dir)
 {
-  printf ("%s: ", kind);
-  vprintf (name, ap);
-  if (error)
-    printf (" (errno %d)", error);
-  putchar ('\n');
-  fflush (stdout);
+  DIR *d = opendir (dir);
+  if (d != NULL)
+    {
+      for (struct dirent *e; (e = readdir (d)) != NULL;)
+        if (strcmp (e->d_name, ".") != 0 && strcmp (e->d_name, "..") != 0)
+          {
+            char path[MAX_PATH * 2];
+            snprintf (path, sizeof path, "%s\\%s", dir, e->d_name);
+            DWORD attr = GetFileAttributesA (path);
+            if (attr != INVALID_FILE_ATTRIBUTES
+                && (attr & FILE_ATTRIBUTE_DIRECTORY))
+              remove_tree (path);
+            else
+              {
+                SetFileAttributesA (path, FILE_ATTRIBUTE_NORMAL);
+                DeleteFileA (path);
+              }
+          }
+      closedir (d);
+    }
+  RemoveDirectoryA (dir);
 }
 
-bool
-check (bool ok, const char *name, ...)
+static void
+remove_tmpdir (void)
 {
-  int error = errno;
-  va_list ap;
-  va_start (ap, name);
-  vreport (ok ? "PASS" : "FAIL", name, ap, ok ? 0 : error);
-  va_end (ap);
-  reported++;
-  errno = error;
-  return ok;
+  remove_tree (tmpdir);
 }
 
-void
-unsupported (const char *name, ...)
+const char *
+test_path (const char *name)
 {
-  va_list ap;
-  va_start (ap, name);
-  vreport ("UNSUPPORTED", name, ap, 0);
-  va_end (ap);
-  reported++;
-}
-
-int
-check_exit (void)
-{
-  return reported > 0 ? 0 : 1;
-}
-
-void
-die (const char *what, ...)
-{
-  int error = errno;
-  va_list ap;
-  va_start (ap, what);
-  vreport ("FAIL", what, ap, error);
-  va_end (ap);
-  exit (1);
-}
-
-bool
-fails_with (int r, int error)
-{
-  return r == -1 && errno == error;
-}
-
-bool
-failed_with (bool failed, int error)
-{
-  return failed && errno == error;
+  static char paths[64][MAX_PATH * 2];
+  static LONG next;
+  char *path = paths[(InterlockedIncrement (&next) - 1) % 64];
+  if (tmpdir[0] == '\0')
+    {
+      char base[MAX_PATH + 1];
+      DWORD n = GetTempPathA (sizeof base, base);
+      if (n == 0 || n >= sizeof base)
+        die ("GetTempPath");
+      if (base[n - 1] == '\\')
+        base[n - 1] = '\0';
+      for (unsigned i = 0;; i++)
+        {
+          snprintf (tmpdir, sizeof tmpdir, "%s\\portalock-test.%lu.%u", base,
+                    (unsigned long) GetCurrentProcessId (), i);
+          if (CreateDirectoryA (tmpdir, NULL))
+            break;
+          if (GetLastError () != ERROR_ALREADY_EXISTS || i > 1000)
+            die ("CreateDirectory %s", tmpdir);
+        }
+      atexit (remove_tmpdir);
+    }
+  snprintf (path, sizeof paths[0], "%s\\%s", tmpdir, name);
+  return path;
 }
 
 FILE *
@@ -103,4 +111,245 @@ command_succeeded (FILE *in, pid_t pid)
   (void) in;
   (void) pid;
   return false;
+}
+
+int
+count_fds (void)
+{
+  /* The C runtime's descriptors, as /proc/self/fd lists a POSIX
+     process's: Wine's GetProcessHandleCount says 0 whatever is open.  */
+  int n = 0;
+  for (int fd = 0; fd < 2048; fd++)
+    n += _get_osfhandle (fd) != -1;
+  return n;
+}
+
+int
+count_threads (void)
+{
+  HANDLE snap = CreateToolhelp32Snapshot (TH32CS_SNAPTHREAD, 0);
+  if (snap == INVALID_HANDLE_VALUE)
+    return -1;
+  THREADENTRY32 t;
+  t.dwSize = sizeof t;
+  int n = 0;
+  DWORD self = GetCurrentProcessId ();
+  for (BOOL more = Thread32First (snap, &t); more;
+       more = Thread32Next (snap, &t))
+    n += t.th32OwnerProcessID == self;
+  CloseHandle (snap);
+  return n;
+}
+
+double
+now (void)
+{
+  LARGE_INTEGER count, freq;
+  QueryPerformanceCounter (&count);
+  QueryPerformanceFrequency (&freq);
+  return (double) count.QuadPart / freq.QuadPart;
+}
+
+/* The path of tests/w32holder.exe: beside this program.  */
+static const char *
+holder_program (void)
+{
+  static char path[MAX_PATH * 2];
+  if (path[0] == '\0')
+    {
+      DWORD n = GetModuleFileNameA (NULL, path, MAX_PATH);
+      if (n == 0 || n >= MAX_PATH)
+        die ("GetModuleFileName");
+      char *slash = strrchr (path, '\\');
+      if (slash == NULL)
+        die ("no directory in %s", path);
+      strcpy (slash + 1, "w32holder.exe");
+    }
+  return path;
+}
+
+/* Fill ARGS with PATH in hexadecimal and the other arguments of
+   w32holder, as w32holder.h says.  */
+static void
+encode_args (char args[W32HOLDER_ARGS][W32HOLDER_ARG_SIZE], const char *path,
+             int backend, int flags, off_t start, off_t length, int in,
+             int out)
+{
+  size_t n = strlen (path);
+  if (2 * n >= W32HOLDER_ARG_SIZE)
+    die ("path too long for w32holder: %s", path);
+  for (size_t i = 0; i < n; i++)
+    snprintf (args[0] + 2 * i, 3, "%02x", (unsigned char) path[i]);
+  args[0][2 * n] = '\0';
+  snprintf (args[1], W32HOLDER_ARG_SIZE, "%d", backend);
+  snprintf (args[2], W32HOLDER_ARG_SIZE, "%d", flags);
+  snprintf (args[3], W32HOLDER_ARG_SIZE, "%lld", (long long) start);
+  snprintf (args[4], W32HOLDER_ARG_SIZE, "%lld", (long long) length);
+  snprintf (args[5], W32HOLDER_ARG_SIZE, "%d", in);
+  snprintf (args[6], W32HOLDER_ARG_SIZE, "%d", out);
+}
+
+/* Start w32holder with the order ROLE and the lock's arguments; on
+   success its pipes in H (the ends of this process, not inherited) and
+   return its process handle.  */
+static intptr_t
+spawn_holder (struct holder *h, const char *role, const char *path,
+              int backend, int flags, off_t start, off_t length)
+{
+  int down[2], up[2];
+  if (_pipe (down, 256, _O_BINARY | _O_NOINHERIT) != 0
+      || _pipe (up, 256, _O_BINARY | _O_NOINHERIT) != 0)
+    die ("_pipe");
+  /* Only the child's ends are inherited: it sees the end of its orders
+     when this process closes its end, or dies.  */
+  int child_in = _dup (down[0]);
+  int child_out = _dup (up[1]);
+  if (child_in < 0 || child_out < 0)
+    die ("_dup");
+  close (down[0]);
+  close (up[1]);
+  char args[W32HOLDER_ARGS][W32HOLDER_ARG_SIZE];
+  encode_args (args, path, backend, flags, start, length, child_in,
+                    child_out);
+  const char *prog = holder_program ();
+  fflush (NULL);
+  intptr_t process = _spawnl (_P_NOWAIT, prog, prog, role, args[0], args[1],
+                              args[2], args[3], args[4], args[5], args[6],
+                              NULL);
+  if (process == -1)
+    die ("starting %s", prog);
+  close (child_in);
+  close (child_out);
+  h->to_child = down[1];
+  h->from_child = up[0];
+  h->process = process;
+  h->pid = GetProcessId ((HANDLE) process);
+  return process;
+}
+
+static void
+reap (struct holder *h)
+{
+  int status;
+  close (h->to_child);
+  close (h->from_child);
+  _cwait (&status, h->process, 0);
+}
+
+bool
+holder_start (struct holder *h, const char *path, int backend, int flags,
+              off_t start, off_t length)
+{
+  spawn_holder (h, "hold", path, backend, flags, start, length);
+  char c = 0;
+  if (read (h->from_child, &c, 1) != 1 || c != 'L')
+    {
+      int e = EIO;
+      if (c == 'E' && read (h->from_child, &e, sizeof e) != sizeof e)
+        e = EIO;
+      reap (h);
+      errno = e;
+      return false;
+    }
+  return true;
+}
+
+void
+holder_release (struct holder *h)
+{
+  char c = 'R';
+  IGNORE_RESULT (write (h->to_child, &c, 1));
+  IGNORE_RESULT (read (h->from_child, &c, 1));
+  reap (h);
+}
+
+void
+holder_kill (struct holder *h)
+{
+  TerminateProcess ((HANDLE) h->process, 9);
+  reap (h);
+}
+
+int
+probe_lock (const char *path, int backend, int flags, off_t start,
+            off_t length)
+{
+  struct holder h;
+  spawn_holder (&h, "probe", path, backend, flags, start, length);
+  char c = 0;
+  int e = 255;
+  if (read (h.from_child, &c, 1) == 1)
+    {
+      if (c == 'L')
+        e = 0;
+      else if (c != 'E' || read (h.from_child, &e, sizeof e) != sizeof e)
+        e = 255;
+    }
+  reap (&h);
+  return e;
+}
+
+bool
+await_blocked_waiter (const char *path)
+{
+  (void) path;
+  return false;
+}
+
+/* Open PATH with the Windows call, UTF-8 converted, for the file's
+   identity only; return the handle or INVALID_HANDLE_VALUE.  */
+static HANDLE
+open_identity (const char *path)
+{
+  wchar_t wide[MAX_PATH * 2];
+  if (MultiByteToWideChar (CP_UTF8, MB_ERR_INVALID_CHARS, path, -1, wide,
+                           MAX_PATH * 2) == 0)
+    return INVALID_HANDLE_VALUE;
+  return CreateFileW (wide, FILE_READ_ATTRIBUTES,
+                      FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                      NULL, OPEN_EXISTING,
+                      FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT,
+                      NULL);
+}
+
+bool
+exists (const char *path)
+{
+  HANDLE h = open_identity (path);
+  if (h == INVALID_HANDLE_VALUE)
+    return GetLastError () == ERROR_ACCESS_DENIED;
+  CloseHandle (h);
+  return true;
+}
+
+/* Return true if H is a file that is not deleted nor pending deletion,
+   with its identity in *INFO.  */
+static bool
+live_identity (HANDLE h, BY_HANDLE_FILE_INFORMATION *info)
+{
+  FILE_STANDARD_INFO std;
+  return (GetFileInformationByHandle (h, info) && info->nNumberOfLinks > 0
+          && GetFileInformationByHandleEx (h, FileStandardInfo, &std,
+                                           sizeof std)
+          && !std.DeletePending);
+}
+
+bool
+fd_names (int fd, const char *path)
+{
+  if (fd < 0)
+    return false;
+  HANDLE h = (HANDLE) _get_osfhandle (fd);
+  BY_HANDLE_FILE_INFORMATION a, b;
+  if (h == INVALID_HANDLE_VALUE || !live_identity (h, &a))
+    return false;
+  HANDLE p = open_identity (path);
+  if (p == INVALID_HANDLE_VALUE)
+    return false;
+  bool same = (live_identity (p, &b)
+               && a.dwVolumeSerialNumber == b.dwVolumeSerialNumber
+               && a.nFileIndexHigh == b.nFileIndexHigh
+               && a.nFileIndexLow == b.nFileIndexLow);
+  CloseHandle (p);
+  return same;
 }

@@ -10,11 +10,31 @@
 #ifndef TESTUTIL_H
 #define TESTUTIL_H 1
 
+#include <fcntl.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
 struct portalock;
+
+/* 1 where the test programs can fork, send signals and read /proc (the
+   POSIX builds), 0 in a Windows build.  A check that needs them is a
+   whole function under "#if TEST_POSIX" whose other branch reports it
+   UNSUPPORTED with the reason.  */
+#ifdef _WIN32
+# define TEST_POSIX 0
+#else
+# define TEST_POSIX 1
+#endif
+
+/* Flags of open that only one kind of system has.  */
+#ifndef O_CLOEXEC
+# define O_CLOEXEC 0
+#endif
+#ifndef O_BINARY
+# define O_BINARY 0
+#endif
 
 /* Report one check: "PASS: NAME" if OK, else "FAIL: NAME (errno ...)".
    Return OK.  */
@@ -47,7 +67,7 @@ bool failed_with (bool failed, int error);
 /* Start the program ARGV[0] with the arguments ARGV (ended by NULL)
    and return a stream on its standard output, its process in *PID; die
    if it cannot be started.  Only POSIX builds run programs this way: on
-   Windows (testutil-win32.c) it dies.  */
+   Windows it dies.  */
 FILE *command_output (const char *const *argv, pid_t *pid);
 
 /* Close IN, from command_output, wait for the process PID and return
@@ -59,7 +79,8 @@ bool command_succeeded (FILE *in, pid_t pid);
 int count_entries (const char *dir);
 
 /* Return the number of this process's open descriptors (counting the
-   one that reads them) and of its threads.  */
+   one that reads them) and of its threads.  On Windows, count_fds is the
+   number of the C runtime's open descriptors.  */
 int count_fds (void);
 int count_threads (void);
 
@@ -68,10 +89,12 @@ double now (void);
 
 /* A child process that takes a lock and holds it until told to let go.
    It runs the same library calls as the parent: BACKEND (0: default),
-   FLAGS, and a byte range.  */
+   FLAGS, and a byte range.  On POSIX it is a forked child; on Windows a
+   process running tests/w32holder, which makes the same calls.  */
 struct holder
 {
   pid_t pid;
+  intptr_t process; /* Windows: the process's handle */
   int to_child;     /* write a byte to release */
   int from_child;   /* reads 'L' once held, 'U' once released */
 };
@@ -85,7 +108,7 @@ bool holder_start (struct holder *h, const char *path, int backend,
 /* Tell the holder to release, wait until it has, and reap it.  */
 void holder_release (struct holder *h);
 
-/* Kill the holder with SIGKILL and reap it.  */
+/* Kill the holder (SIGKILL; TerminateProcess on Windows) and reap it.  */
 void holder_kill (struct holder *h);
 
 /* Try to take a lock on PATH from a fresh process, without waiting.
@@ -95,7 +118,8 @@ int probe_lock (const char *path, int backend, int flags, off_t start,
 
 /* Wait until the kernel lists a blocked lock request on PATH's inode in
    /proc/locks (a waiter is asleep in the kernel), or 10 seconds pass.
-   Return true if one was seen.  A readiness signal, not a timing.  */
+   Return true if one was seen.  A readiness signal, not a timing.
+   Windows shows no waiter: there it returns false at once.  */
 bool await_blocked_waiter (const char *path);
 
 /* A program that tests one backend takes its name as its first argument

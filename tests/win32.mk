@@ -17,11 +17,17 @@ tests_win32atomic_SOURCES = tests/win32atomic.c
 tests_win32atomic_CPPFLAGS = -I$(top_srcdir)/lib
 tests_win32atomic_LDADD = lib/libportalock.la
 
-# Test programs shared with POSIX, whose checks do not need its process
-# helpers: they report through testutil-win32.c.
+# Test programs shared with POSIX: their helpers, with the process ones
+# of Windows (holders and probes run tests/w32holder, beside them).
 check_LTLIBRARIES += tests/libtestutil.la
-tests_libtestutil_la_SOURCES = tests/testutil-win32.c tests/testutil.h
+tests_libtestutil_la_SOURCES = tests/testutil.c tests/testutil-win32.c \
+  tests/testutil.h tests/w32holder.h
 tests_libtestutil_la_CPPFLAGS = -I$(top_srcdir)/lib
+
+check_PROGRAMS += tests/w32holder
+tests_w32holder_SOURCES = tests/w32holder.c tests/w32holder.h
+tests_w32holder_CPPFLAGS = -I$(top_srcdir)/lib
+tests_w32holder_LDADD = lib/libportalock.la
 
 check_PROGRAMS += tests/slotname
 tests_slotname_SOURCES = tests/slotname.c
