@@ -30,6 +30,7 @@
 #include <tlhelp32.h>
 
 #include "portalock.h"
+#include "w32child.h"
 #include "w32holder.h"
 
 /* The temporary directory: made once, removed at exit with what is in
@@ -168,12 +169,11 @@ holder_program (void)
   return path;
 }
 
-/* Fill ARGS with PATH in hexadecimal and the other arguments of
-   w32holder, as w32holder.h says.  */
+/* Fill ARGS with PATH in hexadecimal and the lock's other arguments,
+   as w32holder.h says.  */
 static void
 encode_args (char args[W32HOLDER_ARGS][W32HOLDER_ARG_SIZE], const char *path,
-             int backend, int flags, off_t start, off_t length, int in,
-             int out)
+             int backend, int flags, off_t start, off_t length)
 {
   size_t n = strlen (path);
   if (2 * n >= W32HOLDER_ARG_SIZE)
@@ -185,107 +185,148 @@ encode_args (char args[W32HOLDER_ARGS][W32HOLDER_ARG_SIZE], const char *path,
   snprintf (args[2], W32HOLDER_ARG_SIZE, "%d", flags);
   snprintf (args[3], W32HOLDER_ARG_SIZE, "%lld", (long long) start);
   snprintf (args[4], W32HOLDER_ARG_SIZE, "%lld", (long long) length);
-  snprintf (args[5], W32HOLDER_ARG_SIZE, "%d", in);
-  snprintf (args[6], W32HOLDER_ARG_SIZE, "%d", out);
 }
 
-/* Start w32holder with the order ROLE and the lock's arguments; on
-   success its pipes in H (the ends of this process, not inherited) and
-   return its process handle.  */
-static intptr_t
-spawn_holder (struct holder *h, const char *role, const char *path,
-              int backend, int flags, off_t start, off_t length)
+void
+child_start (struct child *c, const char *program, const char *const *args)
 {
   int down[2], up[2];
   if (_pipe (down, 256, _O_BINARY | _O_NOINHERIT) != 0
       || _pipe (up, 256, _O_BINARY | _O_NOINHERIT) != 0)
     die ("_pipe");
-  /* Only the child's ends are inherited: it sees the end of its orders
-     when this process closes its end, or dies.  */
+  /* Only the child's ends are inherited (_dup makes an inheritable
+     copy): it sees the end of its orders when this process closes its
+     end, or dies.  */
   int child_in = _dup (down[0]);
   int child_out = _dup (up[1]);
   if (child_in < 0 || child_out < 0)
     die ("_dup");
   close (down[0]);
   close (up[1]);
-  char args[W32HOLDER_ARGS][W32HOLDER_ARG_SIZE];
-  encode_args (args, path, backend, flags, start, length, child_in,
-                    child_out);
-  const char *prog = holder_program ();
+  const char *argv[32];
+  char in[16], out[16];
+  int n = 0;
+  while (args[n] != NULL)
+    {
+      if (n >= 29)
+        die ("too many arguments for %s", program);
+      argv[n] = args[n];
+      n++;
+    }
+  snprintf (in, sizeof in, "%d", child_in);
+  snprintf (out, sizeof out, "%d", child_out);
+  argv[n++] = in;
+  argv[n++] = out;
+  argv[n] = NULL;
   fflush (NULL);
-  intptr_t process = _spawnl (_P_NOWAIT, prog, prog, role, args[0], args[1],
-                              args[2], args[3], args[4], args[5], args[6],
-                              NULL);
-  if (process == -1)
-    die ("starting %s", prog);
+  c->process = _spawnv (_P_NOWAIT, program, argv);
+  if (c->process == -1)
+    die ("starting %s", program);
   close (child_in);
   close (child_out);
-  h->to_child = down[1];
-  h->from_child = up[0];
-  h->process = process;
-  h->pid = GetProcessId ((HANDLE) process);
-  return process;
+  c->to = down[1];
+  c->from = up[0];
 }
 
-static void
-reap (struct holder *h)
+char
+child_order (struct child *c, char letter)
 {
-  int status;
-  close (h->to_child);
-  close (h->from_child);
-  _cwait (&status, h->process, 0);
+  if (write (c->to, &letter, 1) != 1)
+    return '?';
+  return child_answer (c);
+}
+
+char
+child_answer (struct child *c)
+{
+  char a = '?';
+  if (read (c->from, &a, 1) != 1)
+    return '?';
+  return a;
+}
+
+int
+child_finish (struct child *c)
+{
+  int status = -1;
+  close (c->to);
+  _cwait (&status, c->process, 0);
+  close (c->from);
+  return status;
+}
+
+/* Start w32holder for the order ROLE ("hold" or "probe") and the lock's
+   arguments, as w32holder.h says; return its first answer: 0 if it
+   holds the lock, else the errno it got (EIO if it said nothing).  */
+static int
+start_holder (struct child *c, const char *role, const char *path,
+              int backend, int flags, off_t start, off_t length)
+{
+  char args[W32HOLDER_ARGS][W32HOLDER_ARG_SIZE];
+  encode_args (args, path, backend, flags, start, length);
+  const char *prog = holder_program ();
+  const char *argv[] = { prog, role, args[0], args[1], args[2], args[3],
+                         args[4], NULL };
+  child_start (c, prog, argv);
+  int e = EIO;
+  char a = child_answer (c);
+  if (a == 'L')
+    e = 0;
+  else if (a == 'E' && read (c->from, &e, sizeof e) != sizeof e)
+    e = EIO;
+  return e;
 }
 
 bool
 holder_start (struct holder *h, const char *path, int backend, int flags,
               off_t start, off_t length)
 {
-  spawn_holder (h, "hold", path, backend, flags, start, length);
-  char c = 0;
-  if (read (h->from_child, &c, 1) != 1 || c != 'L')
+  struct child c;
+  int e = start_holder (&c, "hold", path, backend, flags, start, length);
+  if (e != 0)
     {
-      int e = EIO;
-      if (c == 'E' && read (h->from_child, &e, sizeof e) != sizeof e)
-        e = EIO;
-      reap (h);
+      child_finish (&c);
       errno = e;
       return false;
     }
+  h->process = c.process;
+  h->pid = GetProcessId ((HANDLE) c.process);
+  h->to_child = c.to;
+  h->from_child = c.from;
   return true;
+}
+
+/* The child of holder H.  */
+static struct child
+holder_child (const struct holder *h)
+{
+  struct child c = { h->process, h->to_child, h->from_child };
+  return c;
 }
 
 void
 holder_release (struct holder *h)
 {
-  char c = 'R';
-  IGNORE_RESULT (write (h->to_child, &c, 1));
-  IGNORE_RESULT (read (h->from_child, &c, 1));
-  reap (h);
+  struct child c = holder_child (h);
+  child_order (&c, 'R');
+  child_finish (&c);
 }
 
 void
 holder_kill (struct holder *h)
 {
+  struct child c = holder_child (h);
   TerminateProcess ((HANDLE) h->process, 9);
-  reap (h);
+  child_finish (&c);
 }
 
 int
 probe_lock (const char *path, int backend, int flags, off_t start,
             off_t length)
 {
-  struct holder h;
-  spawn_holder (&h, "probe", path, backend, flags, start, length);
-  char c = 0;
-  int e = 255;
-  if (read (h.from_child, &c, 1) == 1)
-    {
-      if (c == 'L')
-        e = 0;
-      else if (c != 'E' || read (h.from_child, &e, sizeof e) != sizeof e)
-        e = 255;
-    }
-  reap (&h);
+  struct child c;
+  int e = start_holder (&c, "probe", path, backend, flags, start, length);
+  child_finish (&c);
   return e;
 }
 

@@ -83,7 +83,7 @@ int
 main (int argc, char **argv)
 {
   char path[W32HOLDER_ARG_SIZE];
-  if (argc != 2 + W32HOLDER_ARGS || !decode_path (argv[2], path, sizeof path))
+  if (argc != 4 + W32HOLDER_ARGS || !decode_path (argv[2], path, sizeof path))
     {
       fprintf (stderr, "usage: w32holder hold|probe HEXPATH BACKEND FLAGS"
                " START LENGTH IN OUT\n");

@@ -15,7 +15,8 @@
    hexadecimal (a command line passes through the ANSI code page, and
    _spawnl does not quote); BACKEND, FLAGS, START and LENGTH are
    portalock_backend_lock's arguments, in decimal; IN and OUT are the
-   inherited descriptors of the pipes from and to the test program.
+   inherited descriptors of the pipes from and to the test program
+   (w32child.h).
 
    The holder opens PATH as another program using the library would
    (read, write and delete shared; created if missing; read-only for a
@@ -27,7 +28,7 @@
 #ifndef W32HOLDER_H
 #define W32HOLDER_H 1
 
-/* The arguments after ROLE, and the room for one.  */
-enum { W32HOLDER_ARGS = 7, W32HOLDER_ARG_SIZE = 4 * 260 + 1 };
+/* The arguments between ROLE and IN, and the room for one.  */
+enum { W32HOLDER_ARGS = 5, W32HOLDER_ARG_SIZE = 4 * 260 + 1 };
 
 #endif /* W32HOLDER_H */

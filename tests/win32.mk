@@ -7,22 +7,24 @@
 ## Free Software Foundation, either version 3 of the License, or (at your
 ## option) any later version.
 
-check_PROGRAMS += tests/win32lock
-tests_win32lock_SOURCES = tests/win32lock.c
-tests_win32lock_CPPFLAGS = -I$(top_srcdir)/lib
-tests_win32lock_LDADD = lib/libportalock.la
-
-check_PROGRAMS += tests/win32atomic
-tests_win32atomic_SOURCES = tests/win32atomic.c
-tests_win32atomic_CPPFLAGS = -I$(top_srcdir)/lib
-tests_win32atomic_LDADD = lib/libportalock.la
-
 # Test programs shared with POSIX: their helpers, with the process ones
 # of Windows (holders and probes run tests/w32holder, beside them).
 check_LTLIBRARIES += tests/libtestutil.la
 tests_libtestutil_la_SOURCES = tests/testutil.c tests/testutil-win32.c \
-  tests/testutil.h tests/w32holder.h
+  tests/testutil.h tests/w32child.h tests/w32holder.h
 tests_libtestutil_la_CPPFLAGS = -I$(top_srcdir)/lib
+
+# The Windows programs: their other processes are copies of themselves
+# (w32child.h).
+check_PROGRAMS += tests/win32lock
+tests_win32lock_SOURCES = tests/win32lock.c
+tests_win32lock_CPPFLAGS = -I$(top_srcdir)/lib
+tests_win32lock_LDADD = tests/libtestutil.la lib/libportalock.la
+
+check_PROGRAMS += tests/win32atomic
+tests_win32atomic_SOURCES = tests/win32atomic.c
+tests_win32atomic_CPPFLAGS = -I$(top_srcdir)/lib
+tests_win32atomic_LDADD = tests/libtestutil.la lib/libportalock.la
 
 check_PROGRAMS += tests/w32holder
 tests_w32holder_SOURCES = tests/w32holder.c tests/w32holder.h

@@ -21,8 +21,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <io.h>
-#include <process.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,34 +29,8 @@
 #include <windows.h>
 
 #include "portalock.h"
-
-static int failures;
-
-static bool
-check (bool ok, const char *what, ...)
-{
-  va_list ap;
-  va_start (ap, what);
-  int e = errno;
-  fputs (ok ? "PASS: " : "FAIL: ", stdout);
-  vprintf (what, ap);
-  if (!ok)
-    printf (" (errno %d)", e);
-  putchar ('\n');
-  fflush (stdout);
-  va_end (ap);
-  if (!ok)
-    failures++;
-  return ok;
-}
-
-static _Noreturn void
-die (const char *what)
-{
-  printf ("FAIL: setup: %s (errno %d, Windows error %lu)\n", what, errno,
-          (unsigned long) GetLastError ());
-  exit (1);
-}
+#include "testutil.h"
+#include "w32child.h"
 
 /* The directory of this run, and paths in it.  */
 static char top[64];
@@ -94,115 +66,15 @@ join (const char *dir, const char *name)
   return p;
 }
 
-/* Return the number of entries of DIR but "." and "..".  */
-static int
-count_entries (const char *dir)
-{
-  char pattern[MAX_PATH];
-  snprintf (pattern, sizeof pattern, "%s/*", dir);
-  WIN32_FIND_DATAA data;
-  HANDLE h = FindFirstFileA (pattern, &data);
-  if (h == INVALID_HANDLE_VALUE)
-    return GetLastError () == ERROR_FILE_NOT_FOUND ? 0 : -1;
-  int n = 0;
-  do
-    if (strcmp (data.cFileName, ".") != 0
-        && strcmp (data.cFileName, "..") != 0)
-      n++;
-  while (FindNextFileA (h, &data));
-  FindClose (h);
-  return n;
-}
-
-static void
-write_file (const char *path, const char *text)
-{
-  FILE *f = fopen (path, "wb");
-  if (f == NULL || fputs (text, f) < 0 || fclose (f) != 0)
-    die ("write_file");
-}
-
-/* Return true if PATH holds exactly TEXT (less than 1 KiB), byte for
-   byte.  */
-static bool
-content_is (const char *path, const char *text)
-{
-  char buf[1024];
-  FILE *f = fopen (path, "rb");
-  if (f == NULL)
-    return false;
-  size_t n = fread (buf, 1, sizeof buf, f);
-  fclose (f);
-  return n == strlen (text) && memcmp (buf, text, n) == 0;
-}
-
-static bool
-exists (const char *path)
-{
-  return GetFileAttributesA (path) != INVALID_FILE_ATTRIBUTES;
-}
-
-/* A child process and the pipes to it.  */
-struct child
-{
-  intptr_t process;
-  int to;               /* orders to the child */
-  int from;             /* its answers */
-};
-
 static const char *self;
 
-/* Start "self child ROLE FILE IN OUT" and wait for its first answer;
-   return it.  */
+/* Start "self child ROLE FILE IN OUT" and return its first answer.  */
 static char
 start_child (struct child *c, const char *role, const char *file)
 {
-  int down[2], up[2];
-  if (_pipe (down, 256, _O_BINARY | _O_NOINHERIT) != 0
-      || _pipe (up, 256, _O_BINARY | _O_NOINHERIT) != 0)
-    die ("_pipe");
-  int child_in = _dup (down[0]);
-  int child_out = _dup (up[1]);
-  if (child_in < 0 || child_out < 0)
-    die ("_dup");
-  close (down[0]);
-  close (up[1]);
-  char in[16], out[16];
-  snprintf (in, sizeof in, "%d", child_in);
-  snprintf (out, sizeof out, "%d", child_out);
-  fflush (stdout);
-  c->process = _spawnl (_P_NOWAIT, self, self, "child", role, file, in, out,
-                        NULL);
-  if (c->process == -1)
-    die ("_spawnl");
-  close (child_in);
-  close (child_out);
-  c->to = down[1];
-  c->from = up[0];
-  char a = '?';
-  if (read (c->from, &a, 1) != 1)
-    return '?';
-  return a;
-}
-
-/* Send ORDER to C and return its answer ('?' if none).  */
-static char
-order (struct child *c, char letter)
-{
-  char a = '?';
-  if (write (c->to, &letter, 1) != 1 || read (c->from, &a, 1) != 1)
-    return '?';
-  return a;
-}
-
-static int
-finish_child (struct child *c)
-{
-  int status = -1;
-  close (c->to);
-  _cwait (&status, c->process, 0);
-  close (c->from);
-  return status;
+  const char *args[] = { self, "child", role, file, NULL };
+  child_start (c, self, args);
+  return child_answer (c);
 }
 
 /* The content of version I: one letter, repeated a length that depends
@@ -308,7 +180,7 @@ test_publish (void)
          "the stream is made once");
   check (fputs ("published\npayload\n", f) >= 0, "write to the stream");
   check (portalock_atomic_commit (a) == 0, "commit");
-  check (content_is (path, "published\npayload\n"),
+  check (has_text (path, "published\npayload\n"),
          "the target has the bytes written (binary: no CR added)");
   check (count_entries (dir) == 1, "no temporary file is left behind");
   free (path);
@@ -318,14 +190,14 @@ test_publish (void)
   int fd = portalock_atomic_fd (a);
   check (fd >= 0 && write (fd, "by descriptor", 13) == 13
          && portalock_atomic_commit (a) == 0
-         && content_is (path, "by descriptor"),
+         && has_text (path, "by descriptor"),
          "write through the descriptor and commit");
   free (path);
 
   path = join (dir, "empty");
   a = portalock_atomic_open (path, 0, 0644);
   check (a != NULL && portalock_atomic_commit (a) == 0
-         && content_is (path, ""),
+         && has_text (path, ""),
          "a commit with nothing written makes an empty file");
   check (count_entries (dir) == 3, "three files, nothing else");
   free (path);
@@ -351,7 +223,7 @@ test_no_replace (void)
   errno = 0;
   check (portalock_atomic_open (path, 0, 0644) == NULL && errno == EEXIST,
          "an existing target without REPLACE: EEXIST at open");
-  check (content_is (path, "existing destination")
+  check (has_text (path, "existing destination")
          && count_entries (dir) == 1,
          "the existing target is untouched, nothing created");
 
@@ -366,7 +238,7 @@ test_no_replace (void)
   errno = 0;
   check (portalock_atomic_commit (a) == -1 && errno == EEXIST,
          "a target created before the commit: EEXIST");
-  check (content_is (late, "concurrent winner"),
+  check (has_text (late, "concurrent winner"),
          "the concurrent winner is kept");
   check (count_entries (dir) == 2, "the temporary file is gone");
   free (late);
@@ -383,10 +255,10 @@ test_replace (void)
   portalock_atomic *a
     = portalock_atomic_open (path, PORTALOCK_ATOMIC_REPLACE, 0644);
   check (a != NULL, "REPLACE: open over an existing file");
-  check (content_is (path, "old content"),
+  check (has_text (path, "old content"),
          "REPLACE: the old content stays until the commit");
   fputs ("new content", portalock_atomic_stream (a));
-  check (portalock_atomic_commit (a) == 0 && content_is (path, "new content"),
+  check (portalock_atomic_commit (a) == 0 && has_text (path, "new content"),
          "REPLACE: the commit replaces the content");
   check (count_entries (dir) == 1, "REPLACE: nothing left behind");
 
@@ -406,13 +278,13 @@ test_replace (void)
   errno = 0;
   check (portalock_atomic_commit (a) == -1 && errno == EACCES,
          "REPLACE: a target another process keeps open: EACCES");
-  check (content_is (path, "new content") && count_entries (dir) == 2,
+  check (has_text (path, "new content") && count_entries (dir) == 2,
          "... the target keeps its content, no temporary file left");
-  check (finish_child (&holder) == 0, "the holding child ends");
+  check (child_finish (&holder) == 0, "the holding child ends");
   a = portalock_atomic_open (path, PORTALOCK_ATOMIC_REPLACE, 0644);
   fputs ("after the holder", portalock_atomic_stream (a));
   check (portalock_atomic_commit (a) == 0
-         && content_is (path, "after the holder"),
+         && has_text (path, "after the holder"),
          "REPLACE: once it closed the file, the commit replaces it");
   free (fresh);
   free (path);
@@ -456,9 +328,9 @@ test_busy_reader (void)
     }
   check (committed == 100, "100 replacing commits against a busy reader "
          "(%d succeeded)", committed);
-  check (order (&reader, 's') == 'Y',
+  check (child_order (&reader, 's') == 'Y',
          "the reader always saw one whole version");
-  finish_child (&reader);
+  child_finish (&reader);
   check (count_entries (dir) == 1, "nothing left behind");
   free (content);
   free (path);
@@ -482,7 +354,7 @@ test_abort (void)
   check (a != NULL && write (portalock_atomic_fd (a), "lost", 4) == 4,
          "open and write over an existing file");
   portalock_atomic_abort (a);
-  check (content_is (path, "kept") && count_entries (dir) == 1,
+  check (has_text (path, "kept") && count_entries (dir) == 1,
          "abort with REPLACE leaves the target as it was");
   portalock_atomic_abort (NULL);
   check (true, "abort (NULL) does nothing");
@@ -501,14 +373,14 @@ test_mkdirs (void)
   portalock_atomic *a = portalock_atomic_open (path, PORTALOCK_ATOMIC_MKDIRS,
                                                0644);
   check (a != NULL && fputs ("deep", portalock_atomic_stream (a)) >= 0
-         && portalock_atomic_commit (a) == 0 && content_is (path, "deep"),
+         && portalock_atomic_commit (a) == 0 && has_text (path, "deep"),
          "MKDIRS: the directories are made and the file published");
   char *file = join (dir, "file");
   write_file (file, "a file");
   char *under = join (dir, "file/sub/target");
   errno = 0;
   check (portalock_atomic_open (under, PORTALOCK_ATOMIC_MKDIRS, 0644) == NULL
-         && errno == ENOTDIR && content_is (file, "a file"),
+         && errno == ENOTDIR && has_text (file, "a file"),
          "MKDIRS through a file: ENOTDIR, the file untouched");
   free (under);
   free (file);
@@ -595,7 +467,7 @@ test_bad_input (void)
   check_refused (portalock_atomic_open (p, PORTALOCK_ATOMIC_REPLACE, 0644),
                  EINVAL, dir, 2, "a name with a colon");
   free (p);
-  check (content_is (file, "a file"), "the file is untouched");
+  check (has_text (file, "a file"), "the file is untouched");
   check_refused (portalock_atomic_open ("w32atomic.d/bad/\xff", 0, 0644),
                  EINVAL, dir, 2, "a path that is not UTF-8");
 
@@ -668,5 +540,5 @@ main (int argc, char **argv)
   test_relative ();
   test_bad_input ();
   remove_tree (top);
-  return failures == 0 ? 0 : 1;
+  return check_exit ();
 }

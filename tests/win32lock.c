@@ -19,7 +19,6 @@
 #include <fcntl.h>
 #include <io.h>
 #include <process.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,42 +27,8 @@
 #include <windows.h>
 
 #include "portalock.h"
-
-static int failures;
-
-static bool
-check (bool ok, const char *what, ...)
-{
-  va_list ap;
-  va_start (ap, what);
-  int e = errno;
-  fputs (ok ? "PASS: " : "FAIL: ", stdout);
-  vprintf (what, ap);
-  if (!ok)
-    printf (" (errno %d)", e);
-  putchar ('\n');
-  fflush (stdout);
-  va_end (ap);
-  if (!ok)
-    failures++;
-  return ok;
-}
-
-static _Noreturn void
-die (const char *what)
-{
-  printf ("FAIL: setup: %s (errno %d, Windows error %lu)\n", what, errno,
-          (unsigned long) GetLastError ());
-  exit (1);
-}
-
-/* A child process and the pipes to it.  */
-struct child
-{
-  intptr_t process;
-  int to;               /* orders to the child */
-  int from;             /* its answers */
-};
+#include "testutil.h"
+#include "w32child.h"
 
 static const char *self;
 
@@ -71,62 +36,8 @@ static const char *self;
 static void
 start_child (struct child *c, const char *role, const char *file)
 {
-  /* Only the child's ends are inherited (_dup makes an inheritable
-     copy), so that the child sees the end of its orders when the parent
-     closes its end.  */
-  int down[2], up[2];
-  if (_pipe (down, 256, _O_BINARY | _O_NOINHERIT) != 0
-      || _pipe (up, 256, _O_BINARY | _O_NOINHERIT) != 0)
-    die ("_pipe");
-  int child_in = _dup (down[0]);
-  int child_out = _dup (up[1]);
-  if (child_in < 0 || child_out < 0)
-    die ("_dup");
-  close (down[0]);
-  close (up[1]);
-  char in[16], out[16];
-  snprintf (in, sizeof in, "%d", child_in);
-  snprintf (out, sizeof out, "%d", child_out);
-  fflush (stdout);
-  c->process = _spawnl (_P_NOWAIT, self, self, "child", role, file, in, out,
-                        NULL);
-  if (c->process == -1)
-    die ("_spawnl");
-  close (child_in);
-  close (child_out);
-  c->to = down[1];
-  c->from = up[0];
-}
-
-/* Send ORDER to C and return its one-letter answer ('?' if none).  */
-static char
-order (struct child *c, char letter)
-{
-  char answer = '?';
-  if (write (c->to, &letter, 1) != 1 || read (c->from, &answer, 1) != 1)
-    return '?';
-  return answer;
-}
-
-/* Wait for C's first answer.  */
-static char
-answer (struct child *c)
-{
-  char a = '?';
-  if (read (c->from, &a, 1) != 1)
-    return '?';
-  return a;
-}
-
-/* End C: close its orders pipe and return its exit status.  */
-static int
-finish_child (struct child *c)
-{
-  int status = -1;
-  close (c->to);
-  _cwait (&status, c->process, 0);
-  close (c->from);
-  return status;
+  const char *args[] = { self, "child", role, file, NULL };
+  child_start (c, self, args);
 }
 
 /* The children.  */
@@ -221,7 +132,7 @@ test_exclusion (void)
   const char *file = "w32-exclusion.lock";
   struct child c;
   start_child (&c, "hold-ex", file);
-  check (answer (&c) == 'R', "a child takes an exclusive lock");
+  check (child_answer (&c) == 'R', "a child takes an exclusive lock");
   portalock *lock = new_lock (file, PORTALOCK_EX, 0);
   errno = 0;
   check (portalock_acquire (lock) == -1 && errno == EWOULDBLOCK,
@@ -230,11 +141,11 @@ test_exclusion (void)
   errno = 0;
   check (portalock_acquire (lock) == -1 && errno == EWOULDBLOCK,
          "a shared lock is refused too");
-  check (order (&c, 'r') == 'D', "the child releases");
+  check (child_order (&c, 'r') == 'D', "the child releases");
   portalock_set_flags (lock, PORTALOCK_EX);
   check (portalock_acquire (lock) == 0, "then the lock is free");
   portalock_free (lock);
-  check (finish_child (&c) == 0, "the child ends well");
+  check (child_finish (&c) == 0, "the child ends well");
   remove (file);
 }
 
@@ -244,7 +155,7 @@ test_shared (void)
   const char *file = "w32-shared.lock";
   struct child c;
   start_child (&c, "hold-sh", file);
-  check (answer (&c) == 'R', "a child takes a shared lock");
+  check (child_answer (&c) == 'R', "a child takes a shared lock");
   portalock *sh = new_lock (file, PORTALOCK_SH, 0);
   check (portalock_acquire (sh) == 0, "a second shared lock is granted");
   portalock *ex = new_lock (file, PORTALOCK_EX, 0);
@@ -252,10 +163,10 @@ test_shared (void)
   check (portalock_acquire (ex) == -1 && errno == EWOULDBLOCK,
          "an exclusive lock conflicts with the shared ones");
   portalock_free (sh);
-  check (order (&c, 'r') == 'D', "the shared holder releases");
+  check (child_order (&c, 'r') == 'D', "the shared holder releases");
   check (portalock_acquire (ex) == 0, "then an exclusive lock is granted");
   portalock_free (ex);
-  check (finish_child (&c) == 0, "the child ends well");
+  check (child_finish (&c) == 0, "the child ends well");
   remove (file);
 }
 
@@ -265,7 +176,7 @@ test_timed (void)
   const char *file = "w32-timed.lock";
   struct child c;
   start_child (&c, "hold-ex", file);
-  check (answer (&c) == 'R', "a child holds the lock");
+  check (child_answer (&c) == 'R', "a child holds the lock");
   portalock *lock = new_lock (file, PORTALOCK_EX, 0.2);
   errno = 0;
   check (portalock_acquire (lock) == -1 && errno == ETIMEDOUT,
@@ -278,9 +189,9 @@ test_timed (void)
     die ("write");
   check (portalock_acquire (lock) == 0,
          "a timed wait gets the lock once the holder releases");
-  check (answer (&c) == 'D', "the holder released");
+  check (child_answer (&c) == 'D', "the holder released");
   portalock_free (lock);
-  check (finish_child (&c) == 0, "the child ends well");
+  check (child_finish (&c) == 0, "the child ends well");
   remove (file);
 }
 
@@ -293,14 +204,14 @@ test_temporary (void)
   check (portalock_acquire (lock) == 0, "a temporary lock is taken");
   struct child c;
   start_child (&c, "open", file);
-  check (answer (&c) == 'R', "another process opens the lock file");
+  check (child_answer (&c) == 'R', "another process opens the lock file");
   check (portalock_release (lock) == 0,
          "the temporary lock is released while the file is open elsewhere");
   /* Whether the deletion is pending cannot be asked portably (Wine
      reports neither DeletePending nor a link count of 0), but the name
      must be gone once the other handle closes: without FILE_SHARE_DELETE
      on the lock's own handle, the deletion would have failed.  */
-  check (finish_child (&c) == 0, "the child ends well");
+  check (child_finish (&c) == 0, "the child ends well");
   struct _stat64 st;
   check (_stat64 (file, &st) != 0 && errno == ENOENT,
          "the name is gone once the last handle closes");
@@ -323,9 +234,9 @@ test_far_range (void)
   /* Wine enforces no byte-range lock on reads and writes, so under Wine
      this passes either way; on Windows it fails if the lock covered the
      data.  */
-  check (answer (&c) == 'Y',
+  check (child_answer (&c) == 'Y',
          "another process reads and writes the data while it is locked");
-  finish_child (&c);
+  child_finish (&c);
   struct _stat64 st;
   check (_stat64 (file, &st) == 0 && st.st_size == 14,
          "the data file keeps its content");
@@ -450,5 +361,5 @@ main (int argc, char **argv)
   test_far_range ();
   test_utf8_path ();
   test_semaphore_and_record ();
-  return 0;
+  return check_exit ();
 }
