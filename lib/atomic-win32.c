@@ -1,4 +1,4 @@
-/* atomic-win32.c: atomic file writes on Windows, published with MoveFileExW.
+/* atomic-win32.c: where an atomic write goes on Windows: MoveFileExW.
 
    Copyright (C) 2026 The portalock authors.
 
@@ -18,15 +18,14 @@
 #include <windows.h>
 
 #include "portalock-private.h"
+#include "atomic-place.h"
 
-/* How a write is made atomic on Windows.  As in atomic.c, the new
-   content goes to a temporary file in the target's own directory,
-   created with CREATE_NEW (so it never opens, let alone truncates, a
-   file that exists), under the name ".NAME.XXXXXX".  The commit
-   flushes the stream, calls FlushFileBuffers and closes the file; then
-   MoveFileExW gives it the target's name, with MOVEFILE_WRITE_THROUGH
-   so that the call returns only once the new name is on the disk (the
-   part that atomic.c does with an fsync of the directory).
+/* The temporary file is created with CREATE_NEW (so it never opens, let
+   alone truncates, a file that exists), and FlushFileBuffers gets it
+   onto the disk.  MoveFileExW gives it the target's name, with
+   MOVEFILE_WRITE_THROUGH so that the call returns only once the new
+   name is on the disk (what atomic-posix.c does with an fsync of the
+   directory).
 
    Without PORTALOCK_ATOMIC_REPLACE the move is made without
    MOVEFILE_REPLACE_EXISTING, and the system refuses it if the target
@@ -47,11 +46,8 @@
    name of a directory that took the old one's place).  Full paths get
    the "\\?\" prefix, so that a long name is not cut at MAX_PATH.  */
 
-/* The random part of a temporary file's name, how many names to try,
-   and how many times a commit asks for a move that another process's
-   open handle denies.  */
-#define RANDOM_CHARS 6
-#define TRIES 100
+/* How many times a commit asks for a move that another process's open
+   handle denies.  */
 #define MOVE_TRIES 70
 
 #ifndef NAME_MAX
@@ -61,11 +57,8 @@
 # define PATH_MAX 260
 #endif
 
-struct portalock_atomic
+struct portalock_atomic_place
 {
-  int fd;               /* the temporary file, or -1 once closed */
-  FILE *stream;         /* a stream on FD, once asked for; owns FD */
-  int flags;
   wchar_t *target;      /* the target's full path */
   wchar_t *temp;        /* the temporary file's full path */
 };
@@ -82,8 +75,8 @@ is_separator (wchar_t c)
   return c == L'/' || c == L'\\';
 }
 
-/* Check the UTF-8 PATH as atomic.c does: its length, and its last
-   component's.  Return 0 or an errno value.  */
+/* Check the UTF-8 PATH as atomic-posix.c does: its length, and its
+   last component's.  Return 0 or an errno value.  */
 static int
 check_path (const char *path)
 {
@@ -241,76 +234,66 @@ check_target (wchar_t *target, int flags)
   return 0;
 }
 
-/* Make ATOMIC->temp a fresh name for a temporary file next to the
+/* Make PLACE->temp a fresh name for a temporary file next to the
    target: ".NAME.XXXXXX", with NAME cut short to fit NAME_MAX.  SEED and
-   ATTEMPT make it differ between handles, processes and tries;
-   CREATE_NEW settles any collision.  Return 0 or ENOMEM.  */
+   ATTEMPT make it differ; CREATE_NEW settles any collision.  Return 0 or
+   ENOMEM.  */
 static int
-make_temp_name (portalock_atomic *atomic, uintptr_t seed, unsigned attempt)
+make_temp_name (struct portalock_atomic_place *place, uintptr_t seed,
+                unsigned attempt)
 {
-  static const wchar_t chars[] =
-    L"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-  size_t dir = directory_length (atomic->target);
-  const wchar_t *name = atomic->target + dir;
+  size_t dir = directory_length (place->target);
+  const wchar_t *name = place->target + dir;
   size_t keep = wcslen (name);
-  if (keep > NAME_MAX - (RANDOM_CHARS + 2))
-    keep = NAME_MAX - (RANDOM_CHARS + 2);
+  if (keep > NAME_MAX - (PORTALOCK_ATOMIC_RANDOM_CHARS + 2))
+    keep = NAME_MAX - (PORTALOCK_ATOMIC_RANDOM_CHARS + 2);
   /* Never keep half of a surrogate pair.  */
   if (keep > 0 && name[keep - 1] >= 0xD800 && name[keep - 1] < 0xDC00)
     keep--;
-  free (atomic->temp);
-  atomic->temp = malloc ((dir + keep + RANDOM_CHARS + 3)
-                         * sizeof *atomic->temp);
-  if (atomic->temp == NULL)
+  free (place->temp);
+  place->temp = malloc ((dir + keep + PORTALOCK_ATOMIC_RANDOM_CHARS + 3)
+                        * sizeof *place->temp);
+  if (place->temp == NULL)
     return ENOMEM;
-  wchar_t *p = atomic->temp;
-  wmemcpy (p, atomic->target, dir);
+  wchar_t *p = place->temp;
+  wmemcpy (p, place->target, dir);
   p += dir;
   *p++ = L'.';
   wmemcpy (p, name, keep);
   p += keep;
   *p++ = L'.';
-  LARGE_INTEGER counter;
-  QueryPerformanceCounter (&counter);
-  uint64_t x = ((uint64_t) counter.QuadPart * 0x9E3779B97F4A7C15ULL)
-               ^ ((uint64_t) GetCurrentProcessId () << 40)
-               ^ ((uint64_t) GetCurrentThreadId () << 20) ^ (uint64_t) seed
-               ^ ((uint64_t) attempt * 0xBF58476D1CE4E5B9ULL);
-  for (int i = 0; i < RANDOM_CHARS; i++)
-    {
-      x ^= x >> 31;
-      x *= 0x94D049BB133111EBULL;
-      x ^= x >> 29;
-      *p++ = chars[x % (sizeof chars / sizeof chars[0] - 1)];
-    }
-  *p = L'\0';
+  char suffix[PORTALOCK_ATOMIC_RANDOM_CHARS + 1];
+  portalock_atomic_suffix (suffix, seed, attempt);
+  for (int i = 0; i <= PORTALOCK_ATOMIC_RANDOM_CHARS; i++)
+    *p++ = (wchar_t) (unsigned char) suffix[i];
   return 0;
 }
 
-/* Create ATOMIC's temporary file.  Return 0 or an errno value.  */
+/* Create PLACE's temporary file, its descriptor in *FD.  Return 0 or
+   an errno value.  */
 static int
-create_temp (portalock_atomic *atomic)
+create_temp (struct portalock_atomic_place *place, uintptr_t seed, int *fd)
 {
   int e = EEXIST;
-  for (unsigned attempt = 0; attempt < TRIES; attempt++)
+  for (unsigned attempt = 0; attempt < PORTALOCK_ATOMIC_TRIES; attempt++)
     {
-      e = make_temp_name (atomic, (uintptr_t) atomic, attempt);
+      e = make_temp_name (place, seed, attempt);
       if (e != 0)
         return e;
       /* Not inheritable: the handle is close-on-exec.  Sharing delete
          lets a commit's move, or an abort, proceed whoever else opened
          the name meanwhile.  */
-      HANDLE h = CreateFileW (atomic->temp, GENERIC_READ | GENERIC_WRITE,
+      HANDLE h = CreateFileW (place->temp, GENERIC_READ | GENERIC_WRITE,
                               FILE_SHARE_READ | FILE_SHARE_WRITE
                               | FILE_SHARE_DELETE, NULL, CREATE_NEW,
                               FILE_ATTRIBUTE_NORMAL, NULL);
       if (h != INVALID_HANDLE_VALUE)
         {
-          atomic->fd = _open_osfhandle ((intptr_t) h, _O_RDWR | _O_BINARY);
-          if (atomic->fd >= 0)
+          *fd = _open_osfhandle ((intptr_t) h, _O_RDWR | _O_BINARY);
+          if (*fd >= 0)
             return 0;
           CloseHandle (h);
-          DeleteFileW (atomic->temp);
+          DeleteFileW (place->temp);
           return EMFILE;
         }
       DWORD error = GetLastError ();
@@ -324,94 +307,60 @@ create_temp (portalock_atomic *atomic)
   return e;
 }
 
-static void
-destroy (portalock_atomic *atomic)
+void
+portalock_atomic_place_free (struct portalock_atomic_place *place)
 {
-  if (atomic->stream != NULL)
-    fclose (atomic->stream);
-  else if (atomic->fd >= 0)
-    close (atomic->fd);
-  free (atomic->target);
-  free (atomic->temp);
-  free (atomic);
+  if (place == NULL)
+    return;
+  free (place->target);
+  free (place->temp);
+  free (place);
 }
 
-portalock_atomic *
-portalock_atomic_open (const char *path, int flags, mode_t mode)
+int
+portalock_atomic_place_open (const char *path, int flags, mode_t mode,
+                             uintptr_t seed,
+                             struct portalock_atomic_place **result,
+                             int *fd)
 {
-  if (path == NULL
-      || (flags & ~(PORTALOCK_ATOMIC_REPLACE | PORTALOCK_ATOMIC_MKDIRS)) != 0
-      || (mode & ~(mode_t) 07777) != 0)
-    {
-      errno = EINVAL;
-      return NULL;
-    }
+  /* Windows applies no permission bits: MODE is checked by atomic.c and
+     has nothing to set here.  */
+  (void) mode;
   int e = check_path (path);
   if (e != 0)
-    {
-      errno = e;
-      return NULL;
-    }
-  portalock_atomic *atomic = calloc (1, sizeof *atomic);
-  if (atomic == NULL)
-    {
-      errno = ENOMEM;
-      return NULL;
-    }
-  atomic->fd = -1;
-  atomic->flags = flags;
-  e = full_path (path, &atomic->target);
+    return e;
+  struct portalock_atomic_place *place = calloc (1, sizeof *place);
+  if (place == NULL)
+    return ENOMEM;
+  e = full_path (path, &place->target);
   if (e == 0)
-    e = check_target (atomic->target, flags);
+    e = check_target (place->target, flags);
   if (e == 0)
-    e = create_temp (atomic);
+    e = create_temp (place, seed, fd);
   if (e != 0)
     {
       /* The temporary file was not created, or create_temp removed
          it.  */
-      destroy (atomic);
-      errno = e;
-      return NULL;
+      portalock_atomic_place_free (place);
+      return e;
     }
-  return atomic;
+  *result = place;
+  return 0;
 }
 
 int
-portalock_atomic_fd (const portalock_atomic *atomic)
+portalock_atomic_place_sync (int fd)
 {
-  if (atomic == NULL)
-    {
-      errno = EINVAL;
-      return -1;
-    }
-  return atomic->fd;
+  HANDLE h = (HANDLE) _get_osfhandle (fd);
+  if (h == INVALID_HANDLE_VALUE)
+    return EBADF;
+  return FlushFileBuffers (h) ? 0 : last_errno ();
 }
 
-FILE *
-portalock_atomic_stream (portalock_atomic *atomic)
+int
+portalock_atomic_place_write_error (int fd)
 {
-  if (atomic == NULL)
-    {
-      errno = EINVAL;
-      return NULL;
-    }
-  /* Binary, as on POSIX: the bytes written are the bytes published.  */
-  if (atomic->stream == NULL)
-    {
-      atomic->stream = _fdopen (atomic->fd, "w+b");
-      if (atomic->stream == NULL)
-        errno = ENOMEM;
-    }
-  return atomic->stream;
-}
-
-/* Return why an earlier write through ATOMIC's stream failed, as
-   atomic.c does: ask the file system again with one byte past the end
-   of the temporary file (deleted anyway), or say EIO.  */
-static int
-stream_error (const portalock_atomic *atomic)
-{
-  HANDLE h = (HANDLE) _get_osfhandle (atomic->fd);
+  HANDLE h = (HANDLE) _get_osfhandle (fd);
   LARGE_INTEGER size;
   if (h != INVALID_HANDLE_VALUE && GetFileSizeEx (h, &size))
     {
@@ -425,48 +374,25 @@ stream_error (const portalock_atomic *atomic)
   return EIO;
 }
 
-/* Get the temporary file's content onto the disk and close it.  Return
-   0 or an errno value.  */
-static int
-finish_file (portalock_atomic *atomic)
-{
-  int e = 0;
-  errno = 0;
-  if (atomic->stream != NULL && fflush (atomic->stream) != 0)
-    e = errno != 0 ? errno : EIO;
-  if (e == 0 && atomic->stream != NULL && ferror (atomic->stream))
-    e = stream_error (atomic);
-  HANDLE h = (HANDLE) _get_osfhandle (atomic->fd);
-  if (e == 0 && (h == INVALID_HANDLE_VALUE || !FlushFileBuffers (h)))
-    e = h == INVALID_HANDLE_VALUE ? EBADF : last_errno ();
-  int r = atomic->stream != NULL ? fclose (atomic->stream)
-                                 : close (atomic->fd);
-  if (r != 0 && e == 0)
-    e = errno;
-  atomic->stream = NULL;
-  atomic->fd = -1;
-  return e;
-}
-
-/* Give the temporary file the target's name, replacing it only if
-   ATOMIC's flags allow.  Return 0 or an errno value; on failure the
+/* Give PLACE's temporary file the target's name, replacing it only if
+   FLAGS allow.  Return 0 or an errno value; on failure the
    temporary file is still there and the target untouched.  */
 static int
-publish (portalock_atomic *atomic)
+move_temp (struct portalock_atomic_place *place, int flags)
 {
   DWORD how = MOVEFILE_WRITE_THROUGH;
-  if (atomic->flags & PORTALOCK_ATOMIC_REPLACE)
+  if (flags & PORTALOCK_ATOMIC_REPLACE)
     how |= MOVEFILE_REPLACE_EXISTING;
   DWORD pause = 1;
   for (int attempt = 0;; attempt++)
     {
-      if (MoveFileExW (atomic->temp, atomic->target, how))
+      if (MoveFileExW (place->temp, place->target, how))
         return 0;
       DWORD error = GetLastError ();
       if (error == ERROR_ALREADY_EXISTS || error == ERROR_FILE_EXISTS)
         return EEXIST;
       /* A directory took the target's name.  */
-      DWORD attributes = GetFileAttributesW (atomic->target);
+      DWORD attributes = GetFileAttributesW (place->target);
       if (attributes != INVALID_FILE_ATTRIBUTES
           && (attributes & FILE_ATTRIBUTE_DIRECTORY))
         return EISDIR;
@@ -482,44 +408,21 @@ publish (portalock_atomic *atomic)
 }
 
 int
-portalock_atomic_commit (portalock_atomic *atomic)
+portalock_atomic_place_publish (struct portalock_atomic_place *place,
+                                int flags)
 {
-  if (atomic == NULL)
-    {
-      errno = EINVAL;
-      return -1;
-    }
-  int e = finish_file (atomic);
-  if (e == 0)
-    e = publish (atomic);
+  int e = move_temp (place, flags);
   if (e != 0)
-    DeleteFileW (atomic->temp);
-  destroy (atomic);
-  if (e != 0)
-    {
-      errno = e;
-      return -1;
-    }
-  return 0;
+    portalock_atomic_place_discard (place);
+  return e;
 }
 
 void
-portalock_atomic_abort (portalock_atomic *atomic)
+portalock_atomic_place_discard (struct portalock_atomic_place *place)
 {
-  if (atomic == NULL)
-    return;
   int saved = errno;
   DWORD saved_error = GetLastError ();
-  /* Close first: Windows deletes a name only when no handle is open,
-     or with every handle sharing delete, as ours does.  */
-  if (atomic->stream != NULL)
-    fclose (atomic->stream);
-  else if (atomic->fd >= 0)
-    close (atomic->fd);
-  atomic->stream = NULL;
-  atomic->fd = -1;
-  DeleteFileW (atomic->temp);
-  destroy (atomic);
+  DeleteFileW (place->temp);
   SetLastError (saved_error);
   errno = saved;
 }

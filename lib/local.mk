@@ -36,6 +36,8 @@ lib_libportalock_impl_la_SOURCES = \
   lib/lock.c \
   lib/object.c \
   lib/pidrecord.c \
+  lib/atomic.c \
+  lib/atomic-place.h \
   lib/semaphore.c \
   lib/sync.c \
   lib/pattern.c \
@@ -52,7 +54,7 @@ if PLATFORM_WIN32
 lib_libportalock_impl_la_SOURCES += lib/wait-win32.c lib/atomic-win32.c \
   lib/posix-win32.c lib/posix-win32.h
 else
-lib_libportalock_impl_la_SOURCES += lib/wait.c lib/atomic.c
+lib_libportalock_impl_la_SOURCES += lib/wait.c lib/atomic-posix.c
 if HAVE_THREAD_TIMER
 lib_libportalock_impl_la_SOURCES += lib/timer-wait.c
 else
