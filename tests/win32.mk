@@ -53,3 +53,8 @@ check_PROGRAMS += tests/objlock
 tests_objlock_SOURCES = tests/objlock.c
 tests_objlock_CPPFLAGS = -I$(top_srcdir)/lib
 tests_objlock_LDADD = tests/libtestutil.la lib/libportalock.la
+
+check_PROGRAMS += tests/objpid
+tests_objpid_SOURCES = tests/objpid.c
+tests_objpid_CPPFLAGS = -I$(top_srcdir)/lib
+tests_objpid_LDADD = tests/libtestutil.la lib/libportalock.la
