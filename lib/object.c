@@ -990,10 +990,12 @@ portalock_convert (portalock *lock, int flags)
     {
       r = portalock_wait_lock (lock->ops, lock->fd, type, 0, 0, nonblock,
                                dl);
-      /* flock(2) converts by unlocking first: a conversion that fails
-         has lost the old lock.  Take it back if nobody took it meanwhile,
-         else the object is no longer held.  */
-      if (r != 0 && !lock->ops->ranges)
+      /* flock(2) converts by unlocking first, and so does the win32
+         backend (Windows stacks locks instead of replacing them): a
+         conversion that fails has lost the old lock.  Take it back if
+         nobody took it meanwhile, else the object is no longer held.  */
+      if (r != 0 && (!lock->ops->ranges
+                     || lock->ops->id == PORTALOCK_BACKEND_WIN32))
         {
           int saved_errno = errno;
           if (portalock_wait_lock (lock->ops, lock->fd, lock->type, 0, 0,

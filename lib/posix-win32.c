@@ -143,6 +143,16 @@ static int
 stat_handle (HANDLE h, struct portalock_win32_stat *st)
 {
   BY_HANDLE_FILE_INFORMATION info;
+  /* A pipe or a console has no file information: fstat of one succeeds
+     on POSIX, and says what it is.  */
+  DWORD type = GetFileType (h);
+  if (type == FILE_TYPE_PIPE || type == FILE_TYPE_CHAR)
+    {
+      memset (st, 0, sizeof *st);
+      st->st_mode = (type == FILE_TYPE_PIPE ? S_IFIFO : S_IFCHR) | 0644;
+      st->st_nlink = 1;
+      return 0;
+    }
   if (!GetFileInformationByHandle (h, &info))
     {
       errno = portalock_win32_errno (GetLastError ());
@@ -244,7 +254,10 @@ transfer (int fd, void *buf, size_t size, off_t offset, bool write)
       DWORD error = GetLastError ();
       if (error == ERROR_HANDLE_EOF)
         return 0;
-      errno = portalock_win32_errno (error);
+      /* A handle not open for this transfer: EBADF, as read(2) and
+         write(2) say for a descriptor without that access.  */
+      errno = (error == ERROR_ACCESS_DENIED ? EBADF
+               : portalock_win32_errno (error));
       return -1;
     }
   return done;

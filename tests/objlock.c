@@ -9,13 +9,14 @@
    option) any later version.  */
 
 /* Usage: objlock BACKEND LOCKPROBE, where BACKEND names the backend under
-   test (flock, ofd, fcntl, lockf) and LOCKPROBE is the path of the
-   lockprobe test program.  Every check names the backend.  A backend not
-   built here is reported UNSUPPORTED.  */
+   test (flock, ofd, fcntl, lockf; win32 in a Windows build) and LOCKPROBE
+   is the path of the lockprobe test program (unused on Windows).  Every
+   check names the backend.  A backend not built here is reported
+   UNSUPPORTED.  On Windows the checks that need fork, signals, POSIX
+   file modes or special files are reported UNSUPPORTED, each once.  */
 
 #include <config.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -24,22 +25,113 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "portalock.h"
 #include "testutil.h"
+
+#if TEST_POSIX
+# include <dirent.h>
+# include <sys/mount.h>
+# include <sys/resource.h>
+# include <sys/socket.h>
+# include <sys/un.h>
+# include <sys/wait.h>
+#else
+# include <io.h>
+# include <windows.h>
+#endif
 
 static enum portalock_backend backend;
 static const char *bname;
 static bool has_shared;         /* the backend has shared locks */
 static bool checks_access;      /* its locks check the descriptor's access */
 static const char *lockprobe;
+
+/* mingw-w64 has no ESTALE: the library gives it the value of
+   lib/posix-win32.h.  */
+#ifndef ESTALE
+# define ESTALE 10116
+#endif
+
+/* A backend that is not built here.  */
+#if TEST_POSIX
+# define UNBUILT_BACKEND PORTALOCK_BACKEND_WIN32
+#else
+# define UNBUILT_BACKEND PORTALOCK_BACKEND_FLOCK
+#endif
+
+#if TEST_POSIX
+/* The errno of a path that goes through a regular file, and whether E
+   is the errno of a name too long.  */
+# define THROUGH_FILE_ERRNO ENOTDIR
+# define THROUGH_FILE_ERRNO_NAME "ENOTDIR"
+# define NAME_TOO_LONG_NAME "ENAMETOOLONG"
+
+static bool
+name_too_long (int e)
+{
+  return e == ENAMETOOLONG;
+}
+
+/* Make the directory PATH.  */
+static int
+make_dir (const char *path)
+{
+  return mkdir (path, 0755);
+}
+
+/* Return true if FD is closed.  */
+static bool
+fd_closed (int fd)
+{
+  return fcntl (fd, F_GETFD) == -1;
+}
+
+/* Return true if no program this process starts inherits FD.  */
+static bool
+not_inherited (int fd)
+{
+  return (fcntl (fd, F_GETFD) & FD_CLOEXEC) != 0;
+}
+#else
+/* Windows reports a path through a regular file as a path not found,
+   which the library maps to ENOENT ("Files on Windows" in the manual).
+   A name too long is ENAMETOOLONG on Windows, but Wine says the path
+   was not found, or that the name is invalid (EINVAL).  */
+# define THROUGH_FILE_ERRNO ENOENT
+# define THROUGH_FILE_ERRNO_NAME "ENOENT"
+# define NAME_TOO_LONG_NAME "ENAMETOOLONG, or Wine's ENOENT or EINVAL"
+
+static bool
+name_too_long (int e)
+{
+  return e == ENAMETOOLONG || e == ENOENT || e == EINVAL;
+}
+
+static int
+make_dir (const char *path)
+{
+  return mkdir (path);
+}
+
+static bool
+fd_closed (int fd)
+{
+  return _get_osfhandle (fd) == -1;
+}
+
+/* On Windows, a handle without HANDLE_FLAG_INHERIT.  */
+static bool
+not_inherited (int fd)
+{
+  HANDLE h = (HANDLE) _get_osfhandle (fd);
+  DWORD flags;
+  return (h != INVALID_HANDLE_VALUE && GetHandleInformation (h, &flags)
+          && (flags & HANDLE_FLAG_INHERIT) == 0);
+}
+#endif
 
 /* A new lock object on PATH for the backend under test.  */
 static portalock *
@@ -55,6 +147,7 @@ probe (const char *path, int flags)
   return probe_lock (path, backend, flags, 0, 0);
 }
 
+#if TEST_POSIX
 /* A buffered write through the object's stream that fails before the
    release (the file size limit is reached while the buffer fills) is
    kept only in the stream's error indicator: the release's flush then
@@ -113,6 +206,14 @@ plant_socket (const char *path)
     die ("bind %s", path);
   return sock;
 }
+#else
+static void
+test_stream_write_error (void)
+{
+  unsupported ("%s: a buffered write that failed before the release: "
+               "needs setrlimit and fork (POSIX only)", bname);
+}
+#endif
 
 /* The defaults, and the life cycle: acquire, use, release, again.  */
 static void
@@ -128,14 +229,9 @@ test_lifecycle (void)
   check (portalock_release (lock) == 1,
          "%s: release of an unheld Lock is a no-op that returns 1", bname);
 
-  mode_t old_umask = umask (022);
   check (portalock_acquire (lock) == 0, "%s: acquire with defaults", bname);
-  umask (old_umask);
-  struct stat st;
-  check (stat (path, &st) == 0 && (st.st_mode & 07777) == 0644,
-         "%s: the file is created 0644 (less the umask)", bname);
   int fd = portalock_fd (lock);
-  check (fd >= 0 && (fcntl (fd, F_GETFD) & FD_CLOEXEC) != 0,
+  check (fd >= 0 && not_inherited (fd),
          "%s: the descriptor is close-on-exec", bname);
   check (probe (path, PORTALOCK_EX) == EWOULDBLOCK,
          "%s: the default lock is exclusive: another process cannot lock",
@@ -149,7 +245,7 @@ test_lifecycle (void)
          "%s: acquiring a held Lock hands back what it holds", bname);
   check (portalock_release (lock) == 0,
          "%s: release returns 0", bname);
-  check (portalock_fd (lock) == -1 && fcntl (fd, F_GETFD) == -1,
+  check (portalock_fd (lock) == -1 && fd_closed (fd),
          "%s: release closes the descriptor", bname);
   check (has_text (path, "one\n"), "%s: release flushes the stream", bname);
   check (probe (path, PORTALOCK_EX) == 0,
@@ -220,11 +316,28 @@ test_modes (void)
          && portalock_acquire (lock) == 0 && has_text (path, "")
          && portalock_release (lock) == 0,
          "%s: mode \"w+\" truncates once held", bname);
+  portalock_free (lock);
+}
+
+#if TEST_POSIX
+/* The permissions a created file gets.  */
+static void
+test_creation_mode (void)
+{
+  const char *path = test_path ("mode");
+  portalock *lock = new_lock (path);
+  mode_t old_umask = umask (022);
+  struct stat st;
+  check (portalock_acquire (lock) == 0 && stat (path, &st) == 0
+         && (st.st_mode & 07777) == 0644,
+         "%s: the file is created 0644 (less the umask)", bname);
+  umask (old_umask);
+  portalock_free (lock);
+  unlink (path);
 
   const char *perm_path = test_path ("perm");
   portalock *p = new_lock (perm_path);
-  mode_t old_umask = umask (022);
-  struct stat st;
+  old_umask = umask (022);
   check (portalock_set_permissions (p, 0666) == 0
          && portalock_acquire (p) == 0 && stat (perm_path, &st) == 0
          && (st.st_mode & 07777) == 0644,
@@ -238,8 +351,15 @@ test_modes (void)
          && (st.st_mode & 07777) == 0600,
          "%s: permissions 0600 create 0600", bname);
   portalock_free (p);
-  portalock_free (lock);
 }
+#else
+static void
+test_creation_mode (void)
+{
+  unsupported ("%s: the permissions of a created file: POSIX modes, "
+               "which Windows does not apply", bname);
+}
+#endif
 
 /* Waiting: fail_when_locked, PORTALOCK_NB, timeout 0, a timeout, and a
    waiter that gets the lock once it is released.  */
@@ -322,6 +442,58 @@ test_waiting (void)
   portalock_free (lock);
 }
 
+#if TEST_POSIX
+/* A directory: writable modes cannot open it; "r" can lock it, as
+   flock(1) does, where the backend does not need write access.  */
+static void
+test_directory (void)
+{
+  const char *dir = test_path ("dir");
+  make_dir (dir);
+  portalock *lock = new_lock (dir);
+  check (fails_with (portalock_acquire (lock), EISDIR),
+         "%s: a directory in mode \"a\": EISDIR", bname);
+  portalock_set_mode (lock, "r");
+  if (checks_access)
+    check (fails_with (portalock_acquire (lock), EISDIR),
+           "%s: an exclusive lock on a directory needs write access: "
+           "EISDIR", bname);
+  else
+    check (portalock_acquire (lock) == 0 && portalock_release (lock) == 0,
+           "%s: a directory opened read-only takes an exclusive lock",
+           bname);
+  if (has_shared)
+    {
+      portalock_set_flags (lock, PORTALOCK_SH);
+      check (portalock_acquire (lock) == 0 && portalock_release (lock) == 0,
+             "%s: a directory takes a shared lock in mode \"r\"", bname);
+    }
+  portalock_free (lock);
+  rmdir (dir);
+}
+#else
+/* Windows locks no directory: LockFileEx needs a file.  Every mode is
+   refused, and nothing stays open.  */
+static void
+test_directory (void)
+{
+  const char *dir = test_path ("dir");
+  make_dir (dir);
+  int fds = count_fds ();
+  portalock *lock = new_lock (dir);
+  bool refused = portalock_acquire (lock) == -1;
+  portalock_set_mode (lock, "r");
+  refused &= portalock_acquire (lock) == -1;
+  portalock_set_flags (lock, PORTALOCK_SH);
+  refused &= portalock_acquire (lock) == -1;
+  portalock_free (lock);
+  check (refused && count_fds () == fds,
+         "%s: a directory is refused in every mode, nothing left open",
+         bname);
+  rmdir (dir);
+}
+#endif
+
 /* Bad input: the documented errno, and nothing changed.  */
 static void
 test_bad_input (void)
@@ -376,7 +548,7 @@ test_bad_input (void)
          "%s: permissions beyond 07777: EINVAL", bname);
   check (fails_with (portalock_set_backend (lock, 42), EINVAL)
          && fails_with (portalock_set_backend (lock,
-                                               PORTALOCK_BACKEND_WIN32),
+                                               UNBUILT_BACKEND),
                         ENOTSUP),
          "%s: no backend: EINVAL; one not built: ENOTSUP", bname);
 
@@ -445,8 +617,10 @@ test_bad_input (void)
   char sub[4096];
   snprintf (sub, sizeof sub, "%s/sub", file);
   lock = new_lock (sub);
-  check (fails_with (portalock_acquire (lock), ENOTDIR),
-         "%s: a path through a regular file: ENOTDIR", bname);
+  check (fails_with (portalock_acquire (lock), THROUGH_FILE_ERRNO)
+         && !exists (sub),
+         "%s: a path through a regular file: %s", bname,
+         THROUGH_FILE_ERRNO_NAME);
   portalock_free (lock);
 
   char longname[4096];
@@ -455,39 +629,18 @@ test_bad_input (void)
   memset (longname + len, 'n', 300);
   longname[len + 300] = '\0';
   lock = new_lock (longname);
-  check (fails_with (portalock_acquire (lock), ENAMETOOLONG),
-         "%s: a name too long: ENAMETOOLONG", bname);
+  check (portalock_acquire (lock) == -1 && name_too_long (errno)
+         && !exists (longname),
+         "%s: a name too long: %s", bname, NAME_TOO_LONG_NAME);
   portalock_free (lock);
 
-  /* A directory: writable modes cannot open it; "r" can lock it, as
-     flock(1) does, where the backend does not need write access.  */
-  const char *dir = test_path ("dir");
-  mkdir (dir, 0755);
-  lock = new_lock (dir);
-  check (fails_with (portalock_acquire (lock), EISDIR),
-         "%s: a directory in mode \"a\": EISDIR", bname);
-  portalock_set_mode (lock, "r");
-  if (checks_access)
-    check (fails_with (portalock_acquire (lock), EISDIR),
-           "%s: an exclusive lock on a directory needs write access: "
-           "EISDIR", bname);
-  else
-    check (portalock_acquire (lock) == 0 && portalock_release (lock) == 0,
-           "%s: a directory opened read-only takes an exclusive lock",
-           bname);
-  if (has_shared)
-    {
-      portalock_set_flags (lock, PORTALOCK_SH);
-      check (portalock_acquire (lock) == 0 && portalock_release (lock) == 0,
-             "%s: a directory takes a shared lock in mode \"r\"", bname);
-    }
-  portalock_free (lock);
-  rmdir (dir);
+  test_directory ();
 
   check (count_fds () == fds, "%s: no descriptor leaked by bad input",
          bname);
 }
 
+#if TEST_POSIX
 /* Permission denied, tested from a child that gives up root.  */
 static void
 test_permission (void)
@@ -593,7 +746,23 @@ test_read_only (void)
   unlink (file);
   rmdir (dir);
 }
+#else
+static void
+test_permission (void)
+{
+  unsupported ("%s: permission denied: needs fork and setuid (POSIX only)",
+               bname);
+}
 
+static void
+test_read_only (void)
+{
+  unsupported ("%s: a read-only filesystem: needs fork and a mount "
+               "namespace (POSIX only)", bname);
+}
+#endif
+
+#if TEST_POSIX
 /* The kernel's deadlock detector for POSIX locks sees processes: with
    P1.T1 holding A, P2.T1 holding B and P1.T2 waiting for B, P2.T2's wait
    for A looks like a cycle (P2 waits for P1, which waits for P2), though
@@ -693,6 +862,14 @@ test_deadlock_view (void)
          "for A (no EDEADLK), and both get their lock%s", bname,
          first && second ? "" : " (waiters not seen blocked)");
 }
+#else
+static void
+test_deadlock_view (void)
+{
+  unsupported ("%s: the deadlock detector's view of processes: needs fork "
+               "(POSIX only; Windows detects no lock deadlocks)", bname);
+}
+#endif
 
 /* Threads, each with its own object on one file, exclude each other.  */
 #define THREADS 4
@@ -817,6 +994,7 @@ test_independence (void)
     portalock_free (a);
 }
 
+#if TEST_POSIX
 /* No exec'd program inherits the lock; no forked child releases it.  */
 static void
 test_exec_and_fork (void)
@@ -892,6 +1070,14 @@ test_exec_and_fork (void)
          "%s: the parent still releases (and deletes) it", bname);
   portalock_free (lock);
 }
+#else
+static void
+test_exec_and_fork (void)
+{
+  unsupported ("%s: exec'd programs and forked children: needs fork and "
+               "exec (POSIX only)", bname);
+}
+#endif
 
 /* The ways the path can stop naming the locked file, and what the
    identity check has to see in each: a deletion and a rename over the
@@ -904,6 +1090,43 @@ enum change { DELETED, RENAMED_OVER, RENAMED_AWAY, LINKED_RENAMED_OVER,
 static const char *const change_names[] =
   { "deleted", "replaced by a rename", "renamed away",
     "replaced by a rename though linked elsewhere" };
+
+#if TEST_POSIX
+/* Return true if the path can be changed as HOW says while the file is
+   open.  */
+static bool
+change_possible (enum change how)
+{
+  (void) how;
+  return true;
+}
+
+/* Give the file PATH the second name NAME.  */
+static int
+make_link (const char *path, const char *name)
+{
+  return link (path, name);
+}
+#else
+/* Windows refuses to replace a file while another handle has it open
+   (doc/windows.texi, "Atomic writes on Windows"), so only a deletion
+   and a rename away can happen to a held lock file there.  And Wine,
+   unlike Windows, shows a deleted file that is still open as if it
+   were not deleted (at its name, DeletePending false) until its last
+   handle closes, so a deletion cannot be seen under Wine: only the
+   rename away is tested.  */
+static bool
+change_possible (enum change how)
+{
+  return how == RENAMED_AWAY;
+}
+
+static int
+make_link (const char *path, const char *name)
+{
+  return CreateHardLinkA (name, path, NULL) ? 0 : -1;
+}
+#endif
 
 /* Make the path stop naming the file now open there, as HOW says.  */
 static void
@@ -923,7 +1146,7 @@ change_file (const char *path, enum change how)
       break;
     case LINKED_RENAMED_OVER:
       unlink (link_name);
-      if (link (path, link_name) != 0)
+      if (make_link (path, link_name) != 0)
         die ("link %s", path);
       /* Fall through.  */
     case RENAMED_OVER:
@@ -948,6 +1171,13 @@ test_identity (void)
   for (int how = 0; how < CHANGES; how++)
     {
       const char *what = change_names[how];
+      if (!change_possible (how))
+        {
+          unsupported ("%s: a lock file %s while held: %s", bname, what,
+                       how == DELETED ? "Wine hides the pending deletion"
+                       : "Windows refuses to replace an open file");
+          continue;
+        }
       struct holder h;
       if (!holder_start (&h, path, backend, PORTALOCK_EX, 0, 0))
         die ("holder");
@@ -1055,8 +1285,17 @@ test_temporary (void)
   check (portalock_release (holder) == 0 && !exists (path),
          "%s: temporary: release of a file someone deleted", bname);
   portalock_free (holder);
+  portalock_free (lock);
+}
 
-  /* Waiters turn away from the deleted inode.  */
+#if TEST_POSIX
+/* Waiters turn away from the deleted inode.  */
+static void
+test_temporary_waiter (void)
+{
+  const char *path = test_path ("temp");
+  portalock *lock = new_lock (path);
+  portalock_set_temporary (lock, true);
   pid_t pid;
   int go[2], ready[2];
   if (pipe2 (go, O_CLOEXEC) != 0 || pipe2 (ready, O_CLOEXEC) != 0)
@@ -1093,6 +1332,54 @@ test_temporary (void)
   close (go[1]);
   close (ready[0]);
   close (ready[1]);
+  portalock_free (lock);
+}
+#else
+/* A waiter on a temporary lock whose holder deletes it.  No fork here:
+   the holder is another object of this process, which excludes this
+   one as another process would (doc/objects.texi).  On Windows the
+   deleted file keeps its name until the waiter's handle closes too
+   (doc/windows.texi, "Files on Windows"), so the waiter has to see the
+   pending deletion and open the path again; Wine shows no pending
+   deletion, and there the waiter keeps the file, which Wine deletes
+   only at the waiter's release.  Either way the waiter must end up
+   holding the file the path names, excluding others, and delete it.  */
+static void
+test_temporary_waiter (void)
+{
+  const char *path = test_path ("temp");
+  portalock *lock = new_lock (path), *holder = new_lock (path);
+  portalock_set_temporary (lock, true);
+  portalock_set_temporary (holder, true);
+  if (portalock_acquire (holder) != 0)
+    die ("acquire");
+  portalock_set_timeout (lock, 60);
+  struct waiter w = { .lock = lock };
+  pthread_t t;
+  pthread_create (&t, NULL, wait_thread, &w);
+  await_blocked_waiter (path);
+  portalock_free (holder);
+  pthread_join (t, NULL);
+  errno = w.error;
+  check (w.result == 0 && fd_names (portalock_fd (lock), path),
+         "%s: temporary: a waiter woken by the deleting release locks a "
+         "fresh file", bname);
+  check (probe (path, PORTALOCK_EX) == EWOULDBLOCK,
+         "%s: ... and excludes others there", bname);
+  check (portalock_release (lock) == 0 && !exists (path),
+         "%s: ... and deletes it on release", bname);
+  portalock_free (lock);
+}
+#endif
+
+#if TEST_POSIX
+/* Special files planted at a temporary lock's path.  */
+static void
+test_temporary_planted (void)
+{
+  const char *path = test_path ("temp");
+  portalock *lock = new_lock (path);
+  portalock_set_temporary (lock, true);
 
   /* A planted symbolic link is never followed.  */
   const char *target = test_path ("target");
@@ -1127,7 +1414,16 @@ test_temporary (void)
   unlink (path);
   portalock_free (lock);
 }
+#else
+static void
+test_temporary_planted (void)
+{
+  unsupported ("%s: temporary: planted symbolic links, FIFOs and sockets "
+               "(POSIX only)", bname);
+}
+#endif
 
+#if TEST_POSIX
 /* A lock object on a FIFO: the open never blocks, so a timeout of 0 and
    fail_when_locked hold; the lock is on the FIFO's inode.  In a child,
    so that a blocking open (the bug) ends with the alarm, not a hung
@@ -1178,6 +1474,48 @@ test_fifo (void)
     }
   unlink (path);
 }
+#else
+static void
+test_fifo (void)
+{
+  unsupported ("%s: a lock object on a FIFO: needs mkfifo (POSIX only)",
+               bname);
+}
+#endif
+
+#if TEST_POSIX
+/* A forked child's copy of LOCK, held exclusive on PATH, holds nothing:
+   its conversion must not change the parent's lock, which flock and OFD
+   locks share with the child's inherited descriptor.  */
+static void
+test_convert_fork (portalock *lock, const char *path)
+{
+  if (portalock_convert (lock, PORTALOCK_EX) != 0)
+    die ("convert");
+  pid_t pid = fork ();
+  if (pid == 0)
+    _exit (fails_with (portalock_convert (lock, PORTALOCK_SH), EINVAL)
+           && portalock_fd (lock) == -1 ? 0 : 1);
+  int status;
+  waitpid (pid, &status, 0);
+  check (WIFEXITED (status) && WEXITSTATUS (status) == 0,
+         "%s: convert in a forked child: EINVAL, the child holds nothing",
+         bname);
+  check (probe (path, PORTALOCK_SH) == EWOULDBLOCK
+         && portalock_fd (lock) >= 0,
+         "%s: ... and the parent's lock stays exclusive: a third process "
+         "is refused", bname);
+}
+#else
+static void
+test_convert_fork (portalock *lock, const char *path)
+{
+  (void) lock;
+  (void) path;
+  unsupported ("%s: convert in a forked child: needs fork (POSIX only)",
+               bname);
+}
+#endif
 
 static void
 test_convert (void)
@@ -1212,28 +1550,14 @@ test_convert (void)
          == EWOULDBLOCK && probe (path, PORTALOCK_SH) == 0,
          "%s: ... and the shared lock is still held", bname);
   holder_release (&h);
+  check (portalock_fd (lock) >= 0 && probe (path, PORTALOCK_EX)
+         == EWOULDBLOCK,
+         "%s: ... and still excludes once the other process is gone", bname);
   check (portalock_convert (lock, PORTALOCK_EX) == 0
          && probe (path, PORTALOCK_SH) == EWOULDBLOCK,
          "%s: convert shared to exclusive", bname);
 
-  /* A forked child's copy of the object holds nothing: its conversion
-     must not change the parent's lock, which flock and OFD locks share
-     with the child's inherited descriptor.  */
-  if (portalock_convert (lock, PORTALOCK_EX) != 0)
-    die ("convert");
-  pid_t pid = fork ();
-  if (pid == 0)
-    _exit (fails_with (portalock_convert (lock, PORTALOCK_SH), EINVAL)
-           && portalock_fd (lock) == -1 ? 0 : 1);
-  int status;
-  waitpid (pid, &status, 0);
-  check (WIFEXITED (status) && WEXITSTATUS (status) == 0,
-         "%s: convert in a forked child: EINVAL, the child holds nothing",
-         bname);
-  check (probe (path, PORTALOCK_SH) == EWOULDBLOCK
-         && portalock_fd (lock) >= 0,
-         "%s: ... and the parent's lock stays exclusive: a third process "
-         "is refused", bname);
+  test_convert_fork (lock, path);
 
   /* In one process, as between processes.  */
   portalock *other = new_lock (path);
@@ -1279,6 +1603,7 @@ main (int argc, char **argv)
   test_lifecycle ();
   test_stream_write_error ();
   test_modes ();
+  test_creation_mode ();
   test_waiting ();
   test_bad_input ();
   test_permission ();
@@ -1290,6 +1615,8 @@ main (int argc, char **argv)
   test_identity ();
   test_rlock ();
   test_temporary ();
+  test_temporary_waiter ();
+  test_temporary_planted ();
   test_fifo ();
   test_convert ();
   return check_exit ();

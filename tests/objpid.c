@@ -17,13 +17,19 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "portalock.h"
 #include "testutil.h"
+
+#if TEST_POSIX
+# include <sys/resource.h>
+# include <sys/wait.h>
+#else
+# include <io.h>
+# include <windows.h>
+#endif
 
 #ifndef HAVE_PROC_LOCKS
 # define HAVE_PROC_LOCKS 0
@@ -37,7 +43,7 @@ static char *
 read_file (const char *path)
 {
   static char buf[1024];
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_BINARY);
   if (fd < 0)
     return NULL;
   ssize_t n = read (fd, buf, sizeof buf - 1);
@@ -46,14 +52,17 @@ read_file (const char *path)
   return buf;
 }
 
-/* A child that does nothing until killed; reaped by the caller.  */
+#if TEST_POSIX
+/* Return the PID of a process that has ended, and been reaped.  */
 static pid_t
-idle_child (void)
+dead_pid (void)
 {
   pid_t pid = fork ();
   if (pid == 0)
     for (;;)
       pause ();
+  kill (pid, SIGKILL);
+  waitpid (pid, NULL, 0);
   return pid;
 }
 
@@ -67,6 +76,56 @@ rewrite (int fd, const char *text)
       || pwrite (fd, text, strlen (text), 0) != (ssize_t) strlen (text))
     die ("rewrite");
 }
+
+/* Make a pipe P whose ends no program this process starts inherits.  */
+static int
+make_pipe (int p[2])
+{
+  return pipe2 (p, O_CLOEXEC);
+}
+
+/* This system's host name, as the library asks it.  */
+static void
+host_name (char *name, int size)
+{
+  gethostname (name, size);
+}
+#else
+/* On Windows the process is a holder killed and waited for, whose handle
+   is closed: nothing keeps its process object alive.  */
+static pid_t
+dead_pid (void)
+{
+  struct holder h;
+  if (!holder_start (&h, test_path ("dead-pid"), 0, PORTALOCK_EX, 0, 0))
+    die ("holder");
+  holder_kill (&h);
+  return h.pid;
+}
+
+static void
+rewrite (int fd, const char *text)
+{
+  if (_chsize (fd, 0) != 0 || _lseek (fd, 0, SEEK_SET) != 0
+      || write (fd, text, strlen (text)) != (int) strlen (text))
+    die ("rewrite");
+}
+
+static int
+make_pipe (int p[2])
+{
+  return _pipe (p, 256, O_BINARY | O_NOINHERIT);
+}
+
+/* The library asks for the DNS host name.  */
+static void
+host_name (char *name, int size)
+{
+  DWORD n = size;
+  if (!GetComputerNameExA (ComputerNameDnsHostname, name, &n))
+    die ("GetComputerNameExA");
+}
+#endif
 
 /* Return true if PATH holds exactly TEXT.  */
 static bool
@@ -82,10 +141,10 @@ test_record_write (void)
 {
   const char *path = test_path ("recw");
   char text[512], host[256];
-  gethostname (host, sizeof host);
+  host_name (host, sizeof host);
 
-  int fd = open (path, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
-                 0644);
+  int fd = open (path, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC
+                 | O_BINARY, 0644);
   check (fails_with (portalock_pid_record_write (fd, 0), EINVAL)
          && fails_with (portalock_pid_record_write (fd, PORTALOCK_UN), EINVAL)
          && fails_with (portalock_pid_record_write (-1, PORTALOCK_EX), EBADF),
@@ -107,7 +166,7 @@ test_record_write (void)
   for (size_t i = 0; i < sizeof data / sizeof *data; i++)
     {
       write_file (path, data[i]);
-      fd = open (path, O_RDWR | O_APPEND | O_CLOEXEC);
+      fd = open (path, O_RDWR | O_APPEND | O_CLOEXEC | O_BINARY);
       ok &= fails_with (portalock_pid_record_write (fd, PORTALOCK_EX), EEXIST)
         && holds (path, data[i]);
       close (fd);
@@ -123,7 +182,7 @@ test_record_write (void)
   for (size_t i = 0; i < sizeof records / sizeof *records; i++)
     {
       write_file (path, records[i] != NULL ? records[i] : text);
-      fd = open (path, O_RDWR | O_CLOEXEC);
+      fd = open (path, O_RDWR | O_CLOEXEC | O_BINARY);
       ok &= portalock_pid_record_write (fd, PORTALOCK_EX) == 0;
       close (fd);
     }
@@ -134,19 +193,19 @@ test_record_write (void)
   /* Without read access, only an empty file can be known to hold no
      data.  */
   write_file (path, "data\n");
-  fd = open (path, O_WRONLY | O_CLOEXEC);
+  fd = open (path, O_WRONLY | O_CLOEXEC | O_BINARY);
   check (fails_with (portalock_pid_record_write (fd, PORTALOCK_EX), EBADF)
          && holds (path, "data\n"),
          "%s: record: write-only over content: EBADF, unchanged", bname);
   close (fd);
   write_file (path, "");
-  fd = open (path, O_WRONLY | O_CLOEXEC);
+  fd = open (path, O_WRONLY | O_CLOEXEC | O_BINARY);
   check (portalock_pid_record_write (fd, PORTALOCK_EX) == 0,
          "%s: record: write-only over an empty file", bname);
   close (fd);
 
   int p[2];
-  if (pipe2 (p, O_CLOEXEC) != 0)
+  if (make_pipe (p) != 0)
     die ("pipe");
   check (fails_with (portalock_pid_record_write (p[1], PORTALOCK_EX), EINVAL),
          "%s: record: a pipe is no record file: EINVAL", bname);
@@ -155,13 +214,80 @@ test_record_write (void)
   unlink (path);
 }
 
+#if TEST_POSIX
+/* A FIFO: no hang in open, no data taken from it.  */
+static void
+test_record_fifo (void)
+{
+  pid_t pid = 42;
+  const char *fifo = test_path ("rec.fifo");
+  if (mkfifo (fifo, 0600) != 0)
+    die ("mkfifo");
+  check (fails_with (portalock_pid_record_read (fifo, &pid), EINVAL),
+         "%s: record: a FIFO: EINVAL at once", bname);
+  unlink (fifo);
+}
+
+/* A /proc error is "cannot tell", not "stale", for PATH, whose lock this
+   process holds.  */
+static void
+test_record_emfile (const char *path)
+{
+  if (!HAVE_PROC_LOCKS)
+    {
+      unsupported ("%s: record: out of descriptors: no /proc/locks to ask",
+                   bname);
+      return;
+    }
+  /* Fill the descriptor table but for what the read needs for the file
+     itself (nothing where it takes back the descriptor kept open
+     above).  */
+  struct rlimit old, lim;
+  getrlimit (RLIMIT_NOFILE, &old);
+  lim = old;
+  lim.rlim_cur = count_fds () + 16;
+  setrlimit (RLIMIT_NOFILE, &lim);
+  int fill[64], nfill = 0;
+  while (nfill < 64 && (fill[nfill] = open ("/dev/null", O_RDONLY)) >= 0)
+    nfill++;
+  bool process_scoped = (backend == PORTALOCK_BACKEND_FCNTL
+                         || backend == PORTALOCK_BACKEND_LOCKF);
+  if (!process_scoped && nfill > 0)
+    close (fill[--nfill]);
+  pid_t pid = 0;
+  int r = portalock_pid_record_read (path, &pid);
+  int err = errno;
+  while (nfill > 0)
+    close (fill[--nfill]);
+  setrlimit (RLIMIT_NOFILE, &old);
+  errno = err;
+  check (fails_with (r, EMFILE) && pid == getpid (),
+         "%s: record: out of descriptors: -1 EMFILE (cannot tell), not "
+         "stale", bname);
+}
+#else
+static void
+test_record_fifo (void)
+{
+  unsupported ("%s: record: a FIFO: needs mkfifo (POSIX only)", bname);
+}
+
+static void
+test_record_emfile (const char *path)
+{
+  (void) path;
+  unsupported ("%s: record: out of descriptors: no /proc/locks to ask",
+               bname);
+}
+#endif
+
 static void
 test_records (void)
 {
   const char *path = test_path ("rec");
   pid_t pid = 42;
   char host[256], text[512];
-  gethostname (host, sizeof host);
+  host_name (host, sizeof host);
 
   check (fails_with (portalock_pid_record_read (path, &pid), ENOENT),
          "%s: record: a missing file: ENOENT", bname);
@@ -173,13 +299,7 @@ test_records (void)
                      EISDIR),
          "%s: record: a directory: EISDIR", bname);
 
-  /* A FIFO: no hang in open, no data taken from it.  */
-  const char *fifo = test_path ("rec.fifo");
-  if (mkfifo (fifo, 0600) != 0)
-    die ("mkfifo");
-  check (fails_with (portalock_pid_record_read (fifo, &pid), EINVAL),
-         "%s: record: a FIFO: EINVAL at once", bname);
-  unlink (fifo);
+  test_record_fifo ();
 
   /* Live means: that process holds a lock on that file.  */
   portalock *lock = portalock_new (path);
@@ -198,37 +318,7 @@ test_records (void)
          "%s: record: 200 reads of a held file keep at most one descriptor "
          "(%d, then %d)", bname, before, count_fds ());
 
-  if (HAVE_PROC_LOCKS)
-    {
-      /* A /proc error is "cannot tell", not "stale".  Fill the descriptor
-         table but for what the read needs for the file itself (nothing
-         where it takes back the descriptor kept open above).  */
-      struct rlimit old, lim;
-      getrlimit (RLIMIT_NOFILE, &old);
-      lim = old;
-      lim.rlim_cur = count_fds () + 16;
-      setrlimit (RLIMIT_NOFILE, &lim);
-      int fill[64], nfill = 0;
-      while (nfill < 64 && (fill[nfill] = open ("/dev/null", O_RDONLY)) >= 0)
-        nfill++;
-      bool process_scoped = (backend == PORTALOCK_BACKEND_FCNTL
-                             || backend == PORTALOCK_BACKEND_LOCKF);
-      if (!process_scoped && nfill > 0)
-        close (fill[--nfill]);
-      pid = 0;
-      int r = portalock_pid_record_read (path, &pid);
-      int err = errno;
-      while (nfill > 0)
-        close (fill[--nfill]);
-      setrlimit (RLIMIT_NOFILE, &old);
-      errno = err;
-      check (fails_with (r, EMFILE) && pid == getpid (),
-             "%s: record: out of descriptors: -1 EMFILE (cannot tell), not "
-             "stale", bname);
-    }
-  else
-    unsupported ("%s: record: out of descriptors: no /proc/locks to ask",
-                 bname);
+  test_record_emfile (path);
 
   /* The old format, and Python's bare PID, of a live holder.  */
   snprintf (text, sizeof text, "%ld\nhost=%s\nstart=1\nmode=exclusive\n",
@@ -258,9 +348,7 @@ test_records (void)
     check (portalock_pid_record_read (path, &pid) == 1 && pid == getpid (),
            "%s: record: without /proc/locks, a live PID counts as live",
            bname);
-  pid_t dead = idle_child ();
-  kill (dead, SIGKILL);
-  waitpid (dead, NULL, 0);
+  pid_t dead = dead_pid ();
   snprintf (text, sizeof text, "%ld\n", (long) dead);
   write_file (path, text);
   check (portalock_pid_record_read (path, &pid) == 0 && pid == dead,
@@ -293,13 +381,41 @@ test_records (void)
   unlink (path);
 }
 
+#if TEST_POSIX
+/* A PID lock never writes through a symbolic link.  */
+static void
+test_data_symlink (const char *path)
+{
+  const char *link = test_path ("data.link");
+  unlink (link);
+  if (symlink (path, link) != 0)
+    die ("symlink");
+  write_file (path, "");
+  portalock *lock = portalock_new (link);
+  portalock_set_backend (lock, backend);
+  portalock_set_record_pid (lock, true);
+  check (fails_with (portalock_acquire (lock), ELOOP) && holds (path, ""),
+         "%s: PID lock through a symbolic link: ELOOP, the target "
+         "unchanged", bname);
+  portalock_free (lock);
+  unlink (link);
+}
+#else
+static void
+test_data_symlink (const char *path)
+{
+  (void) path;
+  unsupported ("%s: PID lock through a symbolic link (POSIX only: "
+               "Windows makes them for administrators only)", bname);
+}
+#endif
+
 /* A PID lock never destroys a data file, and never writes through a
    symbolic link.  */
 static void
 test_data_file (void)
 {
   const char *path = test_path ("data");
-  const char *link = test_path ("data.link");
   const char *content = "important data line 1\nline 2\n";
   write_file (path, content);
   portalock *lock = portalock_new (path);
@@ -311,18 +427,8 @@ test_data_file (void)
          "%s: PID lock on a data file: EEXIST, unchanged, not held", bname);
   portalock_free (lock);
 
-  unlink (link);
-  if (symlink (path, link) != 0)
-    die ("symlink");
+  test_data_symlink (path);
   write_file (path, "");
-  lock = portalock_new (link);
-  portalock_set_backend (lock, backend);
-  portalock_set_record_pid (lock, true);
-  check (fails_with (portalock_acquire (lock), ELOOP) && holds (path, ""),
-         "%s: PID lock through a symbolic link: ELOOP, the target "
-         "unchanged", bname);
-  portalock_free (lock);
-  unlink (link);
 
   lock = portalock_new (path);
   portalock_set_backend (lock, backend);
@@ -341,23 +447,14 @@ test_data_file (void)
   unlink (path);
 }
 
+#if TEST_POSIX
+/* Another process holds LOCK, a PID lock on PATH, through its copy of
+   the object: a failed acquire names the holder.  LOCK is held at the
+   end.  */
 static void
-test_pid_lock (void)
+test_pid_lock_process (portalock *lock, const char *path)
 {
-  const char *path = test_path ("pidlock");
-  portalock *lock = portalock_new (path);
-  portalock_set_backend (lock, backend);
-  portalock_set_record_pid (lock, true);
   pid_t pid = 0;
-
-  check (portalock_acquire (lock) == 0
-         && portalock_pid_record_read (path, &pid) == 1 && pid == getpid (),
-         "%s: PID lock: the holder's record is in the file", bname);
-  check (portalock_release (lock) == 0
-         && portalock_pid_record_read (path, &pid) == 0 && pid == 0,
-         "%s: PID lock: release empties the record", bname);
-
-  /* Another process holds it: a failed acquire names the holder.  */
   int up[2], down[2];
   if (pipe2 (up, O_CLOEXEC) != 0 || pipe2 (down, O_CLOEXEC) != 0)
     die ("pipe");
@@ -385,6 +482,47 @@ test_pid_lock (void)
   check (portalock_acquire (lock) == 0
          && portalock_pid_record_read (path, &pid) == 1 && pid == getpid (),
          "%s: PID lock: the next holder replaces a stale record", bname);
+  close (up[0]);
+  close (up[1]);
+  close (down[0]);
+  close (down[1]);
+}
+#else
+/* The holder process would need the same object: fork.  The record a
+   killed holder leaves behind is made by hand here.  LOCK is held at
+   the end.  */
+static void
+test_pid_lock_process (portalock *lock, const char *path)
+{
+  pid_t pid = 0;
+  char text[32];
+  unsupported ("%s: PID lock: a refused acquire reads the holder's PID: "
+               "needs fork (POSIX only)", bname);
+  snprintf (text, sizeof text, "%ld\n", (long) dead_pid ());
+  write_file (path, text);
+  check (portalock_acquire (lock) == 0
+         && portalock_pid_record_read (path, &pid) == 1 && pid == getpid (),
+         "%s: PID lock: the next holder replaces a stale record", bname);
+}
+#endif
+
+static void
+test_pid_lock (void)
+{
+  const char *path = test_path ("pidlock");
+  portalock *lock = portalock_new (path);
+  portalock_set_backend (lock, backend);
+  portalock_set_record_pid (lock, true);
+  pid_t pid = 0;
+
+  check (portalock_acquire (lock) == 0
+         && portalock_pid_record_read (path, &pid) == 1 && pid == getpid (),
+         "%s: PID lock: the holder's record is in the file", bname);
+  check (portalock_release (lock) == 0
+         && portalock_pid_record_read (path, &pid) == 0 && pid == 0,
+         "%s: PID lock: release empties the record", bname);
+
+  test_pid_lock_process (lock, path);
   if (has_shared)
     {
       check (portalock_convert (lock, PORTALOCK_SH) == 0
@@ -434,20 +572,9 @@ test_pid_lock (void)
          "%s: PID lock: temporary too, even in mode \"r\": deleted on "
          "release", bname);
   portalock_free (lock);
-  close (up[0]);
-  close (up[1]);
-  close (down[0]);
-  close (down[1]);
 }
 
-static bool
-contains (const pid_t *pids, int n, pid_t pid)
-{
-  for (int i = 0; i < n; i++)
-    if (pids[i] == pid)
-      return true;
-  return false;
-}
+static void test_holder_lists (const char *path);
 
 static void
 test_holders (void)
@@ -469,6 +596,24 @@ test_holders (void)
       unsupported ("%s: holders: the lists of holders", bname);
       return;
     }
+  test_holder_lists (path);
+}
+
+#if TEST_POSIX
+static bool
+contains (const pid_t *pids, int n, pid_t pid)
+{
+  for (int i = 0; i < n; i++)
+    if (pids[i] == pid)
+      return true;
+  return false;
+}
+
+/* The holders of PATH, an unlocked file.  */
+static void
+test_holder_lists (const char *path)
+{
+  pid_t pids[8];
   check (portalock_holders (path, pids, 8) == 0,
          "%s: holders: an unlocked file has none", bname);
 
@@ -551,6 +696,14 @@ test_holders (void)
          "%s: holders: none after release", bname);
   portalock_free (lock);
 }
+#else
+/* Not reached: Windows has no /proc/locks.  */
+static void
+test_holder_lists (const char *path)
+{
+  (void) path;
+}
+#endif
 
 int
 main (int argc, char **argv)

@@ -45,3 +45,16 @@ tests_example_atomic_LDADD = lib/libportalock.la
 # Only the Windows tests run in a Windows build.
 AM_RUNTESTFLAGS = --directory portalock.win32
 
+
+# objlock and objpid: the POSIX suite's tests of lock objects and of PID
+# records, built for Windows (their fork- and /proc-based checks are
+# UNSUPPORTED there).
+check_PROGRAMS += tests/objlock
+tests_objlock_SOURCES = tests/objlock.c
+tests_objlock_CPPFLAGS = -I$(top_srcdir)/lib
+tests_objlock_LDADD = tests/libtestutil.la lib/libportalock.la
+
+check_PROGRAMS += tests/objpid
+tests_objpid_SOURCES = tests/objpid.c
+tests_objpid_CPPFLAGS = -I$(top_srcdir)/lib
+tests_objpid_LDADD = tests/libtestutil.la lib/libportalock.la
