@@ -56,6 +56,7 @@ const struct portalock_backend_ops portalock_backend_fcntl =
   .ranges = true,
   .shared = true,
   .process_scoped = true,
+  .converts_by_unlocking = false,
   .lock = fcntl_lock,
   .unlock = fcntl_unlock,
 };

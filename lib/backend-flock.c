@@ -42,6 +42,7 @@ const struct portalock_backend_ops portalock_backend_flock =
   .ranges = false,
   .shared = true,
   .process_scoped = false,
+  .converts_by_unlocking = true,
   .lock = flock_lock,
   .unlock = flock_unlock,
 };

@@ -42,6 +42,7 @@ const struct portalock_backend_ops portalock_backend_lockf =
   .ranges = true,
   .shared = false,
   .process_scoped = true,
+  .converts_by_unlocking = false,
   .lock = lockf_lock,
   .unlock = lockf_unlock,
 };

@@ -38,6 +38,7 @@ const struct portalock_backend_ops portalock_backend_ofd =
   .ranges = true,
   .shared = true,
   .process_scoped = false,
+  .converts_by_unlocking = false,
   .lock = ofd_lock,
   .unlock = ofd_unlock,
 };

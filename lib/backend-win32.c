@@ -190,6 +190,7 @@ const struct portalock_backend_ops portalock_backend_win32 =
   .ranges = true,
   .shared = true,
   .process_scoped = false,
+  .converts_by_unlocking = true,
   .lock = win32_lock,
   .unlock = win32_unlock,
 };

@@ -994,8 +994,7 @@ portalock_convert (portalock *lock, int flags)
          backend (Windows stacks locks instead of replacing them): a
          conversion that fails has lost the old lock.  Take it back if
          nobody took it meanwhile, else the object is no longer held.  */
-      if (r != 0 && (!lock->ops->ranges
-                     || lock->ops->id == PORTALOCK_BACKEND_WIN32))
+      if (r != 0 && lock->ops->converts_by_unlocking)
         {
           int saved_errno = errno;
           if (portalock_wait_lock (lock->ops, lock->fd, lock->type, 0, 0,

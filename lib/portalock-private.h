@@ -30,6 +30,9 @@ struct portalock_backend_ops
   bool process_scoped;  /* locks belong to the process, not to the open
                            file description: a close of any descriptor
                            of the file drops them */
+  bool converts_by_unlocking; /* a lock of the other type is taken by
+                                 releasing the old one first: a refused
+                                 conversion has lost it */
 
   /* Take a TYPE (PORTALOCK_SH or PORTALOCK_EX) lock on LENGTH bytes of FD
      from START (0, 0: the whole file); if WAIT, block until granted.
