@@ -96,7 +96,7 @@ new_sem (const char *name, unsigned maximum, const char *dir, double timeout)
 /* A child process holding a slot of a semaphore until told to let go.
    It answers with the slot it got (an int, -1 if none), then, told to
    let go, frees the semaphore and answers 'U'.  On POSIX it is a forked
-   child; on Windows a copy of this program (holder_main).  */
+   child; on Windows a copy of this program (hold_slot, from main).  */
 struct sem_holder
 {
 #if TEST_POSIX
@@ -172,7 +172,7 @@ sem_holder_end (struct sem_holder *h, bool kill_it)
   close (h->from_child);
 }
 #else
-/* The holder runs "self hold NAME MAXIMUM DIR IN OUT" (holder_main).  */
+/* The holder runs "self hold NAME MAXIMUM DIR IN OUT" (hold_slot).  */
 static bool
 sem_holder_start (struct sem_holder *h, const char *name, unsigned maximum,
                   const char *dir)
