@@ -88,6 +88,17 @@ portalock_win32_open (const char *path, int flags, ...)
   HANDLE h = open_handle (path, access, disposition, attributes);
   if (h == INVALID_HANDLE_VALUE)
     return -1;
+  /* FILE_FLAG_BACKUP_SEMANTICS opens a directory for writing too; POSIX
+     open refuses that with EISDIR, and so does this.  */
+  BY_HANDLE_FILE_INFORMATION info;
+  if ((flags & O_ACCMODE) != O_RDONLY
+      && GetFileInformationByHandle (h, &info)
+      && (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY))
+    {
+      CloseHandle (h);
+      errno = EISDIR;
+      return -1;
+    }
   if ((flags & O_TRUNC) && !SetEndOfFile (h))
     {
       errno = portalock_win32_errno (GetLastError ());

@@ -13,24 +13,76 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "portalock.h"
 #include "testutil.h"
+
+#if TEST_POSIX
+# include <poll.h>
+# include <signal.h>
+# include <sys/resource.h>
+# include <sys/wait.h>
+#else
+/* A Windows build: the other process of a check is a copy of this
+   program (w32child.h).  */
+# include <direct.h>
+# include <io.h>
+# include <windows.h>
+# include "w32child.h"
+#endif
+
+#ifndef NAME_MAX
+# define NAME_MAX 255
+#endif
+
+/* This program's name, for the other process on Windows.  */
+static const char *self;
+
+/* Make the directory PATH; return 0 or -1 with errno set.  */
+#if TEST_POSIX
+static int
+make_dir (const char *path)
+{
+  return mkdir (path, 0755);
+}
+#else
+static int
+make_dir (const char *path)
+{
+  return _mkdir (path);
+}
+#endif
+
+/* Return true if FD is not passed on to programs this one starts: on
+   POSIX it is close-on-exec; on Windows its handle is not inherited
+   (doc/windows.texi, "Atomic writes on Windows").  */
+#if TEST_POSIX
+static bool
+not_inherited (int fd)
+{
+  return fcntl (fd, F_GETFD) & FD_CLOEXEC;
+}
+#else
+static bool
+not_inherited (int fd)
+{
+  DWORD flags;
+  HANDLE h = (HANDLE) _get_osfhandle (fd);
+  return (h != INVALID_HANDLE_VALUE && GetHandleInformation (h, &flags)
+          && !(flags & HANDLE_FLAG_INHERIT));
+}
+#endif
 
 /* Make a fresh empty directory for one test and return its path.  */
 static const char *
 fresh_dir (const char *name)
 {
   const char *dir = test_path (name);
-  if (mkdir (dir, 0755) != 0)
+  if (make_dir (dir) != 0)
     die ("mkdir %s", dir);
   return dir;
 }
@@ -49,7 +101,7 @@ join (const char *dir, const char *name)
 static char *
 slurp (const char *path)
 {
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_BINARY);
   if (fd < 0)
     return NULL;
   size_t size = 0, room = 256;
@@ -99,7 +151,7 @@ test_publish (void)
   path = join (dir, "by-fd");
   a = portalock_atomic_open (path, 0, 0644);
   int fd = portalock_atomic_fd (a);
-  check (fd >= 0 && (fcntl (fd, F_GETFD) & FD_CLOEXEC),
+  check (fd >= 0 && not_inherited (fd),
          "the descriptor is close-on-exec");
   check (write (fd, "by descriptor", 13) == 13
          && portalock_atomic_commit (a) == 0
@@ -115,15 +167,21 @@ test_publish (void)
          "three files, no descriptor left");
 
   /* A target name as long as a name may be: the temporary's name is
-     cut short, the target's is not.  */
+     cut short, the target's is not.  On Windows the whole path must
+     also be shorter than PATH_MAX, 260 bytes, which a name of NAME_MAX
+     bytes in the temporary directory is not: there the name is as long
+     as the path allows.  */
+  size_t room = PATH_MAX - 2 - strlen (dir);
+  size_t length = room < NAME_MAX ? room : NAME_MAX;
   char longname[NAME_MAX + 1];
-  memset (longname, 'n', NAME_MAX);
-  longname[NAME_MAX] = '\0';
+  memset (longname, 'n', length);
+  longname[length] = '\0';
   free (path);
   path = join (dir, longname);
   a = portalock_atomic_open (path, 0, 0644);
   check (a != NULL && portalock_atomic_commit (a) == 0
-         && access (path, F_OK) == 0, "a target name of NAME_MAX bytes");
+         && access (path, F_OK) == 0, "a target name of %s bytes",
+         length == NAME_MAX ? "NAME_MAX" : "PATH_MAX less the directory's");
   free (path);
 }
 
@@ -152,8 +210,16 @@ test_no_replace (void)
   check (content_is (late, "concurrent winner"), "the concurrent winner "
          "is kept");
   check (count_entries (dir) == 2, "the temporary file is gone");
+  free (late);
+  free (path);
+}
 
-  /* A dangling symbolic link is a name that exists.  */
+/* A dangling symbolic link is a name that exists.  */
+#if TEST_POSIX
+static void
+test_dangling_link (void)
+{
+  const char *dir = fresh_dir ("dangling");
   char *link = join (dir, "dangling");
   if (symlink ("nowhere", link) != 0)
     die ("symlink");
@@ -161,11 +227,18 @@ test_no_replace (void)
   check (failed_with (portalock_atomic_open (link, 0, 0644) == NULL, EEXIST),
          "a dangling symbolic link as target: EEXIST");
   free (link);
-  free (late);
-  free (path);
 }
+#else
+static void
+test_dangling_link (void)
+{
+  unsupported ("a dangling symbolic link as target: needs symlink "
+               "(POSIX only)");
+}
+#endif
 
 /* Two processes write the same new file; the first to commit wins.  */
+#if TEST_POSIX
 static void
 test_race (void)
 {
@@ -206,6 +279,51 @@ test_race (void)
   close (ready[1]);
   free (path);
 }
+#else
+/* The other process runs "self race PATH IN OUT" (race_main).  */
+static void
+test_race (void)
+{
+  const char *dir = fresh_dir ("race");
+  char *path = join (dir, "target");
+  struct child c;
+  const char *args[] = { self, "race", path, NULL };
+  child_start (&c, self, args);
+  if (child_answer (&c) != 'R')
+    die ("child did not start");
+  portalock_atomic *a = portalock_atomic_open (path, 0, 0644);
+  fputs ("winner", portalock_atomic_stream (a));
+  check (portalock_atomic_commit (a) == 0, "the first process commits");
+  check (child_order (&c, 'C') == '0',
+         "the second process's commit fails with EEXIST");
+  child_finish (&c);
+  check (content_is (path, "winner") && count_entries (dir) == 1,
+         "the winner's file stays, nothing else");
+  free (path);
+}
+
+/* The other process of test_race: open PATH, write, answer 'R' (or 'E'
+   if the open failed); told to, commit and answer '0' if the commit
+   failed with EEXIST, else '1'.  */
+static int
+race_main (const char *path, int in, int out)
+{
+  portalock_atomic *a = portalock_atomic_open (path, 0, 0644);
+  char c = a != NULL ? 'R' : 'E';
+  IGNORE_RESULT (write (out, &c, 1));
+  if (a == NULL)
+    return 2;
+  if (read (in, &c, 1) != 1)
+    {
+      portalock_atomic_abort (a);
+      return 2;
+    }
+  fputs ("loser", portalock_atomic_stream (a));
+  c = portalock_atomic_commit (a) != 0 && errno == EEXIST ? '0' : '1';
+  IGNORE_RESULT (write (out, &c, 1));
+  return 0;
+}
+#endif
 
 static void
 test_replace (void)
@@ -213,7 +331,6 @@ test_replace (void)
   const char *dir = fresh_dir ("replace");
   char *path = join (dir, "target");
   write_file (path, "old content");
-  int old = open (path, O_RDONLY | O_CLOEXEC);
 
   portalock_atomic *a = portalock_atomic_open (path, PORTALOCK_ATOMIC_REPLACE,
                                                0644);
@@ -223,32 +340,101 @@ test_replace (void)
   fputs ("new content", portalock_atomic_stream (a));
   check (portalock_atomic_commit (a) == 0 && content_is (path, "new content"),
          "REPLACE: the commit replaces the content");
-  char buf[32] = "";
-  check (read (old, buf, sizeof buf - 1) == 11
-         && strcmp (buf, "old content") == 0,
-         "REPLACE: a reader that opened the old file still reads it whole");
-  close (old);
   check (count_entries (dir) == 1, "REPLACE: nothing left behind");
 
   char *fresh = join (dir, "fresh");
   a = portalock_atomic_open (fresh, PORTALOCK_ATOMIC_REPLACE, 0644);
   check (a != NULL && portalock_atomic_commit (a) == 0
          && access (fresh, F_OK) == 0, "REPLACE: a new file too");
-
-  /* A symbolic link is replaced itself, not followed.  */
-  char *link = join (dir, "link");
-  if (symlink ("target", link) != 0)
-    die ("symlink");
-  a = portalock_atomic_open (link, PORTALOCK_ATOMIC_REPLACE, 0644);
-  fputs ("instead of the link", portalock_atomic_stream (a));
-  struct stat st;
-  check (portalock_atomic_commit (a) == 0 && lstat (link, &st) == 0
-         && S_ISREG (st.st_mode) && content_is (path, "new content"),
-         "REPLACE: a symbolic link is replaced, its target untouched");
-  free (link);
   free (fresh);
   free (path);
 }
+
+/* A reader that has the old file open while it is replaced.  */
+#if TEST_POSIX
+static void
+test_replace_reader (void)
+{
+  const char *dir = fresh_dir ("replace-reader");
+  char *path = join (dir, "target");
+  write_file (path, "old content");
+  int old = open (path, O_RDONLY | O_CLOEXEC);
+  portalock_atomic *a = portalock_atomic_open (path, PORTALOCK_ATOMIC_REPLACE,
+                                               0644);
+  fputs ("new content", portalock_atomic_stream (a));
+  check (portalock_atomic_commit (a) == 0 && content_is (path, "new content"),
+         "REPLACE with a reader: the commit replaces the content");
+  char buf[32] = "";
+  check (read (old, buf, sizeof buf - 1) == 11
+         && strcmp (buf, "old content") == 0,
+         "REPLACE: a reader that opened the old file still reads it whole");
+  close (old);
+  check (count_entries (dir) == 1, "REPLACE with a reader: nothing left "
+         "behind");
+  free (path);
+}
+#else
+/* Windows refuses to replace a file that another handle has open: after
+   its retries the commit fails with EACCES, the target as it was and the
+   temporary file deleted (doc/windows.texi, "Atomic writes on Windows":
+   "Replacing a file that is being read").  */
+static void
+test_replace_reader (void)
+{
+  const char *dir = fresh_dir ("replace-reader");
+  char *path = join (dir, "target");
+  write_file (path, "old content");
+  int old = open (path, O_RDONLY | O_CLOEXEC | O_BINARY);
+  if (old < 0)
+    die ("open %s", path);
+  portalock_atomic *a = portalock_atomic_open (path, PORTALOCK_ATOMIC_REPLACE,
+                                               0644);
+  fputs ("new content", portalock_atomic_stream (a));
+  errno = 0;
+  check (failed_with (portalock_atomic_commit (a) != 0, EACCES),
+         "REPLACE with a reader: Windows refuses, EACCES");
+  char buf[32] = "";
+  check (read (old, buf, sizeof buf - 1) == 11
+         && strcmp (buf, "old content") == 0,
+         "REPLACE with a reader: the reader reads the old file whole");
+  close (old);
+  check (content_is (path, "old content") && count_entries (dir) == 1,
+         "REPLACE with a reader: the target as it was, nothing left "
+         "behind");
+  free (path);
+}
+#endif
+
+/* A symbolic link is replaced itself, not followed.  */
+#if TEST_POSIX
+static void
+test_replace_link (void)
+{
+  const char *dir = fresh_dir ("replace-link");
+  char *path = join (dir, "target");
+  write_file (path, "link target");
+  char *link = join (dir, "link");
+  if (symlink ("target", link) != 0)
+    die ("symlink");
+  portalock_atomic *a = portalock_atomic_open (link, PORTALOCK_ATOMIC_REPLACE,
+                                               0644);
+  fputs ("instead of the link", portalock_atomic_stream (a));
+  struct stat st;
+  check (portalock_atomic_commit (a) == 0 && lstat (link, &st) == 0
+         && S_ISREG (st.st_mode) && content_is (path, "link target")
+         && content_is (link, "instead of the link"),
+         "REPLACE: a symbolic link is replaced, its target untouched");
+  free (link);
+  free (path);
+}
+#else
+static void
+test_replace_link (void)
+{
+  unsupported ("REPLACE: a symbolic link is replaced, its target untouched: "
+               "needs symlink (POSIX only)");
+}
+#endif
 
 static void
 test_abort (void)
@@ -276,6 +462,7 @@ test_abort (void)
   free (path);
 }
 
+#if TEST_POSIX
 static void
 test_permissions (void)
 {
@@ -301,6 +488,14 @@ test_permissions (void)
     }
   umask (saved);
 }
+#else
+static void
+test_permissions (void)
+{
+  unsupported ("file modes: not applied on Windows (doc/windows.texi, "
+               "\"Atomic writes on Windows\")");
+}
+#endif
 
 /* Check that a failed open returned NULL with ERROR, and that DIR still
    has ENTRIES entries and no descriptor was left open.  */
@@ -324,7 +519,7 @@ test_bad_input (void)
   char *file = join (dir, "file");
   write_file (file, "a file");
   char *subdir = join (dir, "subdir");
-  if (mkdir (subdir, 0755) != 0)
+  if (make_dir (subdir) != 0)
     die ("mkdir");
   int fds = count_fds ();
   char *p;
@@ -376,22 +571,6 @@ test_bad_input (void)
                  dir, 2, fds, "a path of PATH_MAX bytes");
   free (longpath);
 
-  if (geteuid () != 0)
-    {
-      if (chmod (subdir, 0555) != 0)
-        die ("chmod");
-      p = join (subdir, "target");
-      int before = count_entries (subdir);
-      portalock_atomic *a = portalock_atomic_open (p, 0, 0644);
-      check (a == NULL && errno == EACCES, "a read-only directory: EACCES");
-      check (count_entries (subdir) == before && count_fds () == fds,
-             "a read-only directory: nothing created");
-      chmod (subdir, 0755);
-      free (p);
-    }
-  else
-    unsupported ("a read-only directory: EACCES (running as root)");
-
   errno = 0;
   check (failed_with (portalock_atomic_commit (NULL) != 0, EINVAL),
          "commit (NULL): EINVAL");
@@ -406,6 +585,38 @@ test_bad_input (void)
   free (path);
 }
 
+/* A directory that may not be written to.  */
+#if TEST_POSIX
+static void
+test_readonly_directory (void)
+{
+  if (geteuid () == 0)
+    {
+      unsupported ("a read-only directory: EACCES (running as root)");
+      return;
+    }
+  const char *dir = fresh_dir ("readonly");
+  int fds = count_fds ();
+  if (chmod (dir, 0555) != 0)
+    die ("chmod");
+  char *p = join (dir, "target");
+  portalock_atomic *a = portalock_atomic_open (p, 0, 0644);
+  check (a == NULL && errno == EACCES, "a read-only directory: EACCES");
+  check (count_entries (dir) == 0 && count_fds () == fds,
+         "a read-only directory: nothing created");
+  chmod (dir, 0755);
+  free (p);
+}
+#else
+static void
+test_readonly_directory (void)
+{
+  unsupported ("a read-only directory: EACCES: directory modes are POSIX "
+               "only");
+}
+#endif
+
+#if TEST_POSIX
 /* A write that fails while the commit flushes the stream (here EFBIG, a
    file size limit) fails the commit and publishes nothing.  */
 static void
@@ -485,7 +696,24 @@ test_earlier_write_error (bool replace)
            "... nothing published, no temporary file left");
   free (path);
 }
+#else
+static void
+test_write_error (void)
+{
+  unsupported ("a write error at commit: needs a file size limit "
+               "(setrlimit, SIGXFSZ: POSIX only)");
+}
 
+static void
+test_earlier_write_error (bool replace)
+{
+  unsupported ("a write error before the commit%s: needs a file size limit "
+               "(setrlimit, SIGXFSZ: POSIX only)",
+               replace ? " (replace)" : "");
+}
+#endif
+
+#if TEST_POSIX
 /* Return true if another process sees a lock on the directory DIR (its
    F_GETLK finds a conflict with an exclusive request).  */
 static bool
@@ -546,6 +774,14 @@ test_locked_directory (void)
   portalock_free (lock);
   free (path);
 }
+#else
+static void
+test_locked_directory (void)
+{
+  unsupported ("a fcntl lock on the directory: no fcntl backend (POSIX "
+               "only)");
+}
+#endif
 
 /* Relative paths are resolved when the write starts: changing the
    working directory before the commit does not move the file.  */
@@ -567,6 +803,7 @@ test_relative (void)
   free (home);
 }
 
+#if TEST_POSIX
 /* The content for version I: one letter, repeated a length that depends
    on I, so a reader can tell a whole version from a torn one.  */
 static size_t
@@ -660,17 +897,77 @@ test_readers (void)
   free (content);
   free (path);
 }
+#else
+/* Windows' contract against readers (a replacing commit retries) is
+   tested by win32atomic.  */
+static void
+test_readers (void)
+{
+  unsupported ("a concurrent reader always sees one whole version: needs "
+               "fork (POSIX only; win32atomic tests Windows' readers)");
+}
+#endif
+
+/* PORTALOCK_ATOMIC_MKDIRS makes the missing directories, and refuses a
+   file in the way without touching it.  */
+static void
+test_mkdirs (void)
+{
+  const char *dir = fresh_dir ("mkdirs");
+  char *path = join (dir, "a/b/target");
+  errno = 0;
+  check (failed_with (portalock_atomic_open (path, 0, 0644) == NULL, ENOENT)
+         && count_entries (dir) == 0,
+         "MKDIRS: without it, a missing directory: ENOENT, nothing made");
+  portalock_atomic *a = portalock_atomic_open (path, PORTALOCK_ATOMIC_MKDIRS,
+                                               0644);
+  check (a != NULL && fputs ("deep", portalock_atomic_stream (a)) >= 0
+         && portalock_atomic_commit (a) == 0 && content_is (path, "deep"),
+         "MKDIRS: the directories are made and the file published");
+  char *sub = join (dir, "a/b");
+  check (count_entries (sub) == 1, "MKDIRS: nothing else left behind");
+  a = portalock_atomic_open (path, PORTALOCK_ATOMIC_MKDIRS
+                             | PORTALOCK_ATOMIC_REPLACE, 0644);
+  check (a != NULL && fputs ("deeper", portalock_atomic_stream (a)) >= 0
+         && portalock_atomic_commit (a) == 0 && content_is (path, "deeper"),
+         "MKDIRS with REPLACE, the directories there: replaced");
+  char *file = join (dir, "file");
+  write_file (file, "in the way");
+  char *through = join (dir, "file/c/target");
+  errno = 0;
+  check (failed_with (portalock_atomic_open (through, PORTALOCK_ATOMIC_MKDIRS,
+                                             0644) == NULL, ENOTDIR)
+         && content_is (file, "in the way") && count_entries (dir) == 2,
+         "MKDIRS through a file: ENOTDIR, the file untouched");
+  free (through);
+  free (file);
+  free (sub);
+  free (path);
+}
 
 int
-main (void)
+main (int argc, char **argv)
 {
+  self = argv[0];
+#if !TEST_POSIX
+  /* The other process of test_race: "self race PATH IN OUT".  */
+  if (argc == 5 && strcmp (argv[1], "race") == 0)
+    return race_main (argv[2], atoi (argv[3]), atoi (argv[4]));
+#else
+  (void) argc;
+#endif
   test_publish ();
   test_no_replace ();
+  test_dangling_link ();
   test_race ();
   test_replace ();
+  test_replace_reader ();
+  test_replace_link ();
   test_abort ();
   test_permissions ();
   test_bad_input ();
+  test_readonly_directory ();
+  test_mkdirs ();
   test_write_error ();
   test_earlier_write_error (true);
   test_earlier_write_error (false);

@@ -19,25 +19,56 @@
 #include <math.h>
 #include <sched.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "portalock.h"
 #include "testutil.h"
 
+#if TEST_POSIX
+# include <signal.h>
+# include <sys/mman.h>
+# include <sys/resource.h>
+# include <sys/wait.h>
+#else
+/* A Windows build: the holders are copies of this program
+   (w32child.h).  */
+# include <direct.h>
+# include <windows.h>
+# include "w32child.h"
+#endif
+
+#ifndef NAME_MAX
+# define NAME_MAX 255
+#endif
+
+/* This program's name, for the Windows holders.  */
+static const char *self;
+
 static const char *bname;
+
+/* Make the directory PATH; return 0 or -1 with errno set.  */
+#if TEST_POSIX
+static int
+make_dir (const char *path)
+{
+  return mkdir (path, 0755);
+}
+#else
+static int
+make_dir (const char *path)
+{
+  return _mkdir (path);
+}
+#endif
 
 static const char *
 fresh_dir (const char *name)
 {
   const char *dir = test_path (name);
-  if (mkdir (dir, 0755) != 0)
+  if (make_dir (dir) != 0)
     die ("mkdir %s", dir);
   return dir;
 }
@@ -62,15 +93,43 @@ new_sem (const char *name, unsigned maximum, const char *dir, double timeout)
   return sem;
 }
 
-/* A child process holding a slot of a semaphore until told to let go.  */
+/* A child process holding a slot of a semaphore until told to let go.
+   It answers with the slot it got (an int, -1 if none), then, told to
+   let go, frees the semaphore and answers 'U'.  On POSIX it is a forked
+   child; on Windows a copy of this program (hold_slot, from main).  */
 struct sem_holder
 {
+#if TEST_POSIX
   pid_t pid;
   int to_child;
   int from_child;
+#else
+  struct child child;
+#endif
   int slot;
 };
 
+/* Take a slot of semaphore NAME of MAXIMUM slots in DIR, without
+   waiting; say which on OUT; wait for a byte (or the end) on IN, free
+   the semaphore and say 'U'.  */
+static void
+hold_slot (const char *name, unsigned maximum, const char *dir, int in,
+           int out)
+{
+  portalock_semaphore *sem = portalock_semaphore_new (name, maximum, dir);
+  int slot = -1;
+  if (sem != NULL && portalock_semaphore_set_timeout (sem, 0) == 0
+      && portalock_semaphore_acquire (sem) == 0)
+    slot = portalock_semaphore_slot (sem);
+  IGNORE_RESULT (write (out, &slot, sizeof slot));
+  char c;
+  IGNORE_RESULT (read (in, &c, 1));
+  portalock_semaphore_free (sem);
+  c = 'U';
+  IGNORE_RESULT (write (out, &c, 1));
+}
+
+#if TEST_POSIX
 static bool
 sem_holder_start (struct sem_holder *h, const char *name, unsigned maximum,
                   const char *dir)
@@ -85,17 +144,7 @@ sem_holder_start (struct sem_holder *h, const char *name, unsigned maximum,
     {
       close (down[1]);
       close (up[0]);
-      portalock_semaphore *sem = portalock_semaphore_new (name, maximum, dir);
-      int slot = -1;
-      if (sem != NULL && portalock_semaphore_set_timeout (sem, 0) == 0
-          && portalock_semaphore_acquire (sem) == 0)
-        slot = portalock_semaphore_slot (sem);
-      IGNORE_RESULT (write (up[1], &slot, sizeof slot));
-      char c;
-      IGNORE_RESULT (read (down[0], &c, 1));
-      portalock_semaphore_free (sem);
-      c = 'U';
-      IGNORE_RESULT (write (up[1], &c, 1));
+      hold_slot (name, maximum, dir, down[0], up[1]);
       _exit (0);
     }
   close (down[0]);
@@ -122,6 +171,34 @@ sem_holder_end (struct sem_holder *h, bool kill_it)
   close (h->to_child);
   close (h->from_child);
 }
+#else
+/* The holder runs "self hold NAME MAXIMUM DIR IN OUT" (hold_slot).  */
+static bool
+sem_holder_start (struct sem_holder *h, const char *name, unsigned maximum,
+                  const char *dir)
+{
+  char max[16];
+  snprintf (max, sizeof max, "%u", maximum);
+  const char *args[] = { self, "hold", name, max, dir, NULL };
+  child_start (&h->child, self, args);
+  if (read (h->child.from, &h->slot, sizeof h->slot) != sizeof h->slot)
+    h->slot = -1;
+  return h->slot >= 0;
+}
+
+/* A killed holder is ended with TerminateProcess, which Windows
+   documents as closing the process's handles: its locks go with
+   them.  */
+static void
+sem_holder_end (struct sem_holder *h, bool kill_it)
+{
+  if (kill_it)
+    TerminateProcess ((HANDLE) h->child.process, 9);
+  else
+    child_order (&h->child, 'R');
+  child_finish (&h->child);
+}
+#endif
 
 /* portalocker's own test, in C: two of two slots taken, a third object
    cannot get one, however it asks.  */
@@ -233,6 +310,7 @@ test_processes (void)
 /* Wait until a slot of semaphore NAME in DIR (of MAXIMUM slots) has a
    waiter blocked in the kernel (/proc/locks), or 10 seconds pass.
    Return that slot, or -1 if none was seen.  */
+#if TEST_POSIX
 static int
 blocked_slot (const char *dir, const char *name, unsigned maximum)
 {
@@ -264,6 +342,17 @@ blocked_slot (const char *dir, const char *name, unsigned maximum)
     }
   return -1;
 }
+#else
+/* No waiter can be seen asleep on Windows (testutil.h): none is seen.  */
+static int
+blocked_slot (const char *dir, const char *name, unsigned maximum)
+{
+  (void) dir;
+  (void) name;
+  (void) maximum;
+  return -1;
+}
+#endif
 
 struct waiter
 {
@@ -295,7 +384,12 @@ test_waiter (unsigned maximum, bool other)
   for (unsigned i = 0; i < maximum; i++)
     if (!sem_holder_start (&h[i], "wait", maximum, dir))
       die ("%s: holder", bname);
-  struct waiter w = { new_sem ("wait", maximum, dir, 20), -1, 0 };
+  struct waiter w = { new_sem ("wait", maximum, dir, 0), -1, 0 };
+  /* Every slot is held before the waiter starts: it can only get the
+     one that is freed, even where it cannot be seen waiting.  */
+  bool all_held = failed_with (portalock_semaphore_acquire (w.sem) != 0,
+                               EWOULDBLOCK);
+  portalock_semaphore_set_timeout (w.sem, 20);
   portalock_semaphore_set_check_interval (w.sem, other ? 0.2 : 20);
   pthread_t thread;
   pthread_create (&thread, NULL, waiter_thread, &w);
@@ -305,7 +399,8 @@ test_waiter (unsigned maximum, bool other)
   sem_holder_end (&h[victim], false);
   pthread_join (thread, NULL);
   errno = w.error;
-  check (w.result == 0 && portalock_semaphore_slot (w.sem) == slot,
+  check (all_held && w.result == 0
+         && portalock_semaphore_slot (w.sem) == slot,
          "%s: %u slot%s, %s slot freed: the waiter gets it%s", bname,
          maximum, maximum > 1 ? "s" : "", other ? "another" : "its own",
          blocked >= 0 ? "" : " (not seen blocked)");
@@ -315,6 +410,8 @@ test_waiter (unsigned maximum, bool other)
   portalock_semaphore_free (w.sem);
 }
 
+/* The CPU time this process has used, in seconds.  */
+#if TEST_POSIX
 static double
 cpu_seconds (void)
 {
@@ -323,6 +420,22 @@ cpu_seconds (void)
   return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec
           + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
 }
+#else
+static double
+cpu_seconds (void)
+{
+  FILETIME created, ended, kernel, user;
+  if (!GetProcessTimes (GetCurrentProcess (), &created, &ended, &kernel,
+                        &user))
+    die ("GetProcessTimes");
+  ULARGE_INTEGER k = { .LowPart = kernel.dwLowDateTime,
+                       .HighPart = kernel.dwHighDateTime };
+  ULARGE_INTEGER u = { .LowPart = user.dwLowDateTime,
+                       .HighPart = user.dwHighDateTime };
+  /* In units of 100 ns.  */
+  return (k.QuadPart + u.QuadPart) / 1e7;
+}
+#endif
 
 /* A waiter times out no earlier than asked, leaves no thread or
    descriptor behind, holds nothing, and does not spin meanwhile.  */
@@ -365,6 +478,7 @@ test_timeout (void)
   portalock_semaphore_free (sem);
 }
 
+#if TEST_POSIX
 /* Many processes, each acquiring and releasing many times: never more
    holders at once than the semaphore allows.  */
 static void
@@ -433,6 +547,13 @@ test_bound_holds (void)
   munmap (shared, 4 * sizeof (int));
   munmap (owner, N * sizeof (int));
 }
+#else
+static void
+test_bound_holds (void)
+{
+  unsupported ("%s: processes that share memory need fork (POSIX only)", bname);
+}
+#endif
 
 /* Threads of one process, each with its own object, exclude each other
    as processes do, on every backend.  */
@@ -475,6 +596,7 @@ test_threads (void)
          bname);
 }
 
+#if TEST_POSIX
 /* Two processes of two threads each, each thread with its own object,
    on two slots.  With fcntl and lockf locks, a thread's wait for a slot
    the other process holds, while the other process waits for this
@@ -541,7 +663,15 @@ test_processes_threads (void)
   check (shared[1] == 0, "%s: ... and never more than two holders", bname);
   munmap (shared, 4 * sizeof (int));
 }
+#else
+static void
+test_processes_threads (void)
+{
+  unsupported ("%s: two processes of two threads with shared counters need fork (POSIX only)", bname);
+}
+#endif
 
+#if TEST_POSIX
 /* A forked child that frees its copy of a held semaphore does not give
    the parent's slot back.  */
 static void
@@ -585,36 +715,76 @@ test_fork (void)
   check (probe_lock (slot_path (dir, "fork", 0), 0, PORTALOCK_EX, 0, 0) == 0,
          "%s: the parent's free gives it back", bname);
 }
+#else
+static void
+test_fork (void)
+{
+  unsupported ("%s: a forked child's copy of a semaphore needs fork (POSIX only)", bname);
+}
+#endif
 
-/* With no directory, the slot files go to $TMPDIR, else /tmp.  */
+/* Set the environment variable NAME to VALUE, or remove it if VALUE is
+   NULL; die on failure.  */
+#if TEST_POSIX
+static void
+set_env (const char *name, const char *value)
+{
+  if (value != NULL ? setenv (name, value, 1) != 0 : unsetenv (name) != 0)
+    die ("setenv %s", name);
+}
+#else
+static void
+set_env (const char *name, const char *value)
+{
+  if (_putenv_s (name, value != NULL ? value : "") != 0)
+    die ("_putenv_s %s", name);
+}
+#endif
+
+/* With no directory, the slot files go to $TMPDIR.  */
 static void
 test_default_directory (void)
 {
   const char *dir = fresh_dir ("tmpdir");
   char *saved = getenv ("TMPDIR") ? strdup (getenv ("TMPDIR")) : NULL;
-  setenv ("TMPDIR", dir, 1);
+  set_env ("TMPDIR", dir);
   portalock_semaphore *sem = new_sem ("deflt", 1, NULL, 0);
   check (portalock_semaphore_acquire (sem) == 0
          && access (slot_path (dir, "deflt", 0), F_OK) == 0,
          "%s: the slot files go to $TMPDIR", bname);
   portalock_semaphore_free (sem);
+  set_env ("TMPDIR", saved);
+  free (saved);
+}
 
+/* With no directory and an empty $TMPDIR, the slot files go to /tmp, a
+   POSIX directory: the manual names no default directory for Windows.  */
+#if TEST_POSIX
+static void
+test_tmp_directory (void)
+{
+  char *saved = getenv ("TMPDIR") ? strdup (getenv ("TMPDIR")) : NULL;
   char name[64];
   snprintf (name, sizeof name, "portalock-test-%ld", (long) getpid ());
-  setenv ("TMPDIR", "", 1);
-  sem = new_sem (name, 1, NULL, 0);
+  set_env ("TMPDIR", "");
+  portalock_semaphore *sem = new_sem (name, 1, NULL, 0);
   check (portalock_semaphore_acquire (sem) == 0
          && access (slot_path ("/tmp", name, 0), F_OK) == 0,
          "%s: an empty $TMPDIR means /tmp", bname);
   portalock_semaphore_free (sem);
   unlink (slot_path ("/tmp", name, 0));
-  if (saved != NULL)
-    setenv ("TMPDIR", saved, 1);
-  else
-    unsetenv ("TMPDIR");
+  set_env ("TMPDIR", saved);
   free (saved);
 }
+#else
+static void
+test_tmp_directory (void)
+{
+  unsupported ("%s: an empty $TMPDIR means /tmp (POSIX only)", bname);
+}
+#endif
 
+#if TEST_POSIX
 /* Python's portalocker, where installed, for the interoperation test:
    in DIR, "hold" takes both slots of the two-slot semaphore "interop",
    says "held" and keeps them until its input ends; "try" says "got" or
@@ -747,6 +917,13 @@ test_python (void)
          "(it said \"%.4s\")", bname, said);
   portalock_semaphore_free (sem);
 }
+#else
+static void
+test_python (void)
+{
+  unsupported ("%s: sharing a semaphore with Python's portalocker needs fork, exec and flock (POSIX only)", bname);
+}
+#endif
 
 /* Check that NEW returned NULL with ERROR and created nothing.  */
 static void
@@ -789,14 +966,20 @@ test_bad_input (void)
                  "an empty directory name");
 
   /* ".99.lock" is 8 bytes: a name of NAME_MAX - 8 bytes fits with 100
-     slots, not with 101 (".100.lock").  */
-  memset (name, 'n', NAME_MAX - 8);
-  name[NAME_MAX - 8] = '\0';
+     slots, not with 101 (".100.lock").  The slot's path must also be
+     shorter than PATH_MAX, which on Windows (260 bytes) a name of
+     NAME_MAX - 8 bytes in the temporary directory is not: there the
+     name is as long as the path allows.  */
+  size_t room = PATH_MAX - 2 - strlen (dir) - 8;
+  size_t length = room < NAME_MAX - 8 ? room : NAME_MAX - 8;
+  memset (name, 'n', length);
+  name[length] = '\0';
   portalock_semaphore *sem = portalock_semaphore_new (name, 100, dir);
   check (sem != NULL, "%s: the longest name that fits", bname);
   portalock_semaphore_free (sem);
   check_refused (portalock_semaphore_new (name, 101, dir), ENAMETOOLONG, dir,
-                 fds, "a slot file name over NAME_MAX");
+                 fds, length == NAME_MAX - 8 ? "a slot file name over NAME_MAX"
+                 : "a slot path over PATH_MAX, one slot more");
   char *longdir = malloc (PATH_MAX);
   memset (longdir, 'd', PATH_MAX - 1);
   longdir[PATH_MAX - 1] = '\0';
@@ -829,7 +1012,8 @@ test_bad_input (void)
                         (sem, (enum portalock_backend) 42) != 0, EINVAL),
          "%s: set_backend: NULL, no backend: EINVAL", bname);
   check (failed_with (portalock_semaphore_set_backend
-                     (sem, PORTALOCK_BACKEND_WIN32) != 0, ENOTSUP),
+                     (sem, TEST_POSIX ? PORTALOCK_BACKEND_WIN32
+                      : PORTALOCK_BACKEND_FLOCK) != 0, ENOTSUP),
          "%s: set_backend, a backend not built: ENOTSUP", bname);
   check (failed_with (portalock_semaphore_acquire (NULL) != 0, EINVAL)
          && failed_with (portalock_semaphore_release (NULL) != 0, EINVAL)
@@ -846,7 +1030,7 @@ test_bad_input (void)
   /* Errors from open(2) reach the caller, and nothing is created.  */
   char gone[PATH_MAX];
   snprintf (gone, sizeof gone, "%s/gone", dir);
-  mkdir (gone, 0755);
+  make_dir (gone);
   sem = new_sem ("s", 2, gone, 0);
   rmdir (gone);
   errno = 0;
@@ -859,8 +1043,8 @@ test_bad_input (void)
 
   char busy[PATH_MAX];
   snprintf (busy, sizeof busy, "%s/busy", dir);
-  mkdir (busy, 0755);
-  mkdir (slot_path (busy, "d", 0), 0755);
+  make_dir (busy);
+  make_dir (slot_path (busy, "d", 0));
   sem = new_sem ("d", 1, busy, 0);
   errno = 0;
   check (failed_with (portalock_semaphore_acquire (sem) != 0, EISDIR)
@@ -872,13 +1056,26 @@ test_bad_input (void)
 }
 
 int
-main (void)
+main (int argc, char **argv)
 {
+  self = argv[0];
+  /* A Windows holder: "self hold NAME MAXIMUM DIR IN OUT".  */
+  if (argc == 7 && strcmp (argv[1], "hold") == 0)
+    {
+      hold_slot (argv[2], strtoul (argv[3], NULL, 10), argv[4],
+                 atoi (argv[5]), atoi (argv[6]));
+      return 0;
+    }
   bname = portalock_backend_name (PORTALOCK_BACKEND_DEFAULT);
   test_bounded ();
   test_processes ();
   test_waiter (1, false);
-  test_waiter (2, false);
+  /* Which of two slots a waiter waits on shows only in /proc/locks.  */
+  if (TEST_POSIX)
+    test_waiter (2, false);
+  else
+    unsupported ("%s: 2 slots, its own slot freed: the waiter gets it "
+                 "(which slot it waits on is not seen on Windows)", bname);
   test_waiter (2, true);
   test_timeout ();
   test_bound_holds ();
@@ -886,6 +1083,7 @@ main (void)
   test_processes_threads ();
   test_fork ();
   test_default_directory ();
+  test_tmp_directory ();
   test_python ();
   test_bad_input ();
   return check_exit ();

@@ -58,3 +58,14 @@ check_PROGRAMS += tests/objpid
 tests_objpid_SOURCES = tests/objpid.c
 tests_objpid_CPPFLAGS = -I$(top_srcdir)/lib
 tests_objpid_LDADD = tests/libtestutil.la lib/libportalock.la
+
+# semaphore and atomic: the POSIX suite's programs, their checks that
+# need fork, signals or /proc reported UNSUPPORTED; semaphore's holders
+# in other processes are copies of itself (w32child.h).
+check_PROGRAMS += tests/semaphore tests/atomic
+tests_semaphore_SOURCES = tests/semaphore.c
+tests_semaphore_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_semaphore_LDADD = tests/libtestutil.la lib/libportalock.la -lpthread
+tests_atomic_SOURCES = tests/atomic.c
+tests_atomic_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_atomic_LDADD = tests/libtestutil.la lib/libportalock.la
