@@ -45,3 +45,13 @@ tests_example_atomic_LDADD = lib/libportalock.la
 # Only the Windows tests run in a Windows build.
 AM_RUNTESTFLAGS = --directory portalock.win32
 
+
+# lockcore and settle: the POSIX suite's descriptor-level calls and
+# timed-wait answers, on the win32 backend.
+check_PROGRAMS += tests/lockcore tests/settle
+tests_lockcore_SOURCES = tests/lockcore.c
+tests_lockcore_CPPFLAGS = $(TESTS_CPPFLAGS) -I$(top_builddir)
+tests_lockcore_LDADD = tests/libtestutil.la lib/libportalock.la
+tests_settle_SOURCES = tests/settle.c
+tests_settle_CPPFLAGS = $(TESTS_CPPFLAGS) -I$(top_builddir)
+tests_settle_LDADD = tests/libtestutil.la lib/libportalock.la
