@@ -19,7 +19,15 @@
    kernel, and if granted, the call reports that on a pipe and then
    sleeps in a cancellation point until the helper is cancelled.  The
    timed wait must then report what the kernel did: success, with the
-   lock seen held by another process.  Every backend built is tested.  */
+   lock seen held by another process.  Every backend built is tested.
+
+   On Windows the same is done to the library's import of LockFileEx,
+   for the window of a polling wait (the manual's "Timed waits on
+   Windows"): a try granted once the deadline has passed must be
+   reported as a success, never as a timeout.  Both builds then race a
+   holder's release against deadlines on the default backend, where no
+   window is widened: whichever way each wait ends, its answer must
+   match the lock's state.  */
 
 #include <config.h>
 
@@ -29,13 +37,19 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "portalock.h"
 #include "testutil.h"
 
+#if TEST_POSIX
+# include <sys/file.h>
+# include <sys/syscall.h>
+#else
+# include <windows.h>
+#endif
+
+#if TEST_POSIX
 /* Armed: the next blocking lock request is the one to delay.  */
 static int armed;
 /* Written 'G' once the delayed request was granted.  */
@@ -183,8 +197,8 @@ test_backend (int backend, const char *bname)
   close (granted_pipe[1]);
 }
 
-int
-main (void)
+static void
+test_interposed (void)
 {
   static const char *const names[] = { "flock", "ofd", "fcntl", "lockf" };
   /* A timer signal would make the waiting thread itself block: this
@@ -194,5 +208,236 @@ main (void)
       test_backend (b, names[b - 1]);
     else
       unsupported ("%s: not built here", names[b - 1]);
+}
+#else
+/* Windows: a timed wait polls with LOCKFILE_FAIL_IMMEDIATELY (the
+   manual's "Timed waits on Windows"), and its last try may be granted
+   after the deadline has passed: the wait must then report the lock it
+   got, not a timeout.  To make that certain, the library's import of
+   LockFileEx is pointed at a definition here, which, once armed and
+   once a try was refused, lets a granted try return only after the
+   deadline.  */
+
+static BOOL (WINAPI *real_lock_file_ex) (HANDLE, DWORD, DWORD, DWORD, DWORD,
+                                         LPOVERLAPPED);
+/* Armed: the next granted try is the one to delay.  */
+static int armed;
+/* Tries refused while armed.  */
+static int refused;
+/* When the wait under test has surely reached its deadline, on now ()'s
+   clock.  */
+static double deadline;
+
+static bool
+take_armed (void)
+{
+  return __atomic_exchange_n (&armed, 0, __ATOMIC_SEQ_CST) != 0;
+}
+
+static BOOL WINAPI
+test_lock_file_ex (HANDLE h, DWORD flags, DWORD reserved, DWORD low,
+                   DWORD high, LPOVERLAPPED ov)
+{
+  BOOL ok = real_lock_file_ex (h, flags, reserved, low, high, ov);
+  DWORD error = GetLastError ();
+  if (!ok && __atomic_load_n (&armed, __ATOMIC_SEQ_CST))
+    __atomic_add_fetch (&refused, 1, __ATOMIC_SEQ_CST);
+  else if (ok && take_armed ())
+    while (now () <= deadline)
+      Sleep (1);
+  SetLastError (error);
+  return ok;
+}
+
+/* Point the library's import of LockFileEx from kernel32.dll at
+   test_lock_file_ex.  Return true if it was found.  */
+static bool
+interpose_lock_file_ex (void)
+{
+  BYTE *base = (BYTE *) GetModuleHandleA ("libportalock-0.dll");
+  if (base == NULL)
+    return false;
+  IMAGE_NT_HEADERS *nt
+    = (IMAGE_NT_HEADERS *) (base + ((IMAGE_DOS_HEADER *) base)->e_lfanew);
+  IMAGE_DATA_DIRECTORY dir
+    = nt->OptionalHeader.DataDirectory[IMAGE_DIRECTORY_ENTRY_IMPORT];
+  for (IMAGE_IMPORT_DESCRIPTOR *d
+         = (IMAGE_IMPORT_DESCRIPTOR *) (base + dir.VirtualAddress);
+       d->Name != 0; d++)
+    {
+      if (_stricmp ((const char *) base + d->Name, "kernel32.dll") != 0)
+        continue;
+      IMAGE_THUNK_DATA *name
+        = (IMAGE_THUNK_DATA *) (base + d->OriginalFirstThunk);
+      IMAGE_THUNK_DATA *slot = (IMAGE_THUNK_DATA *) (base + d->FirstThunk);
+      for (; name->u1.AddressOfData != 0; name++, slot++)
+        {
+          if (IMAGE_SNAP_BY_ORDINAL (name->u1.Ordinal))
+            continue;
+          IMAGE_IMPORT_BY_NAME *by_name
+            = (IMAGE_IMPORT_BY_NAME *) (base + name->u1.AddressOfData);
+          if (strcmp ((const char *) by_name->Name, "LockFileEx") != 0)
+            continue;
+          DWORD old;
+          if (!VirtualProtect (&slot->u1.Function, sizeof slot->u1.Function,
+                               PAGE_READWRITE, &old))
+            return false;
+          real_lock_file_ex = (BOOL (WINAPI *) (HANDLE, DWORD, DWORD, DWORD,
+                                                DWORD, LPOVERLAPPED))
+                              slot->u1.Function;
+          slot->u1.Function = (ULONG_PTR) test_lock_file_ex;
+          VirtualProtect (&slot->u1.Function, sizeof slot->u1.Function, old,
+                          &old);
+          return true;
+        }
+    }
+  return false;
+}
+
+struct waiter
+{
+  int fd;
+  double seconds;
+  int result;
+  int error;
+};
+
+static void *
+wait_thread (void *arg)
+{
+  struct waiter *w = arg;
+  /* The library reads its clock once this call starts, a little later;
+     a margin covers that, and the two clocks' resolutions.  */
+  deadline = now () + w->seconds + 0.05;
+  w->result = portalock_lock_timeout (w->fd, PORTALOCK_EX, w->seconds);
+  w->error = errno;
+  return NULL;
+}
+
+static void
+test_interposed (void)
+{
+  const char *bname = portalock_backend_name (PORTALOCK_BACKEND_DEFAULT);
+  const char *path = test_path (bname);
+  struct holder h;
+  int fd = open (path, O_RDWR | O_CREAT, 0644);
+  if (fd < 0 || !interpose_lock_file_ex ())
+    die ("%s: setup", bname);
+  if (!holder_start (&h, path, 0, PORTALOCK_EX, 0, 0))
+    die ("%s: holder", bname);
+
+  struct waiter w = { fd, 1, -1, 0 };
+  pthread_t thread;
+  __atomic_store_n (&refused, 0, __ATOMIC_SEQ_CST);
+  __atomic_store_n (&armed, 1, __ATOMIC_SEQ_CST);
+  pthread_create (&thread, NULL, wait_thread, &w);
+  /* Once a try was refused, the wait is polling: let the holder go, so
+     that a later try is granted, and returns after the deadline.  */
+  for (int i = 0; i < 10000
+       && __atomic_load_n (&refused, __ATOMIC_SEQ_CST) == 0; i++)
+    Sleep (1);
+  holder_release (&h);
+  pthread_join (thread, NULL);
+  bool granted = !__atomic_exchange_n (&armed, 0, __ATOMIC_SEQ_CST);
+  int held = probe_lock (path, 0, PORTALOCK_EX, 0, 0);
+  errno = w.error;
+  if (granted)
+    check (w.result == 0 && held == EWOULDBLOCK,
+           "%s: a try granted after the deadline: the wait returns 0 and "
+           "the lock is held (result %d, probe %d)", bname, w.result, held);
+  else
+    {
+      check ((w.result == 0 && held == EWOULDBLOCK)
+             || (w.result == -1 && w.error == ETIMEDOUT && held == 0),
+             "%s: a timed wait's answer matches the lock's state", bname);
+      printf ("UNTESTED: %s: no try was granted before the deadline\n",
+              bname);
+      fflush (stdout);
+    }
+  close (fd);
+}
+#endif
+
+struct racer
+{
+  int fd;
+  double seconds;
+  int result;
+  int error;
+};
+
+static void *
+race_thread (void *arg)
+{
+  struct racer *r = arg;
+  r->result = portalock_lock_timeout (r->fd, PORTALOCK_EX, r->seconds);
+  r->error = errno;
+  return NULL;
+}
+
+/* Rounds of a timed wait whose holder lets go while it waits.  The
+   release comes once a probe from yet another process has found the
+   lock still held, which takes a while; the deadlines grow from 2 ms to
+   about half a second, round by round, across that while: early waits
+   time out, late ones get the lock, and those in between meet the
+   release near their deadline.  Each answer must match the lock's
+   state, seen from another process: held after 0, free after
+   ETIMEDOUT.  */
+static void
+test_release_races (void)
+{
+  enum { ROUNDS = 20 };
+  const char *bname = portalock_backend_name (PORTALOCK_BACKEND_DEFAULT);
+  const char *path = test_path ("race");
+  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0)
+    die ("open %s", path);
+  int got = 0, timed_out = 0, wrong = 0;
+  double seconds = 0.002;
+  for (int i = 0; i < ROUNDS; i++, seconds *= 1.35)
+    {
+      struct holder h;
+      struct racer r = { fd, seconds, -1, 0 };
+      pthread_t thread;
+      if (!holder_start (&h, path, 0, PORTALOCK_EX, 0, 0))
+        die ("%s: holder", bname);
+      pthread_create (&thread, NULL, race_thread, &r);
+      if (probe_lock (path, 0, PORTALOCK_EX, 0, 0) != EWOULDBLOCK)
+        die ("%s: the holder let go by itself", bname);
+      holder_release (&h);
+      pthread_join (thread, NULL);
+      int held = probe_lock (path, 0, PORTALOCK_EX, 0, 0);
+      if (r.result == 0 && held == EWOULDBLOCK)
+        got++;
+      else if (r.result == -1 && r.error == ETIMEDOUT && held == 0)
+        timed_out++;
+      else
+        {
+          wrong++;
+          printf ("round %d: result %d, errno %d, probe %d\n", i, r.result,
+                  r.error, held);
+          fflush (stdout);
+        }
+      portalock_unlock (fd);
+    }
+  close (fd);
+  printf ("%s: %d waits got the lock, %d timed out, %d answered wrong\n",
+          bname, got, timed_out, wrong);
+  errno = 0;
+  check (wrong == 0, "%s: timed waits raced with a release: each answer "
+         "matches the lock's state", bname);
+  if (got == 0 || timed_out == 0)
+    {
+      printf ("UNTESTED: %s: the releases all came %s the deadlines\n",
+              bname, got == 0 ? "after" : "before");
+      fflush (stdout);
+    }
+}
+
+int
+main (void)
+{
+  test_interposed ();
+  test_release_races ();
   return check_exit ();
 }

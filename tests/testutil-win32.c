@@ -219,7 +219,15 @@ child_start (struct child *c, const char *program, const char *const *args)
   argv[n++] = out;
   argv[n] = NULL;
   fflush (NULL);
-  c->process = _spawnv (_P_NOWAIT, program, argv);
+  /* A start refused once under a loaded Wine (EINVAL) is asked again,
+     a few times: the test is of the library, not of process creation.  */
+  c->process = -1;
+  for (int tries = 0; c->process == -1 && tries < 5; tries++)
+    {
+      if (tries > 0)
+        Sleep (50);
+      c->process = _spawnv (_P_NOWAIT, program, argv);
+    }
   if (c->process == -1)
     die ("starting %s", program);
   close (child_in);

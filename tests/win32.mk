@@ -42,10 +42,6 @@ tests_example_atomic_SOURCES = doc/examples/atomic.c
 tests_example_atomic_CPPFLAGS = -I$(top_srcdir)/lib
 tests_example_atomic_LDADD = lib/libportalock.la
 
-# Only the Windows tests run in a Windows build.
-AM_RUNTESTFLAGS = --directory portalock.win32
-
-
 # objlock and objpid: the POSIX suite's tests of lock objects and of PID
 # records, built for Windows (their fork- and /proc-based checks are
 # UNSUPPORTED there).
@@ -69,3 +65,16 @@ tests_semaphore_LDADD = tests/libtestutil.la lib/libportalock.la -lpthread
 tests_atomic_SOURCES = tests/atomic.c
 tests_atomic_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_atomic_LDADD = tests/libtestutil.la lib/libportalock.la
+
+# lockcore and settle: the POSIX suite's descriptor-level calls and
+# timed-wait answers, on the win32 backend.
+check_PROGRAMS += tests/lockcore tests/settle
+tests_lockcore_SOURCES = tests/lockcore.c
+tests_lockcore_CPPFLAGS = $(TESTS_CPPFLAGS) -I$(top_builddir)
+tests_lockcore_LDADD = tests/libtestutil.la lib/libportalock.la
+tests_settle_SOURCES = tests/settle.c
+tests_settle_CPPFLAGS = $(TESTS_CPPFLAGS) -I$(top_builddir)
+tests_settle_LDADD = tests/libtestutil.la lib/libportalock.la
+
+# Only the Windows tests run in a Windows build.
+AM_RUNTESTFLAGS = --directory portalock.win32
