@@ -75,13 +75,6 @@ name_too_long (int e)
   return e == ENAMETOOLONG;
 }
 
-/* Make the directory PATH.  */
-static int
-make_dir (const char *path)
-{
-  return mkdir (path, 0755);
-}
-
 /* Return true if FD is closed.  */
 static bool
 fd_closed (int fd)
@@ -89,12 +82,6 @@ fd_closed (int fd)
   return fcntl (fd, F_GETFD) == -1;
 }
 
-/* Return true if no program this process starts inherits FD.  */
-static bool
-not_inherited (int fd)
-{
-  return (fcntl (fd, F_GETFD) & FD_CLOEXEC) != 0;
-}
 #else
 /* Windows reports a path through a regular file as a path not found,
    which the library maps to ENOENT ("Files on Windows" in the manual).
@@ -110,26 +97,10 @@ name_too_long (int e)
   return e == ENAMETOOLONG || e == ENOENT || e == EINVAL;
 }
 
-static int
-make_dir (const char *path)
-{
-  return mkdir (path);
-}
-
 static bool
 fd_closed (int fd)
 {
   return _get_osfhandle (fd) == -1;
-}
-
-/* On Windows, a handle without HANDLE_FLAG_INHERIT.  */
-static bool
-not_inherited (int fd)
-{
-  HANDLE h = (HANDLE) _get_osfhandle (fd);
-  DWORD flags;
-  return (h != INVALID_HANDLE_VALUE && GetHandleInformation (h, &flags)
-          && (flags & HANDLE_FLAG_INHERIT) == 0);
 }
 #endif
 

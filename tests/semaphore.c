@@ -49,21 +49,6 @@ static const char *self;
 
 static const char *bname;
 
-/* Make the directory PATH; return 0 or -1 with errno set.  */
-#if TEST_POSIX
-static int
-make_dir (const char *path)
-{
-  return mkdir (path, 0755);
-}
-#else
-static int
-make_dir (const char *path)
-{
-  return _mkdir (path);
-}
-#endif
-
 static const char *
 fresh_dir (const char *name)
 {

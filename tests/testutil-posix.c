@@ -269,3 +269,15 @@ fd_names (int fd, const char *path)
           && a.st_nlink > 0);
 }
 
+int
+make_dir (const char *path)
+{
+  return mkdir (path, 0755);
+}
+
+bool
+not_inherited (int fd)
+{
+  int flags = fcntl (fd, F_GETFD);
+  return flags != -1 && (flags & FD_CLOEXEC) != 0;
+}

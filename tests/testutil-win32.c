@@ -17,6 +17,7 @@
 
 #include "testutil.h"
 
+#include <direct.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -401,4 +402,19 @@ fd_names (int fd, const char *path)
                && a.nFileIndexLow == b.nFileIndexLow);
   CloseHandle (p);
   return same;
+}
+
+int
+make_dir (const char *path)
+{
+  return _mkdir (path);
+}
+
+bool
+not_inherited (int fd)
+{
+  HANDLE h = (HANDLE) _get_osfhandle (fd);
+  DWORD flags;
+  return (h != INVALID_HANDLE_VALUE && GetHandleInformation (h, &flags)
+          && (flags & HANDLE_FLAG_INHERIT) == 0);
 }

@@ -140,6 +140,15 @@ void write_file (const char *path, const char *text);
 /* Return true if PATH holds exactly TEXT (less than 1 KiB).  */
 bool has_text (const char *path, const char *text);
 
+/* Make the directory PATH (mode 0755 where modes apply).  Return 0, or
+   -1 with errno.  */
+int make_dir (const char *path);
+
+/* Return true if FD is not passed on to programs this process starts:
+   close-on-exec on POSIX, a handle without HANDLE_FLAG_INHERIT on
+   Windows.  */
+bool not_inherited (int fd);
+
 /* Return true if FD is open on the file PATH names now, not deleted.  */
 bool fd_names (int fd, const char *path);
 

@@ -356,34 +356,9 @@ test_abort (void)
   portalock_atomic_abort (a);
   check (has_text (path, "kept") && count_entries (dir) == 1,
          "abort with REPLACE leaves the target as it was");
+  errno = ENOSPC;
   portalock_atomic_abort (NULL);
-  check (true, "abort (NULL) does nothing");
-  free (path);
-}
-
-static void
-test_mkdirs (void)
-{
-  const char *dir = fresh_dir ("mkdirs");
-  char *path = join (dir, "a/b/c/target");
-  errno = 0;
-  check (portalock_atomic_open (path, 0, 0644) == NULL && errno == ENOENT
-         && count_entries (dir) == 0,
-         "a missing directory without MKDIRS: ENOENT, nothing created");
-  portalock_atomic *a = portalock_atomic_open (path, PORTALOCK_ATOMIC_MKDIRS,
-                                               0644);
-  check (a != NULL && fputs ("deep", portalock_atomic_stream (a)) >= 0
-         && portalock_atomic_commit (a) == 0 && has_text (path, "deep"),
-         "MKDIRS: the directories are made and the file published");
-  char *file = join (dir, "file");
-  write_file (file, "a file");
-  char *under = join (dir, "file/sub/target");
-  errno = 0;
-  check (portalock_atomic_open (under, PORTALOCK_ATOMIC_MKDIRS, 0644) == NULL
-         && errno == ENOTDIR && has_text (file, "a file"),
-         "MKDIRS through a file: ENOTDIR, the file untouched");
-  free (under);
-  free (file);
+  check (errno == ENOSPC, "abort (NULL) does nothing, errno kept");
   free (path);
 }
 
@@ -536,7 +511,6 @@ main (int argc, char **argv)
   test_replace ();
   test_busy_reader ();
   test_abort ();
-  test_mkdirs ();
   test_relative ();
   test_bad_input ();
   remove_tree (top);
