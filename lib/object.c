@@ -67,6 +67,7 @@ struct portalock
   bool temporary;
   bool record_pid;
   bool sync;             /* flush and fsync before every unlock */
+  bool identity_check;   /* look the path up after each grant */
 
   /* While held.  */
   int fd;                /* -1 when not held */
@@ -134,6 +135,7 @@ portalock_new (const char *path)
   lock->check_interval = 0.25;
   lock->permissions = 0644;
   lock->backend = PORTALOCK_BACKEND_DEFAULT;
+  lock->identity_check = true;
   lock->fd = -1;
   return lock;
 }
@@ -248,6 +250,28 @@ portalock_set_backend (portalock *lock, enum portalock_backend backend)
     return -1;
   lock->backend = backend;
   return 0;
+}
+
+int
+portalock_set_identity_check (portalock *lock, bool check)
+{
+  if (!settable (lock))
+    return -1;
+  lock->identity_check = check;
+  return 0;
+}
+
+/* Whether an acquire of LOCK looks its path up after the grant.  Only
+   an acquire that changes nothing in the file may skip it: one that
+   truncates ("w"), writes a PID record or will delete the file (a
+   temporary lock, whose every acquirer must turn away a deleted file)
+   checks whatever the setting says, so that it never writes to or
+   deletes a file that the path no longer names.  */
+static bool
+checks_identity (const portalock *lock)
+{
+  return (lock->identity_check || lock->temporary || lock->record_pid
+          || lock->mode[0] == 'w');
 }
 
 int
@@ -602,7 +626,7 @@ try_acquire (portalock *lock, int type, bool nonblock,
     }
   if (r == 0)
     {
-      r = same_file (lock, fd);
+      r = checks_identity (lock) ? same_file (lock, fd) : 1;
       if (r != 1)
         {
           int saved_errno = errno;
@@ -728,7 +752,7 @@ portalock_acquire (portalock *lock)
          an RLock counts.  But if the file was deleted or replaced since
          (a cleaner emptied /tmp), the lock no longer excludes anyone: say
          so rather than pretend, and keep what is held.  */
-      int same = same_file (lock, lock->fd);
+      int same = checks_identity (lock) ? same_file (lock, lock->fd) : 1;
       if (same < 0)
         return -1;
       if (same == 0)

@@ -1185,6 +1185,174 @@ test_identity (void)
     }
 }
 
+/* Hold PATH in another process while LOCK waits for it in a thread,
+   make the path stop naming the file as HOW says, and let go.  Return
+   LOCK's acquire result (errno set), or -2 if the waiter could not be
+   seen blocked before the change (Windows shows no waiting lock call).  */
+static int
+acquire_across_change (portalock *lock, const char *path, enum change how)
+{
+  struct holder h;
+  if (!holder_start (&h, path, backend, PORTALOCK_EX, 0, 0))
+    die ("holder");
+  struct waiter w = { .lock = lock };
+  pthread_t t;
+  pthread_create (&t, NULL, wait_thread, &w);
+  bool seen = await_blocked_waiter (path);
+  change_file (path, how);
+  holder_release (&h);
+  pthread_join (t, NULL);
+  errno = w.error;
+  return seen ? w.result : -2;
+}
+
+/* portalock_set_identity_check (lock, false): the look-up after the
+   grant is skipped, so a lock on a file replaced while waiting is
+   reported held, and a held object's acquire says nothing of a
+   change; but an acquire that would write to the file (mode "w") or
+   delete it (a temporary lock) checks all the same.  */
+static void
+test_identity_off (void)
+{
+  const char *path = test_path ("identoff");
+  char other[4096], link_name[4096];
+  snprintf (other, sizeof other, "%s.new", path);
+  snprintf (link_name, sizeof link_name, "%s.link", path);
+
+  portalock *lock = new_lock (path);
+  check (fails_with (portalock_set_identity_check (NULL, false), EINVAL),
+         "%s: identity check off: a NULL object is EINVAL", bname);
+  check (portalock_acquire (lock) == 0
+         && fails_with (portalock_set_identity_check (lock, false), EBUSY)
+         && portalock_release (lock) == 0,
+         "%s: identity check off: EBUSY while held", bname);
+  check (portalock_set_identity_check (lock, false) == 0
+         && portalock_set_timeout (lock, 60) == 0,
+         "%s: identity check off: set", bname);
+
+  for (int how = 0; how < CHANGES; how++)
+    {
+      const char *what = change_names[how];
+      if (!change_possible (how))
+        continue;
+      write_file (path, "");
+      struct stat old;
+      if (stat (path, &old) != 0)
+        die ("stat %s", path);
+      int r = acquire_across_change (lock, path, how);
+      if (r == -2)
+        {
+          unsupported ("%s: identity check off: a file %s while waiting: "
+                       "the waiter cannot be seen blocked here", bname, what);
+          portalock_release (lock);
+          continue;
+        }
+      struct stat held;
+      check (r == 0 && fstat (portalock_fd (lock), &held) == 0
+             && held.st_ino == old.st_ino
+             && !fd_names (portalock_fd (lock), path),
+             "%s: identity check off: a file %s while waiting: held, on "
+             "the old file", bname, what);
+      check (portalock_release (lock) == 0,
+             "%s: ... and it releases", bname);
+      unlink (path);
+      unlink (other);
+      unlink (link_name);
+    }
+
+  /* A held object's acquire looks nothing up: no ESTALE.  */
+  if (change_possible (RENAMED_AWAY))
+    {
+      write_file (path, "");
+      check (portalock_acquire (lock) == 0, "%s: identity check off: "
+             "acquire", bname);
+      int fd = portalock_fd (lock);
+      change_file (path, RENAMED_AWAY);
+      check (portalock_acquire (lock) == 0 && portalock_fd (lock) == fd,
+             "%s: identity check off: acquire of a held lock whose file "
+             "was renamed away: 0, as held", bname);
+      portalock_release (lock);
+      unlink (other);
+    }
+  portalock_free (lock);
+
+  /* Mode "w" truncates: its acquire checks anyway, and the file renamed
+     away keeps its data.  */
+  lock = new_lock (path);
+  portalock_set_identity_check (lock, false);
+  portalock_set_timeout (lock, 60);
+  portalock_set_mode (lock, "w");
+  write_file (path, "precious\n");
+  int r = acquire_across_change (lock, path, RENAMED_AWAY);
+  if (r == -2)
+    {
+      unsupported ("%s: identity check off, mode w: the waiter cannot be "
+                   "seen blocked here", bname);
+      portalock_release (lock);
+    }
+  else
+    {
+      check (r == 0 && fd_names (portalock_fd (lock), path)
+             && has_text (other, "precious\n"),
+             "%s: identity check off, mode w: checked all the same; the "
+             "file renamed away keeps its data", bname);
+      portalock_release (lock);
+    }
+  portalock_free (lock);
+  unlink (path);
+  unlink (other);
+
+  /* A PID lock writes its record: checked all the same.  */
+  lock = new_lock (path);
+  portalock_set_identity_check (lock, false);
+  portalock_set_timeout (lock, 60);
+  portalock_set_record_pid (lock, true);
+  write_file (path, "");
+  r = acquire_across_change (lock, path, RENAMED_AWAY);
+  if (r == -2)
+    {
+      unsupported ("%s: identity check off, PID record: the waiter cannot "
+                   "be seen blocked here", bname);
+      portalock_release (lock);
+    }
+  else
+    {
+      check (r == 0 && fd_names (portalock_fd (lock), path)
+             && has_text (other, ""),
+             "%s: identity check off, PID record: checked all the same; "
+             "nothing written to the file renamed away", bname);
+      portalock_release (lock);
+    }
+  portalock_free (lock);
+  unlink (path);
+  unlink (other);
+
+  /* A temporary lock deletes its file: every acquirer turns a deleted
+     file away, whatever the setting.  */
+  lock = new_lock (path);
+  portalock_set_identity_check (lock, false);
+  portalock_set_timeout (lock, 60);
+  portalock_set_temporary (lock, true);
+  write_file (path, "");
+  r = change_possible (DELETED) ? acquire_across_change (lock, path, DELETED)
+      : -2;
+  if (r == -2)
+    {
+      unsupported ("%s: identity check off, temporary: a deletion while "
+                   "waiting cannot be seen here", bname);
+      portalock_release (lock);
+    }
+  else
+    {
+      check (r == 0 && fd_names (portalock_fd (lock), path),
+             "%s: identity check off, temporary: a deleted file is turned "
+             "away all the same", bname);
+      portalock_release (lock);
+    }
+  portalock_free (lock);
+  unlink (path);
+}
+
 static void
 test_rlock (void)
 {
@@ -1584,6 +1752,7 @@ main (int argc, char **argv)
   test_independence ();
   test_exec_and_fork ();
   test_identity ();
+  test_identity_off ();
   test_rlock ();
   test_temporary ();
   test_temporary_waiter ();
