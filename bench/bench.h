@@ -27,6 +27,7 @@
 #pragma weak portalock_release
 #pragma weak portalock_fd
 #pragma weak portalock_free
+#pragma weak portalock_set_identity_check
 #pragma weak portalock_semaphore_new
 #pragma weak portalock_semaphore_acquire
 #pragma weak portalock_semaphore_release

@@ -198,12 +198,15 @@ peer_round (FILE *to, FILE *from, long iters)
 }
 
 /* Compare the lock object S, on the default backend, with Python PEER's
-   "with" block, in ROUNDS alternating rounds of ITERS each.  */
+   "with" block, in ROUNDS alternating rounds of ITERS each.  VARIANT
+   says how S differs from a default lock object ("" if not at all).  */
 static void
-compare_peer (const char *peer, struct subject *s, int rounds, long iters)
+compare_peer (const char *peer, const char *variant, struct subject *s,
+              int rounds, long iters)
 {
-  const char *id = fmt ("object.vs.%s", peer);
-  const char *figure = fmt ("lock object vs %s with-block", peer);
+  const char *id = fmt ("object.vs.%s%s", peer,
+                        *variant != '\0' ? ".nocheck" : "");
+  const char *figure = fmt ("lock object%s vs %s with-block", variant, peer);
   const char *goal = ">= 3x faster";
   if (bench.python == NULL)
     {
@@ -269,6 +272,19 @@ new_object (const char *path, enum portalock_backend b, double timeout)
   return lock;
 }
 
+/* A lock object without the identity check (portalock_set_identity_check),
+   or NULL where the library is too old to have the setting.  */
+static portalock *
+new_unchecked_object (const char *path, enum portalock_backend b)
+{
+  if (portalock_set_identity_check == NULL)
+    return NULL;
+  portalock *lock = new_object (path, b, 5);
+  if (portalock_set_identity_check (lock, false) != 0)
+    fail ("portalock_set_identity_check");
+  return lock;
+}
+
 void
 bench_object (void)
 {
@@ -323,6 +339,29 @@ bench_object (void)
                         f.subject / f.reference, "", "info", f.noise,
                         f.rounds };
       emit (&fr);
+
+      /* The same object without the identity check: the look-up after
+         the grant is the one call a program may choose to save.  */
+      const char *nid = fmt ("object.nocheck.%s", name);
+      const char *nfigure = fmt ("... identity check off, %s", name);
+      struct subject unchecked = { .backend = b,
+                                   .lock = new_unchecked_object (path, b) };
+      if (unchecked.lock == NULL)
+        {
+          emit_skipped (nid, nfigure, "<= 1.25x",
+                        "skipped: no portalock_set_identity_check");
+          continue;
+        }
+      struct comparison n = compare (raw_open_pair, &raw, object_pair,
+                                     &unchecked, rounds, iters);
+      portalock_free (unchecked.lock);
+      double nratio = n.subject / n.reference;
+      struct row nr = { nid, nfigure, n.subject, "ns",
+                        "open, lock, unlock, close",
+                        fmt ("raw open+%s pair+close", name), n.reference,
+                        nratio, "<= 1.25x", judge (nratio, true, 1.25),
+                        n.noise, n.rounds };
+      emit (&nr);
     }
 
   {
@@ -354,8 +393,17 @@ bench_object (void)
       struct subject obj = { .lock = new_object (path,
                                                  PORTALOCK_BACKEND_DEFAULT,
                                                  5) };
-      compare_peer (peers[i], &obj, rounds, iters);
+      compare_peer (peers[i], "", &obj, rounds, iters);
       portalock_free (obj.lock);
+      /* Like for like: neither peer checks the file's identity.  */
+      struct subject unchecked = {
+        .lock = new_unchecked_object (path, PORTALOCK_BACKEND_DEFAULT) };
+      if (unchecked.lock != NULL)
+        {
+          compare_peer (peers[i], " (identity check off)", &unchecked,
+                        rounds, iters);
+          portalock_free (unchecked.lock);
+        }
     }
 }
 
