@@ -97,8 +97,8 @@ struct portalock
   ino_t ino;             /* the grant (see same_file) */
   bool created;          /* mode "x": this acquire created the file */
   unsigned long forks_seen;  /* parent_forks before the file was opened */
-  bool exposed;          /* portalock_fd or portalock_stream handed the
-                            descriptor out since the acquire */
+  bool exposed;          /* portalock_fd handed the descriptor out since
+                            the acquire */
 };
 
 /* Which process this is, told apart from its forked children without a
@@ -757,6 +757,8 @@ prepare_held_file (portalock *lock)
 static bool
 release_by_close (portalock *lock)
 {
+  /* A stream (portalock_stream) gives the descriptor out too, through
+     fileno, and must be fclosed anyway.  */
   if (!lock->ops->close_unlocks || lock->exposed || lock->stream != NULL)
     return false;
   bool closed = false;
@@ -1169,8 +1171,6 @@ portalock_stream (portalock *lock)
                        lock->mode[1], '\0' };
       lock->stream = fdopen (lock->fd, mode);
     }
-  /* As for portalock_fd: fileno gives the descriptor away.  */
-  lock->exposed = true;
   return lock->stream;
 }
 
