@@ -128,9 +128,9 @@ static unsigned long releases_in_flight;
    the atfork handlers (the per-inode table's prepare handler takes its
    mutexes before or after this one) nor another thread's fork can hold
    it up.  Only a fork from a signal handler that interrupted a release
-   in the same thread would wait forever; POSIX no longer counts fork
-   among the async-signal-safe functions for reasons of this kind
-   (_Fork runs no handlers).  */
+   in the same thread would wait forever: atfork handlers are unsafe
+   there anyway, which is why POSIX.1-2024 took fork off the list of
+   async-signal-safe functions and added _Fork, which runs none.  */
 static void
 prepare_fork (void)
 {
