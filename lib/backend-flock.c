@@ -43,6 +43,7 @@ const struct portalock_backend_ops portalock_backend_flock =
   .shared = true,
   .process_scoped = false,
   .converts_by_unlocking = true,
+  .close_unlocks = true,
   .lock = flock_lock,
   .unlock = flock_unlock,
 };

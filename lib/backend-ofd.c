@@ -39,6 +39,7 @@ const struct portalock_backend_ops portalock_backend_ofd =
   .shared = true,
   .process_scoped = false,
   .converts_by_unlocking = false,
+  .close_unlocks = true,
   .lock = ofd_lock,
   .unlock = ofd_unlock,
 };

@@ -686,6 +686,12 @@ find_ref (int fd)
   return node;
 }
 
+bool
+portalock_inode_table_empty (void)
+{
+  return __atomic_load_n (&entries, __ATOMIC_ACQUIRE) == 0;
+}
+
 void
 portalock_close_fd (int fd)
 {

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -49,7 +50,23 @@
    locks it then shares the parent's lock, and an unlock or a conversion
    in the child would change the parent's; so a release or free in any
    process but the one that acquired only closes the child's copies, and
-   a conversion there fails (EINVAL: not held here) after doing so.  */
+   a conversion there fails (EINVAL: not held here) after doing so.
+
+   How a release works.  On fcntl and lockf, the per-inode table lets
+   the close of the last holder's descriptor give the lock back
+   (portalock_inode_release_close).  On flock and OFD, the lock belongs
+   to the open file description, and the close of its last descriptor
+   releases it too; so when the object's descriptor is known to be the
+   only one, the release just closes it (release_by_close), one system
+   call fewer than unlock and close.  It is not known to be the only one,
+   and the release unlocks first as before, when
+   - the caller was given the descriptor (portalock_fd, portalock_stream)
+     since the acquire: it may have dup'ed it or passed it on;
+   - the process forked since the acquire: the child has a copy;
+   - a fork is under way at the moment of the release (see
+     release_by_close for how that race is closed);
+   - a lock object of this process holds something through the per-inode
+     table, whose close of the descriptor could be deferred.  */
 
 struct portalock
 {
@@ -80,6 +97,9 @@ struct portalock
   dev_t dev;             /* the file open on FD, from fstat before */
   ino_t ino;             /* the grant (see same_file) */
   bool created;          /* mode "x": this acquire created the file */
+  unsigned long forks_seen;  /* parent_forks before the file was opened */
+  bool exposed;          /* portalock_fd handed the descriptor out since
+                            the acquire */
 };
 
 /* Which process this is, told apart from its forked children without a
@@ -89,16 +109,60 @@ struct portalock
 static unsigned long fork_generation;
 static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 
+/* What release_by_close needs to know of forks, all read and written
+   with sequentially consistent atomics: how many forks this process has
+   made (counted in the parent once each is done), how many are under
+   way (from their prepare handler to their parent handler), and how
+   many releases by close are between their look at the two counts and
+   the end of their close.  */
+static unsigned long parent_forks;
+static unsigned long forks_pending;
+static unsigned long releases_in_flight;
+
+/* Before a fork: announce it, then wait until no release by close is
+   between its check and its close, so that the child never gets a copy
+   of a descriptor whose lock a close alone is about to give back (the
+   copy would keep the lock).  Releases that start from now on see the
+   announcement and unlock explicitly.  The wait is short and cannot
+   deadlock: a release in flight makes no call that waits for anything
+   but the kernel's close, and takes no lock, so neither the order of
+   the atfork handlers (the per-inode table's prepare handler takes its
+   mutexes before or after this one) nor another thread's fork can hold
+   it up.  Only a fork from a signal handler that interrupted a release
+   in the same thread would wait forever: atfork handlers are unsafe
+   there anyway, which is why POSIX.1-2024 took fork off the list of
+   async-signal-safe functions and added _Fork, which runs none.  */
+static void
+prepare_fork (void)
+{
+  __atomic_add_fetch (&forks_pending, 1, __ATOMIC_SEQ_CST);
+  while (__atomic_load_n (&releases_in_flight, __ATOMIC_SEQ_CST) != 0)
+    sched_yield ();
+}
+
+/* In the parent after a fork: count it first, then end the
+   announcement, so that a release sees one or the other.  */
+static void
+after_fork_parent (void)
+{
+  __atomic_add_fetch (&parent_forks, 1, __ATOMIC_SEQ_CST);
+  __atomic_sub_fetch (&forks_pending, 1, __ATOMIC_SEQ_CST);
+}
+
+/* In the child: one more generation.  Only the forking thread lives on,
+   so no release is in flight and no fork under way.  */
 static void
 count_fork (void)
 {
   fork_generation++;
+  __atomic_store_n (&releases_in_flight, 0, __ATOMIC_SEQ_CST);
+  __atomic_store_n (&forks_pending, 0, __ATOMIC_SEQ_CST);
 }
 
 static void
 watch_forks (void)
 {
-  pthread_atfork (NULL, NULL, count_fork);
+  pthread_atfork (prepare_fork, after_fork_parent, count_fork);
 }
 
 static bool
@@ -689,6 +753,55 @@ prepare_held_file (portalock *lock)
   return 0;
 }
 
+/* Give back LOCK's lock by closing its descriptor alone, if the backend's
+   close releases the lock of the last descriptor of the open file
+   description and the descriptor is known to be the last.  Return true
+   if it did so (the descriptor is closed, the lock gone); false if it
+   did nothing, and the lock must be unlocked and the descriptor closed
+   as usual.
+
+   The race with a fork in another thread is closed without a mutex, so
+   that threads releasing different files never wait for each other.
+   The release announces itself (releases_in_flight), and only then
+   looks whether a fork is under way (forks_pending) or happened since
+   the acquire (parent_forks); a fork's prepare handler announces itself
+   (forks_pending), and only then looks at releases_in_flight, waiting
+   for it to be 0.  With sequentially consistent atomics, at least one
+   of the two sees the other: either the release sees the fork and
+   unlocks explicitly, or the fork waits until the close is done, and
+   the child gets no copy of the descriptor.  A fork that the release
+   does not see and that does not wait was thus over before the release
+   started (its count is then in parent_forks, as its parent handler
+   counts it before it ends the announcement) or starts after the close.
+
+   posix_spawn and vfork run no atfork handlers.  Their child shares the
+   descriptor until it execs a program, which closes it (O_CLOEXEC) at
+   once; a release by close in another thread meanwhile leaves the lock
+   held until that exec (or the child's exit), no longer.  */
+static bool
+release_by_close (portalock *lock)
+{
+  /* A stream (portalock_stream) gives the descriptor out too, through
+     fileno, and must be fclosed anyway.  */
+  if (!lock->ops->close_unlocks || lock->exposed || lock->stream != NULL)
+    return false;
+  bool closed = false;
+  __atomic_add_fetch (&releases_in_flight, 1, __ATOMIC_SEQ_CST);
+  if (__atomic_load_n (&forks_pending, __ATOMIC_SEQ_CST) == 0
+      && __atomic_load_n (&parent_forks, __ATOMIC_SEQ_CST) == lock->forks_seen
+      && portalock_inode_table_empty ())
+    {
+      /* As portalock_close_fd would do with the table empty.  Linux
+         closes the descriptor even when close reports EINTR, and an
+         error (a delayed write error on NFS) was never reported by a
+         release.  */
+      close (lock->fd);
+      closed = true;
+    }
+  __atomic_sub_fetch (&releases_in_flight, 1, __ATOMIC_SEQ_CST);
+  return closed;
+}
+
 /* Let go of the lock and the file, without unlocking if this process did
    not take the lock (a forked child): the lock is the parent's.  */
 static int
@@ -709,6 +822,10 @@ drop (portalock *lock, bool unlock)
       if (portalock_inode_release_close (lock->inode, lock->fd, lock->stream,
                                          lock->type) != 0 && r == 0)
         r = -1, e = errno;
+    }
+  else if (unlock && release_by_close (lock))
+    {
+      /* The close gave the lock back: one system call fewer.  */
     }
   else
     {
@@ -790,6 +907,10 @@ portalock_acquire (portalock *lock)
                 && portalock_deadline_after (lock->timeout, &deadline));
   const struct timespec *dl = timed ? &deadline : NULL;
   lock->type = type;
+  /* Any fork that could copy the descriptor comes after this look: the
+     release by close knows of it from one of the counts.  */
+  lock->forks_seen = __atomic_load_n (&parent_forks, __ATOMIC_SEQ_CST);
+  lock->exposed = false;
   for (int attempt = 0;; attempt++)
     {
       int r = try_acquire (lock, type, nonblock, dl);
@@ -1047,6 +1168,12 @@ portalock_fd (const portalock *lock)
       errno = EBADF;
       return -1;
     }
+  /* The caller may now dup the descriptor or pass it on, and the close
+     of the object's own would then no longer release the lock: the
+     release must unlock.  The prototype takes a const object (it is
+     part of the ABI), but every object was allocated, not const, by
+     portalock_new, so writing this note through a cast is sound.  */
+  ((portalock *) lock)->exposed = true;
   return lock->fd;
 }
 

@@ -33,6 +33,18 @@ struct portalock_backend_ops
   bool converts_by_unlocking; /* a lock of the other type is taken by
                                  releasing the old one first: a refused
                                  conversion has lost it */
+  bool close_unlocks;  /* closing the last descriptor of the open file
+                          description releases its lock at once, so a
+                          lock object whose descriptor is the only one
+                          may release by closing it alone.  The win32
+                          backend leaves it false: Windows does release
+                          a handle's LockFileEx locks when the handle is
+                          closed, but "at the system's discretion",
+                          maybe later, so another process could still
+                          find the file locked after the release.  The
+                          process-scoped backends leave it false too:
+                          the per-inode table decides when their close
+                          gives the lock back.  */
 
   /* Take a TYPE (PORTALOCK_SH or PORTALOCK_EX) lock on LENGTH bytes of FD
      from START (0, 0: the whole file); if WAIT, block until granted.
@@ -165,6 +177,11 @@ int portalock_inode_reclaim (const char *path, int flags);
    lock object of this process holds on that file: through the table if
    the file's inode is in it, else at once.  Keeps errno.  */
 void portalock_close_fd (int fd);
+
+/* Return true if no lock object of this process holds anything through
+   the per-inode table: portalock_close_fd then closes at once, without
+   a look-up.  Costs no system call.  */
+bool portalock_inode_table_empty (void);
 
 /* The same for STREAM: flush it, and fclose it now or once the last
    holder of its file releases.  Return 0, or EOF with errno if the

@@ -7,12 +7,18 @@
 ## Free Software Foundation, either version 3 of the License, or (at your
 ## option) any later version.
 
-check_PROGRAMS += tests/objlock tests/objpid tests/objnfs
+check_PROGRAMS += tests/objlock tests/objpid tests/objnfs tests/forkrelease
 EXTRA_DIST += tests/portalock.objects/objects.exp
 
 tests_objlock_SOURCES = tests/objlock.c
 tests_objlock_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_objlock_LDADD = $(TESTS_LIBS)
+
+# forkrelease defines close and sched_yield, which the library then
+# calls instead of the C library's (see the file).
+tests_forkrelease_SOURCES = tests/forkrelease.c
+tests_forkrelease_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_forkrelease_LDADD = $(TESTS_LIBS)
 
 tests_objnfs_SOURCES = tests/objnfs.c
 tests_objnfs_CPPFLAGS = $(TESTS_CPPFLAGS)

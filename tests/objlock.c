@@ -1050,6 +1050,97 @@ test_exec_and_fork (void)
 }
 #endif
 
+#if TEST_POSIX
+/* Return true if another process can take PATH's lock now, without
+   waiting, and PATH still holds TEXT.  */
+static bool
+free_and_kept (const char *path, const char *text)
+{
+  return probe (path, PORTALOCK_EX) == 0 && has_text (path, text);
+}
+
+/* On flock and OFD a release may give the lock back by closing the
+   object's descriptor alone, which is enough only while that descriptor
+   is the only one of its open file description.  Whatever else holds a
+   copy (a dup the caller made of portalock_fd's or of the stream's
+   descriptor, a forked child that is still alive), the release must
+   free the lock for a third process all the same; on every backend.
+   The file holds content, which no release may change.  */
+static void
+test_release_with_copies (void)
+{
+  const char *path = test_path ("copies");
+  const char *text = "kept\n";
+  write_file (path, text);
+  portalock *lock = new_lock (path);
+
+  check (portalock_acquire (lock) == 0 && portalock_release (lock) == 0
+         && free_and_kept (path, text),
+         "%s: a released object's lock is free for another process at once",
+         bname);
+
+  int copy = -1;
+  if (portalock_acquire (lock) == 0)
+    copy = dup (portalock_fd (lock));
+  check (copy >= 0 && portalock_release (lock) == 0
+         && free_and_kept (path, text),
+         "%s: the release frees the lock while the caller keeps a dup of "
+         "portalock_fd's descriptor", bname);
+  if (copy >= 0)
+    close (copy);
+
+  copy = -1;
+  FILE *stream = NULL;
+  if (portalock_acquire (lock) == 0)
+    stream = portalock_stream (lock);
+  if (stream != NULL)
+    copy = dup (fileno (stream));
+  check (copy >= 0 && portalock_release (lock) == 0
+         && free_and_kept (path, text),
+         "%s: the release frees the lock while the caller keeps a dup of "
+         "the stream's descriptor", bname);
+  if (copy >= 0)
+    close (copy);
+
+  /* The child keeps its copy of the descriptor until told to exit.  */
+  int go[2];
+  if (pipe2 (go, O_CLOEXEC) != 0)
+    die ("pipe");
+  if (portalock_acquire (lock) != 0)
+    die ("acquire");
+  pid_t pid = fork ();
+  if (pid < 0)
+    die ("fork");
+  if (pid == 0)
+    {
+      char c;
+      close (go[1]);
+      IGNORE_RESULT (read (go[0], &c, 1));
+      _exit (0);
+    }
+  close (go[0]);
+  check (portalock_release (lock) == 0 && free_and_kept (path, text),
+         "%s: the release frees the lock while a forked child is alive "
+         "with its copy of the descriptor", bname);
+  close (go[1]);
+  int status;
+  waitpid (pid, &status, 0);
+  check (WIFEXITED (status) && WEXITSTATUS (status) == 0
+         && portalock_acquire (lock) == 0 && portalock_release (lock) == 0
+         && free_and_kept (path, text),
+         "%s: ... and the next acquire and release after the child is gone "
+         "free it too", bname);
+  portalock_free (lock);
+}
+#else
+static void
+test_release_with_copies (void)
+{
+  unsupported ("%s: a release while copies of the descriptor live: needs "
+               "dup of a POSIX descriptor and fork (POSIX only)", bname);
+}
+#endif
+
 /* The ways the path can stop naming the locked file, and what the
    identity check has to see in each: a deletion and a rename over the
    file leave the old inode with no link (st_nlink 0); a rename of the
@@ -1751,6 +1842,7 @@ main (int argc, char **argv)
   test_deadlock_view ();
   test_independence ();
   test_exec_and_fork ();
+  test_release_with_copies ();
   test_identity ();
   test_identity_off ();
   test_rlock ();
