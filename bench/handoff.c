@@ -115,7 +115,8 @@ waiter_loop (const char *mode, enum portalock_backend backend,
   portalock *lock = NULL;
   char line[64];
 
-  if (strcmp (mode, "object") == 0)
+  bool object = strncmp (mode, "object", 6) == 0;
+  if (object)
     {
       lock = portalock_new (path);
       if (lock == NULL || portalock_set_backend (lock, backend) != 0
@@ -133,7 +134,7 @@ waiter_loop (const char *mode, enum portalock_backend backend,
     }
   /* "timer": a timed wait interrupted by a timer signal in its own
      thread, instead of a helper thread.  */
-  if (strcmp (mode, "timer") == 0
+  if ((strcmp (mode, "timer") == 0 || strcmp (mode, "object-timer") == 0)
       && portalock_set_timeout_signal (SIGRTMIN + 1) != 0)
     _exit (1);
 
@@ -440,15 +441,16 @@ bench_handoff (void)
                         "p50 <= 2x", "skipped: backend not built");
           continue;
         }
-      struct waiter ws[6] = {
+      struct waiter ws[7] = {
         { .mode = "raw", .kernel = true },
         { .mode = "timed", .kernel = true },
         { .mode = "plain", .kernel = true },
         { .mode = "timer", .kernel = true },
         { .mode = "floor", .kernel = true },
         { .mode = "object", .kernel = true },
+        { .mode = "object-timer", .kernel = true },
       };
-      int n = have_objects () ? 6 : 5;
+      int n = have_objects () ? 7 : 5;
       run_waiters (ws, n, b, samples, 0);
       struct latency raw = summarize (&ws[0]);
       struct latency timed = summarize (&ws[1]);
@@ -474,14 +476,26 @@ bench_handoff (void)
                     fmt ("hand-off to a timed waiter (10 s) with a timer "
                          "signal, %s", name),
                     timer, ref, raw, "p50 <= 2x", 2);
-      if (n == 6)
-        emit_latency (fmt ("handoff.object.%s", name),
-                      fmt ("hand-off to a lock object (10 s), %s", name),
-                      summarize (&ws[5]), ref, raw, "p50 <= 2x", 2);
+      if (n == 7)
+        {
+          emit_latency (fmt ("handoff.object.%s", name),
+                        fmt ("hand-off to a lock object (10 s), %s", name),
+                        summarize (&ws[5]), ref, raw, "p50 <= 2x", 2);
+          emit_latency (fmt ("handoff.object.timer.%s", name),
+                        fmt ("hand-off to a lock object (10 s) with a "
+                             "timer signal, %s", name),
+                        summarize (&ws[6]), ref, raw, "p50 <= 2x", 2);
+        }
       else
-        emit_skipped (fmt ("handoff.object.%s", name),
-                      fmt ("hand-off to a lock object (10 s), %s", name),
-                      "p50 <= 2x", "skipped: not built");
+        {
+          emit_skipped (fmt ("handoff.object.%s", name),
+                        fmt ("hand-off to a lock object (10 s), %s", name),
+                        "p50 <= 2x", "skipped: not built");
+          emit_skipped (fmt ("handoff.object.timer.%s", name),
+                        fmt ("hand-off to a lock object (10 s) with a "
+                             "timer signal, %s", name),
+                        "p50 <= 2x", "skipped: not built");
+        }
       if (b == PORTALOCK_BACKEND_FLOCK)
         timed_flock_p50 = timed.p50;
       for (int k = 0; k < n; k++)
