@@ -284,6 +284,20 @@ new_unchecked_object (const char *path, enum portalock_backend b)
   return lock;
 }
 
+/* Emit lock object row ID (FIGURE): C's subject, an object on backend
+   NAME, against the raw open, lock, unlock and close.  */
+static void
+emit_object_row (const char *id, const char *figure, const char *name,
+                 struct comparison c)
+{
+  double ratio = c.subject / c.reference;
+  struct row r = { id, figure, c.subject, "ns", "open, lock, unlock, close",
+                   fmt ("raw open+%s pair+close", name), c.reference, ratio,
+                   "<= 1.25x", judge (ratio, true, 1.25), c.noise,
+                   c.rounds };
+  emit (&r);
+}
+
 void
 bench_object (void)
 {
@@ -318,13 +332,7 @@ bench_object (void)
       struct comparison o = compare (raw_object_calls, &raw, object_pair,
                                      &obj, rounds, iters);
       portalock_free (obj.lock);
-      double ratio = c.subject / c.reference;
-      struct row r = { id, figure, c.subject, "ns",
-                       "open, lock, unlock, close",
-                       fmt ("raw open+%s pair+close", name), c.reference,
-                       ratio, "<= 1.25x", judge (ratio, true, 1.25), c.noise,
-                       c.rounds };
-      emit (&r);
+      emit_object_row (id, figure, name, c);
       struct row fr = { fmt ("object.calls.%s", name),
                         fmt ("... its system calls alone, %s", name),
                         f.subject, "ns",
@@ -351,13 +359,7 @@ bench_object (void)
       struct comparison n = compare (raw_open_pair, &raw, object_pair,
                                      &unchecked, rounds, iters);
       portalock_free (unchecked.lock);
-      double nratio = n.subject / n.reference;
-      struct row nr = { nid, nfigure, n.subject, "ns",
-                        "open, lock, unlock, close",
-                        fmt ("raw open+%s pair+close", name), n.reference,
-                        nratio, "<= 1.25x", judge (nratio, true, 1.25),
-                        n.noise, n.rounds };
-      emit (&nr);
+      emit_object_row (nid, nfigure, name, n);
     }
 
   {

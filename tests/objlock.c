@@ -1297,6 +1297,37 @@ acquire_across_change (portalock *lock, const char *path, enum change how)
   return seen ? w.result : -2;
 }
 
+/* With the identity check off, LOCK (on PATH, freed here) acquires
+   across HOW done to a file holding CONTENT while it waits.  It must
+   check all the same: it ends up holding the file PATH now names, and
+   the old file, if renamed away to PATH.new, still holds KEPT (unless
+   KEPT is NULL).  */
+static void
+checked_anyway (portalock *lock, const char *path, const char *kind,
+                enum change how, const char *content, const char *kept)
+{
+  char other[4096];
+  snprintf (other, sizeof other, "%s.new", path);
+  portalock_set_identity_check (lock, false);
+  portalock_set_timeout (lock, 60);
+  write_file (path, content);
+  int r = change_possible (how) ? acquire_across_change (lock, path, how)
+          : -2;
+  if (r == -2)
+    unsupported ("%s: identity check off, %s: a file %s while waiting "
+                 "cannot be seen here", bname, kind, change_names[how]);
+  else
+    check (r == 0 && fd_names (portalock_fd (lock), path)
+           && (kept == NULL || has_text (other, kept)),
+           "%s: identity check off, %s: a file %s while waiting: checked "
+           "all the same%s", bname, kind, change_names[how],
+           kept == NULL ? "" : "; the old file keeps what it held");
+  portalock_release (lock);
+  portalock_free (lock);
+  unlink (path);
+  unlink (other);
+}
+
 /* portalock_set_identity_check (lock, false): the look-up after the
    grant is skipped, so a lock on a file replaced while waiting is
    reported held, and a held object's acquire says nothing of a
@@ -1367,81 +1398,22 @@ test_identity_off (void)
     }
   portalock_free (lock);
 
-  /* Mode "w" truncates: its acquire checks anyway, and the file renamed
-     away keeps its data.  */
+  /* An acquire that writes to the file or may delete it checks all the
+     same.  Mode "w" truncates: the file renamed away keeps its data.  */
   lock = new_lock (path);
-  portalock_set_identity_check (lock, false);
-  portalock_set_timeout (lock, 60);
   portalock_set_mode (lock, "w");
-  write_file (path, "precious\n");
-  int r = acquire_across_change (lock, path, RENAMED_AWAY);
-  if (r == -2)
-    {
-      unsupported ("%s: identity check off, mode w: the waiter cannot be "
-                   "seen blocked here", bname);
-      portalock_release (lock);
-    }
-  else
-    {
-      check (r == 0 && fd_names (portalock_fd (lock), path)
-             && has_text (other, "precious\n"),
-             "%s: identity check off, mode w: checked all the same; the "
-             "file renamed away keeps its data", bname);
-      portalock_release (lock);
-    }
-  portalock_free (lock);
-  unlink (path);
-  unlink (other);
-
-  /* A PID lock writes its record: checked all the same.  */
+  checked_anyway (lock, path, "mode w", RENAMED_AWAY, "precious\n",
+                  "precious\n");
+  /* A PID lock writes its record: nothing goes to the file renamed
+     away.  */
   lock = new_lock (path);
-  portalock_set_identity_check (lock, false);
-  portalock_set_timeout (lock, 60);
   portalock_set_record_pid (lock, true);
-  write_file (path, "");
-  r = acquire_across_change (lock, path, RENAMED_AWAY);
-  if (r == -2)
-    {
-      unsupported ("%s: identity check off, PID record: the waiter cannot "
-                   "be seen blocked here", bname);
-      portalock_release (lock);
-    }
-  else
-    {
-      check (r == 0 && fd_names (portalock_fd (lock), path)
-             && has_text (other, ""),
-             "%s: identity check off, PID record: checked all the same; "
-             "nothing written to the file renamed away", bname);
-      portalock_release (lock);
-    }
-  portalock_free (lock);
-  unlink (path);
-  unlink (other);
-
+  checked_anyway (lock, path, "PID record", RENAMED_AWAY, "", "");
   /* A temporary lock deletes its file: every acquirer turns a deleted
-     file away, whatever the setting.  */
+     file away.  */
   lock = new_lock (path);
-  portalock_set_identity_check (lock, false);
-  portalock_set_timeout (lock, 60);
   portalock_set_temporary (lock, true);
-  write_file (path, "");
-  r = change_possible (DELETED) ? acquire_across_change (lock, path, DELETED)
-      : -2;
-  if (r == -2)
-    {
-      unsupported ("%s: identity check off, temporary: a deletion while "
-                   "waiting cannot be seen here", bname);
-      portalock_release (lock);
-    }
-  else
-    {
-      check (r == 0 && fd_names (portalock_fd (lock), path),
-             "%s: identity check off, temporary: a deleted file is turned "
-             "away all the same", bname);
-      portalock_release (lock);
-    }
-  portalock_free (lock);
-  unlink (path);
+  checked_anyway (lock, path, "temporary", DELETED, "", NULL);
 }
 
 static void
