@@ -21,6 +21,13 @@ tests_redislock_CPPFLAGS = -I$(top_srcdir)/redis -I$(top_srcdir)/tests \
 tests_redislock_LDADD = tests/libtestutil.la \
   redis/libportalock-redis-test.la lib/libportalock.la $(HIREDIS_LIBS) -lm
 
+# What the manual gives for redis-py's locked, owned and reacquire.
+check_PROGRAMS += tests/redisquery
+tests_redisquery_SOURCES = tests/redisquery.c
+tests_redisquery_CPPFLAGS = $(tests_redislock_CPPFLAGS)
+tests_redisquery_LDADD = tests/libtestutil.la redis/libportalock-redis.la \
+  lib/libportalock.la $(HIREDIS_LIBS)
+
 # The manual's example is built as a user builds it from the installed
 # library, with what pkg-config gives (the header's directory and the
 # library, not hiredis), and run against the suite's server.
