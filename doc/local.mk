@@ -12,7 +12,8 @@ doc_portalock_TEXINFOS = doc/fdl.texi doc/core.texi doc/objects.texi \
   doc/semaphore.texi doc/atomic.texi doc/tools.texi doc/redis.texi \
   doc/performance.texi doc/portability.texi \
   doc/examples/lock.c doc/examples/rlock.c doc/examples/templock.c \
-  doc/examples/pidlock.c doc/examples/semaphore.c doc/examples/atomic.c
+  doc/examples/pidlock.c doc/examples/semaphore.c doc/examples/atomic.c \
+  doc/examples/redis.c
 
 EXTRA_DIST += doc/demo.sh
 

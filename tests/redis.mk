@@ -8,7 +8,8 @@
 ## option) any later version.
 
 EXTRA_DIST += tests/portalock.redis/redis.exp \
-  tests/portalock.redis/server.tcl tests/portalock.redis/plock.exp
+  tests/portalock.redis/server.tcl tests/portalock.redis/plock.exp \
+  tests/portalock.redis/example.exp
 
 # The test program links the tests' copy of the library, which can pause
 # a waiter where a test asks it to.
@@ -19,4 +20,19 @@ tests_redislock_CPPFLAGS = -I$(top_srcdir)/redis -I$(top_srcdir)/tests \
   $(HIREDIS_CFLAGS)
 tests_redislock_LDADD = tests/libtestutil.la \
   redis/libportalock-redis-test.la lib/libportalock.la $(HIREDIS_LIBS) -lm
+
+# What the manual gives for redis-py's locked, owned and reacquire.
+check_PROGRAMS += tests/redisquery
+tests_redisquery_SOURCES = tests/redisquery.c
+tests_redisquery_CPPFLAGS = $(tests_redislock_CPPFLAGS)
+tests_redisquery_LDADD = tests/libtestutil.la redis/libportalock-redis.la \
+  lib/libportalock.la $(HIREDIS_LIBS)
+
+# The manual's example is built as a user builds it from the installed
+# library, with what pkg-config gives (the header's directory and the
+# library, not hiredis), and run against the suite's server.
+check_PROGRAMS += tests/example-redis
+tests_example_redis_SOURCES = doc/examples/redis.c
+tests_example_redis_CPPFLAGS = -I$(top_srcdir)/redis
+tests_example_redis_LDADD = redis/libportalock-redis.la
 endif
