@@ -33,9 +33,16 @@
    of the directory then gets the new name onto the disk.
 
    The directory stays open from start to commit, and every name is
-   resolved relative to it, so renaming the directory or changing the
-   working directory in between cannot make the commit publish somewhere
-   else.  */
+   resolved relative to it, so changing the working directory in between
+   cannot make the commit publish somewhere else.  A directory renamed
+   in between would take the new file with it, to a place where nobody
+   looks for it: so the commit first checks that the target's directory
+   path, resolved from where it was at the start, still names the
+   directory it holds open, and fails with ESTALE (and deletes the
+   temporary file, from wherever its directory went) if it does not.  A
+   rename at the very moment of the commit can still slip between the
+   check and the publishing call: no POSIX call publishes relative to a
+   directory's path and its descriptor at once.  */
 
 #ifndef NAME_MAX
 # define NAME_MAX 255
@@ -52,10 +59,22 @@
 #ifndef O_NOFOLLOW
 # define O_NOFOLLOW 0
 #endif
+/* A descriptor that only names a directory to resolve paths from, which
+   needs no permission to read it.  */
+#if defined O_PATH
+# define ANCHOR_FLAGS (O_PATH | O_DIRECTORY | O_CLOEXEC)
+#elif defined O_SEARCH
+# define ANCHOR_FLAGS (O_SEARCH | O_DIRECTORY | O_CLOEXEC)
+#else
+# define ANCHOR_FLAGS (O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+#endif
 
 struct portalock_atomic_place
 {
   int dirfd;            /* the target's directory */
+  char *dir;            /* its path, or NULL: "." (nothing to check) */
+  int anchor;           /* where a relative DIR starts: the working
+                           directory at the start, or AT_FDCWD */
   char *name;           /* the target's name in the directory */
   char *temp;           /* the temporary file's name in the directory */
 };
@@ -187,6 +206,49 @@ open_directory (const char *dir, int flags)
   return fd;
 }
 
+/* Keep DIR, the malloc'd path of PLACE's directory, for the check at
+   commit (directory_moved); free it if there is nothing to check.  A
+   relative DIR is resolved then from the working directory of now,
+   which the program may change meanwhile: keep a descriptor of that,
+   or if it cannot be opened, resolve from the working directory of
+   then.  */
+static void
+keep_directory_path (struct portalock_atomic_place *place, char *dir)
+{
+  /* A target in the working directory: the directory is the one the
+     relative path starts from, wherever it went.  */
+  if (strcmp (dir, ".") == 0)
+    {
+      free (dir);
+      return;
+    }
+  place->dir = dir;
+  if (dir[0] != '/')
+    {
+      place->anchor = open (".", ANCHOR_FLAGS);
+      if (place->anchor < 0)
+        place->anchor = AT_FDCWD;
+    }
+}
+
+/* Return 0 if PLACE's directory path still names the directory PLACE
+   holds open, ESTALE if it names another one or none, or an errno
+   value if that cannot be told.  */
+static int
+directory_moved (const struct portalock_atomic_place *place)
+{
+  if (place->dir == NULL)
+    return 0;
+  struct stat held, named;
+  if (fstat (place->dirfd, &held) != 0)
+    return errno;
+  if (fstatat (place->anchor, place->dir, &named, 0) != 0)
+    return errno == ENOENT || errno == ENOTDIR ? ESTALE : errno;
+  if (held.st_dev != named.st_dev || held.st_ino != named.st_ino)
+    return ESTALE;
+  return 0;
+}
+
 void
 portalock_atomic_place_free (struct portalock_atomic_place *place)
 {
@@ -196,6 +258,9 @@ portalock_atomic_place_free (struct portalock_atomic_place *place)
      directory, which a plain close of this descriptor would drop.  */
   if (place->dirfd >= 0)
     portalock_close_fd (place->dirfd);
+  if (place->anchor >= 0)
+    portalock_close_fd (place->anchor);
+  free (place->dir);
   free (place->name);
   free (place->temp);
   free (place);
@@ -218,9 +283,13 @@ portalock_atomic_place_open (const char *path, int flags, mode_t mode,
       free (dir);
       return ENOMEM;
     }
+  place->anchor = AT_FDCWD;
   place->dirfd = open_directory (dir, flags);
   e = place->dirfd < 0 ? errno : 0;
-  free (dir);
+  if (e == 0)
+    keep_directory_path (place, dir);
+  else
+    free (dir);
   if (e == 0)
     {
       place->name = strdup (base);
@@ -282,11 +351,13 @@ int
 portalock_atomic_place_publish (struct portalock_atomic_place *place,
                                 int flags)
 {
-  int e;
-  if (flags & PORTALOCK_ATOMIC_REPLACE)
+  /* Published in a directory that was moved away, the file would be
+     lost to whoever looks for it at the path.  */
+  int e = directory_moved (place);
+  if (e == 0 && (flags & PORTALOCK_ATOMIC_REPLACE))
     e = renameat (place->dirfd, place->temp, place->dirfd, place->name) == 0
         ? 0 : errno;
-  else
+  else if (e == 0)
     e = publish_new (place);
   if (e != 0)
     portalock_atomic_place_discard (place);

@@ -41,10 +41,13 @@
 
    Windows has no directory descriptors to resolve names against, so
    the directory is resolved to a full path when the write starts: a
-   chdir before the commit does not move the file, but a rename of the
-   directory itself makes the commit fail (or publish under the new
-   name of a directory that took the old one's place).  Full paths get
-   the "\\?\" prefix, so that a long name is not cut at MAX_PATH.  */
+   chdir before the commit does not move the file.  A rename of the
+   directory itself would leave the temporary file in the moved
+   directory, out of reach of the commit's full paths: so the write
+   keeps a handle on the directory from start to commit that does not
+   share delete access, and Windows refuses to rename (or delete) the
+   directory meanwhile (a sharing violation).  Full paths get the
+   "\\?\" prefix, so that a long name is not cut at MAX_PATH.  */
 
 /* How many times a commit asks for a move that another process's open
    handle denies.  */
@@ -61,6 +64,8 @@ struct portalock_atomic_place
 {
   wchar_t *target;      /* the target's full path */
   wchar_t *temp;        /* the temporary file's full path */
+  HANDLE dir;           /* the target's directory, kept from being
+                           renamed; or INVALID_HANDLE_VALUE */
 };
 
 static int
@@ -192,6 +197,32 @@ make_directories (wchar_t *dir)
   return CreateDirectoryW (dir, NULL) ? 0 : last_errno ();
 }
 
+/* Open a handle on TARGET's directory that keeps it from being
+   renamed or deleted until it is closed: it reads (so that Windows
+   records its sharing) and does not share delete access.  Set *DIR to
+   it, or to INVALID_HANDLE_VALUE if it cannot be had.  Return 0 or an
+   errno value.  */
+static int
+guard_directory (wchar_t *target, HANDLE *dir)
+{
+  size_t n = directory_length (target);
+  if (n >= 2 && target[n - 2] == L':')
+    n++;
+  wchar_t saved = target[n - 1];
+  target[n - 1] = L'\0';
+  *dir = CreateFileW (target, GENERIC_READ,
+                      FILE_SHARE_READ | FILE_SHARE_WRITE, NULL,
+                      OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL);
+  DWORD error = *dir == INVALID_HANDLE_VALUE ? GetLastError () : 0;
+  target[n - 1] = saved;
+  /* A directory that may not be read, or that someone else holds open
+     without sharing reads, is left unguarded.  */
+  if (error == 0 || error == ERROR_ACCESS_DENIED
+      || error == ERROR_SHARING_VIOLATION)
+    return 0;
+  return portalock_win32_errno (error);
+}
+
 /* Check that TARGET's directory exists (creating it with
    PORTALOCK_ATOMIC_MKDIRS in FLAGS) and that TARGET may be written as
    FLAGS say.  Return 0 or an errno value.  */
@@ -312,6 +343,8 @@ portalock_atomic_place_free (struct portalock_atomic_place *place)
 {
   if (place == NULL)
     return;
+  if (place->dir != INVALID_HANDLE_VALUE)
+    CloseHandle (place->dir);
   free (place->target);
   free (place->temp);
   free (place);
@@ -332,9 +365,12 @@ portalock_atomic_place_open (const char *path, int flags, mode_t mode,
   struct portalock_atomic_place *place = calloc (1, sizeof *place);
   if (place == NULL)
     return ENOMEM;
+  place->dir = INVALID_HANDLE_VALUE;
   e = full_path (path, &place->target);
   if (e == 0)
     e = check_target (place->target, flags);
+  if (e == 0)
+    e = guard_directory (place->target, &place->dir);
   if (e == 0)
     e = create_temp (place, seed, fd);
   if (e != 0)

@@ -531,6 +531,10 @@ PORTALOCK_API FILE *portalock_atomic_stream (portalock_atomic *atomic);
      EACCES   on Windows, with PORTALOCK_ATOMIC_REPLACE: another process
               kept the target open throughout about a second of
               retries.
+     ESTALE   on POSIX systems: the target's directory was renamed or
+              replaced since the open, so that the path no longer names
+              it; nothing is published, at the path or in the moved
+              directory.
      EFBIG, ENOSPC, EDQUOT, EIO, EISDIR, ...  from the system: from
               the flush, the fsync or the close, or why an earlier
               write through the stream failed (EIO if that can no

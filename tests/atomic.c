@@ -749,6 +749,125 @@ test_locked_directory (void)
 }
 #endif
 
+#if TEST_POSIX
+/* The target's directory is renamed between open and commit, and
+   (unless ANOTHER is false) a new directory made at its old path: the
+   commit must not publish into the moved directory, where nobody looks
+   for the file, but fail with ESTALE and leave no temporary file in
+   either directory, and every file as it was.  */
+static void
+test_directory_moved (bool replace, bool another)
+{
+  char name[32];
+  snprintf (name, sizeof name, "moved-%s-%s", replace ? "replace" : "new",
+            another ? "remade" : "gone");
+  const char *dir = fresh_dir (name);
+  char *sub = join (dir, "sub");
+  char *away = join (dir, "away");
+  char *path = join (dir, "sub/target");
+  char *moved = join (dir, "away/target");
+  const char *what = replace ? "REPLACE" : "no REPLACE";
+  if (make_dir (sub) != 0)
+    die ("mkdir %s", sub);
+  if (replace)
+    write_file (path, "old, in the moved directory");
+  int fds = count_fds ();
+  portalock_atomic *a = portalock_atomic_open (path,
+                                               replace
+                                               ? PORTALOCK_ATOMIC_REPLACE
+                                               : 0, 0644);
+  if (a == NULL)
+    die ("portalock_atomic_open %s", path);
+  fputs ("new content", portalock_atomic_stream (a));
+  if (rename (sub, away) != 0)
+    die ("rename %s", sub);
+  if (another)
+    {
+      if (make_dir (sub) != 0)
+        die ("mkdir %s", sub);
+      if (replace)
+        write_file (path, "old, at the path");
+    }
+  errno = 0;
+  check (failed_with (portalock_atomic_commit (a) != 0, ESTALE),
+         "the directory moved away%s before the commit (%s): ESTALE",
+         another ? " and another made in its place" : "", what);
+  if (replace)
+    check (content_is (moved, "old, in the moved directory")
+           && count_entries (away) == 1,
+           "... the moved directory holds its old target only");
+  else
+    check (count_entries (away) == 0,
+           "... nothing published, no temporary file in the moved "
+           "directory");
+  if (another && replace)
+    check (content_is (path, "old, at the path") && count_entries (sub) == 1,
+           "... the file at the path untouched, nothing else there");
+  else if (another)
+    check (count_entries (sub) == 0, "... nothing at the path");
+  check (count_fds () == fds, "... no descriptor left open");
+  free (moved);
+  free (path);
+  free (away);
+  free (sub);
+}
+
+/* A directory renamed and renamed back is where it was: the commit
+   publishes.  */
+static void
+test_directory_back (void)
+{
+  const char *dir = fresh_dir ("moved-back");
+  char *sub = join (dir, "sub");
+  char *away = join (dir, "away");
+  char *path = join (dir, "sub/target");
+  if (make_dir (sub) != 0)
+    die ("mkdir %s", sub);
+  portalock_atomic *a = portalock_atomic_open (path, 0, 0644);
+  fputs ("back", portalock_atomic_stream (a));
+  if (rename (sub, away) != 0 || rename (away, sub) != 0)
+    die ("rename %s", sub);
+  check (portalock_atomic_commit (a) == 0 && content_is (path, "back")
+         && count_entries (sub) == 1,
+         "a directory renamed and back: the commit publishes");
+  free (path);
+  free (away);
+  free (sub);
+}
+#else
+/* Windows: the write keeps the target's directory from being renamed
+   until the commit, which then publishes at the path.  */
+static void
+test_directory_kept (bool replace)
+{
+  const char *dir = fresh_dir (replace ? "kept-replace" : "kept-new");
+  char *sub = join (dir, "sub");
+  char *away = join (dir, "away");
+  char *path = join (dir, "sub/target");
+  const char *what = replace ? "REPLACE" : "no REPLACE";
+  if (make_dir (sub) != 0)
+    die ("mkdir %s", sub);
+  if (replace)
+    write_file (path, "old");
+  portalock_atomic *a = portalock_atomic_open (path,
+                                               replace
+                                               ? PORTALOCK_ATOMIC_REPLACE
+                                               : 0, 0644);
+  if (a == NULL)
+    die ("portalock_atomic_open %s", path);
+  fputs ("new content", portalock_atomic_stream (a));
+  check (rename (sub, away) != 0 && access (away, F_OK) != 0,
+         "the directory cannot be renamed during a write (%s)", what);
+  check (portalock_atomic_commit (a) == 0
+         && content_is (path, "new content") && count_entries (sub) == 1,
+         "... and the commit publishes at the path (%s)", what);
+  check (rename (sub, away) == 0, "... after which it can be renamed");
+  free (path);
+  free (away);
+  free (sub);
+}
+#endif
+
 /* Relative paths are resolved when the write starts: changing the
    working directory before the commit does not move the file.  */
 static void
@@ -765,6 +884,24 @@ test_relative (void)
   check (a != NULL && portalock_atomic_commit (a) == 0
          && access (path, F_OK) == 0 && access ("rel", F_OK) != 0,
          "a relative path is published where it was opened");
+  free (path);
+
+  /* With a directory in it, which the commit checks from the working
+     directory of the open, not the one of the commit.  */
+  path = join (dir, "sub");
+  if (make_dir (path) != 0)
+    die ("mkdir %s", path);
+  free (path);
+  if (chdir (dir) != 0)
+    die ("chdir");
+  a = portalock_atomic_open ("sub/rel", 0, 0644);
+  if (chdir (home) != 0)
+    die ("chdir");
+  path = join (dir, "sub/rel");
+  check (a != NULL && portalock_atomic_commit (a) == 0
+         && access (path, F_OK) == 0,
+         "a relative path with a directory is published where it was "
+         "opened");
   free (path);
   free (home);
 }
@@ -939,6 +1076,16 @@ main (int argc, char **argv)
   test_earlier_write_error (false);
   test_locked_directory ();
   test_relative ();
+#if TEST_POSIX
+  test_directory_moved (false, true);
+  test_directory_moved (true, true);
+  test_directory_moved (false, false);
+  test_directory_moved (true, false);
+  test_directory_back ();
+#else
+  test_directory_kept (false);
+  test_directory_kept (true);
+#endif
   test_readers ();
   return check_exit ();
 }

@@ -14,6 +14,13 @@ tests_atomic_SOURCES = tests/atomic.c
 tests_atomic_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_atomic_LDADD = $(TESTS_LIBS)
 
+# atomicsys defines openat, fsync and renameat2, which the library then
+# calls instead of the C library's (see the file).
+check_PROGRAMS += tests/atomicsys
+tests_atomicsys_SOURCES = tests/atomicsys.c
+tests_atomicsys_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_atomicsys_LDADD = $(TESTS_LIBS)
+
 # The manual's example programs are built and run by the suite, so they
 # cannot go stale.
 tests_example_atomic_SOURCES = doc/examples/atomic.c

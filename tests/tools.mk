@@ -13,4 +13,12 @@ EXTRA_DIST += tests/portalock.tools/tools.tcl \
   tests/portalock.tools/punlock.exp tests/portalock.tools/command.exp \
   tests/portalock.tools/badinput.exp tests/portalock.tools/sessions.exp \
   tests/portalock.tools/datasafety.exp tests/portalock.tools/pidinterop.exp \
-  tests/portalock.tools/flock-diff.exp
+  tests/portalock.tools/flock-diff.exp tests/portalock.tools/fault.exp
+
+# fault.exp runs tests/fault/plock: plock's own objects, linked with
+# tests/plockfault.c, which defines flock and open (see the file).  It
+# is named plock so that its messages are plock's.
+check_PROGRAMS += tests/fault/plock
+tests_fault_plock_SOURCES = tests/plockfault.c
+tests_fault_plock_CPPFLAGS = $(TOOLS_CPPFLAGS)
+tests_fault_plock_LDADD = $(src_plock_OBJECTS) $(src_plock_LDADD)
