@@ -1,4 +1,5 @@
-/* form-test.c: plock --test and plock --holder: questions that take no lock.
+/* form-test.c: plock --test, --holder and --probe: questions that take no
+   lock.
 
    Copyright (C) 2026 The portalock authors.
 
@@ -19,6 +20,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sysexits.h>
@@ -101,4 +103,51 @@ holder_form (struct options *o, const char *path)
   for (int i = 0; i < n && i < 256; i++)
     printf ("%ld\n", (long) pids[i]);
   return n > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+/* The words for a verdict.  */
+static const char *
+verdict_name (uint32_t verdict)
+{
+  switch (verdict)
+    {
+    case PORTALOCK_FS_SPANS:
+      return "every client";
+    case PORTALOCK_FS_LOCAL:
+      return "this machine only";
+    default:
+      return "unknown";
+    }
+}
+
+/* plock --probe FILE: the file system that holds FILE, and how far its
+   locks reach (portalock_fs_probe); exit 0 if the locks of the api
+   plock would use (flock, or POSIX for the others) reach every
+   client.  */
+int
+probe_form (struct options *o, const char *path)
+{
+  struct portalock_fs_info info;
+  if (portalock_fs_probe (path, &info, sizeof info) != 0)
+    {
+      int err = errno;
+      if (!o->quiet)
+        error (0, err, "%s", path);
+      return err == ENOENT || err == EACCES || err == ENOTDIR ? EX_NOINPUT
+        : EX_OSERR;
+    }
+  bool posix = o->lock.api != PORTALOCK_BACKEND_FLOCK;
+  uint32_t verdict = posix ? info.posix_verdict : info.flock_verdict;
+  if (!o->quiet)
+    {
+      printf ("type: %s\n", info.fstype[0] != '\0' ? info.fstype : "unknown");
+      printf ("source: %s\n", info.source);
+      printf ("mount point: %s\n", info.mount_point);
+      printf ("options: %s%s%s\n", info.mount_options,
+              info.mount_options[0] && info.super_options[0] ? "," : "",
+              info.super_options);
+      printf ("flock locks reach: %s\n", verdict_name (info.flock_verdict));
+      printf ("posix locks reach: %s\n", verdict_name (info.posix_verdict));
+    }
+  return verdict == PORTALOCK_FS_SPANS ? EXIT_SUCCESS : EXIT_FAILURE;
 }

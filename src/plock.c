@@ -73,7 +73,8 @@ enum
   OPT_NO_FORWARD,
   OPT_SYNC,
   OPT_REDIS,
-  OPT_TTL
+  OPT_TTL,
+  OPT_PROBE
 };
 
 static const struct option long_options[] =
@@ -103,6 +104,7 @@ static const struct option long_options[] =
   { "pid-file", required_argument, NULL, OPT_PID_FILE },
   { "test", no_argument, NULL, OPT_TEST },
   { "holder", no_argument, NULL, OPT_HOLDER },
+  { "probe", no_argument, NULL, OPT_PROBE },
   { "no-create", no_argument, NULL, 'N' },
   { "remove", no_argument, NULL, OPT_REMOVE },
   { "quiet", no_argument, NULL, 'q' },
@@ -243,9 +245,10 @@ Usage: %s [OPTION]... FILE|DIR COMMAND [ARG]...\n\
   or:  %s [OPTION]... --fd=FD COMMAND [ARG]...\n\
   or:  %s [OPTION]... FILE|DIR\n\
   or:  %s --test [OPTION]... FILE|DIR|FD\n\
-  or:  %s --holder FILE|DIR\n",
+  or:  %s --holder FILE|DIR\n\
+  or:  %s --probe [--api=API] FILE|DIR\n",
               program_name, program_name, program_name, program_name,
-              program_name, program_name, program_name);
+              program_name, program_name, program_name, program_name);
       fputs ("\
 Take a file lock from the shell: run COMMAND holding a lock on FILE or DIR\n\
 (which is created if need be), or lock the open file descriptor FD; with\n\
@@ -294,6 +297,9 @@ Mandatory arguments to long options are mandatory for short options too.\n\
                                with the conflict status\n\
       --holder               print the PIDs holding a lock on FILE; exit 0\n\
                                if there are any, 1 if none\n\
+      --probe                print FILE's file system and whether the\n\
+                               locks of the api reach other machines there;\n\
+                               exit 0 if they do, 1 if not or not known\n\
   -N, --no-create            do not create FILE\n\
       --remove               delete FILE on release, safely\n\
   -q, --quiet                print no diagnostics but usage errors\n\
@@ -525,6 +531,9 @@ parse_options (int argc, char **argv, struct options *o)
         case OPT_HOLDER:
           o->holder_query = true;
           break;
+        case OPT_PROBE:
+          o->probe = true;
+          break;
         case 'N':
           o->lock.create = false;
           break;
@@ -724,6 +733,14 @@ main (int argc, char **argv)
     usage_error ("--ttl needs --redis", NULL);
 
   /* Which form?  */
+  if (o.probe)
+    {
+      if (nops != 1 || o.redis_url != NULL || o.holder_query || o.test)
+        usage_error ("--probe needs exactly one FILE, and no --redis, "
+                     "--holder or --test", NULL);
+      choose_api (&o, false);
+      return probe_form (&o, ops[0]);
+    }
   if (o.holder_query && o.redis_url == NULL)
     {
       if (nops != 1)

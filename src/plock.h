@@ -42,6 +42,7 @@ struct options
   bool record;
   const char *pid_file;
   bool test, holder_query, remove, forward;
+  bool probe;                   /* --probe: what locks mean on FILE's fs */
   bool sync;                    /* --sync: fsync FILE before the unlock */
   const char *redis_url;        /* --redis: a lock on a Redis server */
   double ttl;                   /* --ttl, or 0 */
@@ -73,6 +74,9 @@ int open_pid_file (const char *path, bool *created);
 /* form-test.c: --test FILE|FD and --holder FILE.  */
 int test_form (struct options *o, const char *arg);
 int holder_form (struct options *o, const char *path);
+
+/* form-test.c: --probe FILE.  */
+int probe_form (struct options *o, const char *path);
 
 /* form-redis.c: --redis=URL, every form, with NAME for FILE.  */
 int redis_form (struct options *o, char **cmd, const char *name);

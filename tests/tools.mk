@@ -13,4 +13,4 @@ EXTRA_DIST += tests/portalock.tools/tools.tcl \
   tests/portalock.tools/punlock.exp tests/portalock.tools/command.exp \
   tests/portalock.tools/badinput.exp tests/portalock.tools/sessions.exp \
   tests/portalock.tools/datasafety.exp tests/portalock.tools/pidinterop.exp \
-  tests/portalock.tools/flock-diff.exp
+  tests/portalock.tools/flock-diff.exp tests/portalock.tools/probe.exp
