@@ -19,4 +19,5 @@ EXTRA_DIST += doc/demo.sh
 
 # make distcheck builds HTML, which needs no TeX installation.
 AM_DISTCHECK_DVI_TARGET = html
-doc_portalock_TEXINFOS += doc/reliability.texi doc/windows.texi
+doc_portalock_TEXINFOS += doc/reliability.texi doc/windows.texi \
+  doc/network.texi

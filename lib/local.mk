@@ -41,7 +41,8 @@ lib_libportalock_impl_la_SOURCES = \
   lib/semaphore.c \
   lib/sync.c \
   lib/pattern.c \
-  lib/holders.c
+  lib/holders.c \
+  lib/fsprobe.c
 
 # Platform seams: one file per answer of a configure probe, never an
 # #ifdef inside the code that uses the feature (see m4/portalock-platform.m4).
@@ -49,6 +50,11 @@ if HAVE_PROC_LOCKS
 lib_libportalock_impl_la_SOURCES += lib/holders-linux.c
 else
 lib_libportalock_impl_la_SOURCES += lib/holders-none.c
+endif
+if HAVE_MOUNTINFO
+lib_libportalock_impl_la_SOURCES += lib/fsprobe-linux.c
+else
+lib_libportalock_impl_la_SOURCES += lib/fsprobe-none.c
 endif
 if PLATFORM_WIN32
 lib_libportalock_impl_la_SOURCES += lib/wait-win32.c lib/atomic-win32.c \

@@ -256,4 +256,24 @@ enum portalock_lock_kind portalock_parse_fdinfo_line (const char *line,
                                                       dev_t dev, ino_t ino,
                                                       long *pid);
 
+/* The file system probe (portalock_fs_probe).  The platform's part
+   (fsprobe-linux.c, fsprobe-none.c) fills INFO, zeroed by the caller,
+   with what it can learn of the file system that holds PATH: its type,
+   source, mount point, options, statfs magic and device, setting
+   PORTALOCK_FS_MOUNTINFO if the mount was found in the mount table
+   MOUNTINFO (NULL: the system's own).  PATH was checked already.
+   Return 0, or -1 with errno from stat(2) or ENOMEM.  */
+int portalock_fs_lookup (const char *path, const char *mountinfo,
+                         struct portalock_fs_info *info);
+
+/* Set INFO's verdicts from its type and options (fsprobe.c).  */
+void portalock_fs_classify (struct portalock_fs_info *info);
+
+/* portalock_fs_probe, reading the mount table MOUNTINFO instead of the
+   system's (NULL: the system's): the tests' way to give the probe any
+   mount table they need without a public knob.  */
+int portalock_fs_probe_mountinfo (const char *path, const char *mountinfo,
+                                  struct portalock_fs_info *info,
+                                  size_t info_size);
+
 #endif /* PORTALOCK_PRIVATE_H */

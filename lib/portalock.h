@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -547,6 +548,70 @@ PORTALOCK_API int portalock_atomic_commit (portalock_atomic *atomic);
 /* Remove the temporary file and free ATOMIC; the target is untouched.
    NULL is ignored.  Leaves errno unchanged.  */
 PORTALOCK_API void portalock_atomic_abort (portalock_atomic *atomic);
+
+/* What a kernel lock means on the file system that holds a path.  A
+   lock taken with flock(2), fcntl(2) or lockf(3) excludes other
+   processes of this machine everywhere, but on a network file system
+   it reaches the other clients only where the file system carries it to
+   the server.  portalock_fs_probe tells, from the file system's type
+   and its mount options, which is the case.  */
+enum portalock_fs_verdict
+{
+  PORTALOCK_FS_UNKNOWN = 0,     /* the probe cannot tell */
+  PORTALOCK_FS_LOCAL = 1,       /* a lock excludes only processes of
+                                   this machine (perhaps only those
+                                   locking through the same mount) */
+  PORTALOCK_FS_SPANS = 2        /* a lock excludes every process that
+                                   locks the file, on every client */
+};
+
+/* Flags of struct portalock_fs_info.  */
+#define PORTALOCK_FS_MOUNTINFO 1  /* the mount was found in the system's
+                                     mount table (else: statfs only) */
+#define PORTALOCK_FS_TRUNCATED 2  /* a string did not fit its array */
+
+/* What portalock_fs_probe found.  Every member has the same size
+   whatever the program's _FILE_OFFSET_BITS or _TIME_BITS, and the
+   caller passes sizeof (struct portalock_fs_info) to the call: a later
+   release that adds members (first in the reserved tail, then after it)
+   fills only the members the caller knows.  The strings are
+   NUL-terminated, with the mount table's escapes (\040 for a space)
+   undone; empty where unknown.  */
+struct portalock_fs_info
+{
+  uint32_t verdict;             /* enum portalock_fs_verdict for every
+                                   kind of lock: SPANS if both kinds
+                                   span, LOCAL if either is local */
+  uint32_t flock_verdict;       /* for flock(2) locks (backend flock) */
+  uint32_t posix_verdict;       /* for fcntl(2) and lockf(3) locks
+                                   (backends ofd, fcntl, lockf) */
+  uint32_t flags;               /* PORTALOCK_FS_MOUNTINFO, ..._TRUNCATED */
+  uint64_t magic;               /* statfs(2)'s f_type, 0 if unknown */
+  uint32_t dev_major;           /* the file system's device */
+  uint32_t dev_minor;
+  char fstype[64];              /* "nfs4", "cifs", "fuse.sshfs", "ext4" */
+  char source[512];             /* "server:/export", "/dev/sda1" */
+  char mount_point[1024];       /* where it is mounted */
+  char mount_options[512];      /* per mount: "rw,relatime" */
+  char super_options[1024];     /* the file system's: "vers=4.2,..." */
+  uint64_t reserved[16];        /* zero */
+};
+
+/* Tell what kernel locks mean on the file system that holds PATH (which
+   must exist; a symbolic link is followed): fill INFO, of INFO_SIZE
+   bytes (sizeof (struct portalock_fs_info)).  On Linux, from statfs(2)
+   and the longest mount point in /proc/self/mountinfo that holds PATH
+   on PATH's device; elsewhere every verdict is PORTALOCK_FS_UNKNOWN.
+   The manual's table says which file system and mount options give
+   which verdict.  Creates, opens for writing and locks nothing.  Return
+   0, or -1 and set errno, leaving INFO untouched:
+     EINVAL   PATH or INFO is NULL, PATH is empty, or INFO_SIZE is less
+              than the size of this release's struct.
+     ENOENT, ENOTDIR, EACCES, ELOOP, ENAMETOOLONG  from stat(2).
+     ENOMEM   out of memory.  */
+PORTALOCK_API int portalock_fs_probe (const char *path,
+                                      struct portalock_fs_info *info,
+                                      size_t info_size);
 
 #ifdef __cplusplus
 }

@@ -17,8 +17,8 @@ AC_DEFUN([PORTALOCK_LINUX_EXTRAS],
   AC_ARG_ENABLE([linux-extras],
     [AS_HELP_STRING([--disable-linux-extras],
        [build as for a POSIX system without Linux's extras: no OFD locks,
-        /proc/locks, pidfds, prctl or per-thread timers (for testing the
-        fallbacks)])],
+        /proc/locks, /proc/self/mountinfo, pidfds, prctl or per-thread
+        timers (for testing the fallbacks)])],
     [], [enable_linux_extras=yes])
   AS_CASE([$enable_linux_extras],
     [yes|no], [],
@@ -26,6 +26,7 @@ AC_DEFUN([PORTALOCK_LINUX_EXTRAS],
   AS_IF([test "$enable_linux_extras" = no],
     [portalock_cv_ofd=no
      portalock_cv_proc_locks=no
+     portalock_cv_mountinfo=no
      portalock_cv_pidfd=no
      portalock_cv_prctl=no
      portalock_cv_thread_timer=no])
@@ -89,6 +90,17 @@ AC_DEFUN([PORTALOCK_PLATFORM],
     [AC_DEFINE([HAVE_PROC_LOCKS], [1],
        [Define if /proc/locks lists the kernel's file locks.])])
 
+  # statfs(2) and /proc/self/mountinfo, for the file system probe: Linux
+  # only, so again the host's name decides.
+  AC_CACHE_CHECK([for statfs and /proc/self/mountinfo], [portalock_cv_mountinfo],
+    [AS_CASE([$host_os],
+       [linux*], [portalock_cv_mountinfo=yes],
+       [portalock_cv_mountinfo=no])])
+  AM_CONDITIONAL([HAVE_MOUNTINFO], [test $portalock_cv_mountinfo = yes])
+  AS_IF([test $portalock_cv_mountinfo = yes],
+    [AC_DEFINE([HAVE_MOUNTINFO], [1],
+       [Define if statfs(2) and /proc/self/mountinfo describe file systems.])])
+
   # pidfd_open(2) and pidfd_send_signal(2), through syscall(2): the C
   # library may lack wrappers.
   AC_CACHE_CHECK([for pidfd_open and pidfd_send_signal], [portalock_cv_pidfd],
@@ -142,7 +154,7 @@ AC_DEFUN([PORTALOCK_PLATFORM],
   # The test suite's answers (tests/features.exp); ofd comes from
   # PORTALOCK_BACKENDS.
   portalock_features=
-  for portalock_f in proc_locks ofd pidfd prctl thread_timer; do
+  for portalock_f in proc_locks mountinfo ofd pidfd prctl thread_timer; do
     eval portalock_have=\$portalock_cv_$portalock_f
     AS_IF([test "$portalock_have" != no],
       [portalock_features="$portalock_features $portalock_f"])

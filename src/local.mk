@@ -65,7 +65,9 @@ else
 tools_shared_sources += src/redis-none.c
 endif
 
-src_plock_SOURCES = src/plock.c $(tools_shared_sources)
+# plock: main and the command line in plock.c, one file per form.
+src_plock_SOURCES = src/plock.c src/plock.h src/form-command.c \
+  src/form-hold.c src/form-test.c src/form-redis.c $(tools_shared_sources)
 src_plock_CPPFLAGS = $(TOOLS_CPPFLAGS)
 src_plock_LDADD = $(TOOLS_REDIS_LIBS) $(TOOLS_LIBS)
 

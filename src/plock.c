@@ -20,7 +20,9 @@
    same here.  What it adds: a lone FILE takes the lock and leaves a
    holder process (holder.c) that punlock (release.c) asks to let go;
    --test, --holder, PID records, signal forwarding and a choice of
-   locking primitive.  */
+   locking primitive.  This file reads the command line and chooses the
+   form; each form is a file of its own (form-command.c, form-hold.c,
+   form-test.c, form-redis.c), and plock.h is what they share.  */
 
 #include <config.h>
 
@@ -30,12 +32,10 @@
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -45,6 +45,7 @@
 #include "filecheck.h"
 #include "holder.h"
 #include "lockfile.h"
+#include "plock.h"
 #include "portalock.h"
 #include "progname.h"
 #include "redis-tool.h"
@@ -53,8 +54,6 @@
 #include "version-info.h"
 
 #define AUTHORS "The portalock authors"
-
-extern char **environ;
 
 enum
 {
@@ -74,7 +73,8 @@ enum
   OPT_NO_FORWARD,
   OPT_SYNC,
   OPT_REDIS,
-  OPT_TTL
+  OPT_TTL,
+  OPT_PROBE
 };
 
 static const struct option long_options[] =
@@ -104,6 +104,7 @@ static const struct option long_options[] =
   { "pid-file", required_argument, NULL, OPT_PID_FILE },
   { "test", no_argument, NULL, OPT_TEST },
   { "holder", no_argument, NULL, OPT_HOLDER },
+  { "probe", no_argument, NULL, OPT_PROBE },
   { "no-create", no_argument, NULL, 'N' },
   { "remove", no_argument, NULL, OPT_REMOVE },
   { "quiet", no_argument, NULL, 'q' },
@@ -229,30 +230,6 @@ long_options_for (const char *arg)
   return flock_tables[ambiguous_in];
 }
 
-/* Everything the command line says.  */
-struct options
-{
-  struct lock_request lock;
-  bool api_given;
-  bool range_given;
-  bool have_timeout;
-  bool untimeable;              /* a -w no timer takes (flock: exit 71) */
-  int conflict_code;
-  bool do_close, no_fork, verbose, quiet;
-  bool unlock;
-  const char *command_string;
-  int fd;                       /* --fd, or -1 */
-  bool hold, detach, owner_given, max_hold_given;
-  pid_t owner;
-  double max_hold;
-  bool record;
-  const char *pid_file;
-  bool test, holder_query, remove, forward;
-  bool sync;                    /* --sync: fsync FILE before the unlock */
-  const char *redis_url;        /* --redis: a lock on a Redis server */
-  double ttl;                   /* --ttl, or 0 */
-};
-
 static _Noreturn void
 usage (int status)
 {
@@ -268,9 +245,10 @@ Usage: %s [OPTION]... FILE|DIR COMMAND [ARG]...\n\
   or:  %s [OPTION]... --fd=FD COMMAND [ARG]...\n\
   or:  %s [OPTION]... FILE|DIR\n\
   or:  %s --test [OPTION]... FILE|DIR|FD\n\
-  or:  %s --holder FILE|DIR\n",
+  or:  %s --holder FILE|DIR\n\
+  or:  %s --probe [--api=API] FILE|DIR\n",
               program_name, program_name, program_name, program_name,
-              program_name, program_name, program_name);
+              program_name, program_name, program_name, program_name);
       fputs ("\
 Take a file lock from the shell: run COMMAND holding a lock on FILE or DIR\n\
 (which is created if need be), or lock the open file descriptor FD; with\n\
@@ -319,6 +297,9 @@ Mandatory arguments to long options are mandatory for short options too.\n\
                                with the conflict status\n\
       --holder               print the PIDs holding a lock on FILE; exit 0\n\
                                if there are any, 1 if none\n\
+      --probe                print FILE's file system and whether the\n\
+                               locks of the api reach other machines there;\n\
+                               exit 0 if they do, 1 if not or not known\n\
   -N, --no-create            do not create FILE\n\
       --remove               delete FILE on release, safely\n\
   -q, --quiet                print no diagnostics but usage errors\n\
@@ -378,7 +359,7 @@ With --redis, also:\n\
   exit (status);
 }
 
-static _Noreturn void
+_Noreturn void
 usage_error (const char *message, const char *arg)
 {
   if (arg != NULL)
@@ -550,6 +531,9 @@ parse_options (int argc, char **argv, struct options *o)
         case OPT_HOLDER:
           o->holder_query = true;
           break;
+        case OPT_PROBE:
+          o->probe = true;
+          break;
         case 'N':
           o->lock.create = false;
           break;
@@ -652,370 +636,6 @@ refuse_shared_lockf (const struct options *o, const char *path)
   exit (EX_DATAERR);
 }
 
-/* Return true if COMMAND can be found and executed, as execvp would;
-   else false with errno.  */
-static bool
-command_exists (const char *command)
-{
-  if (strchr (command, '/') != NULL)
-    return access (command, X_OK) == 0;
-  const char *path = getenv ("PATH");
-  if (path == NULL)
-    path = "/bin:/usr/bin";
-  size_t clen = strlen (command);
-  int err = ENOENT;
-  for (const char *p = path;; p++)
-    {
-      const char *end = strchrnul (p, ':');
-      size_t dlen = end - p;
-      char *full = malloc (dlen + clen + 3);
-      if (full == NULL)
-        return true;    /* let exec tell */
-      if (dlen == 0)
-        strcpy (full, ".");
-      else
-        {
-          memcpy (full, p, dlen);
-          full[dlen] = '\0';
-        }
-      strcat (full, "/");
-      strcat (full, command);
-      struct stat st;
-      bool ok = stat (full, &st) == 0 && !S_ISDIR (st.st_mode)
-        && access (full, X_OK) == 0;
-      if (!ok && errno == EACCES)
-        err = EACCES;
-      free (full);
-      if (ok)
-        return true;
-      if (*end == '\0')
-        break;
-      p = end;
-    }
-  errno = err;
-  return false;
-}
-
-/* The running command, for the signal forwarder.  */
-static volatile pid_t command_pid;
-
-static const int forwarded_signals[] =
-  { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
-#define NFORWARDED (sizeof forwarded_signals / sizeof forwarded_signals[0])
-
-/* Pass a signal sent to plock on to the command.  A signal the terminal
-   sends (Ctrl-C) reaches the whole foreground process group, the command
-   included, so only signals sent by a process are passed on.  */
-static void
-forward_signal (int sig, siginfo_t *info, void *context)
-{
-  (void) context;
-  int saved_errno = errno;
-  if (command_pid > 0 && (info == NULL || info->si_code <= 0))
-    kill (command_pid, sig);
-  errno = saved_errno;
-}
-
-/* Report that COMMAND could not be run (errno ERR); return the status.  */
-static int
-exec_failure (const char *command, int err, bool quiet)
-{
-  if (!quiet)
-    error (0, err, "failed to execute %s", command);
-  return err == ENOMEM ? EX_OSERR : EX_UNAVAILABLE;
-}
-
-/* Run CMD (argv form) with the lock held on FD, as flock(1) does, and
-   return plock's exit status.  */
-static int
-run_command (struct options *o, char **cmd, int fd)
-{
-  signal (SIGCHLD, SIG_DFL);
-  /* As in flock(1), --verbose's lines stay in stdout's buffer: on a
-     pipe or a file they follow COMMAND's output (and -F drops them).  */
-  if (o->verbose)
-    printf ("%s: executing %s\n", program_name, cmd[0]);
-  fflush (stderr);
-
-  if (o->no_fork)
-    {
-      execvp (cmd[0], cmd);
-      int err = errno;
-      _exit (exec_failure (cmd[0], err, o->quiet));
-    }
-
-  sigset_t forwarded, old;
-  sigemptyset (&forwarded);
-  for (size_t i = 0; i < NFORWARDED; i++)
-    sigaddset (&forwarded, forwarded_signals[i]);
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_init (&attr);
-  posix_spawn_file_actions_init (&actions);
-  if (o->do_close)
-    posix_spawn_file_actions_addclose (&actions, fd);
-
-  if (o->forward)
-    {
-      struct sigaction sa;
-      memset (&sa, 0, sizeof sa);
-      sa.sa_sigaction = forward_signal;
-      sa.sa_flags = SA_SIGINFO | SA_RESTART;
-      sigemptyset (&sa.sa_mask);
-      /* Block them until the command's PID is known, and give the
-         command the dispositions and mask plock had.  */
-      sigprocmask (SIG_BLOCK, &forwarded, &old);
-      for (size_t i = 0; i < NFORWARDED; i++)
-        sigaction (forwarded_signals[i], &sa, NULL);
-      posix_spawnattr_setsigdefault (&attr, &forwarded);
-      posix_spawnattr_setsigmask (&attr, &old);
-      posix_spawnattr_setflags (&attr, POSIX_SPAWN_SETSIGDEF
-                                | POSIX_SPAWN_SETSIGMASK);
-    }
-
-  pid_t pid;
-  int err = posix_spawnp (&pid, cmd[0], &actions, &attr, cmd, environ);
-  if (err == ENOEXEC)
-    {
-      /* A script without "#!": execvp runs it with /bin/sh, so must we.  */
-      int argc = 0;
-      while (cmd[argc] != NULL)
-        argc++;
-      char **sh = malloc ((argc + 2) * sizeof *sh);
-      if (sh != NULL)
-        {
-          sh[0] = (char *) "/bin/sh";
-          memcpy (sh + 1, cmd, (argc + 1) * sizeof *sh);
-          err = posix_spawn (&pid, "/bin/sh", &actions, &attr, sh, environ);
-          free (sh);
-        }
-    }
-  posix_spawnattr_destroy (&attr);
-  posix_spawn_file_actions_destroy (&actions);
-  if (err != 0)
-    return exec_failure (cmd[0], err, o->quiet);
-  command_pid = pid;
-  if (o->forward)
-    sigprocmask (SIG_SETMASK, &old, NULL);
-
-  int status;
-  pid_t w;
-  while ((w = waitpid (pid, &status, 0)) < 0 && errno == EINTR)
-    ;
-  command_pid = 0;
-  if (w < 0)
-    {
-      if (!o->quiet)
-        error (0, errno, "waitpid failed");
-      return EXIT_FAILURE;
-    }
-  if (WIFEXITED (status))
-    return WEXITSTATUS (status);
-  if (WIFSIGNALED (status))
-    return 128 + WTERMSIG (status);
-  return EX_OSERR;
-}
-
-/* Open the --pid-file PATH for a record: read-write (a record goes
-   only over a record, which must be read), never through a symbolic
-   link, and without blocking on a FIFO (the record is then refused).
-   Set *CREATED to whether the open created it.  Return the descriptor
-   or -1 with errno.  */
-static int
-open_pid_file (const char *path, bool *created)
-{
-  int flags = O_RDWR | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
-  int fd = open (path, flags);
-  *created = false;
-  if (fd < 0 && errno == ENOENT)
-    {
-      fd = open (path, flags | O_CREAT | O_EXCL, 0666);
-      *created = fd >= 0;
-    }
-  return fd;
-}
-
-/* Write plock's own PID record for the command forms.  Return the
-   descriptor it went to (FD, or the --pid-file's), or -1 after
-   reporting, with *STATUS set.  */
-static int
-write_own_record (struct options *o, int fd, int *status)
-{
-  int rfd = fd;
-  bool created = false;
-  if (o->pid_file != NULL)
-    {
-      rfd = open_pid_file (o->pid_file, &created);
-      if (rfd < 0)
-        {
-          if (!o->quiet)
-            error (0, errno, "cannot open PID file %s", o->pid_file);
-          *status = errno == ENOENT || errno == EACCES ? EX_NOINPUT
-            : EX_CANTCREAT;
-          return -1;
-        }
-    }
-  /* The library writes a record only over nothing or a record.  */
-  if (portalock_pid_record_write (rfd, o->lock.type) != 0)
-    {
-      *status = record_failure (o->pid_file ? o->pid_file : o->lock.path,
-                                errno, o->quiet);
-      if (rfd != fd)
-        {
-          if (created)
-            unlink (o->pid_file);
-          close (rfd);
-        }
-      return -1;
-    }
-  return rfd;
-}
-
-/* Lock FD (open on O->lock.path, or inherited) as O says and return
-   true; or report the failure, set *STATUS to plock's exit status for it
-   (which may be 0: -E 0) and return false.  */
-static bool
-take_lock (struct options *o, int *fd, const char *name, int *status)
-{
-  double started = o->verbose ? lockfile_now () : 0;
-  if (lockfile_acquire (&o->lock, fd) != 0)
-    {
-      int err = errno;
-      if (*fd < 0)
-        *status = lockfile_open_status (&o->lock, err, o->quiet);
-      else
-        *status = lockfile_lock_status (&o->lock, name, err,
-                                        o->conflict_code, o->verbose,
-                                        o->quiet);
-      return false;
-    }
-  if (o->verbose)
-    printf ("%s: getting lock took %.6f seconds\n", program_name,
-            lockfile_now () - started);
-  return true;
-}
-
-/* Open FILE for the lock, as flock(1) would; on failure report and
-   exit.  For a command form, make sure first that a missing FILE is not
-   created for a COMMAND that cannot run.  */
-static int
-open_lock_file (struct options *o, const char *command)
-{
-  bool is_dir;
-  if (command != NULL && o->lock.create && access (o->lock.path, F_OK) != 0
-      && errno == ENOENT && !command_exists (command))
-    exit (exec_failure (command, errno, o->quiet));
-  int fd = lockfile_open (&o->lock, &is_dir);
-  if (fd < 0)
-    exit (lockfile_open_status (&o->lock, errno, o->quiet));
-  return fd;
-}
-
-/* Set PLOCK_FILE and PLOCK_FD for COMMAND.  */
-static void
-export_environment (const char *path, int fd, bool closed)
-{
-  char buf[16];
-  if (path != NULL)
-    setenv ("PLOCK_FILE", path, 1);
-  else
-    unsetenv ("PLOCK_FILE");
-  if (closed)
-    unsetenv ("PLOCK_FD");
-  else
-    {
-      snprintf (buf, sizeof buf, "%d", fd);
-      setenv ("PLOCK_FD", buf, 1);
-    }
-}
-
-/* FILE COMMAND, FILE -c STRING, --fd=FD COMMAND.  */
-static int
-command_form (struct options *o, char **cmd)
-{
-  int fd;
-  const char *name;
-  char fdname[16];
-
-  if (o->fd >= 0)
-    {
-      fd = o->fd;
-      snprintf (fdname, sizeof fdname, "%d", fd);
-      name = fdname;
-      if (fcntl (fd, F_GETFD) < 0)
-        {
-          if (!o->quiet)
-            error (0, errno, "%s", name);
-          return EX_DATAERR;
-        }
-    }
-  else
-    {
-      fd = open_lock_file (o, o->command_string ? NULL : cmd[0]);
-      name = o->lock.path;
-    }
-
-  int status;
-  if (o->unlock)
-    {
-      if (portalock_backend_lock (o->lock.api, fd, PORTALOCK_UN,
-                                  o->lock.start, o->lock.length, 0) != 0)
-        return lockfile_lock_status (&o->lock, name, errno, o->conflict_code,
-                                     o->verbose, o->quiet);
-    }
-  else if (!take_lock (o, &fd, name, &status))
-    return status;
-
-  int rfd = -1;
-  if (o->record || o->pid_file != NULL)
-    {
-      rfd = write_own_record (o, fd, &status);
-      if (rfd < 0)
-        return status;
-    }
-
-  export_environment (o->lock.path, fd, o->do_close);
-  status = run_command (o, cmd, fd);
-
-  /* What COMMAND wrote reaches the disk (the server, on NFS) before the
-     next holder can read it.  */
-  if (o->sync && fsync (fd) != 0 && errno != EINVAL)
-    {
-      if (!o->quiet)
-        error (0, errno, "cannot sync %s", name);
-      if (status == EXIT_SUCCESS)
-        status = EX_CANTCREAT;
-    }
-
-  /* The command is done: clear the record and, if asked, delete the
-     file, both while the lock is still held.  */
-  if (rfd >= 0)
-    {
-      if (rfd != fd)
-        {
-          pid_t pid = 0;
-          portalock_pid_record_read (o->pid_file, &pid);
-          if (pid == getpid ())
-            unlink (o->pid_file);
-          close (rfd);
-        }
-      else
-        clear_own_record (fd);
-    }
-  if (o->remove && o->lock.path != NULL
-      && remove_locked_file (fd, o->lock.path) != 0 && !o->quiet)
-    {
-      if (errno == EINVAL)
-        error (0, 0, "%s: not removed: not a regular file", o->lock.path);
-      else
-        error (0, errno, "cannot remove %s", o->lock.path);
-    }
-  if (o->fd >= 0)
-    portalock_backend_lock (o->lock.api, fd, PORTALOCK_UN, o->lock.start,
-                            o->lock.length, 0);
-  return status;
-}
-
 /* Decide, as flock(1) does with strtol, whether the lone operand ARG
    is a descriptor: leading blanks, a sign and decimal digits that fit
    an int ("9", " 9", "+3", "-5", which is then a bad descriptor).  If
@@ -1023,7 +643,7 @@ command_form (struct options *o, char **cmd)
    for a descriptor but refuses (empty or blank, or a number beyond int)
    is refused with flock's message; anything else is a FILE (plock's
    hold, where flock says "bad file descriptor").  */
-static bool
+bool
 descriptor_operand (const char *arg, int *fd)
 {
   enum number_status st;
@@ -1038,7 +658,7 @@ descriptor_operand (const char *arg, int *fd)
    exits 71 if the timer refuses the -w value (negative, NaN, infinite,
    2^63 seconds or more).  plock refuses it at the same point, with the
    same message, but before it opens (and perhaps creates) anything.  */
-static void
+void
 refuse_untimeable (const struct options *o)
 {
   if (o->untimeable)
@@ -1046,230 +666,6 @@ refuse_untimeable (const struct options *o)
       error (0, EINVAL, "cannot set up timer");
       exit (EX_OSERR);
     }
-}
-
-/* plock [-u] FD: lock or unlock an inherited descriptor.  */
-static int
-descriptor_form (struct options *o, int fd)
-{
-  char name[16];
-  snprintf (name, sizeof name, "%d", fd);
-  if (fcntl (fd, F_GETFD) < 0)
-    {
-      if (!o->quiet)
-        error (0, errno, "%s", name);
-      return EX_DATAERR;
-    }
-  if (o->unlock)
-    {
-      if (portalock_backend_lock (o->lock.api, fd, PORTALOCK_UN,
-                                  o->lock.start, o->lock.length, 0) == 0)
-        return EXIT_SUCCESS;
-      return lockfile_lock_status (&o->lock, name, errno, o->conflict_code,
-                                   o->verbose, o->quiet);
-    }
-  int status = EXIT_SUCCESS;
-  take_lock (o, &fd, name, &status);
-  return status;
-}
-
-/* plock --test FILE|FD.  */
-static int
-test_form (struct options *o, const char *arg)
-{
-  int fd;
-  bool is_dir;
-  struct lock_request req = o->lock;
-  req.create = false;
-  req.write = false;
-  if (!o->have_timeout)
-    req.nonblock = true;
-
-  int n;
-  if (descriptor_operand (arg, &n))
-    {
-      /* Try on a descriptor of one's own: a lock taken and dropped on
-         the inherited one would change the caller's lock.  */
-      char path[64];
-      if (fcntl (n, F_GETFD) < 0)
-        {
-          if (!o->quiet)
-            error (0, errno, "%d", n);
-          return EX_DATAERR;
-        }
-      snprintf (path, sizeof path, "/proc/self/fd/%d", n);
-      req.path = path;
-      fd = lockfile_open (&req, &is_dir);
-      req.path = NULL;
-      if (fd < 0)
-        {
-          if (!o->quiet)
-            error (0, errno, "%s: cannot reopen", arg);
-          return EX_DATAERR;
-        }
-    }
-  else
-    {
-      req.path = arg;
-      fd = lockfile_open (&req, &is_dir);
-      if (fd < 0)
-        {
-          if (errno == ENOENT && o->lock.create)
-            return EXIT_SUCCESS;
-          return lockfile_open_status (&req, errno, o->quiet);
-        }
-      req.path = NULL;    /* no need to follow a replaced file */
-    }
-  int status = 0;
-  if (lockfile_acquire (&req, &fd) != 0)
-    status = lockfile_lock_status (&req, arg, errno, o->conflict_code,
-                                   o->verbose, o->quiet);
-  close (fd);
-  return status;
-}
-
-/* plock --holder FILE.  */
-static int
-holder_form (struct options *o, const char *path)
-{
-  pid_t pids[256];
-  int n = portalock_holders (path, pids, 256);
-  if (n < 0)
-    {
-      int err = errno;
-      if (!o->quiet)
-        error (0, err, "%s", path);
-      return err == ENOENT || err == EACCES || err == ENOTDIR ? EX_NOINPUT
-        : EX_OSERR;
-    }
-  for (int i = 0; i < n && i < 256; i++)
-    printf ("%ld\n", (long) pids[i]);
-  return n > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
-
-/* plock [-H] FILE: take the lock and leave a holder.  */
-static int
-hold_form (struct options *o)
-{
-  struct hold_request req;
-  memset (&req, 0, sizeof req);
-  req.lock = o->lock;
-  req.pid_file = o->pid_file;
-  req.pid_file_fd = -1;
-  req.remove = o->remove;
-  req.detach = o->detach;
-  req.owner = o->owner_given ? o->owner : getppid ();
-  req.max_hold = o->max_hold_given ? o->max_hold : INFINITY;
-  req.conflict_code = o->conflict_code;
-  req.verbose = o->verbose;
-  req.quiet = o->quiet;
-
-  /* Nothing is written into FILE unless -p asks: the kernel names
-     every holder, and FILE may be data or a script that locks itself.
-     Even then the record goes only over nothing or a record.  */
-  req.record = o->record && o->pid_file == NULL;
-  req.lock.write = req.record;
-
-  /* The holder lets go when its owner exits.  A plock whose parent has
-     exited already was handed to PID 1, which becomes the owner: the
-     lock is then kept until punlock or --max-hold, which is rarely
-     what the caller had in mind, so say so.  */
-  if (!o->owner_given && !o->detach && req.owner == 1 && !o->quiet)
-    error (0, 0, "warning: %s: plock's parent has exited, so the holder "
-           "has no owner: the lock is kept until punlock or --max-hold "
-           "(--detach says so without this warning)", o->lock.path);
-
-  /* The holder puts /dev/null on descriptors 0 to 2: the lock's must not
-     be one of them, should plock have been started without them.  */
-  for (;;)
-    {
-      int null = open ("/dev/null", O_RDWR);
-      if (null < 0 || null > 2)
-        {
-          if (null > 2)
-            close (null);
-          break;
-        }
-    }
-
-  bool is_dir;
-  req.fd = lockfile_open (&req.lock, &is_dir);
-  if (req.fd < 0)
-    return lockfile_open_status (&req.lock, errno, o->quiet);
-  bool created = false;
-  if (o->pid_file != NULL)
-    {
-      req.pid_file_fd = open_pid_file (o->pid_file, &created);
-      if (req.pid_file_fd < 0)
-        {
-          int err = errno;
-          if (!o->quiet)
-            error (0, err, "cannot open PID file %s", o->pid_file);
-          close (req.fd);
-          return err == EROFS || err == ENOSPC ? EX_CANTCREAT : EX_NOINPUT;
-        }
-    }
-  int status = hold_lock (&req);
-  /* A PID file this plock created for a hold that failed goes again.  */
-  struct stat st;
-  if (status != EXIT_SUCCESS && created && stat (o->pid_file, &st) == 0
-      && S_ISREG (st.st_mode) && st.st_size == 0)
-    unlink (o->pid_file);
-  return status;
-}
-
-/* Run CMD for the Redis form (redis-lock.c) as for a file.  */
-static int
-run_redis_command (char **cmd, void *arg)
-{
-  return run_command (arg, cmd, -1);
-}
-
-/* plock --redis=URL: every form, with NAME for FILE (see redis-tool.h).
-   CMD is COMMAND, or NULL for NAME alone.  */
-static int
-redis_form (struct options *o, char **cmd, const char *name)
-{
-  if (o->fd >= 0 || o->no_fork || o->unlock || o->record
-      || o->pid_file != NULL || o->remove || o->api_given || o->range_given
-      || o->sync || !o->lock.create)
-    usage_error ("--redis takes none of --fd, -F, -u, -p, --pid-file, "
-                 "--remove, --api, --fcntl, --start, --length, --sync, -N",
-                 NULL);
-  struct redis_request req;
-  memset (&req, 0, sizeof req);
-  req.url = o->redis_url;
-  req.name = name;
-  req.shared = o->lock.type == PORTALOCK_SH;
-  req.timeout = o->lock.timeout;
-  req.ttl = o->ttl;
-  req.conflict_code = o->conflict_code;
-  req.verbose = o->verbose;
-  req.quiet = o->quiet;
-  req.detach = o->detach;
-  req.owner = o->owner_given ? o->owner : getppid ();
-  req.max_hold = o->max_hold_given ? o->max_hold : INFINITY;
-  bool hold_only = o->detach || o->owner_given || o->max_hold_given;
-  if (o->holder_query && cmd != NULL)
-    usage_error ("--holder needs exactly one NAME", NULL);
-  if (cmd != NULL && (o->hold || hold_only || o->test))
-    usage_error ("--hold, --owner, --detach, --max-hold and --test take "
-                 "no COMMAND", NULL);
-  if (o->test && (o->hold || hold_only))
-    usage_error ("--test takes no --hold", NULL);
-  refuse_untimeable (o);
-  int status = redis_check_request (&req);
-  if (status != EXIT_SUCCESS)
-    return status;
-  if (o->holder_query)
-    return redis_holder_form (&req);
-  if (o->test)
-    return redis_test_form (&req);
-  if (cmd == NULL)
-    return redis_hold_form (&req);
-  /* -o closes the lock's descriptor: a lease has none.  */
-  o->do_close = false;
-  return redis_command_form (&req, cmd, run_redis_command, o, &command_pid);
 }
 
 /* Name the program by the last component of ARGV0, as flock(1) does in
@@ -1337,6 +733,14 @@ main (int argc, char **argv)
     usage_error ("--ttl needs --redis", NULL);
 
   /* Which form?  */
+  if (o.probe)
+    {
+      if (nops != 1 || o.redis_url != NULL || o.holder_query || o.test)
+        usage_error ("--probe needs exactly one FILE, and no --redis, "
+                     "--holder or --test", NULL);
+      choose_api (&o, false);
+      return probe_form (&o, ops[0]);
+    }
   if (o.holder_query && o.redis_url == NULL)
     {
       if (nops != 1)

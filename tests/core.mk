@@ -8,7 +8,7 @@
 ## option) any later version.
 
 check_PROGRAMS += tests/lockcore tests/inodetable tests/lockprobe \
-  tests/settle tests/waithelper tests/plockwait
+  tests/settle tests/waithelper tests/plockwait tests/fsprobe
 EXTRA_DIST += tests/portalock.core/core.exp
 
 tests_lockcore_SOURCES = tests/lockcore.c
@@ -37,3 +37,9 @@ tests_lockprobe_LDADD = lib/libportalock.la
 tests_inodetable_SOURCES = tests/inodetable.c
 tests_inodetable_CPPFLAGS = $(TESTS_CPPFLAGS) -I$(top_builddir)
 tests_inodetable_LDADD = tests/libtestutil.la lib/libportalock-impl.la
+
+# The file system probe is tested through its internal seam, which takes
+# the mount table to read: link the library's objects directly.
+tests_fsprobe_SOURCES = tests/fsprobe.c
+tests_fsprobe_CPPFLAGS = $(TESTS_CPPFLAGS) -I$(top_builddir)
+tests_fsprobe_LDADD = tests/libtestutil.la lib/libportalock-impl.la

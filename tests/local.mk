@@ -67,4 +67,5 @@ include tests/semaphore.mk
 include tests/tools.mk
 include tests/parity.mk
 include tests/redis.mk
+include tests/network.mk
 endif
