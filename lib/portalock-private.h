@@ -175,13 +175,31 @@ int portalock_inode_reclaim (const char *path, int flags);
 
 /* Close FD, a descriptor of any file, without dropping a lock another
    lock object of this process holds on that file: through the table if
-   the file's inode is in it, else at once.  Keeps errno.  */
+   the file's inode is in it, else at once, in one step with the look
+   (see portalock_close_file).  Costs an fstat.  Keeps errno.  */
 void portalock_close_fd (int fd);
 
-/* Return true if no lock object of this process holds anything through
-   the per-inode table: portalock_close_fd then closes at once, without
-   a look-up.  Costs no system call.  */
-bool portalock_inode_table_empty (void);
+/* Close FD (or STREAM, a stdio stream on it, if not NULL), a
+   descriptor of the file DEV/INO, as portalock_inode_close does if a
+   lock object of this process holds that file through the table, else
+   at once; the look and the close are one step under the mutex of the
+   inode's bucket, so that a lock object of another thread cannot
+   become the file's first holder in between (its kernel lock would be
+   dropped by the close).  Keeps errno.  */
+void portalock_close_file (dev_t dev, ino_t ino, int fd, FILE *stream);
+
+/* For a close that must not wait for the table, nor hold its mutex
+   while it closes (a lock object's release by close): return true if
+   no lock object of this process holds the file DEV/INO through the
+   table, nor is taking its kernel lock, and then announce a close of
+   one of its descriptors, which the caller makes (or not) and ends with
+   portalock_inode_close_end (DEV, INO).  A lock object that becomes the
+   first holder of a file of the same bucket meanwhile waits for that
+   before it asks the kernel for its lock.  Return false, announcing
+   nothing, if the file is in use: the caller must then unlock and
+   close through portalock_close_file.  */
+bool portalock_inode_close_begin (dev_t dev, ino_t ino);
+void portalock_inode_close_end (dev_t dev, ino_t ino);
 
 /* The same for STREAM: flush it, and fclose it now or once the last
    holder of its file releases.  Return 0, or EOF with errno if the
