@@ -793,10 +793,14 @@ prepare_held_file (portalock *lock)
    started (its count is then in parent_forks, as its parent handler
    counts it before it ends the announcement) or starts after the close.
 
-   posix_spawn and vfork run no atfork handlers.  Their child shares the
-   descriptor until it execs a program, which closes it (O_CLOEXEC) at
-   once; a release by close in another thread meanwhile leaves the lock
-   held until that exec (or the child's exit), no longer.  */
+   posix_spawn, vfork, _Fork and the raw fork and clone system calls
+   run no atfork handlers.  Their child shares the descriptor until it
+   execs a program, which closes it (O_CLOEXEC) at once, or exits; a
+   release by close meanwhile leaves the lock held until then.  A child
+   of _Fork that lives on keeps it as long as it lives: the manual says
+   so, and that portalock_fd before such a fork (exposed) makes the
+   release unlock first.  Nothing cheaper can tell the parent of such a
+   child.  */
 static bool
 release_by_close (portalock *lock)
 {

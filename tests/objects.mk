@@ -8,7 +8,7 @@
 ## option) any later version.
 
 check_PROGRAMS += tests/objlock tests/objpid tests/objnfs tests/forkrelease \
-  tests/closerace
+  tests/closerace tests/forkother
 EXTRA_DIST += tests/portalock.objects/objects.exp
 
 tests_objlock_SOURCES = tests/objlock.c
@@ -26,6 +26,10 @@ tests_forkrelease_LDADD = $(TESTS_LIBS)
 tests_closerace_SOURCES = tests/closerace.c
 tests_closerace_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_closerace_LDADD = $(TESTS_LIBS)
+
+tests_forkother_SOURCES = tests/forkother.c
+tests_forkother_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_forkother_LDADD = $(TESTS_LIBS)
 
 tests_objnfs_SOURCES = tests/objnfs.c
 tests_objnfs_CPPFLAGS = $(TESTS_CPPFLAGS)
