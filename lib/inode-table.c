@@ -116,6 +116,22 @@ struct bucket
 static struct bucket table[BUCKETS];
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
 
+/* A program that never uses a fcntl or lockf lock object needs none of
+   the table, and should not pay for its fork handlers (they take 1,024
+   mutexes across every fork).  So a release by close of a flock or OFD
+   object does not make the table ready: while it is not (table_ready
+   is 0), the release announces itself in untracked_closes instead of a
+   bucket, and the first use of the table, once it has set table_ready,
+   waits until no such close is under way (init_wait).  Those releases
+   happen inside the window that lock objects' fork handlers wait for
+   (release_by_close in object.c), so a fork never copies an untracked
+   close under way.  */
+static int table_ready;
+static unsigned long untracked_closes;
+static int init_waiting;
+static pthread_mutex_t init_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t init_done = PTHREAD_COND_INITIALIZER;
+
 /* Deferred plain descriptors in the whole table, so that an open can
    skip looking for one to reuse when there is none.  It changes under a
    bucket mutex but is read without one, so every access is atomic.  */
@@ -196,6 +212,10 @@ after_fork_child (void)
 {
   if (--fork_depth > 0)
     return;
+  /* The first use of the table may have been under way in another
+     thread.  */
+  pthread_mutex_init (&init_mutex, NULL);
+  pthread_cond_init (&init_done, NULL);
   for (size_t i = 0; i < BUCKETS; i++)
     {
       /* The closes under way were other threads'.  */
@@ -224,6 +244,16 @@ table_init (void)
       init_cond (&table[i].closed);
     }
   pthread_atfork (prepare_fork, after_fork, after_fork_child);
+
+  /* From now on, releases by close announce themselves in the buckets;
+     wait for those that started before.  */
+  __atomic_store_n (&table_ready, 1, __ATOMIC_SEQ_CST);
+  __atomic_store_n (&init_waiting, 1, __ATOMIC_SEQ_CST);
+  pthread_mutex_lock (&init_mutex);
+  while (__atomic_load_n (&untracked_closes, __ATOMIC_SEQ_CST) != 0)
+    pthread_cond_wait (&init_done, &init_mutex);
+  pthread_mutex_unlock (&init_mutex);
+  __atomic_store_n (&init_waiting, 0, __ATOMIC_SEQ_CST);
 }
 
 /* Return the bucket of DEV/INO, the table made ready first.  */
@@ -742,16 +772,40 @@ in_use (struct bucket *b, dev_t dev, ino_t ino)
   return node != NULL && (held (node) || node->busy);
 }
 
-bool
+int
 portalock_inode_close_begin (dev_t dev, ino_t ino)
 {
+  if (!__atomic_load_n (&table_ready, __ATOMIC_SEQ_CST))
+    return PORTALOCK_CLOSE_UNTRACKED;
   struct bucket *b = ready_bucket (dev, ino);
   pthread_mutex_lock (&b->mutex);
   bool free = !in_use (b, dev, ino);
   if (free)
     b->closing++;
   pthread_mutex_unlock (&b->mutex);
-  return free;
+  return free ? PORTALOCK_CLOSE_ANNOUNCED : PORTALOCK_CLOSE_IN_USE;
+}
+
+bool
+portalock_inode_untracked_enter (void)
+{
+  __atomic_add_fetch (&untracked_closes, 1, __ATOMIC_SEQ_CST);
+  if (!__atomic_load_n (&table_ready, __ATOMIC_SEQ_CST))
+    return true;
+  portalock_inode_untracked_leave ();
+  return false;
+}
+
+void
+portalock_inode_untracked_leave (void)
+{
+  if (__atomic_sub_fetch (&untracked_closes, 1, __ATOMIC_SEQ_CST) == 0
+      && __atomic_load_n (&init_waiting, __ATOMIC_SEQ_CST))
+    {
+      pthread_mutex_lock (&init_mutex);
+      pthread_cond_broadcast (&init_done);
+      pthread_mutex_unlock (&init_mutex);
+    }
 }
 
 void

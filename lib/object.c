@@ -813,22 +813,30 @@ release_by_close (portalock *lock)
      drop its POSIX lock.  The table says whether one does, and keeps a
      new one from asking the kernel until the close is done.  This comes
      before the fork announcement, as it may wait for a bucket mutex,
-     which a fork's prepare handler may hold.  */
-  if (!portalock_inode_close_begin (lock->dev, lock->ino))
+     which a fork's prepare handler may hold; while the table has never
+     been used, the close announces itself to it inside the window, so
+     that a fork never copies that announcement.  */
+  int how = portalock_inode_close_begin (lock->dev, lock->ino);
+  if (how == PORTALOCK_CLOSE_IN_USE)
     return false;
   bool closed = false;
   __atomic_add_fetch (&releases_in_flight, 1, __ATOMIC_SEQ_CST);
   if (__atomic_load_n (&forks_pending, __ATOMIC_SEQ_CST) == 0
-      && __atomic_load_n (&parent_forks, __ATOMIC_SEQ_CST) == lock->forks_seen)
+      && __atomic_load_n (&parent_forks, __ATOMIC_SEQ_CST) == lock->forks_seen
+      && (how == PORTALOCK_CLOSE_ANNOUNCED
+          || portalock_inode_untracked_enter ()))
     {
       /* Linux closes the descriptor even when close reports EINTR, and
          an error (a delayed write error on NFS) was never reported by a
          release.  */
       close (lock->fd);
       closed = true;
+      if (how == PORTALOCK_CLOSE_UNTRACKED)
+        portalock_inode_untracked_leave ();
     }
   __atomic_sub_fetch (&releases_in_flight, 1, __ATOMIC_SEQ_CST);
-  portalock_inode_close_end (lock->dev, lock->ino);
+  if (how == PORTALOCK_CLOSE_ANNOUNCED)
+    portalock_inode_close_end (lock->dev, lock->ino);
   return closed;
 }
 

@@ -32,7 +32,8 @@
    that tries an exclusive lock on the file must be refused.
 
    With BACKEND flock or ofd, the closing object uses BACKEND and the
-   holder a fcntl object: the release by close, the release that
+   holder a fcntl object: the release by close (before the process
+   used the per-inode table at all, and after), the release that
    unlocks and then closes (the descriptor was given out by
    portalock_fd), and a PID record read.  With fcntl or lockf, the
    holder uses BACKEND, and the PID record read is the close.  */
@@ -158,11 +159,19 @@ next_fd (void)
   return fd;
 }
 
-enum closer { RELEASE_BY_CLOSE, UNLOCK_THEN_CLOSE, PID_RECORD_READ };
+enum closer
+{
+  RELEASE_BY_CLOSE_FIRST, RELEASE_BY_CLOSE, UNLOCK_THEN_CLOSE,
+  PID_RECORD_READ
+};
 
+/* The first release by close comes before the process ever used the
+   per-inode table (the holder's acquire is its first use), the second
+   after.  */
 static const char *const closer_names[] = {
-  "a release by close", "a release that unlocks, then closes",
-  "a PID record read"
+  "a release by close, the table unused yet",
+  "a release by close, the table used", "a release that unlocks, then "
+  "closes", "a PID record read"
 };
 
 /* Run one round: the close of CLOSER, made with BACKEND's object.  */
@@ -251,6 +260,7 @@ main (int argc, char **argv)
                 : PORTALOCK_SH;
   if (!scoped)
     {
+      race (RELEASE_BY_CLOSE_FIRST, backend, bname);
       race (RELEASE_BY_CLOSE, backend, bname);
       race (UNLOCK_THEN_CLOSE, backend, bname);
     }
