@@ -122,7 +122,7 @@ static pthread_once_t table_once = PTHREAD_ONCE_INIT;
    object does not make the table ready: while it is not (table_ready
    is 0), the release announces itself in untracked_closes instead of a
    bucket, and the first use of the table, once it has set table_ready,
-   waits until no such close is under way (init_wait).  Those releases
+   waits until no such close is under way (table_init).  Those releases
    happen inside the window that lock objects' fork handlers wait for
    (release_by_close in object.c), so a fork never copies an untracked
    close under way.  */
