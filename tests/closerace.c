@@ -170,8 +170,9 @@ enum closer
    after.  */
 static const char *const closer_names[] = {
   "a release by close, the table unused yet",
-  "a release by close, the table used", "a release that unlocks, then "
-  "closes", "a PID record read"
+  "a release by close, the table used",
+  "a release that unlocks, then closes",
+  "a PID record read"
 };
 
 /* Run one round: the close of CLOSER, made with BACKEND's object.  */
