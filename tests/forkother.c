@@ -15,10 +15,11 @@
       and OFD, a lock object's release by close then closes only the
       parent's descriptor, and the child's copy keeps the lock while the
       child lives: the manual says so ("Identity check"), and that a
-      portalock_fd call on the object before the fork makes its release
-      unlock first.  Both are checked: a process that tries the lock
-      after the release is refused while such a child lives, unless
-      the object's descriptor was given out by portalock_fd; on fcntl
+      portalock_fd (or portalock_stream) call on the object before the
+      fork makes its release unlock first.  All are checked: a process
+      that tries the lock after the release is refused while such a
+      child lives, unless the object's descriptor was given out by
+      portalock_fd or portalock_stream; on fcntl
       and lockf (locks the child never had) it gets it at once.
 
    2. A child handler of the program, registered before the library's
@@ -67,18 +68,25 @@ fork_unseen (void)
 #endif
 }
 
+/* How case 1 gives the descriptor out before the fork.  */
+enum expose { EXPOSE_NONE, EXPOSE_FD, EXPOSE_STREAM };
+
 /* Case 1: an object on PATH held, the process forked with _Fork, the
-   object released; EXPOSE: portalock_fd was called before the fork.  */
+   object released; EXPOSE: what was called before the fork.  */
 static void
-unseen_fork (const char *path, bool expose)
+unseen_fork (const char *path, enum expose expose)
 {
-  const char *how = expose ? "after portalock_fd" : "without portalock_fd";
+  static const char *const hows[] = {
+    "without portalock_fd", "after portalock_fd", "after portalock_stream"
+  };
+  const char *how = hows[expose];
   portalock *lock = new_backend_lock (path, backend);
   portalock_set_timeout (lock, 0);
   if (portalock_acquire (lock) != 0)
     die ("acquire %s", path);
-  if (expose && portalock_fd (lock) < 0)
-    die ("portalock_fd");
+  if ((expose == EXPOSE_FD && portalock_fd (lock) < 0)
+      || (expose == EXPOSE_STREAM && portalock_stream (lock) == NULL))
+    die ("%s", how);
   int p[2];
   if (pipe (p) != 0)
     die ("pipe");
@@ -102,7 +110,7 @@ unseen_fork (const char *path, bool expose)
   int e = probe_lock (path, backend, PORTALOCK_EX, 0, 0);
   bool scoped = (backend == PORTALOCK_BACKEND_FCNTL
                  || backend == PORTALOCK_BACKEND_LOCKF);
-  if (scoped || expose)
+  if (scoped || expose != EXPOSE_NONE)
     check (r == 0 && e == 0, "%s: _Fork, %s: the lock is free after the "
            "release while the child lives", bname, how);
   else
@@ -211,7 +219,7 @@ libc_forks_in_handlers (void)
 }
 
 static void
-fork_in_child_handler (const char *path)
+fork_in_child_handler (const char *path, const char *path2)
 {
   /* The per-inode table's handlers are registered, its mutexes used.  */
   if (!use_objects (path))
@@ -226,8 +234,9 @@ fork_in_child_handler (const char *path)
   __atomic_store_n (&nest_armed, 0, __ATOMIC_SEQ_CST);
   if (pid == 0)
     {
+      /* Each child its own file: their tries do not wait.  */
       close (rep[0]);
-      bool ok = use_objects (path);
+      bool ok = use_objects (nested_pid < 0 ? path2 : path);
       char c = nested_pid < 0 ? (ok ? 'g' : 'G') : (ok ? 'c' : 'C');
       IGNORE_RESULT (write (rep[1], &c, 1));
       int status;
@@ -265,8 +274,9 @@ main (int argc, char **argv)
   bool nests = proc && libc_forks_in_handlers ();
   const char *path = test_path ("fork");
   write_file (path, "kept\n");
-  unseen_fork (path, false);
-  unseen_fork (path, true);
+  unseen_fork (path, EXPOSE_NONE);
+  unseen_fork (path, EXPOSE_FD);
+  unseen_fork (path, EXPOSE_STREAM);
   if (!proc)
     unsupported ("%s: a fork in a child handler: no /proc to see a hang",
                  bname);
@@ -274,6 +284,10 @@ main (int argc, char **argv)
     unsupported ("%s: a fork in a child handler: the C library's fork "
                  "does not allow it", bname);
   else
-    fork_in_child_handler (path);
+    {
+      const char *path2 = test_path ("fork2");
+      write_file (path2, "kept\n");
+      fork_in_child_handler (path, path2);
+    }
   return check_exit ();
 }
