@@ -49,7 +49,24 @@
    and threads working on files in different buckets never wait for each
    other.  The critical sections are a few instructions, and every
    kernel wait happens outside them.  Nothing takes two bucket mutexes
-   at once, except the fork handlers, which take all of them in order.  */
+   at once, except the fork handlers, which take all of them in order.
+
+   4. A close of a descriptor that was never in the table (a flock or
+      OFD lock object's, the one portalock_pid_record_read reads
+      through) drops this process's POSIX locks on the file just the
+      same.  Looking first whether a holder is in the table and then
+      closing is two steps; a lock object of another thread granted its
+      first lock on the file between them would lose it to the close,
+      and believe it still held it.  So every library close of such a
+      descriptor looks and closes under the bucket mutex of its inode
+      (portalock_close_file), or announces itself there before it looks
+      and closes (portalock_inode_close_begin, for a release by close,
+      which must not hold a mutex across its close), and a first holder
+      marks the inode busy under that mutex and then waits until no
+      close announced in the bucket is under way, before it asks the
+      kernel for the lock.  Either the close sees the holder and leaves
+      the descriptor to the table, or the kernel lock is asked for
+      after the close.  */
 
 /* A descriptor, or a stdio stream, whose close must wait.  */
 struct deferred
@@ -90,17 +107,34 @@ struct bucket
 {
   pthread_mutex_t mutex;
   struct portalock_inode *chain;
+  unsigned closing;        /* closes between portalock_inode_close_begin
+                              and _end */
+  unsigned close_waiters;  /* first holders waiting for them */
+  pthread_cond_t closed;   /* closing went down to 0 */
 };
 
 static struct bucket table[BUCKETS];
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
 
-/* Entries in the whole table, so that closing a descriptor can skip the
-   fstat while there are none; deferred plain descriptors in the whole
-   table, so that an open can skip looking for one to reuse when there is
-   none.  Both change under a bucket mutex but are read without one, so
-   every access is atomic.  */
-static size_t entries;
+/* A program that never uses a fcntl or lockf lock object needs none of
+   the table, and should not pay for its fork handlers (they take 1,024
+   mutexes across every fork).  So a release by close of a flock or OFD
+   object does not make the table ready: while it is not (table_ready
+   is 0), the release announces itself in untracked_closes instead of a
+   bucket, and the first use of the table, once it has set table_ready,
+   waits until no such close is under way (table_init).  Those releases
+   happen inside the window that lock objects' fork handlers wait for
+   (release_by_close in object.c), so a fork never copies an untracked
+   close under way.  */
+static int table_ready;
+static unsigned long untracked_closes;
+static int init_waiting;
+static pthread_mutex_t init_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t init_done = PTHREAD_COND_INITIALIZER;
+
+/* Deferred plain descriptors in the whole table, so that an open can
+   skip looking for one to reuse when there is none.  It changes under a
+   bucket mutex but is read without one, so every access is atomic.  */
 static size_t deferred_fds;
 
 static struct bucket *
@@ -123,20 +157,49 @@ count_deferred_fds (long change)
 }
 static void close_deferred (struct portalock_inode *node);
 
+static void
+init_cond (pthread_cond_t *cond)
+{
+  pthread_condattr_t cattr;
+  pthread_condattr_init (&cattr);
+  pthread_condattr_setclock (&cattr, CLOCK_MONOTONIC);
+  pthread_cond_init (cond, &cattr);
+  pthread_condattr_destroy (&cattr);
+}
+
+/* How deep the calling thread is in forks under way: the handlers of a
+   fork made from inside another fork's child handler (a program's own
+   handler, registered before the library's, runs before the library's
+   child handler) find the mutexes still taken by the outer fork, in
+   this very thread, and the table unchanged since: they leave them to
+   the outer fork's handlers, which run once the program's handler
+   returns, in the child of either fork.  */
+static _Thread_local unsigned fork_depth;
+
 /* A fork while another thread holds a bucket mutex would leave the
    child's copy locked forever; take them all across fork.  */
 static void
 prepare_fork (void)
 {
+  if (fork_depth++ > 0)
+    return;
   for (size_t i = 0; i < BUCKETS; i++)
     pthread_mutex_lock (&table[i].mutex);
 }
 
 static void
-after_fork (void)
+unlock_all (void)
 {
   for (size_t i = BUCKETS; i-- > 0;)
     pthread_mutex_unlock (&table[i].mutex);
+}
+
+static void
+after_fork (void)
+{
+  if (--fork_depth > 0)
+    return;
+  unlock_all ();
 }
 
 /* A forked child holds none of its parent's POSIX locks, and none of its
@@ -147,29 +210,58 @@ after_fork (void)
 static void
 after_fork_child (void)
 {
+  if (--fork_depth > 0)
+    return;
+  /* The first use of the table may have been under way in another
+     thread.  */
+  pthread_mutex_init (&init_mutex, NULL);
+  pthread_cond_init (&init_done, NULL);
   for (size_t i = 0; i < BUCKETS; i++)
-    for (struct portalock_inode *node = table[i].chain; node != NULL;
-         node = node->next)
-      {
-        node->shared = 0;
-        node->exclusive = false;
-        node->busy = false;
-        pthread_condattr_t cattr;
-        pthread_condattr_init (&cattr);
-        pthread_condattr_setclock (&cattr, CLOCK_MONOTONIC);
-        pthread_cond_init (&node->changed, &cattr);
-        pthread_condattr_destroy (&cattr);
-        close_deferred (node);
-      }
-  after_fork ();
+    {
+      /* The closes under way were other threads'.  */
+      table[i].closing = 0;
+      table[i].close_waiters = 0;
+      init_cond (&table[i].closed);
+      for (struct portalock_inode *node = table[i].chain; node != NULL;
+           node = node->next)
+        {
+          node->shared = 0;
+          node->exclusive = false;
+          node->busy = false;
+          init_cond (&node->changed);
+          close_deferred (node);
+        }
+    }
+  unlock_all ();
 }
 
 static void
 table_init (void)
 {
   for (size_t i = 0; i < BUCKETS; i++)
-    pthread_mutex_init (&table[i].mutex, NULL);
+    {
+      pthread_mutex_init (&table[i].mutex, NULL);
+      init_cond (&table[i].closed);
+    }
   pthread_atfork (prepare_fork, after_fork, after_fork_child);
+
+  /* From now on, releases by close announce themselves in the buckets;
+     wait for those that started before.  */
+  __atomic_store_n (&table_ready, 1, __ATOMIC_SEQ_CST);
+  __atomic_store_n (&init_waiting, 1, __ATOMIC_SEQ_CST);
+  pthread_mutex_lock (&init_mutex);
+  while (__atomic_load_n (&untracked_closes, __ATOMIC_SEQ_CST) != 0)
+    pthread_cond_wait (&init_done, &init_mutex);
+  pthread_mutex_unlock (&init_mutex);
+  __atomic_store_n (&init_waiting, 0, __ATOMIC_SEQ_CST);
+}
+
+/* Return the bucket of DEV/INO, the table made ready first.  */
+static struct bucket *
+ready_bucket (dev_t dev, ino_t ino)
+{
+  pthread_once (&table_once, table_init);
+  return bucket_of (dev, ino);
 }
 
 /* Return the entry for DEV/INO in B, or NULL.  With B's mutex held.  */
@@ -233,17 +325,12 @@ portalock_inode_ref_stat (const struct stat *st)
           errno = ENOMEM;
           return NULL;
         }
-      pthread_condattr_t cattr;
-      pthread_condattr_init (&cattr);
-      pthread_condattr_setclock (&cattr, CLOCK_MONOTONIC);
-      pthread_cond_init (&node->changed, &cattr);
-      pthread_condattr_destroy (&cattr);
+      init_cond (&node->changed);
       node->dev = st->st_dev;
       node->ino = st->st_ino;
       node->bucket = b;
       node->next = b->chain;
       b->chain = node;
-      __atomic_fetch_add (&entries, 1, __ATOMIC_RELAXED);
     }
   node->refs++;
   pthread_mutex_unlock (&b->mutex);
@@ -264,16 +351,18 @@ portalock_inode_unref (struct portalock_inode *node)
   while (*p != node)
     p = &(*p)->next;
   *p = node->next;
-  __atomic_fetch_sub (&entries, 1, __ATOMIC_RELAXED);
-  pthread_mutex_unlock (&b->mutex);
-
   /* No reference left means no holder, so nothing should be deferred;
-     close whatever is, rather than leak it.  */
+     close whatever is, rather than leak it, still under the mutex (see
+     hazard 4 at the top).  */
+  int saved_errno = errno;
   for (size_t i = 0; i < node->ndeferred; i++)
     {
       count_deferred_fds (-(long) (node->deferred[i].stream == NULL));
       close_one (&node->deferred[i]);
     }
+  errno = saved_errno;
+  pthread_mutex_unlock (&b->mutex);
+
   pthread_cond_destroy (&node->changed);
   free (node->deferred);
   free (node);
@@ -403,8 +492,18 @@ portalock_inode_acquire (struct portalock_inode *node,
   if (e == 0 && !held (node))
     {
       /* First holder: take the kernel lock, without the mutex, so that
-         others can still look at the table (and wait their turn).  */
+         others can still look at the table (and wait their turn).  Busy
+         makes every close of another descriptor of the file that starts
+         from now on leave it to the table; one already under way must
+         end before the kernel is asked (see hazard 4 at the top).  */
       node->busy = true;
+      struct bucket *b = node->bucket;
+      while (b->closing > 0)
+        {
+          b->close_waiters++;
+          pthread_cond_wait (&b->closed, mutex);
+          b->close_waiters--;
+        }
       pthread_mutex_unlock (mutex);
       int r = wait_kernel_lock (ops, fd, type, nonblock, deadline, false);
       e = r == 0 ? 0 : errno;
@@ -664,44 +763,88 @@ portalock_inode_holders (struct portalock_inode *node, bool *exclusive)
   return n;
 }
 
-/* Return FD's entry in the table with one more reference, or NULL if its
-   inode has none (then nothing in this process has it locked through
-   the table).  Costs no system call while the table is empty.  */
-static struct portalock_inode *
-find_ref (int fd)
+/* Return true if a lock object of this process holds DEV/INO through
+   the table, or is taking its kernel lock.  With B's mutex held.  */
+static bool
+in_use (struct bucket *b, dev_t dev, ino_t ino)
 {
-  struct stat st;
-  struct portalock_inode *node;
+  struct portalock_inode *node = find_in (b, dev, ino);
+  return node != NULL && (held (node) || node->busy);
+}
 
-  if (__atomic_load_n (&entries, __ATOMIC_ACQUIRE) == 0
-      || fstat (fd, &st) != 0)
-    return NULL;
-  pthread_once (&table_once, table_init);
-  struct bucket *b = bucket_of (st.st_dev, st.st_ino);
+int
+portalock_inode_close_begin (dev_t dev, ino_t ino)
+{
+  if (!__atomic_load_n (&table_ready, __ATOMIC_SEQ_CST))
+    return PORTALOCK_CLOSE_UNTRACKED;
+  struct bucket *b = ready_bucket (dev, ino);
   pthread_mutex_lock (&b->mutex);
-  node = find_in (b, st.st_dev, st.st_ino);
-  if (node != NULL)
-    node->refs++;
+  bool free = !in_use (b, dev, ino);
+  if (free)
+    b->closing++;
   pthread_mutex_unlock (&b->mutex);
-  return node;
+  return free ? PORTALOCK_CLOSE_ANNOUNCED : PORTALOCK_CLOSE_IN_USE;
 }
 
 bool
-portalock_inode_table_empty (void)
+portalock_inode_untracked_enter (void)
 {
-  return __atomic_load_n (&entries, __ATOMIC_ACQUIRE) == 0;
+  __atomic_add_fetch (&untracked_closes, 1, __ATOMIC_SEQ_CST);
+  if (!__atomic_load_n (&table_ready, __ATOMIC_SEQ_CST))
+    return true;
+  portalock_inode_untracked_leave ();
+  return false;
+}
+
+void
+portalock_inode_untracked_leave (void)
+{
+  if (__atomic_sub_fetch (&untracked_closes, 1, __ATOMIC_SEQ_CST) == 0
+      && __atomic_load_n (&init_waiting, __ATOMIC_SEQ_CST))
+    {
+      pthread_mutex_lock (&init_mutex);
+      pthread_cond_broadcast (&init_done);
+      pthread_mutex_unlock (&init_mutex);
+    }
+}
+
+void
+portalock_inode_close_end (dev_t dev, ino_t ino)
+{
+  struct bucket *b = bucket_of (dev, ino);
+  pthread_mutex_lock (&b->mutex);
+  if (--b->closing == 0 && b->close_waiters > 0)
+    pthread_cond_broadcast (&b->closed);
+  pthread_mutex_unlock (&b->mutex);
+}
+
+void
+portalock_close_file (dev_t dev, ino_t ino, int fd, FILE *stream)
+{
+  struct bucket *b = ready_bucket (dev, ino);
+  pthread_mutex_lock (&b->mutex);
+  struct portalock_inode *node = find_in (b, dev, ino);
+  if (node != NULL)
+    close_or_defer_locked (node, fd, stream);
+  else
+    {
+      /* Under the mutex all the same: a first holder of the file in
+         another thread is then asked for after the close.  */
+      int saved_errno = errno;
+      struct deferred d = { fd, stream };
+      close_one (&d);
+      errno = saved_errno;
+    }
+  pthread_mutex_unlock (&b->mutex);
 }
 
 void
 portalock_close_fd (int fd)
 {
   int saved_errno = errno;
-  struct portalock_inode *node = find_ref (fd);
-  if (node != NULL)
-    {
-      portalock_inode_close (node, fd);
-      portalock_inode_unref (node);
-    }
+  struct stat st;
+  if (fstat (fd, &st) == 0)
+    portalock_close_file (st.st_dev, st.st_ino, fd, NULL);
   else
     close (fd);
   errno = saved_errno;
@@ -710,13 +853,12 @@ portalock_close_fd (int fd)
 int
 portalock_fclose (FILE *stream)
 {
-  struct portalock_inode *node = find_ref (fileno (stream));
-  if (node == NULL)
+  struct stat st;
+  if (fstat (fileno (stream), &st) != 0)
     return fclose (stream);
   int r = fflush (stream);
   int saved_errno = errno;
-  portalock_inode_fclose (node, stream);
-  portalock_inode_unref (node);
+  portalock_close_file (st.st_dev, st.st_ino, -1, stream);
   errno = saved_errno;
   return r == 0 ? 0 : EOF;
 }

@@ -65,8 +65,9 @@
    - the process forked since the acquire: the child has a copy;
    - a fork is under way at the moment of the release (see
      release_by_close for how that race is closed);
-   - a lock object of this process holds something through the per-inode
-     table, whose close of the descriptor could be deferred.  */
+   - a lock object of this process holds the same file through the
+     per-inode table, or is taking its kernel lock: the close would be
+     deferred (portalock_inode_close_begin).  */
 
 struct portalock
 {
@@ -132,9 +133,21 @@ static unsigned long releases_in_flight;
    in the same thread would wait forever: atfork handlers are unsafe
    there anyway, which is why POSIX.1-2024 took fork off the list of
    async-signal-safe functions and added _Fork, which runs none.  */
+/* How deep the calling thread is in forks under way.  A program's own
+   child handler, registered before the library's, runs before the
+   library's child handler; a fork from inside it finds the counts of
+   the outer fork not yet reset (another thread's release may have been
+   in flight), and would wait for ever.  Such a fork is left to the
+   outer fork's handlers, which run once the program's handler has
+   returned: the thread that made both forks is the only one left, in
+   either child, and no object acquired anything in between.  */
+static _Thread_local unsigned fork_depth;
+
 static void
 prepare_fork (void)
 {
+  if (fork_depth++ > 0)
+    return;
   __atomic_add_fetch (&forks_pending, 1, __ATOMIC_SEQ_CST);
   while (__atomic_load_n (&releases_in_flight, __ATOMIC_SEQ_CST) != 0)
     sched_yield ();
@@ -145,6 +158,8 @@ prepare_fork (void)
 static void
 after_fork_parent (void)
 {
+  if (--fork_depth > 0)
+    return;
   __atomic_add_fetch (&parent_forks, 1, __ATOMIC_SEQ_CST);
   __atomic_sub_fetch (&forks_pending, 1, __ATOMIC_SEQ_CST);
 }
@@ -154,6 +169,8 @@ after_fork_parent (void)
 static void
 count_fork (void)
 {
+  if (--fork_depth > 0)
+    return;
   fork_generation++;
   __atomic_store_n (&releases_in_flight, 0, __ATOMIC_SEQ_CST);
   __atomic_store_n (&forks_pending, 0, __ATOMIC_SEQ_CST);
@@ -562,11 +579,13 @@ static void
 close_fd (portalock *lock, int fd)
 {
   /* Even a flock or OFD object's close must go through the table: a
-     fcntl object of this process may hold the same file.  */
+     fcntl object of this process may hold the same file, or become its
+     first holder at this very moment.  FD is open on the file whose
+     device and inode try_acquire noted.  */
   if (lock->inode != NULL)
     portalock_inode_close (lock->inode, fd);
   else
-    portalock_close_fd (fd);
+    portalock_close_file (lock->dev, lock->ino, fd, NULL);
 }
 
 /* Take a TYPE lock on FD for LOCK.  Return 0 or -1 with errno.  */
@@ -662,7 +681,7 @@ try_acquire (portalock *lock, int type, bool nonblock,
   if (lock->temporary && !S_ISREG (st.st_mode))
     {
       /* Something else was planted where the lock file goes.  */
-      portalock_close_fd (fd);
+      portalock_close_file (st.st_dev, st.st_ino, fd, NULL);
       errno = EINVAL;
       return -1;
     }
@@ -774,10 +793,14 @@ prepare_held_file (portalock *lock)
    started (its count is then in parent_forks, as its parent handler
    counts it before it ends the announcement) or starts after the close.
 
-   posix_spawn and vfork run no atfork handlers.  Their child shares the
-   descriptor until it execs a program, which closes it (O_CLOEXEC) at
-   once; a release by close in another thread meanwhile leaves the lock
-   held until that exec (or the child's exit), no longer.  */
+   posix_spawn, vfork, _Fork and the raw fork and clone system calls
+   run no atfork handlers.  Their child shares the descriptor until it
+   execs a program, which closes it (O_CLOEXEC) at once, or exits; a
+   release by close meanwhile leaves the lock held until then.  A child
+   of _Fork that lives on keeps it as long as it lives: the manual says
+   so, and that portalock_fd before such a fork (exposed) makes the
+   release unlock first.  Nothing cheaper can tell the parent of such a
+   child.  */
 static bool
 release_by_close (portalock *lock)
 {
@@ -785,20 +808,35 @@ release_by_close (portalock *lock)
      fileno, and must be fclosed anyway.  */
   if (!lock->ops->close_unlocks || lock->exposed || lock->stream != NULL)
     return false;
+  /* A lock object of this process may hold the file through the
+     per-inode table (fcntl, lockf), or be about to: the close would
+     drop its POSIX lock.  The table says whether one does, and keeps a
+     new one from asking the kernel until the close is done.  This comes
+     before the fork announcement, as it may wait for a bucket mutex,
+     which a fork's prepare handler may hold; while the table has never
+     been used, the close announces itself to it inside the window, so
+     that a fork never copies that announcement.  */
+  int how = portalock_inode_close_begin (lock->dev, lock->ino);
+  if (how == PORTALOCK_CLOSE_IN_USE)
+    return false;
   bool closed = false;
   __atomic_add_fetch (&releases_in_flight, 1, __ATOMIC_SEQ_CST);
   if (__atomic_load_n (&forks_pending, __ATOMIC_SEQ_CST) == 0
       && __atomic_load_n (&parent_forks, __ATOMIC_SEQ_CST) == lock->forks_seen
-      && portalock_inode_table_empty ())
+      && (how == PORTALOCK_CLOSE_ANNOUNCED
+          || portalock_inode_untracked_enter ()))
     {
-      /* As portalock_close_fd would do with the table empty.  Linux
-         closes the descriptor even when close reports EINTR, and an
-         error (a delayed write error on NFS) was never reported by a
+      /* Linux closes the descriptor even when close reports EINTR, and
+         an error (a delayed write error on NFS) was never reported by a
          release.  */
       close (lock->fd);
       closed = true;
+      if (how == PORTALOCK_CLOSE_UNTRACKED)
+        portalock_inode_untracked_leave ();
     }
   __atomic_sub_fetch (&releases_in_flight, 1, __ATOMIC_SEQ_CST);
+  if (how == PORTALOCK_CLOSE_ANNOUNCED)
+    portalock_inode_close_end (lock->dev, lock->ino);
   return closed;
 }
 
@@ -835,8 +873,8 @@ drop (portalock *lock, bool unlock)
         {
           if (lock->inode != NULL)
             portalock_inode_fclose (lock->inode, lock->stream);
-          else if (portalock_fclose (lock->stream) != 0 && r == 0)
-            r = -1, e = errno;
+          else
+            portalock_close_file (lock->dev, lock->ino, -1, lock->stream);
         }
       else
         close_fd (lock, lock->fd);

@@ -224,7 +224,8 @@ portalock_pid_record_read (const char *path, pid_t *pid)
   char text[RECORD_MAX + 2];
   struct stat st;
   ssize_t n = -1;
-  if (fstat (fd, &st) == 0)
+  bool known = fstat (fd, &st) == 0;
+  if (known)
     {
       if (S_ISREG (st.st_mode))
         n = read_text (fd, text);
@@ -247,10 +248,15 @@ portalock_pid_record_read (const char *path, pid_t *pid)
     }
 
   /* This process may hold a POSIX lock on the file through a lock
-     object, and a plain close would drop it: close through the per-inode
-     table, which waits for the last holder.  */
+     object, or another thread's lock object may be taking one right
+     now, and a plain close would drop it: close through the per-inode
+     table, which waits for the last holder, and in one step with the
+     look.  */
   int saved_errno = errno;
-  portalock_close_fd (fd);
+  if (known)
+    portalock_close_file (st.st_dev, st.st_ino, fd, NULL);
+  else
+    portalock_close_fd (fd);
   errno = saved_errno;
   return r;
 }

@@ -175,13 +175,47 @@ int portalock_inode_reclaim (const char *path, int flags);
 
 /* Close FD, a descriptor of any file, without dropping a lock another
    lock object of this process holds on that file: through the table if
-   the file's inode is in it, else at once.  Keeps errno.  */
+   the file's inode is in it, else at once, in one step with the look
+   (see portalock_close_file).  Costs an fstat.  Keeps errno.  */
 void portalock_close_fd (int fd);
 
-/* Return true if no lock object of this process holds anything through
-   the per-inode table: portalock_close_fd then closes at once, without
-   a look-up.  Costs no system call.  */
-bool portalock_inode_table_empty (void);
+/* Close FD (or STREAM, a stdio stream on it, if not NULL), a
+   descriptor of the file DEV/INO, as portalock_inode_close does if a
+   lock object of this process holds that file through the table, else
+   at once; the look and the close are one step under the mutex of the
+   inode's bucket, so that a lock object of another thread cannot
+   become the file's first holder in between (its kernel lock would be
+   dropped by the close).  Keeps errno.  */
+void portalock_close_file (dev_t dev, ino_t ino, int fd, FILE *stream);
+
+/* For a close that must not wait for the table, nor hold its mutex
+   while it closes (a lock object's release by close), say whether it
+   may close a descriptor of the file DEV/INO:
+   PORTALOCK_CLOSE_IN_USE: a lock object of this process holds the file
+     through the table, or is taking its kernel lock; the caller must
+     unlock and close through portalock_close_file instead.
+   PORTALOCK_CLOSE_ANNOUNCED: no lock object does, and the close is
+     announced: a lock object that becomes the first holder of a file
+     of the same bucket meanwhile waits before it asks the kernel for
+     its lock, until the caller has closed (or not) and called
+     portalock_inode_close_end (DEV, INO).
+   PORTALOCK_CLOSE_UNTRACKED: the table has never been used, and nothing
+     is announced: the caller may close only between a
+     portalock_inode_untracked_enter that returned true and a
+     portalock_inode_untracked_leave, both inside a window that every
+     fork waits for (lock objects' releases_in_flight); the first use of
+     the table waits for such closes.  If _enter returns false, the table
+     came into use meanwhile: close as for PORTALOCK_CLOSE_IN_USE.  */
+enum
+{
+  PORTALOCK_CLOSE_IN_USE,
+  PORTALOCK_CLOSE_ANNOUNCED,
+  PORTALOCK_CLOSE_UNTRACKED
+};
+int portalock_inode_close_begin (dev_t dev, ino_t ino);
+void portalock_inode_close_end (dev_t dev, ino_t ino);
+bool portalock_inode_untracked_enter (void);
+void portalock_inode_untracked_leave (void);
 
 /* The same for STREAM: flush it, and fclose it now or once the last
    holder of its file releases.  Return 0, or EOF with errno if the

@@ -29,9 +29,11 @@
       lost).  The child must not keep the lock.
    2. The release comes while a fork is under way: a prepare handler of
       this program, which runs after the library's, lets the release go
-      and holds the fork until the release's close; the close waits
-      until the child runs.  The release must have unlocked before it
-      closed, so that the child's copy holds nothing.
+      and holds the fork until the release's close, or until the release
+      waits for the fork (in a futex: the per-inode table's mutexes,
+      which the fork holds, lie between a release and its close); the
+      close waits until the child runs.  The release must have unlocked
+      before it closed, so that the child's copy holds nothing.
 
    In both a third process must get the lock at once while the child is
    alive, still holding its copies of the descriptors.  fcntl and lockf
@@ -69,6 +71,8 @@ static int yield_armed;
    prepared[1] and waits for the close's 'C'.  */
 static int prepare_armed;
 static int prepared[2];
+/* The thread that releases (the main thread's gettid).  */
+static pid_t releaser_tid;
 
 int test_close (int fd) __asm__ ("close");
 int test_sched_yield (void) __asm__ ("sched_yield");
@@ -113,6 +117,24 @@ test_sched_yield (void)
   return syscall (SYS_sched_yield);
 }
 
+/* Wait until the held-up close says 'C' on start[0], or the releasing
+   thread waits for the fork in a futex; or 10 seconds pass (a readiness
+   wait).  */
+static void
+await_close_or_wait (void)
+{
+  int fl = fcntl (start[0], F_GETFL);
+  fcntl (start[0], F_SETFL, fl | O_NONBLOCK);
+  char c;
+  for (int tries = 0; tries < 10000; tries++)
+    {
+      if (read (start[0], &c, 1) == 1 || asleep_in_futex (0, releaser_tid))
+        break;
+      usleep (1000);
+    }
+  fcntl (start[0], F_SETFL, fl);
+}
+
 /* Registered before the library's handlers, so that it runs after
    theirs: the fork is under way when it lets the release go.  */
 static void
@@ -121,7 +143,7 @@ hold_fork (void)
   if (__atomic_exchange_n (&prepare_armed, 0, __ATOMIC_SEQ_CST))
     {
       say (prepared[1], 'P');
-      hear (start[0]);
+      await_close_or_wait ();
     }
 }
 
@@ -227,6 +249,7 @@ main (int argc, char **argv)
   /* Before the library registers its own handlers: see hold_fork.  */
   if (pthread_atfork (hold_fork, NULL, NULL) != 0)
     die ("pthread_atfork");
+  releaser_tid = (pid_t) syscall (SYS_gettid);
   bname = argv[1];
   backend = backend_from_args (argc, argv, 1, "forkrelease BACKEND");
   if (backend == 0)

@@ -7,7 +7,8 @@
 ## Free Software Foundation, either version 3 of the License, or (at your
 ## option) any later version.
 
-check_PROGRAMS += tests/objlock tests/objpid tests/objnfs tests/forkrelease
+check_PROGRAMS += tests/objlock tests/objpid tests/objnfs tests/forkrelease \
+  tests/closerace tests/forkother
 EXTRA_DIST += tests/portalock.objects/objects.exp
 
 tests_objlock_SOURCES = tests/objlock.c
@@ -19,6 +20,16 @@ tests_objlock_LDADD = $(TESTS_LIBS)
 tests_forkrelease_SOURCES = tests/forkrelease.c
 tests_forkrelease_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_forkrelease_LDADD = $(TESTS_LIBS)
+
+# closerace defines close, which the library then calls instead of the
+# C library's (see the file).
+tests_closerace_SOURCES = tests/closerace.c
+tests_closerace_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_closerace_LDADD = $(TESTS_LIBS)
+
+tests_forkother_SOURCES = tests/forkother.c
+tests_forkother_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_forkother_LDADD = $(TESTS_LIBS)
 
 tests_objnfs_SOURCES = tests/objnfs.c
 tests_objnfs_CPPFLAGS = $(TESTS_CPPFLAGS)

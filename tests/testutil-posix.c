@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -280,4 +281,53 @@ not_inherited (int fd)
 {
   int flags = fcntl (fd, F_GETFD);
   return flags != -1 && (flags & FD_CLOEXEC) != 0;
+}
+
+/* Read the start of the /proc file NAME of thread TID of PID (0: this
+   process) into TEXT (of SIZE bytes), NUL-terminated.  Return false if
+   it cannot be read.  */
+static bool
+read_task_file (pid_t pid, pid_t tid, const char *name, char *text,
+                size_t size)
+{
+  char path[96];
+  if (pid == 0)
+    snprintf (path, sizeof path, "/proc/self/task/%ld/%s", (long) tid, name);
+  else
+    snprintf (path, sizeof path, "/proc/%ld/task/%ld/%s", (long) pid,
+              (long) tid, name);
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  ssize_t n = read (fd, text, size - 1);
+  int saved_errno = errno;
+  syscall (SYS_close, fd);
+  errno = saved_errno;
+  if (n <= 0)
+    return false;
+  text[n] = '\0';
+  return true;
+}
+
+bool
+asleep_in_futex (pid_t pid, pid_t tid)
+{
+  char text[512];
+  if (!read_task_file (pid, tid, "stat", text, sizeof text))
+    return false;
+  const char *state = strrchr (text, ')');
+  if (state == NULL || state[1] != ' ' || state[2] != 'S')
+    return false;
+  if (!read_task_file (pid, tid, "syscall", text, sizeof text))
+    return false;
+  long nr = strtol (text, NULL, 10);
+#ifdef SYS_futex_time64
+  if (nr == SYS_futex_time64)
+    return true;
+#endif
+#ifdef SYS_futex
+  return nr == SYS_futex;
+#else
+  return false;
+#endif
 }

@@ -152,6 +152,13 @@ bool not_inherited (int fd);
 /* Return true if FD is open on the file PATH names now, not deleted.  */
 bool fd_names (int fd, const char *path);
 
+/* Return true if thread TID of process PID (0: this process) sleeps
+   in a futex, as a thread waiting for a mutex or a condition variable
+   does: /proc shows it in state S, in the futex system call.  A
+   readiness signal, for a wait that no other sign shows.  POSIX builds
+   with /proc only; elsewhere it returns false.  */
+bool asleep_in_futex (pid_t pid, pid_t tid);
+
 /* Make CALL, a read or write on a pipe whose outcome the test learns
    from the other end, and drop its result on purpose, which a plain
    call does not tell the compiler (-Wunused-result, _FORTIFY_SOURCE).  */
