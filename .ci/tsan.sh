@@ -54,7 +54,11 @@ fi
 # instead, and any report fails this step.  second_deadlock_stack: both
 # stacks of a lock-order report.  The suppressions cover only what is
 # not portalock's (see the file).
-tsan_options="halt_on_error=0 exitcode=0 second_deadlock_stack=1"
+# The per-inode table's fork handler holds every bucket mutex (1,024)
+# across a fork, as it must; TSan's deadlock detector can track only 64
+# mutexes held at once and aborts the program past that, so it is off.
+# Data races are still reported.
+tsan_options="halt_on_error=0 exitcode=0 detect_deadlocks=0"
 tsan_options="$tsan_options suppressions=$src/.ci/tsan.supp"
 status=0
 for b in $backends; do
