@@ -14,7 +14,15 @@
    helper with it.  The waits are made to block for real: a holder
    process has the lock, and is told to let go once the kernel lists the
    waiter in /proc/locks.  Where there is no /proc, the checks are
-   UNSUPPORTED.  */
+   UNSUPPORTED.
+
+   A thread that pthread_join has joined may still be listed in
+   /proc/self/task for a moment (the kernel wakes the joiner before it
+   takes the thread off the list), and so may a helper the library has
+   joined.  So the test's own threads are waited for until they are
+   gone, by ID, and a check that helpers went waits (at most 10 s) for
+   the list to come back to what it was: readiness waits.  A helper
+   that stays keeps the list from ever matching, and the check fails.  */
 
 #include <config.h>
 
@@ -66,6 +74,20 @@ same_ids (const long *a, int na, const long *b, int nb)
   return na == nb && memcmp (a, b, na * sizeof *a) == 0;
 }
 
+/* Wait until this process's threads are those of WANT (NWANT of them),
+   or 10 seconds pass.  Store the last list in *IDS (at most MAX) and
+   return its length.  */
+static int
+await_ids (const long *want, int nwant, long *ids, int max)
+{
+  double give_up = now () + 10;
+  int n;
+  while (!same_ids (want, nwant, ids, n = thread_ids (ids, max))
+         && now () < give_up)
+    usleep (2000);
+  return n;
+}
+
 struct releaser
 {
   const char *path;
@@ -79,7 +101,7 @@ release_when_blocked (void *arg)
   struct releaser *r = arg;
   await_blocked_waiter (r->path);
   holder_release (r->holder);
-  return NULL;
+  return (void *) (intptr_t) thread_id ();
 }
 
 /* Make a timed wait (30 s) on PATH in the calling thread that has to
@@ -99,7 +121,11 @@ blocking_timed_wait (const char *path)
     die ("open %s", path);
   int result = portalock_lock_timeout (fd, PORTALOCK_EX, 30);
   int error = errno;
-  pthread_join (t, NULL);
+  void *tid;
+  pthread_join (t, &tid);
+  /* Only the helper may be left when this returns.  */
+  if (!await_thread_gone ((intptr_t) tid))
+    die ("%s: a joined thread is still listed after 10 s", bname);
   /* Closing the descriptor releases the lock on every backend.  */
   close (fd);
   errno = error;
@@ -181,16 +207,17 @@ test_thread_exit (const char *path)
       pthread_join (t, &result);
       ok &= result != NULL;
     }
-  int nafter = thread_ids (after, MAX);
+  int nafter = await_ids (before, nbefore, after, MAX);
   check (ok && same_ids (before, nbefore, after, nafter),
          "%s: threads that made a timed wait and exited leave no helper "
          "(%d threads, %d before)", bname, nafter, nbefore);
 }
 
 static void *
-nothing (void *arg)
+first_thread (void *arg)
 {
-  return arg;
+  (void) arg;
+  return (void *) (intptr_t) thread_id ();
 }
 
 int
@@ -212,8 +239,10 @@ main (void)
   /* A sanitizer starts a thread of its own along with the program's
      first one: count after a first thread has come and gone.  */
   pthread_t first;
-  pthread_create (&first, NULL, nothing, NULL);
-  pthread_join (first, NULL);
+  void *first_id;
+  pthread_create (&first, NULL, first_thread, NULL);
+  pthread_join (first, &first_id);
+  await_thread_gone ((intptr_t) first_id);
 
   const char *path = test_path ("waithelper");
   test_thread_exit (path);
