@@ -691,6 +691,44 @@ test_timeout_signal_setting (void)
          "portalock_set_timeout_signal (0) restores the old handler");
 }
 
+/* A signal number below NSIG that sigaction refuses (one the C library
+   keeps for itself), or 0 if there is none.  */
+static int
+reserved_signal (void)
+{
+  struct sigaction sa;
+  for (int s = 1; s < NSIG; s++)
+    if (s != SIGKILL && s != SIGSTOP && sigaction (s, NULL, &sa) != 0
+        && errno == EINVAL)
+      return s;
+  return 0;
+}
+
+/* With the timer signal in use, a change to a signal the system refuses
+   fails with EINVAL and changes nothing: the signal in use keeps its
+   handler, and timed waits go on using it (test_waiter, which main runs
+   next, counts no helper thread).  */
+static void
+test_refused_change (void)
+{
+  int reserved = reserved_signal ();
+  if (reserved == 0)
+    {
+      unsupported ("portalock_set_timeout_signal: no signal here that "
+                   "the C library keeps for itself");
+      return;
+    }
+  struct sigaction before, after;
+  sigaction (timer_signal, NULL, &before);
+  check (fails_with (portalock_set_timeout_signal (reserved), EINVAL),
+         "portalock_set_timeout_signal (%d), kept by the C library: EINVAL",
+         reserved);
+  sigaction (timer_signal, NULL, &after);
+  check (after.sa_handler == before.sa_handler
+         && after.sa_handler != SIG_DFL && after.sa_handler != SIG_IGN,
+         "... and the signal in use keeps its handler");
+}
+
 struct timed_waiter
 {
   int fd;
@@ -753,6 +791,13 @@ test_timeout_signal_setting (void)
 }
 
 static void
+test_refused_change (void)
+{
+  unsupported ("portalock_set_timeout_signal: a refused change: needs "
+               "per-thread timers (POSIX only)");
+}
+
+static void
 test_signal_off_during_wait (void)
 {
   unsupported ("%s: the timer signal switched off during a timed wait: "
@@ -801,6 +846,7 @@ main (int argc, char **argv)
       if (portalock_set_timeout_signal (timer_signal) != 0)
         die ("portalock_set_timeout_signal");
       mode = "timer signal";
+      test_refused_change ();
     }
   bname = portalock_backend_name (PORTALOCK_BACKEND_DEFAULT);
   const char *wanted = getenv ("PORTALOCK_BACKEND");
