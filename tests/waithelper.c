@@ -11,10 +11,11 @@
    waits: these checks see it in /proc/self/task.  Repeated waits must
    not add threads, and must reuse the same one; a forked child must
    not count on its parent's helper; a thread that exits takes its
-   helper with it.  The waits are made to block for real: a holder
-   process has the lock, and is told to let go once the kernel lists the
-   waiter in /proc/locks.  Where there is no /proc, the checks are
-   UNSUPPORTED.
+   helper with it, and so does one that calls
+   portalock_drop_wait_helper.  The waits are made to block for real: a
+   holder process has the lock, and is told to let go once the kernel
+   lists the waiter in /proc/locks.  Where there is no /proc, the checks
+   are UNSUPPORTED.
 
    A thread that pthread_join has joined may still be listed in
    /proc/self/task for a moment (the kernel wakes the joiner before it
@@ -156,6 +157,45 @@ test_reuse (const char *path)
          "added, none replaced", bname, WAITS - 1);
 }
 
+/* portalock_drop_wait_helper ends the calling thread's helper: the
+   thread list loses one thread, of those it had; a second call does
+   nothing; the next timed wait starts a new helper.  */
+static void
+test_drop (const char *path)
+{
+  enum { MAX = 64 };
+  long with[MAX], now_ids[MAX];
+  if (blocking_timed_wait (path) != 0)
+    die ("%s: timed wait", bname);
+  int nwith = thread_ids (with, MAX);
+  errno = EILSEQ;
+  int r = portalock_drop_wait_helper ();
+  check (r == 0 && errno == EILSEQ,
+         "%s: portalock_drop_wait_helper returns 0, errno kept", bname);
+  /* The helper is joined, but may be listed for a moment more.  */
+  int n = await_thread_count (nwith - 1);
+  thread_ids (now_ids, MAX);
+  bool subset = true;
+  for (int i = 0; i < n && i < MAX; i++)
+    {
+      bool found = false;
+      for (int j = 0; j < nwith; j++)
+        found |= now_ids[i] == with[j];
+      subset &= found;
+    }
+  check (n == nwith - 1 && subset,
+         "%s: portalock_drop_wait_helper ends the thread's helper "
+         "(%d threads, %d before)", bname, n, nwith);
+  r = portalock_drop_wait_helper ();
+  check (r == 0 && thread_ids (now_ids, MAX) == nwith - 1,
+         "%s: portalock_drop_wait_helper without a helper does nothing",
+         bname);
+  bool ok = blocking_timed_wait (path) == 0;
+  n = thread_ids (now_ids, MAX);
+  check (ok && n == nwith, "%s: the next timed wait starts a new helper "
+         "(%d threads)", bname, n);
+}
+
 /* A child forked after a timed wait has none of its parent's threads,
    the helper included: its own timed waits must work.  */
 static void
@@ -247,6 +287,7 @@ main (void)
   const char *path = test_path ("waithelper");
   test_thread_exit (path);
   test_reuse (path);
+  test_drop (path);
   test_fork (path);
   unlink (path);
   return check_exit ();
