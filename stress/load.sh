@@ -47,8 +47,13 @@ stop_hogs () {
   done
   hogs=
 }
-trap stop_hogs EXIT
-trap 'stop_hogs; exit 1' INT TERM HUP
+out=
+cleanup () {
+  stop_hogs
+  [ -z "$out" ] || rm -f "$out"
+}
+trap cleanup EXIT
+trap 'cleanup; exit 1' INT TERM HUP
 
 n=$(nproc 2>/dev/null || echo 2)
 for _ in $(seq $((n + 1))); do
@@ -104,6 +109,5 @@ for b in flock ofd fcntl lockf; do
   run 3 "objlock $b" -- tests/objlock $b tests/lockprobe
 done
 run 2 settle -- tests/settle
-rm -f "$out"
 echo "stress-load: $runs runs, $failed failed ($((SECONDS - start)) s)"
 [ $failed -eq 0 ]
