@@ -93,9 +93,19 @@ PORTALOCK_API enum portalock_backend portalock_default_backend (void);
 
    FLAGS is PORTALOCK_SH, PORTALOCK_EX or PORTALOCK_UN, optionally with
    PORTALOCK_NB.  SECONDS bounds the wait: 0 tries once, INFINITY waits
-   without limit.  A timed wait blocks in the kernel, in a helper thread
-   that is cancelled at the deadline; it installs no signal handler and
-   leaves nothing running when it returns.
+   without limit.  A timed wait that has to wait blocks in the kernel, in
+   a helper thread that is cancelled at the deadline; it installs no
+   signal handler.  The helper is kept: a thread that made such a wait
+   keeps one idle helper thread (64 KiB of stack, all signals blocked,
+   no CPU), reused by its next timed waits, until the thread exits, a
+   wait of it times out (the helper is then joined before the call
+   returns), or it calls portalock_drop_wait_helper.  So after a timed
+   wait a single-threaded program has a second thread; one that must be
+   single-threaded again (for unshare (CLONE_NEWUSER), say) calls
+   portalock_drop_wait_helper, or uses portalock_set_timeout_signal
+   from the start, whose waits keep no thread.  A timed wait that gets
+   the lock at once starts no helper; a forked child has none of its
+   parent's.
 
    All return 0 on success, or -1 and set errno:
      EINVAL       FLAGS is not one request; SECONDS is negative or NaN;
@@ -132,6 +142,15 @@ PORTALOCK_API int portalock_lock_range (int fd, int flags, off_t start,
 PORTALOCK_API int portalock_backend_lock (enum portalock_backend backend,
                                           int fd, int flags, off_t start,
                                           off_t length, double seconds);
+
+/* Stop and join the calling thread's idle helper thread, if a timed
+   wait of this thread left one; other threads' helpers are not touched.
+   The thread's next timed wait that has to wait starts a new one.  When
+   this returns the helper has ended and been joined, but the kernel may
+   list it (in /proc/self/task, and to the single-thread check of
+   unshare) for a moment more.  Return 0; it cannot fail, and keeps
+   errno.  */
+PORTALOCK_API int portalock_drop_wait_helper (void);
 
 /* Let timed waits in this process block in the waiting thread itself, so
    that a released lock reaches it as fast as an untimed waiter, instead

@@ -143,7 +143,6 @@ portalock_set_timeout_signal (int signo)
     }
   pthread_mutex_lock (&setting_mutex);
   int old = timeout_signal;
-  int r = 0;
   if (signo != old)
     {
       struct installed *again = find_installed (signo);
@@ -165,6 +164,27 @@ portalock_set_timeout_signal (int signo)
               return -1;
             }
         }
+      /* Install the new signal's handler first: if the system refuses
+         it (a signal the C library keeps for itself is EINVAL), the
+         old signal must still be in place, its handler installed and
+         new waits using it.  */
+      struct sigaction saved;
+      if (again == NULL && signo != 0)
+        {
+          struct sigaction sa = { .sa_handler = on_timeout_signal };
+          sigemptyset (&sa.sa_mask);
+          sa.sa_flags = 0;      /* no SA_RESTART: the call must fail */
+          if (sigaction (signo, &sa, &saved) != 0)
+            {
+              int e = errno;
+              pthread_mutex_unlock (&setting_mutex);
+              errno = e;
+              return -1;
+            }
+        }
+      /* Nothing can fail from here on.  Retiring OLD may free the slot
+         chosen above (when OLD has no waits in flight), so the new
+         signal is recorded only after.  */
       struct installed *old_slot = find_installed (old);
       if (old_slot != NULL)
         {
@@ -180,21 +200,15 @@ portalock_set_timeout_signal (int signo)
         }
       else if (signo != 0)
         {
-          struct sigaction sa = { .sa_handler = on_timeout_signal };
-          sigemptyset (&sa.sa_mask);
-          sa.sa_flags = 0;      /* no SA_RESTART: the call must fail */
-          r = sigaction (signo, &sa, &free_slot->saved);
-          if (r == 0)
-            {
-              free_slot->signo = signo;
-              free_slot->waits = 0;
-              free_slot->retired = false;
-              __atomic_store_n (&timeout_signal, signo, __ATOMIC_RELEASE);
-            }
+          free_slot->signo = signo;
+          free_slot->saved = saved;
+          free_slot->waits = 0;
+          free_slot->retired = false;
+          __atomic_store_n (&timeout_signal, signo, __ATOMIC_RELEASE);
         }
     }
   pthread_mutex_unlock (&setting_mutex);
-  return r;
+  return 0;
 }
 
 int

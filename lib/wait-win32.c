@@ -111,6 +111,13 @@ portalock_timer_signal_unhold (int signo)
   (void) signo;
 }
 
+/* Timed waits here poll in the calling thread: no helper to drop.  */
+int
+portalock_drop_wait_helper (void)
+{
+  return 0;
+}
+
 int
 portalock_set_timeout_signal (int signo)
 {

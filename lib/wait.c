@@ -53,8 +53,10 @@
      the fork handler forgets the forking thread's helper in the child
      (its memory is freed; its mutex and condition variable, copied
      while the helper slept on them, are not touched again).
+   - the thread calls portalock_drop_wait_helper, which stops and joins
+     it as the destructor does.
    The manual says so: a thread that used a timed wait keeps one idle
-   thread (64 KiB of stack) until it exits.
+   thread (64 KiB of stack) until it exits or drops it.
 
    The cancel must end the blocked call on every C library, whichever
    calls it counts as cancellation points: glibc counts fcntl's F_SETLKW
@@ -270,6 +272,26 @@ own_helper (void)
   /* Without a key (the process ran out of them) the helper serves one
      wait and is stopped after it.  */
   return h;
+}
+
+int
+portalock_drop_wait_helper (void)
+{
+  int saved_errno = errno;
+  /* Joining is a cancellation point; the call is not one.  */
+  int cancel_state;
+  pthread_setcancelstate (PTHREAD_CANCEL_DISABLE, &cancel_state);
+  pthread_once (&helper_once, helper_init);
+  struct helper *h = helper_key_made ? pthread_getspecific (helper_key)
+                     : NULL;
+  if (h != NULL)
+    {
+      pthread_setspecific (helper_key, NULL);
+      helper_stop (h);
+    }
+  pthread_setcancelstate (cancel_state, NULL);
+  errno = saved_errno;
+  return 0;
 }
 
 /* After a cancelled helper: take the lock if it is ours or free, else

@@ -23,5 +23,13 @@ stress: all stress/plstress$(EXEEXT)
 	./stress/plstress$(EXEEXT) $(STRESSFLAGS)
 .PHONY: stress
 
+# 'make stress-load' runs the timing-sensitive test programs over and
+# over beside a CPU hog (stress/load.sh says which, and how often);
+# STRESS_LOAD_SCALE multiplies the number of runs.
+STRESS_LOAD_SCALE = 1
+stress-load: all $(check_PROGRAMS)
+	bash $(srcdir)/stress/load.sh $(abs_builddir) $(STRESS_LOAD_SCALE)
+.PHONY: stress-load
+
 include $(top_srcdir)/fuzz/local.mk
-EXTRA_DIST += .ci/stress.sh .ci/fuzz.sh .ci/tsan.sh .ci/tsan.supp
+EXTRA_DIST += stress/load.sh .ci/stress.sh .ci/fuzz.sh .ci/tsan.sh .ci/tsan.supp

@@ -115,7 +115,9 @@ test_python (const char *python)
   char namelist[64];
   snprintf (namelist, sizeof namelist, "%s/%s", names[0], names[1]);
 
-  const char *argv[4 + COUNT (patterns) + 1];
+  /* PYTHON, -c, SCRIPT, NAMELIST, NUMLIST, the patterns, and NULL.  */
+  enum { FIXED_ARGS = 5 };
+  const char *argv[FIXED_ARGS + COUNT (patterns) + 1];
   size_t argc = 0;
   argv[argc++] = python;
   argv[argc++] = "-c";

@@ -119,6 +119,44 @@ count_threads (void)
   return count_entries ("/proc/self/task");
 }
 
+int
+await_thread_count (int expected)
+{
+  double give_up = now () + 10;
+  int n;
+  while ((n = count_threads ()) != expected && now () < give_up)
+    usleep (2000);
+  return n;
+}
+
+long
+thread_id (void)
+{
+  /* "/proc/thread-self" links to "PID/task/TID".  */
+  char target[64];
+  ssize_t len = readlink ("/proc/thread-self", target, sizeof target - 1);
+  if (len <= 0)
+    return -1;
+  target[len] = '\0';
+  const char *slash = strrchr (target, '/');
+  return slash != NULL ? atol (slash + 1) : -1;
+}
+
+bool
+await_thread_gone (long tid)
+{
+  if (tid < 0)
+    return true;
+  char path[64];
+  snprintf (path, sizeof path, "/proc/self/task/%ld", tid);
+  double give_up = now () + 10;
+  struct stat st;
+  bool listed;
+  while ((listed = stat (path, &st) == 0) && now () < give_up)
+    usleep (2000);
+  return !listed;
+}
+
 double
 now (void)
 {

@@ -143,6 +143,30 @@ count_threads (void)
   return n;
 }
 
+int
+await_thread_count (int expected)
+{
+  double give_up = now () + 10;
+  int n;
+  while ((n = count_threads ()) != expected && now () < give_up)
+    Sleep (2);
+  return n;
+}
+
+/* The tests that look threads up by ID read /proc: not here.  */
+long
+thread_id (void)
+{
+  return -1;
+}
+
+bool
+await_thread_gone (long tid)
+{
+  (void) tid;
+  return true;
+}
+
 double
 now (void)
 {

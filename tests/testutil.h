@@ -84,6 +84,23 @@ int count_entries (const char *dir);
 int count_fds (void);
 int count_threads (void);
 
+/* Wait until this process has EXPECTED threads, or 10 seconds pass;
+   return the last count.  A thread that pthread_join (or the library)
+   has joined may still be listed for a moment after the join returns,
+   so a count that must be exact is taken once it reaches what the test
+   expects: a readiness wait, not a timing.  A leaked thread keeps the
+   count above EXPECTED, and the check that follows fails.  */
+int await_thread_count (int expected);
+
+/* The calling thread's ID as /proc/self/task lists it, or -1 where
+   threads cannot be seen by ID (no /proc/thread-self, Windows).  */
+long thread_id (void);
+
+/* Wait until the thread with ID TID (from thread_id) is no longer
+   listed, or 10 seconds pass; return true if it went.  True at once
+   for -1.  */
+bool await_thread_gone (long tid);
+
 /* Seconds on the monotonic clock.  */
 double now (void);
 

@@ -11,10 +11,19 @@
    waits: these checks see it in /proc/self/task.  Repeated waits must
    not add threads, and must reuse the same one; a forked child must
    not count on its parent's helper; a thread that exits takes its
-   helper with it.  The waits are made to block for real: a holder
-   process has the lock, and is told to let go once the kernel lists the
-   waiter in /proc/locks.  Where there is no /proc, the checks are
-   UNSUPPORTED.  */
+   helper with it, and so does one that calls
+   portalock_drop_wait_helper.  The waits are made to block for real: a
+   holder process has the lock, and is told to let go once the kernel
+   lists the waiter in /proc/locks.  Where there is no /proc, the checks
+   are UNSUPPORTED.
+
+   A thread that pthread_join has joined may still be listed in
+   /proc/self/task for a moment (the kernel wakes the joiner before it
+   takes the thread off the list), and so may a helper the library has
+   joined.  So the test's own threads are waited for until they are
+   gone, by ID, and a check that helpers went waits (at most 10 s) for
+   the list to come back to what it was: readiness waits.  A helper
+   that stays keeps the list from ever matching, and the check fails.  */
 
 #include <config.h>
 
@@ -66,6 +75,20 @@ same_ids (const long *a, int na, const long *b, int nb)
   return na == nb && memcmp (a, b, na * sizeof *a) == 0;
 }
 
+/* Wait until this process's threads are those of WANT (NWANT of them),
+   or 10 seconds pass.  Store the last list in *IDS (at most MAX) and
+   return its length.  */
+static int
+await_ids (const long *want, int nwant, long *ids, int max)
+{
+  double give_up = now () + 10;
+  int n;
+  while (!same_ids (want, nwant, ids, n = thread_ids (ids, max))
+         && now () < give_up)
+    usleep (2000);
+  return n;
+}
+
 struct releaser
 {
   const char *path;
@@ -79,7 +102,7 @@ release_when_blocked (void *arg)
   struct releaser *r = arg;
   await_blocked_waiter (r->path);
   holder_release (r->holder);
-  return NULL;
+  return (void *) (intptr_t) thread_id ();
 }
 
 /* Make a timed wait (30 s) on PATH in the calling thread that has to
@@ -99,7 +122,11 @@ blocking_timed_wait (const char *path)
     die ("open %s", path);
   int result = portalock_lock_timeout (fd, PORTALOCK_EX, 30);
   int error = errno;
-  pthread_join (t, NULL);
+  void *tid;
+  pthread_join (t, &tid);
+  /* Only the helper may be left when this returns.  */
+  if (!await_thread_gone ((intptr_t) tid))
+    die ("%s: a joined thread is still listed after 10 s", bname);
   /* Closing the descriptor releases the lock on every backend.  */
   close (fd);
   errno = error;
@@ -128,6 +155,45 @@ test_reuse (const char *path)
     }
   check (ok && same, "%s: %d more timed waits reuse that helper: no thread "
          "added, none replaced", bname, WAITS - 1);
+}
+
+/* portalock_drop_wait_helper ends the calling thread's helper: the
+   thread list loses one thread, of those it had; a second call does
+   nothing; the next timed wait starts a new helper.  */
+static void
+test_drop (const char *path)
+{
+  enum { MAX = 64 };
+  long with[MAX], now_ids[MAX];
+  if (blocking_timed_wait (path) != 0)
+    die ("%s: timed wait", bname);
+  int nwith = thread_ids (with, MAX);
+  errno = EILSEQ;
+  int r = portalock_drop_wait_helper ();
+  check (r == 0 && errno == EILSEQ,
+         "%s: portalock_drop_wait_helper returns 0, errno kept", bname);
+  /* The helper is joined, but may be listed for a moment more.  */
+  int n = await_thread_count (nwith - 1);
+  thread_ids (now_ids, MAX);
+  bool subset = true;
+  for (int i = 0; i < n && i < MAX; i++)
+    {
+      bool found = false;
+      for (int j = 0; j < nwith; j++)
+        found |= now_ids[i] == with[j];
+      subset &= found;
+    }
+  check (n == nwith - 1 && subset,
+         "%s: portalock_drop_wait_helper ends the thread's helper "
+         "(%d threads, %d before)", bname, n, nwith);
+  r = portalock_drop_wait_helper ();
+  check (r == 0 && thread_ids (now_ids, MAX) == nwith - 1,
+         "%s: portalock_drop_wait_helper without a helper does nothing",
+         bname);
+  bool ok = blocking_timed_wait (path) == 0;
+  n = thread_ids (now_ids, MAX);
+  check (ok && n == nwith, "%s: the next timed wait starts a new helper "
+         "(%d threads)", bname, n);
 }
 
 /* A child forked after a timed wait has none of its parent's threads,
@@ -181,16 +247,17 @@ test_thread_exit (const char *path)
       pthread_join (t, &result);
       ok &= result != NULL;
     }
-  int nafter = thread_ids (after, MAX);
+  int nafter = await_ids (before, nbefore, after, MAX);
   check (ok && same_ids (before, nbefore, after, nafter),
          "%s: threads that made a timed wait and exited leave no helper "
          "(%d threads, %d before)", bname, nafter, nbefore);
 }
 
 static void *
-nothing (void *arg)
+first_thread (void *arg)
 {
-  return arg;
+  (void) arg;
+  return (void *) (intptr_t) thread_id ();
 }
 
 int
@@ -212,12 +279,15 @@ main (void)
   /* A sanitizer starts a thread of its own along with the program's
      first one: count after a first thread has come and gone.  */
   pthread_t first;
-  pthread_create (&first, NULL, nothing, NULL);
-  pthread_join (first, NULL);
+  void *first_id;
+  pthread_create (&first, NULL, first_thread, NULL);
+  pthread_join (first, &first_id);
+  await_thread_gone ((intptr_t) first_id);
 
   const char *path = test_path ("waithelper");
   test_thread_exit (path);
   test_reuse (path);
+  test_drop (path);
   test_fork (path);
   unlink (path);
   return check_exit ();
