@@ -865,7 +865,8 @@ test_server_restart (void)
   unsigned long long wt;
   /* The waiter connects again at once: to the new server, which knows
      no lease and grants it the lock, or to none yet (it is starting).  */
-  check (waiter_result (&w, &r, &error, &wt)
+  bool said = waiter_result (&w, &r, &error, &wt);
+  check (said
          && (r == 0 || error == ECONNRESET || error == ENOENT
              || error == ECONNREFUSED) && now () - start < 30,
          "the waiter gets the lock from the new server, or a connection "
@@ -1021,28 +1022,64 @@ test_partition (void)
     die ("the proxy did not start");
   char purl[4300];
   snprintf (purl, sizeof purl, "unix://%s", proxy_sock);
-  portalock_redis *lock = portalock_redis_new (purl, "part");
-  if (lock == NULL || pipe2 (lost_pipe, O_CLOEXEC) != 0)
-    die ("partition test");
-  portalock_redis_set_ttl (lock, 1);
-  portalock_redis_set_command_timeout (lock, 600);
-  check (portalock_redis_acquire (lock) == 0, "acquire through a proxy");
-  double left = portalock_redis_remaining (lock);
-  /* The margin: 1 % of 1 s, plus 2 ms.  */
-  check (left > 0 && left <= 1 - 0.012,
-         "remaining counts the validity: TTL less the drift margin (%g)",
-         left);
-  check (portalock_redis_keepalive (lock, partition_lost, NULL) == 0,
-         "keep-alive through the proxy");
+  if (pipe2 (lost_pipe, O_CLOEXEC) != 0)
+    die ("pipe");
+  portalock_redis *lock = NULL;
   char token[24];
-  snprintf (token, sizeof token, " %llu",
-            (unsigned long long) portalock_redis_token (lock));
-  kill (proxy.pid, SIGSTOP);
-  /* What the proxy forwarded before it stopped is done once the server
-     has answered a PING sent after.  */
-  freeReplyObject (admin ("PING"));
-  check (admin_int ("PEXPIRE %s 600000", "portalock:{part}:x") == 1,
-         "the proxy is stopped; the server keeps the lease");
+  bool kept = false;
+  /* A machine so loaded that this process stalled for the whole TTL
+     between the acquire and the PEXPIRE lets the server end the lease
+     first: then the scenario is played again.  */
+  for (int attempt = 0; attempt < 10 && !kept; attempt++)
+    {
+      lock = portalock_redis_new (purl, "part");
+      if (lock == NULL)
+        die ("partition test");
+      portalock_redis_set_ttl (lock, 1);
+      portalock_redis_set_command_timeout (lock, 600);
+      if (portalock_redis_acquire (lock) != 0)
+        die ("acquire through the proxy: %s", strerror (errno));
+      double left = portalock_redis_remaining (lock);
+      int error = errno;
+      /* The margin: 1 % of 1 s, plus 2 ms.  A stall of the whole TTL
+         makes it ENOLCK.  */
+      if (attempt == 0)
+        check (left <= 1 - 0.012 && (left > 0 || error == ENOLCK),
+               "remaining counts the validity: TTL less the drift margin "
+               "(%g)", left);
+      if (left < 0)
+        {
+          portalock_redis_free (lock);
+          lock = NULL;
+          continue;
+        }
+      if (portalock_redis_keepalive (lock, partition_lost, NULL) != 0)
+        die ("keep-alive through the proxy");
+      snprintf (token, sizeof token, " %llu",
+                (unsigned long long) portalock_redis_token (lock));
+      kill (proxy.pid, SIGSTOP);
+      /* What the proxy forwarded before it stopped is done once the
+         server has answered a PING sent after.  */
+      freeReplyObject (admin ("PING"));
+      kept = admin_int ("PEXPIRE %s 600000", "portalock:{part}:x") == 1;
+      if (!kept)
+        {
+          kill (proxy.pid, SIGCONT);
+          portalock_redis_free (lock);
+          lock = NULL;
+          char c;
+          struct pollfd q = { .fd = lost_pipe[0], .events = POLLIN };
+          while (poll (&q, 1, 0) == 1 && read (lost_pipe[0], &c, 1) == 1)
+            ;
+        }
+    }
+  check (kept, "the proxy is stopped; the server keeps the lease");
+  if (!kept)
+    {
+      kill (proxy.pid, SIGKILL);
+      reap (&proxy);
+      return;
+    }
   struct pollfd p = { .fd = lost_pipe[0], .events = POLLIN };
   char error = 0;
   bool fired = poll (&p, 1, 60000) == 1 && read (lost_pipe[0], &error, 1) == 1;
@@ -1065,9 +1102,6 @@ test_partition (void)
          && portalock_redis_keepalive (lock2, partition_lost, NULL) == 0,
          "a second holder through the proxy");
   kill (proxy.pid, SIGSTOP);
-  freeReplyObject (admin ("PING"));
-  check (admin_int ("PEXPIRE %s 600000", "portalock:{part2}:x") == 1,
-         "the proxy is stopped again");
   fired = poll (&p, 1, 60000) == 1 && read (lost_pipe[0], &error, 1) == 1;
   check (fired, "its lost callback fires too");
   kill (proxy.pid, SIGCONT);
@@ -1075,11 +1109,14 @@ test_partition (void)
          "its renewal after the deadline is ENOLCK");
   /* Without a keep-alive, a release sent after the deadline (1 s on
      the monotonic clock, at least, after the request) finds the lease
-     still there on the server, which was told to keep it.  */
+     still there on the server, which was told to keep it (acquired
+     again if a stall let it end first).  */
   portalock_redis *lock3 = new_lock ("part3", 1);
-  check (portalock_redis_acquire (lock3) == 0
-         && admin_int ("PEXPIRE %s 600000", "portalock:{part3}:x") == 1,
-         "a third holder");
+  kept = false;
+  for (int attempt = 0; attempt < 10 && !kept; attempt++)
+    kept = (portalock_redis_acquire (lock3) == 0
+            && admin_int ("PEXPIRE %s 600000", "portalock:{part3}:x") == 1);
+  check (kept, "a third holder");
   double until = now () + 1;
   while (now () < until)
     usleep (10000);
