@@ -48,11 +48,23 @@ plr_conn_set_error (struct plr_conn *c, const char *text, size_t len)
   *c->error = copy;
 }
 
+void
+plr_conn_clear_error (struct plr_conn *c)
+{
+  free (*c->error);
+  *c->error = NULL;
+}
+
 int
 plr_error_errno (const char *text)
 {
   if (strncmp (text, "NOAUTH", 6) == 0 || strncmp (text, "WRONGPASS", 9) == 0
       || strncmp (text, "NOPERM", 6) == 0)
+    return EACCES;
+  /* Redis 7 answers a long command from a client that has not logged in
+     with a protocol error, not NOAUTH, and closes the connection: a
+     password is needed all the same.  */
+  if (strncmp (text, "ERR Protocol error: unauthenticated", 35) == 0)
     return EACCES;
   return EPROTO;
 }
@@ -67,6 +79,15 @@ plr_conn_close (struct plr_conn *c)
       c->ctx = NULL;
       errno = saved_errno;
     }
+}
+
+/* The absolute deadline of a wait of SECONDS from now on C, within its
+   cap.  */
+static double
+deadline_in (const struct plr_conn *c, double seconds)
+{
+  double d = plr_now () + seconds;
+  return c->cap < d ? c->cap : d;
 }
 
 /* Close C and fail with ERROR, keeping TEXT as the error text.  */
@@ -128,7 +149,13 @@ plr_conn_open (struct plr_conn *c)
 {
   if (c->ctx != NULL)
     return 0;
-  struct timeval tv = to_timeval (c->connect_timeout);
+  double seconds = deadline_in (c, c->connect_timeout) - plr_now ();
+  if (seconds <= 0)
+    {
+      errno = ETIME;
+      return -1;
+    }
+  struct timeval tv = to_timeval (seconds);
   errno = 0;
   redisContext *ctx = (c->url->path != NULL
                        ? redisConnectUnixWithTimeout (c->url->path, tv)
@@ -186,10 +213,26 @@ wait_ready (struct plr_conn *c, short events, double deadline)
     }
 }
 
+/* Close C if the server has closed its end (an idle connection that the
+   server's timeout, CLIENT KILL or a restart ended) or sent something
+   unasked: a command sent there would be lost, and would leave unknown
+   whether it was applied.  A connection found closed before sending is
+   opened again at no risk.  */
+static void
+close_if_stale (struct plr_conn *c)
+{
+  if (c->ctx == NULL)
+    return;
+  struct pollfd p = { .fd = c->ctx->fd, .events = POLLIN };
+  if (poll (&p, 1, 0) != 0)
+    plr_conn_close (c);
+}
+
 int
 plr_conn_send (struct plr_conn *c, int argc, const char **argv,
                const size_t *argvlen)
 {
+  close_if_stale (c);
   if (plr_conn_open (c) != 0)
     return -1;
   size_t lens[16];
@@ -211,7 +254,7 @@ plr_conn_send (struct plr_conn *c, int argc, const char **argv,
       errno = ENOMEM;
       return -1;
     }
-  double deadline = plr_now () + c->command_timeout;
+  double deadline = deadline_in (c, c->command_timeout);
   const char *p = cmd;
   size_t left = len;
   int r = 0;
@@ -231,10 +274,12 @@ plr_conn_send (struct plr_conn *c, int argc, const char **argv,
           int ready = wait_ready (c, POLLOUT, deadline);
           if (ready > 0)
             continue;
-          r = (ready == 0
-               ? conn_fail (c, EHOSTDOWN,
-                            "the server took no command within the timeout")
-               : conn_fail (c, errno, strerror (errno)));
+          r = (ready < 0 ? conn_fail (c, errno, strerror (errno))
+               : plr_now () >= c->cap
+               ? conn_fail (c, ETIME, "the lease's validity ended before "
+                            "the server took the command")
+               : conn_fail (c, EHOSTDOWN,
+                            "the server took no command within the timeout"));
           break;
         }
       r = conn_fail (c, errno == EPIPE ? ECONNRESET : errno,
@@ -253,7 +298,8 @@ plr_conn_read (struct plr_conn *c, double seconds, redisReply **r)
       errno = ECONNRESET;
       return -1;
     }
-  double deadline = plr_now () + (seconds < 0 ? c->command_timeout : seconds);
+  double deadline = deadline_in (c, seconds < 0 ? c->command_timeout
+                                 : seconds);
   for (;;)
     {
       void *reply = NULL;
@@ -269,6 +315,9 @@ plr_conn_read (struct plr_conn *c, double seconds, redisReply **r)
         return conn_fail (c, errno, strerror (errno));
       if (ready == 0)
         {
+          if (plr_now () >= c->cap)
+            return conn_fail (c, ETIME, "the lease's validity ended before "
+                              "the server answered");
           if (seconds >= 0)
             return 0;
           return conn_fail (c, EHOSTDOWN,
@@ -288,5 +337,7 @@ plr_conn_call (struct plr_conn *c, int argc, const char **argv,
     return -1;
   if ((*r)->type == REDIS_REPLY_ERROR)
     plr_conn_set_error (c, (*r)->str, (*r)->len);
+  else
+    plr_conn_clear_error (c);
   return 0;
 }

@@ -38,6 +38,8 @@ static bool
 sleep_until (struct plr_keepalive *ka, double when)
 {
   struct timespec ts;
+  if (!(when > 0))
+    when = 0;
   ts.tv_sec = (time_t) when;
   ts.tv_nsec = (long) ((when - ts.tv_sec) * 1e9);
   pthread_mutex_lock (&ka->mutex);
@@ -50,36 +52,51 @@ sleep_until (struct plr_keepalive *ka, double when)
 }
 
 /* Renew every third of the TTL.  A failed renewal is tried again, more
-   often, until the lease would have ended: only then is it lost.  The
-   lock's owner, keys, TTL and mode do not change while it is held, so
-   the thread reads them without a lock.  */
+   often, until the lease's validity deadline (see plr_validity): then
+   the lease is lost, whether or not a renewal is still waiting for its
+   answer, since a renewal's wait ends at that deadline too.  The lock's
+   owner, keys, TTL and mode do not change while it is held, so the
+   thread reads them without a lock; the validity is under the lock's
+   lease mutex.  */
 static void *
 run (void *arg)
 {
   struct plr_keepalive *ka = arg;
-  double ttl = ka->lock->ttl_ms / 1000.0;
-  double period = ttl / 3;
-  double lease_end = plr_now () + ttl;
+  portalock_redis *lock = ka->lock;
+  double period = lock->ttl_ms / 1000.0 / 3;
   double next = plr_now () + period;
-  while (!sleep_until (ka, next))
+  /* What the lost callback is told if the deadline passes first.  */
+  int error = ETIMEDOUT;
+  for (;;)
     {
-      double sent = plr_now ();
-      int r = plr_renew_on (ka->lock, &ka->conn);
-      int error = errno;
+      double deadline = plr_lease_deadline (lock);
+      if (sleep_until (ka, fmin (next, deadline)))
+        break;
+      if (plr_now () >= deadline)
+        {
+          plr_lease_declare_lost (lock);
+          if (ka->lost != NULL)
+            ka->lost (lock, error, ka->arg);
+          break;
+        }
+      int r = plr_renew_on (lock, &ka->conn);
+      int e = errno;
       double t = plr_now ();
       if (r == 1)
         {
-          lease_end = sent + ttl;
+          error = ETIMEDOUT;
           next = t + period;
           continue;
         }
-      if (r == 0 || t >= lease_end)
+      if (r == 0)
         {
+          plr_lease_declare_lost (lock);
           if (ka->lost != NULL)
-            ka->lost (ka->lock, r == 0 ? ENOLCK : error, ka->arg);
+            ka->lost (lock, ENOLCK, ka->arg);
           break;
         }
-      next = t + fmax (0.01, fmin (period, (lease_end - t) / 4));
+      error = e == ETIME ? ETIMEDOUT : e;
+      next = t + fmax (0.01, fmin (period, (deadline - t) / 4));
     }
   plr_conn_close (&ka->conn);
   return NULL;
@@ -101,6 +118,7 @@ portalock_redis_keepalive (portalock_redis *lock, portalock_redis_lost_fn lost,
   ka->lost = lost;
   ka->arg = arg;
   ka->conn.url = &lock->url;
+  ka->conn.cap = INFINITY;
   ka->conn.connect_timeout = lock->conn.connect_timeout;
   ka->conn.command_timeout = lock->conn.command_timeout;
   ka->conn.error = &ka->error;

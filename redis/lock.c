@@ -107,6 +107,7 @@ portalock_redis_new (const char *url, const char *name)
       else
         *keys[i] = NULL;
     }
+  pthread_mutex_init (&lock->lease_mutex, NULL);
   if (!ok || new_owner (lock->owner) != 0)
     {
       int saved_errno = ok ? errno : ENOMEM;
@@ -118,9 +119,11 @@ portalock_redis_new (const char *url, const char *name)
   lock->timeout = 5;
   set_ttl_ms (lock, 30000);
   lock->pid = getpid ();
+  lock->valid_until = -INFINITY;
   struct plr_conn *conns[2] = { &lock->conn, &lock->sub };
   for (int i = 0; i < 2; i++)
     {
+      conns[i]->cap = INFINITY;
       conns[i]->url = &lock->url;
       conns[i]->connect_timeout = 5;
       conns[i]->command_timeout = 5;
@@ -245,6 +248,57 @@ call_script (struct plr_conn *c, enum plr_script script, int type,
   return 0;
 }
 
+/* The lease's validity.  The server counts a lease's TTL from the moment
+   it runs the script; the object counts it from before it sent the
+   request, on its own monotonic clock, less a margin for the two clocks'
+   rates (Redlock's: 1 % of the TTL, plus 2 ms).  Until that deadline the
+   lease is surely still the object's, whatever the network does; after
+   it, without a renewal answered in time, it may have been granted to
+   another, and the object says it is lost.  */
+
+double
+plr_validity (const portalock_redis *lock, double sent)
+{
+  double ttl = lock->ttl_ms / 1000.0;
+  return sent + ttl - (ttl / 100 + 0.002);
+}
+
+void
+plr_lease_extend (portalock_redis *lock, double until)
+{
+  pthread_mutex_lock (&lock->lease_mutex);
+  if (!lock->lease_lost && until > lock->valid_until)
+    lock->valid_until = until;
+  pthread_mutex_unlock (&lock->lease_mutex);
+}
+
+double
+plr_lease_deadline (portalock_redis *lock)
+{
+  pthread_mutex_lock (&lock->lease_mutex);
+  double d = lock->lease_lost ? -INFINITY : lock->valid_until;
+  pthread_mutex_unlock (&lock->lease_mutex);
+  return d;
+}
+
+void
+plr_lease_declare_lost (portalock_redis *lock)
+{
+  pthread_mutex_lock (&lock->lease_mutex);
+  lock->lease_lost = true;
+  pthread_mutex_unlock (&lock->lease_mutex);
+}
+
+/* LOCK was granted its lease by a request sent at SENT.  */
+static void
+lease_granted (portalock_redis *lock, double sent)
+{
+  pthread_mutex_lock (&lock->lease_mutex);
+  lock->lease_lost = false;
+  lock->valid_until = plr_validity (lock, sent);
+  pthread_mutex_unlock (&lock->lease_mutex);
+}
+
 /* Try once to take LOCK.  Return 1 if granted, 0 if held elsewhere
    (with the ms until the lease in the way ends, or -1, in *WAIT_MS), or
    -1 with errno.  */
@@ -257,6 +311,7 @@ try_acquire (portalock_redis *lock, long long *wait_ms)
   argv[argc] = lock->identity != NULL ? lock->identity : "";
   len[argc++] = lock->identity != NULL ? strlen (lock->identity) : 0;
   redisReply *r;
+  double sent = plr_now ();
   if (plr_script_run (&lock->conn, PLR_ACQUIRE, 4, argc, argv, len, &r) != 0)
     {
       /* The request may have reached the server and been granted.  */
@@ -273,6 +328,7 @@ try_acquire (portalock_redis *lock, long long *wait_ms)
       lock->held = true;
       lock->maybe_held = false;
       lock->token = token;
+      lease_granted (lock, sent);
       return 1;
     }
   if (r->type != REDIS_REPLY_INTEGER)
@@ -284,12 +340,10 @@ try_acquire (portalock_redis *lock, long long *wait_ms)
   return 0;
 }
 
-/* Subscribe to LOCK's channel and wait for the lock until DEADLINE (on
-   the monotonic clock; infinite: forever).  */
+/* Subscribe to LOCK's channel on its own connection, once.  */
 static int
-wait_for (portalock_redis *lock, double deadline)
+subscribe_once (portalock_redis *lock)
 {
-  plr_test_hook_before_subscribe ();
   const char *argv[2] = { "SUBSCRIBE", lock->channel };
   size_t len[2] = { 9, lock->key_len[4] };
   redisReply *r;
@@ -307,6 +361,30 @@ wait_for (portalock_redis *lock, double deadline)
       return reply_error (r);
     }
   freeReplyObject (r);
+  return 0;
+}
+
+/* Subscribe to LOCK's channel, on a new connection if the server closed
+   the last one (CLIENT KILL, a restart), at most PLR_RECONNECTS times
+   more, counted in *RECONNECTS.  */
+static int
+subscribe (portalock_redis *lock, int *reconnects)
+{
+  while (subscribe_once (lock) != 0)
+    if (errno != ECONNRESET || (*reconnects)++ >= PLR_RECONNECTS)
+      return -1;
+  return 0;
+}
+
+/* Subscribe to LOCK's channel and wait for the lock until DEADLINE (on
+   the monotonic clock; infinite: forever).  */
+static int
+wait_for (portalock_redis *lock, double deadline)
+{
+  plr_test_hook_before_subscribe ();
+  int reconnects = 0;
+  if (subscribe (lock, &reconnects) != 0)
+    return -1;
 
   /* Only now try again: a release published before the subscription
      reached no one, and this try sees its effect.  */
@@ -320,6 +398,7 @@ wait_for (portalock_redis *lock, double deadline)
           result = got > 0 ? 0 : -1;
           break;
         }
+      reconnects = 0;
       double t = plr_now ();
       if (t >= deadline)
         {
@@ -332,7 +411,19 @@ wait_for (portalock_redis *lock, double deadline)
       double until = deadline;
       if (wait_ms >= 0 && t + (wait_ms + 1) / 1000.0 < until)
         until = t + (wait_ms + 1) / 1000.0;
+      redisReply *r;
       int n = plr_conn_read (&lock->sub, until - t, &r);
+      if (n < 0 && errno == ECONNRESET)
+        {
+          /* The server closed the subscription: subscribe again, then
+             try again, as at first.  */
+          if (subscribe (lock, &reconnects) != 0)
+            {
+              result = -1;
+              break;
+            }
+          continue;
+        }
       if (n < 0)
         {
           result = -1;
@@ -371,11 +462,25 @@ plr_renew_on (portalock_redis *lock, struct plr_conn *c)
   size_t len[8];
   int argc = lease_args (lock, argv, len);
   redisReply *r;
-  if (call_script (c, PLR_RENEW, REDIS_REPLY_INTEGER, argc, argv, len, &r)
-      != 0)
+  /* A renewal answered after the validity deadline comes too late: the
+     lease may have been granted to another in between.  */
+  double deadline = plr_lease_deadline (lock);
+  double sent = plr_now ();
+  if (sent >= deadline)
+    {
+      errno = ETIME;
+      return -1;
+    }
+  c->cap = deadline;
+  int result = call_script (c, PLR_RENEW, REDIS_REPLY_INTEGER, argc, argv,
+                            len, &r);
+  c->cap = INFINITY;
+  if (result != 0)
     return -1;
   int renewed = r->integer == 1;
   freeReplyObject (r);
+  if (renewed)
+    plr_lease_extend (lock, plr_validity (lock, sent));
   return renewed;
 }
 
@@ -396,6 +501,8 @@ portalock_redis_renew (portalock_redis *lock)
     return invalid ();
   clear_error (lock);
   int r = plr_renew_on (lock, &lock->conn);
+  if (r < 0 && errno == ETIME)
+    return lost (lock);
   if (r < 0)
     return -1;
   return r == 1 ? 0 : lost (lock);
@@ -407,22 +514,33 @@ portalock_redis_remaining (portalock_redis *lock)
   if (lock == NULL || !lock->held)
     return invalid ();
   clear_error (lock);
+  double deadline = plr_lease_deadline (lock);
+  if (plr_now () >= deadline)
+    return lost (lock);
   const char *argv[8];
   size_t len[8];
   int argc = key_args (lock, argv, len);
   argv[argc] = lock->shared ? "s" : "x";
   len[argc++] = 1;
   redisReply *r;
-  if (call_script (&lock->conn, PLR_REMAINING, REDIS_REPLY_INTEGER, argc,
-                   argv, len, &r) != 0)
-    return -1;
+  lock->conn.cap = deadline;
+  int result = call_script (&lock->conn, PLR_REMAINING, REDIS_REPLY_INTEGER,
+                            argc, argv, len, &r);
+  lock->conn.cap = INFINITY;
+  if (result != 0)
+    return errno == ETIME ? lost (lock) : -1;
   long long ms = r->integer;
   freeReplyObject (r);
   if (ms == -2)
     return lost (lock);
-  /* A lease without a TTL was set by someone else's hand: it never
-     ends.  */
-  return ms < 0 ? HUGE_VAL : ms / 1000.0;
+  /* Never more than the validity left: the server's count started
+     later than the object's, and the rest may be given away.  A lease
+     without a TTL was set by someone else's hand: it never ends on the
+     server, but this object still counts its own.  */
+  double left = deadline - plr_now ();
+  if (left <= 0)
+    return lost (lock);
+  return ms >= 0 && ms / 1000.0 < left ? ms / 1000.0 : left;
 }
 
 int
@@ -442,16 +560,20 @@ portalock_redis_release (portalock_redis *lock)
   argv[argc] = lock->channel;
   len[argc++] = lock->key_len[4];
   redisReply *r;
+  /* A lease past its validity deadline is released all the same if the
+     server still has it (that frees the lock sooner), but it was lost:
+     another may have held it in between.  */
   if (call_script (&lock->conn, PLR_RELEASE, REDIS_REPLY_INTEGER, argc, argv,
                    len, &r) != 0)
-    return -1;
+    return (lock->held && plr_now () >= plr_lease_deadline (lock)
+            ? lost (lock) : -1);
   bool released = r->integer == 1;
   freeReplyObject (r);
   bool was_held = lock->held;
   lock->maybe_held = false;
   if (!was_held)
     return 1;
-  if (!released)
+  if (!released || plr_now () >= plr_lease_deadline (lock))
     return lost (lock);
   lock->held = false;
   lock->token = 0;
@@ -575,6 +697,7 @@ portalock_redis_free (portalock_redis *lock)
   free (lock->channel);
   free (lock->error);
   free (lock->identity);
+  pthread_mutex_destroy (&lock->lease_mutex);
   free (lock);
   errno = saved_errno;
 }

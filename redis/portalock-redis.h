@@ -49,7 +49,9 @@ extern "C" {
      EINVAL        a bad argument (see each function);
      EWOULDBLOCK   the lock is held and the object does not wait;
      ETIMEDOUT     the lock was still held when the timeout ran out;
-     ENOLCK        the lease was lost: it ran out, or another took it;
+     ENOLCK        the lease was lost: its validity deadline passed
+                   (see portalock_redis_keepalive), or another took
+                   it;
      ECONNREFUSED, ENOENT, EHOSTUNREACH, ENETUNREACH, ...
                    connect(2)'s errno, passed through, when the server
                    cannot be reached (EHOSTUNREACH also when its host
@@ -58,18 +60,25 @@ extern "C" {
                    connect timeout, or did not answer a command within
                    the command timeout;
      ECONNRESET    the server closed the connection (it stopped,
-                   restarted, or killed the client);
-     EACCES        the server refused the password, or the user lacks
-                   permission for a command;
+                   restarted, or killed the client) again after the
+                   library connected again;
+     EACCES        the server refused the password, wants one the URL
+                   does not give, or the user lacks permission for a
+                   command;
      EPROTO        the server answered with another error (its text is
                    portalock_redis_server_error's);
      ENOMEM        out of memory.
-   After a connection error the next call connects again.  */
+   After a connection error the next call connects again.  A call that
+   finds its connection closed by the server connects again before it
+   sends anything, and one whose connection breaks while a command is
+   under way connects again and sends it again, at most twice.  */
 typedef struct portalock_redis portalock_redis;
 
 /* Called by the keep-alive thread when the lease of LOCK is lost:
-   ERROR is ENOLCK (the server says the lease is gone) or the error of
-   the last renewal tried before the lease ran out.  ARG is the value
+   ERROR is ENOLCK (the server says the lease is gone), ETIMEDOUT (the
+   validity deadline came while a renewal waited for its answer, or
+   before one was due), or the error of the last renewal that failed
+   before the deadline.  ARG is the value
    given to portalock_redis_keepalive.  It runs in the keep-alive
    thread, and must not call portalock_redis_* functions on LOCK.  */
 typedef void (*portalock_redis_lost_fn) (portalock_redis *lock, int error,
@@ -133,21 +142,25 @@ PORTALOCK_REDIS_API int portalock_redis_acquire (portalock_redis *lock);
 /* Release the lock and wake its waiters.  Return 0 if the lease was
    still this object's; 1 if the object did not hold the lock (nothing
    is sent, unless an acquire's outcome was unknown); -1 and set errno:
-   ENOLCK if the lease had been lost (the object is no longer held), a
-   connection or server error (the object stays held: try again, or let
-   the lease run out), EINVAL if LOCK is NULL.  Stops the keep-alive
-   thread first.  */
+   ENOLCK if the lease had been lost or its validity deadline had passed
+   (the object is no longer held; a lease the server still kept is
+   released all the same), a connection or server error (the object
+   stays held: try again, or let the lease run out), EINVAL if LOCK is
+   NULL.  Stops the keep-alive thread first.  */
 PORTALOCK_REDIS_API int portalock_redis_release (portalock_redis *lock);
 
 /* Extend the held lease to a full TTL from now.  Return 0, or -1 and
-   set errno: ENOLCK if the lease was lost (the object is then no
-   longer held), EINVAL if the object is not held, a connection or
-   server error.  */
+   set errno: ENOLCK if the lease was lost, or its validity deadline
+   passed before the server answered (the object is then no longer
+   held), EINVAL if the object is not held, a connection or server
+   error.  */
 PORTALOCK_REDIS_API int portalock_redis_renew (portalock_redis *lock);
 
-/* Return the seconds left of the held lease, as the server counts them.
-   Return -1 and set errno: ENOLCK if the lease was lost, EINVAL if not
-   held, a connection or server error.  */
+/* Return the seconds left of the held lease: the server's count, but
+   never more than the time left before the object's validity deadline.
+   Return -1 and set errno: ENOLCK if the lease was lost or that
+   deadline has passed, EINVAL if not held, a connection or server
+   error.  */
 PORTALOCK_REDIS_API double portalock_redis_remaining (portalock_redis *lock);
 
 /* Return the fencing token of the held lock: a number greater than the
@@ -163,7 +176,12 @@ PORTALOCK_REDIS_API bool portalock_redis_held (const portalock_redis *lock);
 
 /* Start a thread, on its own connection, that renews the held lease
    every third of its TTL until release or free, and calls LOST (if not
-   NULL) with ARG once if the lease is lost.  Return 0, or -1 and set
+   NULL) with ARG once if the lease is lost.  The object counts its
+   lease's validity on its own monotonic clock, from before the request
+   that was granted or renewed was sent: the TTL less a drift margin of
+   1 % of the TTL plus 2 ms.  If no renewal is answered before that
+   deadline, the lease is lost then, even while a renewal still waits
+   for its answer.  Return 0, or -1 and set
    errno: EINVAL if not held or already started; EAGAIN or ENOMEM if no
    thread could start.  */
 PORTALOCK_REDIS_API int portalock_redis_keepalive (portalock_redis *lock,
@@ -200,9 +218,10 @@ PORTALOCK_REDIS_API int
 portalock_redis_holders (portalock_redis *lock,
                          struct portalock_redis_holder *holders, size_t max);
 
-/* Return the text of the server's last error answer, or of the last
-   connection error, to LOCK; NULL if there was none.  The string is
-   valid until the next call on LOCK.  */
+/* Return the text of the server's error answer, or of the connection
+   error, that made the last call on LOCK fail; NULL if that call
+   succeeded or failed for another reason.  The string is valid until
+   the next call on LOCK.  */
 PORTALOCK_REDIS_API const char *
 portalock_redis_server_error (const portalock_redis *lock);
 

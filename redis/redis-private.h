@@ -44,6 +44,12 @@ struct plr_conn
   const struct plr_url *url;
   double connect_timeout;
   double command_timeout;
+  /* No wait on this connection goes past CAP, an absolute time on the
+     monotonic clock (INFINITY: none); reaching it closes the connection
+     and fails with ETIME.  The renewals use it to stop waiting at the
+     lease's validity deadline.  */
+  double cap;
+  bool no_evalsha;      /* the server refused EVALSHA: send EVAL */
   char **error;         /* where to keep the last error text */
 };
 
@@ -72,6 +78,9 @@ int plr_conn_call (struct plr_conn *c, int argc, const char **argv,
 /* Record TEXT (LEN bytes) as C's error text.  */
 void plr_conn_set_error (struct plr_conn *c, const char *text, size_t len);
 
+/* Forget C's error text: the call succeeded.  */
+void plr_conn_clear_error (struct plr_conn *c);
+
 /* The errno for the server's error reply TEXT.  */
 int plr_error_errno (const char *text);
 
@@ -86,6 +95,10 @@ enum plr_script { PLR_ACQUIRE, PLR_RENEW, PLR_RELEASE, PLR_REMAINING,
 int plr_script_run (struct plr_conn *c, enum plr_script script, int nkeys,
                     int argc, const char **argv, const size_t *argvlen,
                     redisReply **r);
+
+/* How many times one call may connect again after finding its
+   connection broken.  */
+#define PLR_RECONNECTS 2
 
 /* SHA-1 of LEN bytes at DATA, as 40 hex digits and a NUL, into HEX.  */
 void plr_sha1_hex (const void *data, size_t len, char hex[41]);
@@ -118,7 +131,29 @@ struct portalock_redis
   struct plr_conn sub;  /* for waiting on the channel */
   char *error;          /* what portalock_redis_server_error returns */
   struct plr_keepalive *keepalive;
+  /* The lease's validity, shared with the keep-alive thread under
+     LEASE_MUTEX: the monotonic time until which the lease is surely
+     still this object's (see plr_validity), and whether the keep-alive
+     thread has declared it lost.  */
+  pthread_mutex_t lease_mutex;
+  double valid_until;
+  bool lease_lost;
 };
+
+/* The validity of a lease granted or renewed by a request sent at the
+   monotonic time SENT: SENT + TTL - (TTL / 100 + 2 ms), the drift
+   margin of Redlock's validity time.  */
+double plr_validity (const portalock_redis *lock, double sent);
+
+/* Extend LOCK's validity to UNTIL, unless it is already later.  */
+void plr_lease_extend (portalock_redis *lock, double until);
+
+/* Return LOCK's validity deadline, or -INFINITY if its lease was
+   declared lost.  */
+double plr_lease_deadline (portalock_redis *lock);
+
+/* Declare LOCK's lease lost (from the keep-alive thread).  */
+void plr_lease_declare_lost (portalock_redis *lock);
 
 /* Stop LOCK's keep-alive thread, if any, and wait for it.  */
 void plr_keepalive_stop (portalock_redis *lock);

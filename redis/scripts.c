@@ -34,6 +34,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -236,6 +237,50 @@ compute_shas (void)
     plr_sha1_hex (scripts[i], strlen (scripts[i]), shas[i]);
 }
 
+/* True if the error reply R says the server will not run EVALSHA: it
+   was renamed away (rename-command), or the server does not know it.  */
+static bool
+evalsha_refused (const redisReply *r)
+{
+  return (r->type == REDIS_REPLY_ERROR
+          && strncmp (r->str, "ERR unknown command", 19) == 0
+          && (strstr (r->str, "'evalsha'") != NULL
+              || strstr (r->str, "'EVALSHA'") != NULL));
+}
+
+/* Run the command AV, LEN (ARGC strings, AV[0] "EVALSHA" and AV[1] the
+   SHA-1 of SCRIPT) on C once: by EVALSHA, or by EVAL if the server does
+   not know the script or EVALSHA.  */
+static int
+run_once (struct plr_conn *c, enum plr_script script, int argc,
+          const char **av, size_t *len, redisReply **r)
+{
+  if (!c->no_evalsha)
+    {
+      av[0] = "EVALSHA";
+      av[1] = shas[script];
+      len[0] = 7;
+      len[1] = 40;
+      if (plr_conn_call (c, argc, av, len, r) != 0)
+        return -1;
+      bool refused = evalsha_refused (*r);
+      if (!refused && !((*r)->type == REDIS_REPLY_ERROR
+                        && strncmp ((*r)->str, "NOSCRIPT", 8) == 0))
+        return 0;
+      /* The server never saw the script, or forgot it (a restart, SCRIPT
+         FLUSH): send it whole, which also files it for next time.  A
+         server without EVALSHA gets every script whole from now on.  */
+      freeReplyObject (*r);
+      if (refused)
+        c->no_evalsha = true;
+    }
+  av[0] = "EVAL";
+  av[1] = scripts[script];
+  len[0] = 4;
+  len[1] = strlen (scripts[script]);
+  return plr_conn_call (c, argc, av, len, r);
+}
+
 int
 plr_script_run (struct plr_conn *c, enum plr_script script, int nkeys,
                 int argc, const char **argv, const size_t *argvlen,
@@ -251,30 +296,25 @@ plr_script_run (struct plr_conn *c, enum plr_script script, int nkeys,
       return -1;
     }
   snprintf (nk, sizeof nk, "%d", nkeys);
-  av[0] = "EVALSHA";
-  av[1] = shas[script];
   av[2] = nk;
-  for (int i = 0; i < 3; i++)
-    len[i] = strlen (av[i]);
+  len[2] = strlen (nk);
   for (int i = 0; i < argc; i++)
     {
       av[i + 3] = argv[i];
       len[i + 3] = argvlen != NULL ? argvlen[i] : strlen (argv[i]);
     }
-  if (plr_conn_call (c, argc + 3, av, len, r) != 0)
-    return -1;
-  if ((*r)->type == REDIS_REPLY_ERROR
-      && strncmp ((*r)->str, "NOSCRIPT", 8) == 0)
+  /* A connection the server closed while the command was under way
+     (ECONNRESET) is opened again, and the command sent again: every
+     script may run twice with the same effect, except a release whose
+     first run was applied, which the second run then reports as lost.
+     A connection that could not be opened, or a server that did not
+     answer in time, ends the call.  */
+  for (int attempt = 0;; attempt++)
     {
-      /* The server never saw the script, or forgot it (a restart, SCRIPT
-         FLUSH): send it whole, which also files it for next time.  */
-      freeReplyObject (*r);
-      av[0] = "EVAL";
-      av[1] = scripts[script];
-      len[0] = 4;
-      len[1] = strlen (scripts[script]);
-      if (plr_conn_call (c, argc + 3, av, len, r) != 0)
+      if (run_once (c, script, argc + 3, av, len, r) == 0)
+        return 0;
+      if (errno != ECONNRESET || attempt == PLR_RECONNECTS
+          || plr_now () >= c->cap)
         return -1;
     }
-  return 0;
 }

@@ -76,6 +76,16 @@ url_for_messages (const char *url)
   return s;
 }
 
+/* True if the server's error TEXT says that it wants a password it was
+   not given: NOAUTH, or Redis 7's protocol error for a long command from
+   a client that has not logged in.  */
+static bool
+needs_password (const char *text)
+{
+  return text != NULL && (strncmp (text, "NOAUTH", 6) == 0
+                          || strstr (text, "unauthenticated") != NULL);
+}
+
 /* Report the failure ERR of a call on LOCK for the lock NAME and return
    the tools' exit status for it.  Conflicts are the caller's.  */
 static int
@@ -88,7 +98,11 @@ failure_status (portalock_redis *lock, const char *url, const char *name,
   switch (err)
     {
     case EACCES:
-      if (!quiet)
+      if (!quiet && needs_password (text))
+        error (0, 0, "%s: the Redis server refused access: it needs a "
+               "password (give it in the URL: redis://[USER:]PASSWORD@HOST "
+               "or unix://[USER:]PASSWORD@/PATH): %s", name, text);
+      else if (!quiet)
         error (0, 0, "%s: the Redis server refused access: %s", name,
                text != NULL ? text : strerror (err));
       status = EX_NOPERM;

@@ -11,9 +11,9 @@
 # directory, with no TCP port and no persistence, and stops it at the
 # end.
 
-# Start a server; return its directory (the socket is DIR/sock), or ""
-# after reporting why there is none.
-proc redis_server_start { } {
+# Start a server, with the extra options ARGS; return its directory (the
+# socket is DIR/sock), or "" after reporting why there is none.
+proc redis_server_start { args } {
     if { [auto_execok redis-server] eq "" || [auto_execok redis-cli] eq "" } {
         unsupported "redis: redis-server is not installed"
         return ""
@@ -22,15 +22,16 @@ proc redis_server_start { } {
     if { [catch { exec redis-server --port 0 --unixsocket $dir/sock \
                       --save "" --appendonly no --dir $dir \
                       --daemonize yes --pidfile $dir/pid \
-                      --logfile $dir/log } out] } {
+                      --logfile $dir/log {*}$args } out] } {
         fail "redis: redis-server did not start: $out"
         file delete -force $dir
         return ""
     }
-    # Wait until it answers, by asking it.
+    # Wait until it answers, by asking it (a server that wants a password
+    # answers NOAUTH).
     for { set i 0 } { $i < 1000 } { incr i } {
         if { ![catch { exec redis-cli -s $dir/sock ping } out]
-             && $out eq "PONG" } {
+             && ($out eq "PONG" || [string match "NOAUTH*" $out]) } {
             return $dir
         }
         after 10
