@@ -13,6 +13,7 @@
      lockprobe idle         write "R" to stdout, then wait for EOF on stdin
                             (a process that may have inherited descriptors)
      lockprobe backend      print the name of the default backend
+     lockprobe version      print portalock_version ()
      lockprobe record FILE  print what portalock_pid_record_read says of
                             FILE: its return value and the PID, or
                             "-1 ERRNO-NUMBER PID" */
@@ -53,6 +54,11 @@ main (int argc, char **argv)
       puts (portalock_backend_name (PORTALOCK_BACKEND_DEFAULT));
       return 0;
     }
+  if (argc == 2 && strcmp (argv[1], "version") == 0)
+    {
+      puts (portalock_version ());
+      return 0;
+    }
   if (argc == 3 && strcmp (argv[1], "record") == 0)
     {
       pid_t pid = 0;
@@ -63,7 +69,7 @@ main (int argc, char **argv)
         printf ("%d %ld\n", r, (long) pid);
       return 0;
     }
-  fprintf (stderr, "usage: lockprobe try FILE | idle | backend"
+  fprintf (stderr, "usage: lockprobe try FILE | idle | backend | version"
            " | record FILE\n");
   return 2;
 }
