@@ -7,8 +7,9 @@
    Free Software Foundation, either version 3 of the License, or (at your
    option) any later version.  */
 
-/* Usage: bigrange BACKEND, with PORTALOCK_BACKEND naming BACKEND too
-   (portalock_lock_range uses the default backend).
+/* Usage: bigrange BACKEND BITS, with PORTALOCK_BACKEND naming BACKEND
+   too (portalock_lock_range uses the default backend); BITS is the
+   width of the library's off_t (lockprobe offbits).
 
    This program is built as a library user builds one, with nothing but
    <portalock.h> and the C library: it includes neither config.h nor the
@@ -18,7 +19,9 @@
    second process checks through the kernel (F_GETLK) that exactly
    those bytes are locked, and through the library that their
    neighbours are free.  On a 64-bit system the program's and the
-   library's off_t agree, and the checks hold all the same.  */
+   library's off_t agree, and the checks hold all the same.  A library
+   built without large-file support (a 32-bit off_t) must refuse what
+   is beyond 2^31 - 1 with EOVERFLOW instead.  */
 
 #undef _FILE_OFFSET_BITS
 #undef _TIME_BITS
@@ -168,14 +171,47 @@ probe (const char *path, pid_t holder, int64_t start, const char *where,
          "%s: the probing process ends with status 0", bname);
 }
 
+/* The checks for a library whose off_t has BITS < 64 bits: the last
+   bytes it can name lock, and a range beyond them fails with
+   EOVERFLOW, not at an offset cut short.  */
+static void
+narrow (int fd, int bits)
+{
+  int64_t max = ((int64_t) 1 << (bits - 1)) - 1;
+  check (portalock_backend_lock (backend, fd, PORTALOCK_EX, max - 9, 10, 0)
+         == 0
+         && portalock_backend_lock (backend, fd, PORTALOCK_UN, max - 9, 10,
+                                    0) == 0,
+         "%s: %d-bit library: the last 10 bytes below 2^%d lock", bname,
+         bits, bits - 1);
+  errno = 0;
+  check (portalock_backend_lock (backend, fd, PORTALOCK_EX, max - 9, 11, 0)
+         == -1 && errno == EOVERFLOW,
+         "%s: %d-bit library: a range past 2^%d - 1 fails with EOVERFLOW",
+         bname, bits, bits - 1);
+  errno = 0;
+  check (portalock_lock_range (fd, PORTALOCK_EX, 3 * GiB, 10, 0) == -1
+         && errno == EOVERFLOW,
+         "%s: %d-bit library: a start of 3 GiB fails with EOVERFLOW", bname,
+         bits);
+  errno = 0;
+  check (portalock_lock_range (fd, PORTALOCK_EX, 0, 4 * GiB + 100, 0) == -1
+         && errno == EOVERFLOW,
+         "%s: %d-bit library: a length of 4 GiB + 100 fails with EOVERFLOW",
+         bname, bits);
+  printf ("UNSUPPORTED: %s: ranges beyond 2 GiB: the library's off_t has"
+          " %d bits (configure --disable-largefile)\n", bname, bits);
+}
+
 int
 main (int argc, char **argv)
 {
-  if (argc != 2)
+  if (argc != 3)
     {
-      fputs ("usage: bigrange BACKEND\n", stderr);
+      fputs ("usage: bigrange BACKEND BITS\n", stderr);
       return 2;
     }
+  int bits = atoi (argv[2]);
   bname = argv[1];
   int b = portalock_backend_from_name (bname);
   if (b <= PORTALOCK_BACKEND_DEFAULT)
@@ -205,6 +241,13 @@ main (int argc, char **argv)
   if (fd < 0)
     die ("mkstemp");
   pid_t self = getpid ();
+  if (bits < 64)
+    {
+      narrow (fd, bits);
+      close (fd);
+      unlink (path);
+      return 0;
+    }
 
   /* 3 GiB does not fit a 32-bit off_t; 4 GiB + 100 would come out as
      100 if it were cut to 32 bits, so byte 100 must stay free.  */
