@@ -112,8 +112,9 @@ PORTALOCK_API enum portalock_backend portalock_default_backend (void);
      EINVAL       FLAGS is not one request; SECONDS is negative or NaN;
                   START or LENGTH is negative.
      EOVERFLOW    START, LENGTH or the range's last byte (START + LENGTH
-                  - 1) is beyond the largest file offset of the system
-                  (2^63 - 1 where files may be large).
+                  - 1) is beyond the largest file offset: 2^63 - 1, or
+                  2^31 - 1 in a 32-bit build of the library without
+                  large-file support.
      EWOULDBLOCK  the lock is held elsewhere and PORTALOCK_NB was given, or
                   SECONDS is 0 (one try, as for the lock objects).
      ETIMEDOUT    the lock was still held elsewhere when SECONDS ran out.
