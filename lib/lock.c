@@ -10,13 +10,36 @@
 #include <config.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
+#include <stdint.h>
 
 #include "portalock-private.h"
 
+/* The largest value of the library's off_t: 2^63 - 1 where it has 64
+   bits, as wherever files may be large.  */
+#define OFF_T_MAX \
+  ((off_t) (((uintmax_t) 1 << (sizeof (off_t) * CHAR_BIT - 1)) - 1))
+
+/* Return true if the range of LENGTH bytes from START, both not
+   negative, fits the library's off_t: START and LENGTH each, and the
+   range's last byte.  LENGTH 0 reaches to the end of the file.  The
+   public interface takes int64_t whatever the program's off_t is, and
+   the library's may be narrower (a 32-bit build without large-file
+   support).  */
+static bool
+range_fits (int64_t start, int64_t length)
+{
+  return ((uintmax_t) start <= (uintmax_t) OFF_T_MAX
+          && (uintmax_t) length <= (uintmax_t) OFF_T_MAX
+          && (length == 0
+              || (uintmax_t) (length - 1) <= (uintmax_t) OFF_T_MAX
+                                             - (uintmax_t) start));
+}
+
 int
 portalock_backend_lock (enum portalock_backend backend, int fd, int flags,
-                        off_t start, off_t length, double seconds)
+                        int64_t start, int64_t length, double seconds)
 {
   int type = flags & ~PORTALOCK_NB;
   /* A timeout of 0 is one try, as PORTALOCK_NB is.  */
@@ -39,6 +62,11 @@ portalock_backend_lock (enum portalock_backend backend, int fd, int flags,
       errno = ENOTSUP;
       return -1;
     }
+  if (!range_fits (start, length))
+    {
+      errno = EOVERFLOW;
+      return -1;
+    }
 
   if (type == PORTALOCK_UN)
     return ops->unlock (fd, start, length);
@@ -50,7 +78,7 @@ portalock_backend_lock (enum portalock_backend backend, int fd, int flags,
 }
 
 int
-portalock_lock_range (int fd, int flags, off_t start, off_t length,
+portalock_lock_range (int fd, int flags, int64_t start, int64_t length,
                       double seconds)
 {
   return portalock_backend_lock (PORTALOCK_BACKEND_DEFAULT, fd, flags,

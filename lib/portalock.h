@@ -24,12 +24,19 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+/* Every type in this interface has the same size whatever
+   _FILE_OFFSET_BITS and _TIME_BITS a program is built with, so a 32-bit
+   program links safely with or without large-file flags: file offsets
+   are int64_t, times are double seconds, and no off_t, time_t or
+   structure of the system's appears.  (mode_t and pid_t do not depend
+   on those flags.)  */
+
 /* The release this header belongs to.  portalock_version () tells which
    release of the library a program actually runs with.  */
 #define PORTALOCK_VERSION_MAJOR 0
-#define PORTALOCK_VERSION_MINOR 1
+#define PORTALOCK_VERSION_MINOR 2
 #define PORTALOCK_VERSION_PATCH 0
-#define PORTALOCK_VERSION "0.1.0"
+#define PORTALOCK_VERSION "0.2.0"
 
 /* Only the functions marked PORTALOCK_API are exported from the shared
    library; the build defines BUILDING_LIBPORTALOCK.  */
@@ -64,7 +71,7 @@ enum portalock_backend
   PORTALOCK_BACKEND_WIN32        /* LockFileEx (not built on POSIX) */
 };
 
-/* Return the library's version string, such as "0.1.0".  Never fails.  */
+/* Return the library's version string, such as "0.2.0".  Never fails.  */
 PORTALOCK_API const char *portalock_version (void);
 
 /* Return the name of BACKEND ("flock", "ofd", "fcntl", "lockf", "win32");
@@ -107,9 +114,17 @@ PORTALOCK_API enum portalock_backend portalock_default_backend (void);
    the lock at once starts no helper; a forked child has none of its
    parent's.
 
+   START and LENGTH are int64_t, not off_t, so that a program gets the
+   same interface whatever _FILE_OFFSET_BITS it is built with: a 32-bit
+   program needs no large-file flags to lock beyond 2 GiB.
+
    All return 0 on success, or -1 and set errno:
      EINVAL       FLAGS is not one request; SECONDS is negative or NaN;
                   START or LENGTH is negative.
+     EOVERFLOW    START, LENGTH or the range's last byte (START + LENGTH
+                  - 1) is beyond the largest file offset: 2^63 - 1, or
+                  2^31 - 1 in a 32-bit build of the library without
+                  large-file support.
      EWOULDBLOCK  the lock is held elsewhere and PORTALOCK_NB was given, or
                   SECONDS is 0 (one try, as for the lock objects).
      ETIMEDOUT    the lock was still held elsewhere when SECONDS ran out.
@@ -134,14 +149,14 @@ PORTALOCK_API int portalock_unlock (int fd);
 /* Lock or unlock LENGTH bytes of FD from offset START (LENGTH 0: to the
    end of the file, however far it grows), waiting up to SECONDS.  START
    and LENGTH 0 mean the whole file, which every backend can lock.  */
-PORTALOCK_API int portalock_lock_range (int fd, int flags, off_t start,
-                                        off_t length, double seconds);
+PORTALOCK_API int portalock_lock_range (int fd, int flags, int64_t start,
+                                        int64_t length, double seconds);
 
 /* The general form: like portalock_lock_range, with BACKEND's primitive
    instead of the default one.  */
 PORTALOCK_API int portalock_backend_lock (enum portalock_backend backend,
-                                          int fd, int flags, off_t start,
-                                          off_t length, double seconds);
+                                          int fd, int flags, int64_t start,
+                                          int64_t length, double seconds);
 
 /* Stop and join the calling thread's idle helper thread, if a timed
    wait of this thread left one; other threads' helpers are not touched.

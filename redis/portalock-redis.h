@@ -20,6 +20,7 @@
 #define PORTALOCK_REDIS_H 1
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Only the functions marked PORTALOCK_REDIS_API are exported from the

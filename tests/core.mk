@@ -43,3 +43,21 @@ tests_inodetable_LDADD = tests/libtestutil.la lib/libportalock-impl.la
 tests_fsprobe_SOURCES = tests/fsprobe.c
 tests_fsprobe_CPPFLAGS = $(TESTS_CPPFLAGS) -I$(top_builddir)
 tests_fsprobe_LDADD = tests/libtestutil.la lib/libportalock-impl.la
+
+# The public interface is the same for every program's flags
+# (interface.exp).  These programs are built as a library user builds
+# one: they include neither config.h, whose _FILE_OFFSET_BITS is the
+# library's, nor the test helpers.
+check_PROGRAMS += tests/bigrange tests/headertypes-32 tests/headertypes-64
+EXTRA_DIST += tests/portalock.core/interface.exp
+
+tests_bigrange_SOURCES = tests/bigrange.c
+tests_bigrange_CPPFLAGS = -I$(top_srcdir)/lib
+tests_bigrange_LDADD = lib/libportalock.la
+
+tests_headertypes_32_SOURCES = tests/headertypes.c
+tests_headertypes_32_CPPFLAGS = -I$(top_srcdir)/lib -I$(top_srcdir)/redis \
+  -DTEST_FILE_OFFSET_BITS=32
+tests_headertypes_64_SOURCES = tests/headertypes.c
+tests_headertypes_64_CPPFLAGS = -I$(top_srcdir)/lib -I$(top_srcdir)/redis \
+  -DTEST_FILE_OFFSET_BITS=64 -DTEST_TIME_BITS=64

@@ -12,7 +12,7 @@ DEJATOOL = portalock
 RUNTESTDEFAULTFLAGS = --tool portalock --srcdir $$srcdir/tests
 EXTRA_DEJAGNU_SITE_CONFIG = $(srcdir)/tests/site-extra.exp tests/features.exp
 EXTRA_DIST += tests/site-extra.exp tests/config/unix.exp \
-  tests/lib/portalock.exp
+  tests/lib/portalock.exp tests/portalock.package/version.exp
 CLEANFILES += portalock.sum portalock.log site.bak tests/features.exp
 
 # What configure found (m4/portalock-platform.m4), for the .exp files: a
@@ -26,6 +26,7 @@ tests/features.exp: Makefile
 	  echo 'set portalock_wineserver {$(PORTALOCK_WINESERVER)}'; \
 	  echo 'set portalock_test_dllpath {$(PORTALOCK_TEST_DLLPATH)}'; \
 	  echo 'set portalock_exeext {$(EXEEXT)}'; \
+	  echo 'set portalock_package_version {$(PACKAGE_VERSION)}'; \
 	  echo 'proc portalock_have { feature } {'; \
 	  echo '    global portalock_features'; \
 	  echo '    return [expr {[lsearch -exact $$portalock_features $$feature] >= 0}]'; \

@@ -13,6 +13,9 @@
      lockprobe idle         write "R" to stdout, then wait for EOF on stdin
                             (a process that may have inherited descriptors)
      lockprobe backend      print the name of the default backend
+     lockprobe version      print portalock_version ()
+     lockprobe offbits      print the width of the library's off_t (this
+                            program's, built with the library's flags)
      lockprobe record FILE  print what portalock_pid_record_read says of
                             FILE: its return value and the PID, or
                             "-1 ERRNO-NUMBER PID" */
@@ -21,6 +24,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -53,6 +57,16 @@ main (int argc, char **argv)
       puts (portalock_backend_name (PORTALOCK_BACKEND_DEFAULT));
       return 0;
     }
+  if (argc == 2 && strcmp (argv[1], "version") == 0)
+    {
+      puts (portalock_version ());
+      return 0;
+    }
+  if (argc == 2 && strcmp (argv[1], "offbits") == 0)
+    {
+      printf ("%d\n", (int) (sizeof (off_t) * CHAR_BIT));
+      return 0;
+    }
   if (argc == 3 && strcmp (argv[1], "record") == 0)
     {
       pid_t pid = 0;
@@ -63,7 +77,7 @@ main (int argc, char **argv)
         printf ("%d %ld\n", r, (long) pid);
       return 0;
     }
-  fprintf (stderr, "usage: lockprobe try FILE | idle | backend"
-           " | record FILE\n");
+  fprintf (stderr, "usage: lockprobe try FILE | idle | backend | version"
+           " | offbits | record FILE\n");
   return 2;
 }
