@@ -42,3 +42,6 @@ update-man3:
 	  --output=$(srcdir)/doc/man3 $(srcdir)/doc
 PERL = perl
 .PHONY: update-man3
+# tests/portalock.doc/man3.exp checks the pages against the libraries'
+# exported functions and the manual (tests/man3-check.sh).
+EXTRA_DIST += tests/man3-check.sh tests/portalock.doc/man3.exp
