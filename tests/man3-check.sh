@@ -36,7 +36,7 @@ elif ! nm --version >/dev/null 2>&1; then
 else
   for so in $libs; do
     lib=$(basename "$so" .so)
-    syms=$(nm -D --defined-only "$so" | awk '$2 == "T" { print $3 }')
+    syms=$(nm -D --defined-only "$so" | awk '$2 ~ /^[TWi]$/ { print $3 }')
     if [ -z "$syms" ]; then
       echo "FAIL: $lib: nm -D lists no function"
       continue
