@@ -21,3 +21,27 @@ EXTRA_DIST += doc/demo.sh
 AM_DISTCHECK_DVI_TARGET = html
 doc_portalock_TEXINFOS += doc/reliability.texi doc/windows.texi \
   doc/network.texi
+
+# The section 3 man pages: one a family of functions (a node of the
+# manual), and a .so link for each other function of the family.
+# doc/texi2man3 makes them from the manual's @deftypefun entries, and
+# they are kept in the repository, like plock.1, so that a build from
+# the tarball needs no Perl.  After a change to an entry (or a new
+# function), run 'make update-man3' and commit doc/man3.
+# doc/man3/pages.mk lists them, by library.
+include doc/man3/pages.mk
+dist_man3_MANS = $(man3_core)
+if BUILD_REDIS
+dist_man3_MANS += $(man3_redis)
+endif
+EXTRA_DIST += $(man3_redis) doc/texi2man3
+
+update-man3:
+	rm -f $(srcdir)/doc/man3/*.3
+	$(PERL) $(srcdir)/doc/texi2man3 --version=$(PACKAGE_VERSION) \
+	  --output=$(srcdir)/doc/man3 $(srcdir)/doc
+PERL = perl
+.PHONY: update-man3
+# tests/portalock.doc/man3.exp checks the pages against the libraries'
+# exported functions and the manual (tests/man3-check.sh).
+EXTRA_DIST += tests/man3-check.sh tests/portalock.doc/man3.exp
