@@ -44,9 +44,20 @@ proc redis_server_start { args } {
 # Stop the server of DIR (whichever one runs there now: a test may have
 # restarted it) and remove DIR.
 proc redis_server_stop { dir } {
+    set pid ""
+    if { [catch { exec cat $dir/pid } pid] || ![string is integer $pid] } {
+        set pid ""
+    }
     catch { exec redis-cli -s $dir/sock shutdown nosave }
-    if { ![catch { exec cat $dir/pid } pid] && [string is integer $pid] } {
+    if { $pid ne "" } {
         catch { exec kill $pid }
+        # A server that refused the shutdown (it wants a password) ends
+        # on the signal, and writes its log on the way out: wait until
+        # it is gone before the directory goes.
+        for { set i 0 } { $i < 3000 && ![catch { exec kill -0 $pid }] } \
+            { incr i } {
+            after 10
+        }
     }
     file delete -force $dir
 }
