@@ -34,9 +34,9 @@
 /* The release this header belongs to.  portalock_version () tells which
    release of the library a program actually runs with.  */
 #define PORTALOCK_VERSION_MAJOR 0
-#define PORTALOCK_VERSION_MINOR 2
+#define PORTALOCK_VERSION_MINOR 3
 #define PORTALOCK_VERSION_PATCH 0
-#define PORTALOCK_VERSION "0.2.0"
+#define PORTALOCK_VERSION "0.3.0"
 
 /* Only the functions marked PORTALOCK_API are exported from the shared
    library; the build defines BUILDING_LIBPORTALOCK.  */
@@ -71,7 +71,7 @@ enum portalock_backend
   PORTALOCK_BACKEND_WIN32        /* LockFileEx (not built on POSIX) */
 };
 
-/* Return the library's version string, such as "0.2.0".  Never fails.  */
+/* Return the library's version string, such as "0.3.0".  Never fails.  */
 PORTALOCK_API const char *portalock_version (void);
 
 /* Return the name of BACKEND ("flock", "ofd", "fcntl", "lockf", "win32");

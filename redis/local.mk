@@ -13,8 +13,9 @@
 #  2. an interface was added, removed or changed: current++, revision = 0
 #  3. interfaces were added:                age++
 #  4. interfaces were removed or changed:   age = 0
-# Its first release is 0.2.0 (0.1.0 had no Redis library), so it starts
-# at 0:0:0, whatever it gained before that release.
+# Its first release is 0.3.0 (0.1.0 had no Redis library, and 0.2.0 was
+# not released on its own), so it starts at 0:0:0, whatever it gained
+# before that release.
 PORTALOCK_REDIS_LT_VERSION = 0:0:0
 
 EXTRA_DIST += redis/portalock-redis.pc.in
