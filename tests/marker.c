@@ -39,6 +39,8 @@
 /* The two "machines": directories that show one directory.  */
 static const char *side[2];
 static const char *label;
+/* The directory itself, where a stat sees no client's cache.  */
+static const char *truth;
 static int serial;
 
 /* A fresh lock name, as seen from side S.  */
@@ -111,6 +113,29 @@ file_text (const char *path)
     close (fd);
   buf[n < 0 ? 0 : n] = '\0';
   return buf;
+}
+
+/* The inode and change time of the lock name N: a rename or link of
+   the file changes the second.  */
+static struct timespec
+changed (int n, ino_t *ino)
+{
+  char path[4300];
+  struct stat st;
+  snprintf (path, sizeof path, "%s/lock%d", truth, n);
+  if (stat (path, &st) != 0)
+    die ("stat %s", path);
+  *ino = st.st_ino;
+  return st.st_ctim;
+}
+
+static bool
+unchanged (int n, ino_t ino, struct timespec ctime)
+{
+  ino_t now_ino;
+  struct timespec now_ctime = changed (n, &now_ino);
+  return (now_ino == ino && now_ctime.tv_sec == ctime.tv_sec
+          && now_ctime.tv_nsec == ctime.tv_nsec);
 }
 
 /* Bad input: a clear errno, nothing created.  */
@@ -252,6 +277,8 @@ check_not_ours (enum portalock_marker_kind kind)
     die ("acquire b");
   char text[4096];
   snprintf (text, sizeof text, "%s", file_text (path));
+  ino_t ino;
+  struct timespec ctime = changed (2, &ino);
   check (fails_with (portalock_marker_renew (a), ENOLCK)
          && same_file_text (path, text),
          "marker: %s, %s: a heartbeat after the break: ENOLCK, nothing "
@@ -259,7 +286,7 @@ check_not_ours (enum portalock_marker_kind kind)
   check (portalock_marker_lost (a),
          "marker: %s, %s: the broken holder knows it lost", label, what);
   check (fails_with (portalock_marker_release (a), ENOLCK)
-         && same_file_text (path, text),
+         && same_file_text (path, text) && unchanged (2, ino, ctime),
          "marker: %s, %s: its release: ENOLCK, nothing changed", label,
          what);
   check (portalock_marker_renew (b) == 0
@@ -686,13 +713,15 @@ check_lease_stopped (void)
     die ("the stopped holder's lease was not taken");
   char text[4096];
   snprintf (text, sizeof text, "%s", file_text (name_on (1, 6)));
+  ino_t ino;
+  struct timespec ctime = changed (6, &ino);
   kill (c.pid, SIGCONT);
   struct answer r = child_ask (&c, 'r');
   check (r.lost == 1,
          "marker: %s, lease: a stopped holder knows its loss first", label);
   check (r.r == -1 && r.err == ENOLCK,
          "marker: %s, lease: its release says ENOLCK", label);
-  check (same_file_text (name_on (1, 6), text)
+  check (same_file_text (name_on (1, 6), text) && unchanged (6, ino, ctime)
          && portalock_marker_renew (m) == 0,
          "marker: %s, lease: and leaves the new holder's marker", label);
   struct answer again = child_ask (&c, 'x');
@@ -822,7 +851,7 @@ main (int argc, char **argv)
       snprintf (dir, sizeof dir, "%s", test_path ("plain"));
       if (make_dir (dir) != 0)
         die ("mkdir");
-      side[0] = side[1] = dir;
+      side[0] = side[1] = truth = dir;
       label = "plain directory";
       all_checks ();
     }
@@ -840,6 +869,7 @@ main (int argc, char **argv)
         {
           side[0] = fuse_mounts[0];
           side[1] = fuse_mounts[1];
+          truth = fuse_source;
           label = "two mounts";
           all_checks ();
           fuse_unmount_all ();
