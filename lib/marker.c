@@ -810,6 +810,21 @@ look (struct portalock_marker *m, struct sighting *s)
 
 static void *heartbeat_main (void *arg);
 
+/* Start M's heartbeat thread, with every signal blocked in it so that
+   none meant for the program lands there.  Return 0, or an errno.  */
+static int
+start_heartbeat (struct portalock_marker *m)
+{
+  sigset_t all, old;
+  sigfillset (&all);
+  m->stop = false;
+  pthread_sigmask (SIG_SETMASK, &all, &old);
+  int e = pthread_create (&m->thread, NULL, heartbeat_main, m);
+  pthread_sigmask (SIG_SETMASK, &old, NULL);
+  m->thread_running = e == 0;
+  return e;
+}
+
 /* After the link: claim the generation, arm the heartbeat.  Return 0,
    or -1 with errno (M's marker then removed again).  */
 static int
@@ -838,10 +853,16 @@ settle_hold (struct portalock_marker *m, const struct timespec *began)
       errno = EAGAIN;
       return -1;
     }
-  m->stop = false;
+  int e;
   if (m->kind == PORTALOCK_MARKER_LEASE && m->heartbeat
-      && pthread_create (&m->thread, NULL, heartbeat_main, m) == 0)
-    m->thread_running = true;
+      && (e = start_heartbeat (m)) != 0)
+    {
+      /* A lease nobody renews would be lost unseen: give it back.  */
+      displace (m->path, m->dir, m->base, NULL, m->rec.token);
+      drop_own (m);
+      errno = e;
+      return -1;
+    }
   return 0;
 }
 
@@ -1118,9 +1139,7 @@ portalock_marker_release (struct portalock_marker *m)
       && m->heartbeat)
     {
       /* Still held: the heartbeat goes on.  */
-      m->stop = false;
-      if (pthread_create (&m->thread, NULL, heartbeat_main, m) == 0)
-        m->thread_running = true;
+      start_heartbeat (m);
     }
   if (report)
     m->lost_fn (m, m->lost_arg);
