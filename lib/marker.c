@@ -334,9 +334,9 @@ parse_record (const char *text, struct portalock_marker_record *rec)
       || strlen (rec->token) != 32
       || strspn (rec->token, "0123456789abcdef") != 32)
     return false;
-  if (strcmp (kind, "lease") == 0)
+  if (strcmp (kind, "lease") == 0 && rec->ttl_ms != 0)
     rec->kind = PORTALOCK_MARKER_LEASE;
-  else if (strcmp (kind, "strict") == 0)
+  else if (strcmp (kind, "strict") == 0 && rec->ttl_ms == 0)
     rec->kind = PORTALOCK_MARKER_STRICT;
   else
     return false;
@@ -1101,9 +1101,26 @@ portalock_marker_generation (struct portalock_marker *m)
   return m != NULL && m->held ? m->rec.generation : 0;
 }
 
+/* If M's hold was inherited by a forked child, forget it there: the
+   parent holds, not this process.  */
+static void
+forget_if_inherited (struct portalock_marker *m)
+{
+  if (!m->held || m->rec.pid == (long) getpid ())
+    return;
+  close (m->fd);
+  m->fd = -1;
+  free (m->own);
+  m->own = NULL;
+  m->held = false;
+  m->thread_running = false;
+}
+
 int
 portalock_marker_release (struct portalock_marker *m)
 {
+  if (m != NULL)
+    forget_if_inherited (m);
   if (m == NULL || !m->held)
     {
       errno = EINVAL;
@@ -1193,6 +1210,7 @@ portalock_marker_free (struct portalock_marker *m)
   if (m == NULL)
     return;
   int e = errno;
+  forget_if_inherited (m);
   if (m->held)
     portalock_marker_release (m);
   stop_heartbeat (m);

@@ -177,6 +177,12 @@ check_bad_input (void)
          && portalock_marker_holders (name_on (0, 90), &rec) == 0,
          "marker: %s: bad settings and calls: EINVAL, ENOENT, none", label);
   portalock_marker_free (m);
+  char missing[4300];
+  snprintf (missing, sizeof missing, "%s/no-such-dir/lock", side[0]);
+  m = new_marker (missing, PORTALOCK_MARKER_STRICT, 1, false);
+  check (fails_with (portalock_marker_acquire (m, true, NULL), ENOENT),
+         "marker: %s: a lock in a missing directory: ENOENT", label);
+  portalock_marker_free (m);
   check (count_entries (side[0]) == before,
          "marker: %s: bad input creates nothing", label);
 
@@ -241,6 +247,24 @@ check_basics (void)
         die ("release");
     }
   check (grows, "marker: %s: generations grow", label);
+  /* A forked child does not hold its parent's marker.  */
+  if (portalock_marker_acquire (a, true, NULL) != 0)
+    die ("acquire");
+  char token[33];
+  snprintf (token, sizeof token, "%s", token_at (path));
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      bool ok = fails_with (portalock_marker_release (a), EINVAL);
+      portalock_marker_free (a);
+      _exit (ok ? 0 : 1);
+    }
+  int status;
+  check (pid > 0 && waitpid (pid, &status, 0) == pid && WIFEXITED (status)
+         && WEXITSTATUS (status) == 0 && strcmp (token_at (path), token) == 0
+         && portalock_marker_release (a) == 0,
+         "marker: %s: a forked child's release and free leave the parent's",
+         label);
   check (records, "marker: %s: the record says who holds it", label);
   check (!exists (path)
          && count_entries (side[0]) == before + 1,
