@@ -678,7 +678,10 @@ check_strict_reused_pid (void)
 static void
 check_lease_takeover (void)
 {
-  const double ttl = 1;
+  /* Long enough that the loop below never stalls past the holder's
+     deadline (TTL - TTL/5) between two heartbeats, even on a loaded
+     machine.  */
+  const double ttl = 2;
   struct child c;
   struct answer a = child_start (&c, name_on (0, 5), "hostB", "boot-9",
                                  PORTALOCK_MARKER_LEASE, ttl, false);
@@ -690,8 +693,8 @@ check_lease_takeover (void)
   bool excluded = true, beats = true;
   double start = now ();
   int tries = 0;
-  /* Past the waiter's TTL + margin on its own clock, twice over.  */
-  while (now () - start < 3 * ttl || tries < 10)
+  /* Past the waiter's TTL + margin (TTL / 5) on its own clock.  */
+  while (now () - start < 1.5 * ttl || tries < 10)
     {
       tries++;
       excluded &= failed_with (portalock_marker_acquire (m, true, NULL) != 0,
@@ -799,7 +802,7 @@ check_lease_faults (void)
   /* The same through the heartbeat thread: EIO twice, then it beats
      again, and nothing is reported.  */
   atomic_store (&lost_reports, 0);
-  h = new_marker (path, PORTALOCK_MARKER_LEASE, 1, true);
+  h = new_marker (path, PORTALOCK_MARKER_LEASE, 2, true);
   portalock_marker_set_lost_callback (h, on_lost, NULL);
   atomic_store (&fault_errno, EIO);
   atomic_store (&faults_made, 0);
@@ -819,9 +822,11 @@ check_lease_faults (void)
   portalock_marker_free (h);
 
   /* A persistent failure: the loss is reported, and by the time another
-     side can take the lease the holder's deadline has passed.  */
+     side can take the lease the holder's deadline has passed.  (The
+     heartbeat thread reports at the deadline, 2 TTL/5 before the lease
+     can be taken: the TTL is long enough for a loaded machine.)  */
   atomic_store (&lost_reports, 0);
-  h = new_marker (path, PORTALOCK_MARKER_LEASE, 1, true);
+  h = new_marker (path, PORTALOCK_MARKER_LEASE, 2, true);
   portalock_marker_set_lost_callback (h, on_lost, NULL);
   atomic_store (&faults_left, -1);
   if (portalock_marker_acquire (h, true, NULL) != 0)
