@@ -60,7 +60,8 @@ if PLATFORM_WIN32
 lib_libportalock_impl_la_SOURCES += lib/wait-win32.c lib/atomic-win32.c \
   lib/posix-win32.c lib/posix-win32.h
 else
-lib_libportalock_impl_la_SOURCES += lib/wait.c lib/atomic-posix.c
+lib_libportalock_impl_la_SOURCES += lib/wait.c lib/atomic-posix.c \
+  lib/marker.c lib/marker.h
 if HAVE_THREAD_TIMER
 lib_libportalock_impl_la_SOURCES += lib/timer-wait.c
 else

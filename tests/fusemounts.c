@@ -38,6 +38,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fuseharness.h"
 #include "portalock.h"
 #include "testutil.h"
 
@@ -45,89 +46,7 @@
 # define HAVE_MOUNTINFO 0
 #endif
 
-static char source[4096];
-static char mounts[2][4096];
-static bool mounted[2];
 static pid_t holder_pid;
-
-/* Run ARGV (ended by NULL) with its output thrown away; return true if
-   it exited with status 0.  */
-static bool
-run (const char *const *argv)
-{
-  pid_t pid = fork ();
-  if (pid < 0)
-    return false;
-  if (pid == 0)
-    {
-      int null = open ("/dev/null", O_WRONLY);
-      dup2 (null, 1);
-      dup2 (null, 2);
-      execvp (argv[0], (char **) argv);
-      _exit (127);
-    }
-  int status;
-  while (waitpid (pid, &status, 0) < 0)
-    if (errno != EINTR)
-      return false;
-  return WIFEXITED (status) && WEXITSTATUS (status) == 0;
-}
-
-/* Undo the mounts, after ending a holder that may keep a file open on
-   one (a busy mount refuses to go).  A mount that still refuses is
-   detached lazily, so that removing the test's directory afterwards
-   never reaches through it.  */
-static void
-unmount_all (void)
-{
-  if (holder_pid > 0)
-    {
-      kill (holder_pid, SIGKILL);
-      waitpid (holder_pid, NULL, 0);
-      holder_pid = 0;
-    }
-  for (int i = 0; i < 2; i++)
-    if (mounted[i])
-      {
-        const char *argv[] = { "fusermount", "-u", mounts[i], NULL };
-        const char *lazy[] = { "fusermount", "-u", "-z", mounts[i], NULL };
-        if (!run (argv))
-          run (lazy);
-        mounted[i] = false;
-      }
-}
-
-static void
-on_signal (int sig)
-{
-  unmount_all ();
-  signal (sig, SIG_DFL);
-  raise (sig);
-}
-
-/* Mount SOURCE at both mount points, with lock forwarding if FORWARD.
-   Return false if bindfs refuses.  */
-static bool
-mount_both (bool forward)
-{
-  struct stat src, mnt;
-  if (stat (source, &src) != 0)
-    die ("stat %s", source);
-  for (int i = 0; i < 2; i++)
-    {
-      const char *plain[] = { "bindfs", source, mounts[i], NULL };
-      const char *fwd[] = { "bindfs", "--multithreaded",
-                            "--enable-lock-forwarding", source, mounts[i],
-                            NULL };
-      /* bindfs returns once the mount is in place.  */
-      if (!run (forward ? fwd : plain))
-        return false;
-      mounted[i] = true;
-      if (stat (mounts[i], &mnt) != 0 || mnt.st_dev == src.st_dev)
-        die ("bindfs did not mount %s", mounts[i]);
-    }
-  return true;
-}
 
 /* Take an exclusive lock of KIND ("flock" or "fcntl") on FD without
    waiting; return 0, or the errno of the refusal.  */
@@ -158,6 +77,7 @@ start_holder (const char *kind, const char *file)
   holder_pid = fork ();
   if (holder_pid < 0)
     die ("fork");
+  fuse_child (holder_pid);
   if (holder_pid == 0)
     {
       close (ready[0]);
@@ -186,6 +106,7 @@ stop_holder (int release)
       || !WIFEXITED (status) || WEXITSTATUS (status) != 0)
     die ("the holder failed");
   holder_pid = 0;
+  fuse_child (0);
 }
 
 /* With a lock of KIND held through mount 1: a lock through mount 1 is
@@ -196,8 +117,8 @@ check_exclusion (const char *kind, bool forward)
 {
   const char *what = forward ? "forwarding" : "no forwarding";
   char file1[4200], file2[4200];
-  snprintf (file1, sizeof file1, "%s/lock-%s", mounts[0], kind);
-  snprintf (file2, sizeof file2, "%s/lock-%s", mounts[1], kind);
+  snprintf (file1, sizeof file1, "%s/lock-%s", fuse_mounts[0], kind);
+  snprintf (file2, sizeof file2, "%s/lock-%s", fuse_mounts[1], kind);
   int release = start_holder (kind, file1);
 
   int fd1 = open (file1, O_RDWR);
@@ -235,8 +156,8 @@ check_probe (bool forward)
       return;
     }
   struct portalock_fs_info info;
-  char *resolved = realpath (source, NULL);
-  check (portalock_fs_probe (mounts[1], &info, sizeof info) == 0
+  char *resolved = realpath (fuse_source, NULL);
+  check (portalock_fs_probe (fuse_mounts[1], &info, sizeof info) == 0
          && strcmp (info.fstype, "fuse") == 0
          && resolved != NULL && strcmp (info.source, resolved) == 0
          && info.verdict == PORTALOCK_FS_LOCAL
@@ -250,9 +171,9 @@ check_probe (bool forward)
 static void
 one_case (bool forward)
 {
-  if (!mount_both (forward))
+  if (!fuse_mount_both (forward))
     {
-      unmount_all ();
+      fuse_unmount_all ();
       unsupported ("fusemounts: bindfs%s refused to mount here",
                    forward ? " --enable-lock-forwarding" : "");
       return;
@@ -260,32 +181,17 @@ one_case (bool forward)
   check_exclusion ("flock", forward);
   check_exclusion ("fcntl", forward);
   check_probe (forward);
-  unmount_all ();
+  fuse_unmount_all ();
 }
 
 int
 main (void)
 {
-  const char *version[] = { "bindfs", "--version", NULL };
-  const char *fusermount[] = { "fusermount", "-V", NULL };
-  if (access ("/dev/fuse", R_OK | W_OK) != 0 || !run (version)
-      || !run (fusermount))
+  if (!fuse_setup ())
     {
       unsupported ("fusemounts: no /dev/fuse, bindfs or fusermount here");
       return check_exit ();
     }
-  snprintf (source, sizeof source, "%s", test_path ("source"));
-  snprintf (mounts[0], sizeof mounts[0], "%s", test_path ("mount1"));
-  snprintf (mounts[1], sizeof mounts[1], "%s", test_path ("mount2"));
-  if (mkdir (source, 0755) != 0 || mkdir (mounts[0], 0755) != 0
-      || mkdir (mounts[1], 0755) != 0)
-    die ("mkdir");
-  /* Registered after test_path's clean-up, so run before it.  */
-  atexit (unmount_all);
-  signal (SIGTERM, on_signal);
-  signal (SIGINT, on_signal);
-  signal (SIGHUP, on_signal);
-
   one_case (false);
   one_case (true);
   return check_exit ();

@@ -10,6 +10,16 @@
 check_PROGRAMS += tests/fusemounts
 EXTRA_DIST += tests/portalock.network/network.exp
 
-tests_fusemounts_SOURCES = tests/fusemounts.c
+tests_fusemounts_SOURCES = tests/fusemounts.c tests/fuseharness.c \
+  tests/fuseharness.h
 tests_fusemounts_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_fusemounts_LDADD = $(TESTS_LIBS)
+
+# The marker and lease locks are internal (lib/marker.c) and tested
+# through their seams (host identity, heartbeat faults): link the
+# library's objects directly.
+check_PROGRAMS += tests/marker
+tests_marker_SOURCES = tests/marker.c tests/fuseharness.c \
+  tests/fuseharness.h
+tests_marker_CPPFLAGS = $(TESTS_CPPFLAGS) -I$(top_builddir)
+tests_marker_LDADD = tests/libtestutil.la lib/libportalock-impl.la
