@@ -680,8 +680,9 @@ check_lease_takeover (void)
 {
   /* Long enough that the loop below never stalls past the holder's
      deadline (TTL - TTL/5) between two heartbeats, even on a loaded
-     machine.  */
-  const double ttl = 2;
+     machine: the waiter's looks stop for TTL + TTL/5 before it takes
+     the lease, a stall of seconds.  */
+  const double ttl = 4;
   struct child c;
   struct answer a = child_start (&c, name_on (0, 5), "hostB", "boot-9",
                                  PORTALOCK_MARKER_LEASE, ttl, false);
@@ -802,7 +803,7 @@ check_lease_faults (void)
   /* The same through the heartbeat thread: EIO twice, then it beats
      again, and nothing is reported.  */
   atomic_store (&lost_reports, 0);
-  h = new_marker (path, PORTALOCK_MARKER_LEASE, 2, true);
+  h = new_marker (path, PORTALOCK_MARKER_LEASE, 4, true);
   portalock_marker_set_lost_callback (h, on_lost, NULL);
   atomic_store (&fault_errno, EIO);
   atomic_store (&faults_made, 0);
@@ -826,7 +827,7 @@ check_lease_faults (void)
      heartbeat thread reports at the deadline, 2 TTL/5 before the lease
      can be taken: the TTL is long enough for a loaded machine.)  */
   atomic_store (&lost_reports, 0);
-  h = new_marker (path, PORTALOCK_MARKER_LEASE, 2, true);
+  h = new_marker (path, PORTALOCK_MARKER_LEASE, 4, true);
   portalock_marker_set_lost_callback (h, on_lost, NULL);
   atomic_store (&faults_left, -1);
   if (portalock_marker_acquire (h, true, NULL) != 0)
