@@ -20,3 +20,10 @@ tests_redislock_CPPFLAGS = -I$(top_srcdir)/redis -I$(top_srcdir)/tests \
 tests_redislock_LDADD = tests/libtestutil.la \
   redis/libportalock-redis-test.la lib/libportalock.la $(HIREDIS_LIBS) -lm
 endif
+
+if BUILD_REDIS
+check_PROGRAMS += tests/redisfair
+tests_redisfair_SOURCES = tests/redisfair.c
+tests_redisfair_CPPFLAGS = $(tests_redislock_CPPFLAGS)
+tests_redisfair_LDADD = $(tests_redislock_LDADD)
+endif

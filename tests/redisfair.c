@@ -1,0 +1,461 @@
+/* redisfair.c: tests of the Redis lock's queue of waiters, its wake-ups
+   and its fencing tokens, against a real Redis server.
+
+   Copyright (C) 2026 The portalock authors.
+
+   This program is free software: you can redistribute it and/or modify it
+   under the terms of the GNU General Public License as published by the
+   Free Software Foundation, either version 3 of the License, or (at your
+   option) any later version.  */
+
+/* Usage: redisfair DIR [PYTHON CLIENT], where DIR holds the socket
+   "sock" of a redis-server that redis.exp started, PYTHON runs
+   CLIENT (tests/redisclient.py, a second client written from the
+   manual's specification of the protocol).  Order is checked, never
+   time: a waiter is known to be in the queue when the server's queue
+   key says so, and grants are recorded, in the order they happen, in a
+   file that only a holder of the lock appends to.  */
+
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+
+#include "portalock-redis.h"
+#include "testutil.h"
+
+static char url[4200];
+static char sock[4096];
+static const char *python, *client;
+static redisContext *admin_ctx;
+
+/* Send a command to the server on the test's own connection and return
+   its reply (the caller frees it); die if the server is gone.  */
+static redisReply *
+admin (const char *format, ...)
+{
+  if (admin_ctx == NULL)
+    {
+      admin_ctx = redisConnectUnix (sock);
+      if (admin_ctx == NULL || admin_ctx->err)
+        die ("connect to %s", sock);
+    }
+  va_list ap;
+  va_start (ap, format);
+  redisReply *r = redisvCommand (admin_ctx, format, ap);
+  va_end (ap);
+  if (r == NULL)
+    die ("the server is gone");
+  return r;
+}
+
+static long long
+admin_int (const char *format, const char *arg)
+{
+  redisReply *r = admin (format, arg);
+  long long v = r->type == REDIS_REPLY_INTEGER ? r->integer : -999999;
+  freeReplyObject (r);
+  return v;
+}
+
+/* Wait until the queue of lock NAME holds N waiters, or 60 s pass.  */
+static bool
+await_queue (const char *name, long long n)
+{
+  char key[256];
+  snprintf (key, sizeof key, "portalock:{%s}:q", name);
+  double end = now () + 60;
+  while (now () < end)
+    {
+      if (admin_int ("ZCARD %s", key) == n)
+        return true;
+      usleep (2000);
+    }
+  return false;
+}
+
+static portalock_redis *
+new_lock (const char *name, double timeout)
+{
+  portalock_redis *lock = portalock_redis_new (url, name);
+  if (lock == NULL || portalock_redis_set_timeout (lock, timeout) != 0)
+    die ("portalock_redis_new %s", name);
+  return lock;
+}
+
+/* Append LINE to the file PATH, in one write.  */
+static bool
+append (const char *path, const char *line)
+{
+  int fd = open (path, O_WRONLY | O_APPEND | O_CREAT, 0644);
+  if (fd < 0)
+    return false;
+  size_t n = strlen (line);
+  bool ok = write (fd, line, n) == (ssize_t) n;
+  return close (fd) == 0 && ok;
+}
+
+/* Read the grants recorded in PATH, "WHO TOKEN" a line, into WHO and
+   TOKEN (at most MAX); return how many.  */
+static int
+read_grants (const char *path, char who[][16], unsigned long long *token,
+             int max)
+{
+  FILE *f = fopen (path, "r");
+  int n = 0;
+  if (f == NULL)
+    return 0;
+  while (n < max && fscanf (f, "%15s %llu", who[n], &token[n]) == 2)
+    n++;
+  fclose (f);
+  return n;
+}
+
+/* A waiter in a child process: acquire lock NAME (waiting up to 60 s,
+   with a queue TTL of QTTL s), record "WHO TOKEN" in PATH, release.
+   Exit 0 if all went well.  */
+static pid_t
+spawn_waiter (const char *name, double qttl, const char *who,
+              const char *path)
+{
+  fflush (stdout);
+  pid_t pid = fork ();
+  if (pid < 0)
+    die ("fork");
+  if (pid > 0)
+    return pid;
+  portalock_redis *lock = new_lock (name, 60);
+  if (portalock_redis_set_queue_ttl (lock, qttl) != 0
+      || portalock_redis_acquire (lock) != 0)
+    _exit (1);
+  char line[64];
+  snprintf (line, sizeof line, "%s %" PRIu64 "\n", who,
+            portalock_redis_token (lock));
+  if (!append (path, line) || portalock_redis_release (lock) != 0)
+    _exit (2);
+  portalock_redis_free (lock);
+  _exit (0);
+}
+
+static int
+reap (pid_t pid)
+{
+  int status;
+  if (waitpid (pid, &status, 0) != pid)
+    return -1;
+  return WIFEXITED (status) ? WEXITSTATUS (status) : 200 + WTERMSIG (status);
+}
+
+/* Hold lock NAME, queue N waiters one after the other (each is in the
+   queue before the next starts), release: they are granted in that
+   order, with growing tokens.  */
+static void
+test_fifo (int n)
+{
+  char name[32], path[4200];
+  snprintf (name, sizeof name, "fifo%d", n);
+  snprintf (path, sizeof path, "%s", test_path (name));
+  portalock_redis *holder = new_lock (name, 0);
+  if (portalock_redis_acquire (holder) != 0)
+    die ("hold %s", name);
+  unsigned long long first = portalock_redis_token (holder);
+  pid_t pids[32];
+  bool queued = true;
+  for (int i = 0; i < n; i++)
+    {
+      char who[16];
+      snprintf (who, sizeof who, "w%d", i);
+      pids[i] = spawn_waiter (name, 30, who, path);
+      queued &= await_queue (name, i + 1);
+    }
+  check (queued, "fifo %d: the waiters are queued one by one", n);
+  check (portalock_redis_release (holder) == 0, "fifo %d: release", n);
+  bool ok = true;
+  for (int i = 0; i < n; i++)
+    ok &= reap (pids[i]) == 0;
+  char who[32][16];
+  unsigned long long token[32];
+  int got = read_grants (path, who, token, 32);
+  bool in_order = got == n;
+  for (int i = 0; in_order && i < n; i++)
+    {
+      char want[16];
+      snprintf (want, sizeof want, "w%d", i);
+      in_order = (strcmp (who[i], want) == 0
+                  && token[i] > (i == 0 ? first : token[i - 1]));
+    }
+  check (ok && in_order,
+         "fifo %d: granted in the order they queued, tokens growing", n);
+  char key[64];
+  snprintf (key, sizeof key, "portalock:{%s}:q", name);
+  check (admin_int ("EXISTS %s", key) == 0,
+         "fifo %d: the queue is gone once empty", n);
+  portalock_redis_free (holder);
+}
+
+/* The releaser does not take the lock back ahead of a queued waiter.  */
+static void
+test_no_barging (void)
+{
+  const char *path = test_path ("barge");
+  portalock_redis *a = new_lock ("barge", 0);
+  if (portalock_redis_acquire (a) != 0)
+    die ("hold barge");
+  pid_t w = spawn_waiter ("barge", 30, "waiter", path);
+  check (await_queue ("barge", 1), "barge: a waiter is queued");
+  check (portalock_redis_release (a) == 0
+         && fails_with (portalock_redis_acquire (a), EWOULDBLOCK),
+         "barge: the releaser's try at once is refused");
+  portalock_redis_set_timeout (a, 60);
+  check (portalock_redis_acquire (a) == 0, "barge: the releaser waits");
+  append (path, "releaser 0\n");
+  check (reap (w) == 0, "barge: the waiter ran");
+  char who[4][16];
+  unsigned long long token[4];
+  int n = read_grants (path, who, token, 4);
+  check (n == 2 && strcmp (who[0], "waiter") == 0
+         && strcmp (who[1], "releaser") == 0,
+         "barge: the queued waiter was served first");
+  portalock_redis_free (a);
+}
+
+/* A waiter killed in the queue holds up those behind it only until its
+   place ends; one that times out leaves the queue.  */
+static void
+test_dead_waiter (void)
+{
+  const char *path = test_path ("dead");
+  portalock_redis *a = new_lock ("dead", 0);
+  if (portalock_redis_acquire (a) != 0)
+    die ("hold dead");
+  /* The first waiter's place lasts a minute: it is still there when the
+     second one queues behind it, whatever the machine's load.  */
+  pid_t w1 = spawn_waiter ("dead", 60, "first", path);
+  check (await_queue ("dead", 1), "dead: the first waiter is queued");
+  pid_t w2 = spawn_waiter ("dead", 30, "second", path);
+  check (await_queue ("dead", 2), "dead: the second is queued behind it");
+  kill (w1, SIGKILL);
+  check (reap (w1) == 200 + SIGKILL, "dead: the first waiter is killed");
+  /* Its place now ends in 300 ms (as if its queue TTL were that).  */
+  redisReply *r = admin ("ZRANGE portalock:{dead}:q 0 0");
+  redisReply *t = admin ("TIME");
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != 1
+      || t->type != REDIS_REPLY_ARRAY)
+    die ("queue of dead");
+  long long ms = atoll (t->element[0]->str) * 1000
+                 + atoll (t->element[1]->str) / 1000 + 300;
+  freeReplyObject (admin ("ZADD portalock:{dead}:e XX %lld %s", ms,
+                          r->element[0]->str));
+  freeReplyObject (r);
+  freeReplyObject (t);
+  check (portalock_redis_release (a) == 0, "dead: release");
+  check (reap (w2) == 0, "dead: the waiter behind the dead one gets it");
+  check (admin_int ("EXISTS %s", "portalock:{dead}:q") == 0,
+         "dead: the dead waiter's place is gone");
+
+  /* A killed waiter with a short queue TTL: the next acquirer gets the
+     free lock once its place ends.  */
+  if (portalock_redis_acquire (a) != 0)
+    die ("hold dead again");
+  pid_t w3 = spawn_waiter ("dead", 0.3, "third", path);
+  check (await_queue ("dead", 1), "dead: a waiter with a short place");
+  kill (w3, SIGKILL);
+  reap (w3);
+  portalock_redis_release (a);
+  portalock_redis_set_timeout (a, 60);
+  check (portalock_redis_acquire (a) == 0
+         && admin_int ("EXISTS %s", "portalock:{dead}:q") == 0,
+         "dead: the free lock is granted once the dead place ends");
+  portalock_redis_release (a);
+
+  /* A timeout leaves the queue, and wakes the next when it was first.  */
+  portalock_redis *b = new_lock ("dead", 0);
+  if (portalock_redis_acquire (b) != 0)
+    die ("hold dead once more");
+  portalock_redis_set_timeout (a, 0.2);
+  check (fails_with (portalock_redis_acquire (a), ETIMEDOUT)
+         && admin_int ("EXISTS %s", "portalock:{dead}:q") == 0,
+         "dead: a waiter that times out leaves the queue");
+  portalock_redis_free (a);
+  portalock_redis_free (b);
+}
+
+/* The number of the library's commands the server ran since the last
+   CONFIG RESETSTAT: scripts and subscriptions.  */
+static long long
+library_commands (void)
+{
+  redisReply *r = admin ("INFO commandstats");
+  static const char *const names[] = { "evalsha", "eval", "subscribe",
+                                       "publish" };
+  long long total = 0;
+  for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+    {
+      char field[64];
+      snprintf (field, sizeof field, "cmdstat_%s:calls=", names[i]);
+      const char *p = strstr (r->str, field);
+      if (p != NULL)
+        total += atoll (p + strlen (field));
+    }
+  freeReplyObject (r);
+  return total;
+}
+
+/* A contender: take and release lock NAME ROUNDS times.  */
+static pid_t
+spawn_contender (const char *name, int rounds, const char *path)
+{
+  fflush (stdout);
+  pid_t pid = fork ();
+  if (pid < 0)
+    die ("fork");
+  if (pid > 0)
+    return pid;
+  portalock_redis *lock = new_lock (name, 120);
+  for (int i = 0; i < rounds; i++)
+    {
+      if (portalock_redis_acquire (lock) != 0)
+        _exit (1);
+      if (!append (path, "c 0\n") || portalock_redis_release (lock) != 0)
+        _exit (2);
+    }
+  portalock_redis_free (lock);
+  _exit (0);
+}
+
+/* The server's work per grant with N + 1 processes contending.  */
+static double
+commands_per_grant (int n)
+{
+  enum { ROUNDS = 40 };
+  char name[32];
+  snprintf (name, sizeof name, "flat%d", n);
+  const char *path = test_path (name);
+  freeReplyObject (admin ("CONFIG RESETSTAT"));
+  pid_t pids[16];
+  for (int i = 0; i <= n; i++)
+    pids[i] = spawn_contender (name, ROUNDS, path);
+  bool ok = true;
+  for (int i = 0; i <= n; i++)
+    ok &= reap (pids[i]) == 0;
+  double per = (double) library_commands () / ((n + 1) * ROUNDS);
+  check (ok, "flat: %d processes x %d grants (%.2f commands per grant)",
+         n + 1, ROUNDS, per);
+  return per;
+}
+
+static void
+test_flat (void)
+{
+  double one = commands_per_grant (1);
+  double eight = commands_per_grant (8);
+  check (eight <= 1.5 * one,
+         "the server's work per grant is flat: %.2f commands with 8 "
+         "waiters, %.2f with 1", eight, one);
+}
+
+/* Tokens are exact above 2^53, and stop with EOVERFLOW at 2^63 - 1.  */
+static void
+test_token_range (void)
+{
+  static const struct
+  {
+    const char *start;
+    unsigned long long next;
+  } cases[] = {
+    { "9007199254740990", 9007199254740991ULL },
+    { "9007199254740991", 9007199254740992ULL },
+    { "9007199254740993", 9007199254740994ULL },
+    { "4611686018427387904", 4611686018427387905ULL },
+    { "9223372036854775804", 9223372036854775805ULL },
+  };
+  portalock_redis *lock = new_lock ("big", 0);
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+    {
+      freeReplyObject (admin ("SET portalock:{big}:n %s", cases[i].start));
+      bool ok = true;
+      for (unsigned long long k = 0; k < 3 && ok; k++)
+        ok = (portalock_redis_acquire (lock) == 0
+              && portalock_redis_token (lock) == cases[i].next + k
+              && portalock_redis_release (lock) == 0);
+      check (ok, "three tokens after %s grow by 1", cases[i].start);
+    }
+  /* The counter is now 2^63 - 1.  */
+  check (fails_with (portalock_redis_acquire (lock), EOVERFLOW)
+         && !portalock_redis_held (lock)
+         && admin_int ("EXISTS %s", "portalock:{big}:x") == 0,
+         "past 2^63 - 1, acquire fails with EOVERFLOW and grants nothing");
+  redisReply *r = admin ("GET portalock:{big}:n");
+  check (r->type == REDIS_REPLY_STRING
+         && strcmp (r->str, "9223372036854775807") == 0,
+         "the exhausted counter is left as it was");
+  freeReplyObject (r);
+  /* A counter below the clock: the clock floor wins.  */
+  freeReplyObject (admin ("SET portalock:{big}:n 5"));
+  check (portalock_redis_acquire (lock) == 0
+         && portalock_redis_token (lock) > 1000000000000000ULL,
+         "a counter behind the clock jumps to the clock in microseconds");
+  portalock_redis_free (lock);
+}
+
+static void
+test_bad_queue_ttl (void)
+{
+  portalock_redis *lock = new_lock ("qttl", 0);
+  const double bad[] = { NAN, -1, 0, 0.01, 1e12, INFINITY };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+    check (fails_with (portalock_redis_set_queue_ttl (lock, bad[i]), EINVAL),
+           "a queue TTL of %g is EINVAL", bad[i]);
+  check (fails_with (portalock_redis_set_queue_ttl (NULL, 1), EINVAL)
+         && portalock_redis_set_queue_ttl (lock, 0.03) == 0,
+         "a NULL lock is EINVAL; 0.03 s is accepted");
+
+  /* A try that does not wait takes no place in the queue.  */
+  portalock_redis *other = new_lock ("qttl", 0);
+  check (portalock_redis_acquire (lock) == 0
+         && fails_with (portalock_redis_acquire (other), EWOULDBLOCK)
+         && portalock_redis_set_timeout (other, 5) == 0
+         && portalock_redis_set_fail_when_locked (other, true) == 0
+         && fails_with (portalock_redis_acquire (other), EWOULDBLOCK)
+         && admin_int ("EXISTS %s", "portalock:{qttl}:q") == 0,
+         "timeout 0 and fail_when_locked take no place in the queue");
+  portalock_redis_free (other);
+  portalock_redis_free (lock);
+}
+
+int
+main (int argc, char **argv)
+{
+  if (argc != 2 && argc != 4)
+    die ("usage: redisfair DIR [PYTHON CLIENT]");
+  snprintf (sock, sizeof sock, "%s/sock", argv[1]);
+  snprintf (url, sizeof url, "unix://%s", sock);
+  if (argc == 4)
+    {
+      python = argv[2];
+      client = argv[3];
+    }
+  freeReplyObject (admin ("PING"));
+
+  test_bad_queue_ttl ();
+  test_token_range ();
+  test_fifo (4);
+  test_fifo (12);
+  test_no_barging ();
+  test_dead_waiter ();
+  test_flat ();
+  redisFree (admin_ctx);
+  return check_exit ();
+}
