@@ -8,7 +8,8 @@
 ## option) any later version.
 
 EXTRA_DIST += tests/portalock.redis/redis.exp \
-  tests/portalock.redis/server.tcl tests/portalock.redis/plock.exp
+  tests/portalock.redis/server.tcl tests/portalock.redis/plock.exp \
+  tests/redisclient.py
 
 # The test program links the tests' copy of the library, which can pause
 # a waiter where a test asks it to.

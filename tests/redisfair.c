@@ -8,10 +8,11 @@
    Free Software Foundation, either version 3 of the License, or (at your
    option) any later version.  */
 
-/* Usage: redisfair DIR [PYTHON CLIENT], where DIR holds the socket
-   "sock" of a redis-server that redis.exp started, PYTHON runs
+/* Usage: redisfair DIR [PYTHON CLIENT PLOCK], where DIR holds the
+   socket "sock" of a redis-server that redis.exp started, PYTHON runs
    CLIENT (tests/redisclient.py, a second client written from the
-   manual's specification of the protocol).  Order is checked, never
+   manual's specification of the protocol), and PLOCK is the plock
+   program.  Order is checked, never
    time: a waiter is known to be in the queue when the server's queue
    key says so, and grants are recorded, in the order they happen, in a
    file that only a holder of the lock appends to.  */
@@ -38,7 +39,7 @@
 
 static char url[4200];
 static char sock[4096];
-static const char *python, *client;
+static const char *python, *client, *plock;
 static redisContext *admin_ctx;
 
 /* Send a command to the server on the test's own connection and return
@@ -471,17 +472,204 @@ test_bad_queue_ttl (void)
   portalock_redis_free (lock);
 }
 
+/* Reap PID, waiting at most 60 s (then kill it); return its status as
+   reap does.  */
+static int
+reap_within (pid_t pid)
+{
+  for (int i = 0; i < 60000; i++)
+    {
+      int status;
+      pid_t r = waitpid (pid, &status, WNOHANG);
+      if (r == pid)
+        return (WIFEXITED (status) ? WEXITSTATUS (status)
+                : 200 + WTERMSIG (status));
+      if (r < 0)
+        return -1;
+      usleep (1000);
+    }
+  kill (pid, SIGKILL);
+  reap (pid);
+  return -2;
+}
+
+/* Run the shell command CMD in a child process.  */
+static pid_t
+spawn_sh (const char *cmd)
+{
+  fflush (stdout);
+  pid_t pid = fork ();
+  if (pid < 0)
+    die ("fork");
+  if (pid == 0)
+    {
+      execl ("/bin/sh", "sh", "-c", cmd, (char *) NULL);
+      _exit (127);
+    }
+  return pid;
+}
+
+/* A C contender for the mixed test: ROUNDS times, append "S WHO TOKEN"
+   and "E WHO TOKEN" to PATH under lock NAME.  */
+static pid_t
+spawn_looper (const char *name, const char *who, const char *path,
+              int rounds)
+{
+  fflush (stdout);
+  pid_t pid = fork ();
+  if (pid < 0)
+    die ("fork");
+  if (pid > 0)
+    return pid;
+  portalock_redis *lock = new_lock (name, 120);
+  for (int i = 0; i < rounds; i++)
+    {
+      if (portalock_redis_acquire (lock) != 0)
+        _exit (1);
+      char line[64];
+      snprintf (line, sizeof line, "S %s %" PRIu64 "\n", who,
+                portalock_redis_token (lock));
+      if (!append (path, line))
+        _exit (2);
+      usleep (1000);
+      line[0] = 'E';
+      if (!append (path, line) || portalock_redis_release (lock) != 0)
+        _exit (3);
+    }
+  portalock_redis_free (lock);
+  _exit (0);
+}
+
+/* The C library, plock and the second client exclude each other: every
+   critical section recorded in PATH ("S WHO TOKEN", then "E WHO TOKEN")
+   ends before the next starts, and the tokens grow from one to the
+   next.  */
+static void
+test_mixed_exclusion (void)
+{
+  enum { ROUNDS = 12 };
+  const char *path = test_path ("mixed");
+  char cmd[13000];
+  pid_t pids[6];
+  int n = 0;
+  pids[n++] = spawn_looper ("mix", "c1", path, ROUNDS);
+  pids[n++] = spawn_looper ("mix", "c2", path, ROUNDS);
+  for (int i = 1; i <= 2; i++)
+    {
+      snprintf (cmd, sizeof cmd, "exec '%s' '%s' '%s' mix loop py%d '%s' %d",
+                python, client, sock, i, path, ROUNDS);
+      pids[n++] = spawn_sh (cmd);
+    }
+  snprintf (cmd, sizeof cmd,
+            "for i in $(seq %d); do '%s' -w 120 --redis='%s' mix sh -c "
+            "'echo S plock $PLOCK_REDIS_TOKEN >> \"%s\"; "
+            "echo E plock $PLOCK_REDIS_TOKEN >> \"%s\"' || exit 1; done",
+            ROUNDS, plock, url, path, path);
+  pids[n++] = spawn_sh (cmd);
+  bool ok = true;
+  for (int i = 0; i < n; i++)
+    {
+      int st = reap_within (pids[i]);
+      if (st != 0)
+        printf ("mixed: contender %d exited with %d\n", i, st);
+      ok &= st == 0;
+    }
+  check (ok, "mixed: C, Python and plock contenders all ran");
+  FILE *f = fopen (path, "r");
+  char tag[2][4], who[2][16];
+  unsigned long long tok[2], last = 0;
+  int sections = 0;
+  bool exclusive = f != NULL, rising = true;
+  while (exclusive
+         && fscanf (f, "%3s %15s %llu", tag[0], who[0], &tok[0]) == 3)
+    {
+      exclusive = (fscanf (f, "%3s %15s %llu", tag[1], who[1], &tok[1]) == 3
+                   && strcmp (tag[0], "S") == 0 && strcmp (tag[1], "E") == 0
+                   && strcmp (who[0], who[1]) == 0 && tok[0] == tok[1]);
+      rising &= tok[0] > last;
+      last = tok[0];
+      sections++;
+    }
+  if (f != NULL)
+    fclose (f);
+  check (exclusive && sections == 5 * ROUNDS,
+         "mixed: %d critical sections, none overlapping", sections);
+  check (rising, "mixed: the tokens grow from each section to the next");
+}
+
+/* Waiters of the three kinds queued in a known order are granted in
+   that order.  The C and Python waiters keep their places for minutes
+   and the holder's lease is 300 s: only a wake-up from the release
+   before each one's turn gets them the lock within the minute each
+   is given.  */
+static void
+test_mixed_order (void)
+{
+  static const char *const kinds[] = { "py", "c", "plock", "py", "c",
+                                       "py", "plock", "c" };
+  enum { N = sizeof kinds / sizeof *kinds };
+  const char *path = test_path ("mixorder");
+  portalock_redis *holder = new_lock ("mixq", 0);
+  if (portalock_redis_set_ttl (holder, 300) != 0
+      || portalock_redis_acquire (holder) != 0)
+    die ("hold mixq");
+  pid_t pids[N];
+  bool queued = true;
+  char cmd[13000];
+  for (int i = 0; i < N; i++)
+    {
+      char who[16];
+      snprintf (who, sizeof who, "%s%d", kinds[i], i);
+      if (strcmp (kinds[i], "c") == 0)
+        pids[i] = spawn_waiter ("mixq", 300, who, path);
+      else
+        {
+          if (strcmp (kinds[i], "py") == 0)
+            snprintf (cmd, sizeof cmd,
+                      "exec '%s' '%s' '%s' mixq waiter %s '%s' 300000",
+                      python, client, sock, who, path);
+          else
+            snprintf (cmd, sizeof cmd,
+                      "exec '%s' -w 60 --redis='%s' mixq sh -c "
+                      "'echo %s $PLOCK_REDIS_TOKEN >> \"%s\"'",
+                      plock, url, who, path);
+          pids[i] = spawn_sh (cmd);
+        }
+      queued &= await_queue ("mixq", i + 1);
+    }
+  check (queued, "mixed order: %d waiters of three kinds queued", N);
+  check (portalock_redis_release (holder) == 0, "mixed order: release");
+  bool ok = true;
+  for (int i = 0; i < N; i++)
+    ok &= reap_within (pids[i]) == 0;
+  check (ok, "mixed order: every waiter was woken and granted");
+  char who[N][16];
+  unsigned long long token[N];
+  int got = read_grants (path, who, token, N);
+  bool in_order = got == N;
+  for (int i = 0; in_order && i < N; i++)
+    {
+      char want[16];
+      snprintf (want, sizeof want, "%s%d", kinds[i], i);
+      in_order = (strcmp (who[i], want) == 0
+                  && (i == 0 || token[i] > token[i - 1]));
+    }
+  check (in_order, "mixed order: granted in queue order, tokens growing");
+  portalock_redis_free (holder);
+}
+
 int
 main (int argc, char **argv)
 {
-  if (argc != 2 && argc != 4)
-    die ("usage: redisfair DIR [PYTHON CLIENT]");
+  if (argc != 2 && argc != 5)
+    die ("usage: redisfair DIR [PYTHON CLIENT PLOCK]");
   snprintf (sock, sizeof sock, "%s/sock", argv[1]);
   snprintf (url, sizeof url, "unix://%s", sock);
-  if (argc == 4)
+  if (argc == 5)
     {
       python = argv[2];
       client = argv[3];
+      plock = argv[4];
     }
   freeReplyObject (admin ("PING"));
 
@@ -492,6 +680,13 @@ main (int argc, char **argv)
   test_no_barging ();
   test_dead_waiter ();
   test_flat ();
+  if (python != NULL)
+    {
+      test_mixed_exclusion ();
+      test_mixed_order ();
+    }
+  else
+    unsupported ("mixed clients: no Python with redis-py");
   redisFree (admin_ctx);
   return check_exit ();
 }
