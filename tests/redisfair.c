@@ -552,6 +552,15 @@ test_mixed_exclusion (void)
   char cmd[13000];
   pid_t pids[6];
   int n = 0;
+  /* All five start while the lock is held, so that they contend from
+     the first round: the hold is a critical section too.  */
+  portalock_redis *holder = new_lock ("mix", 0);
+  if (portalock_redis_acquire (holder) != 0)
+    die ("hold mix");
+  char line[64];
+  snprintf (line, sizeof line, "S parent %" PRIu64 "\n",
+            portalock_redis_token (holder));
+  append (path, line);
   pids[n++] = spawn_looper ("mix", "c1", path, ROUNDS);
   pids[n++] = spawn_looper ("mix", "c2", path, ROUNDS);
   for (int i = 1; i <= 2; i++)
@@ -566,6 +575,12 @@ test_mixed_exclusion (void)
             "echo E plock $PLOCK_REDIS_TOKEN >> \"%s\"' || exit 1; done",
             ROUNDS, plock, url, path, path);
   pids[n++] = spawn_sh (cmd);
+  bool queued = await_queue ("mix", n);
+  line[0] = 'E';
+  append (path, line);
+  check (queued && portalock_redis_release (holder) == 0,
+         "mixed: five contenders queue for the held lock");
+  portalock_redis_free (holder);
   bool ok = true;
   for (int i = 0; i < n; i++)
     {
@@ -592,7 +607,7 @@ test_mixed_exclusion (void)
     }
   if (f != NULL)
     fclose (f);
-  check (exclusive && sections == 5 * ROUNDS,
+  check (exclusive && sections == 5 * ROUNDS + 1,
          "mixed: %d critical sections, none overlapping", sections);
   check (rising, "mixed: the tokens grow from each section to the next");
 }
