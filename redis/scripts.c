@@ -25,16 +25,15 @@
    release publishes on the channel of the first waiter only.  The
    manual's chapter "Redis protocol" is the specification of all this.
 
-   Tokens only grow: each grant increments the counter (INCR, exact in
-   64-bit integers), and if the result is below the server's clock in
-   microseconds, sets the counter to the clock.  A server restarted
-   without persistence forgets the counter, and the clock floor then
-   keeps the next token above every earlier one, provided the server's
-   clock did not go back.  The clock in microseconds is below 2^53 (until
-   about the year 2255), so Lua's numbers hold it exactly; the counter
-   is compared with it as a number, which is exact below 2^53 and on the
-   right side of the comparison above, and its text is taken from the
-   server when it does not fit a double exactly.  At 2^63 - 1 INCR
+   Tokens only grow: a grant's token is the server's clock in
+   microseconds, unless the counter's last value is not below it: then
+   that value plus 1 (INCR, exact in 64-bit integers).  The counter holds
+   the last token granted.  A server restarted without persistence
+   forgets the counter, and the clock floor then keeps the next token
+   above every earlier one, provided the server's clock did not go back.
+   The counter is compared with the clock as decimal text, and its new
+   value is read back as text, so nothing goes through Lua's doubles,
+   which are exact only below 2^53.  At 2^63 - 1 INCR
    refuses, and so does the acquire.  */
 
 #include <config.h>
@@ -194,23 +193,26 @@ static const char acquire_script[] = VARS CLOCK QUEUE
   "    return refuse(tonumber(redis.call('ZSCORE', e, h)) - clock())\n"
   "  end\n"
   "end\n"
-  /* The token: the counter plus 1, or the clock in microseconds (made
-     of TIME's digits) if that is more.  */
+  /* The token: the clock in microseconds, made of TIME's digits, in
+     one step that also reads the counter's last value (SET with GET,
+     Redis 6.2; GET and SET before).  Only if that value was not below
+     the clock (compared exactly, as decimal text) is it put back and
+     incremented.  */
   "time()\n"
-  "local n = redis.pcall('INCR', KEYS[4])\n"
-  "if type(n) == 'table' then\n"
-  "  if string.find(n.err, 'overflow') then\n"
+  "tok = now[1] .. string.rep('0', 6 - #now[2]) .. now[2]\n"
+  "local last = redis.pcall('SET', KEYS[4], tok, 'GET')\n"
+  "if type(last) == 'table' and last.err then\n"
+  "  last = redis.call('GET', KEYS[4])\n"
+  "  redis.call('SET', KEYS[4], tok)\n"
+  "end\n"
+  "last = last and string.match(last, '^0*([1-9]%d*)$')\n"
+  "if last and (#last > #tok or (#last == #tok and last >= tok)) then\n"
+  "  redis.call('SET', KEYS[4], last)\n"
+  "  local n = redis.pcall('INCR', KEYS[4])\n"
+  "  if type(n) == 'table' then\n"
   "    return redis.error_reply('TOKENS the fencing-token counter is"
   " exhausted')\n"
   "  end\n"
-  "  return n\n"
-  "end\n"
-  "tok = now[1] .. string.rep('0', 6 - #now[2]) .. now[2]\n"
-  "if n < tonumber(tok) then\n"
-  "  redis.call('SET', KEYS[4], tok)\n"
-  "elseif n < 9007199254740992 then\n"
-  "  tok = string.format('%.0f', n)\n"
-  "else\n"
   "  tok = redis.call('GET', KEYS[4])\n"
   "end\n"
   "local v = tok\n"
