@@ -520,9 +520,40 @@ multi_commands_row (int n, const struct multi_result *r,
        ratio, "<= 1.50x", status, NAN, r->grants);
 }
 
-/* The multi-waiter rows: 1, 8 and 32 waiters.  */
+static bool run_peer (const char *python, const char *peers,
+                      const char *args, double *v, int n);
+static const char *peer_missing (const char *python);
+
+/* redis-py's Lock with N waiters, from PYTHON running PEERS, beside
+   ours (R).  It polls (every 0.1 s by default) and keeps no order.  */
 static void
-multi (redisContext *c)
+multi_redispy (const char *python, const char *peers, int n,
+               const struct multi_result *r)
+{
+  char id[64], args[32], detail[200];
+  snprintf (id, sizeof id, "redis.multi.%d.vs.redis-py", n);
+  snprintf (args, sizeof args, "--multi %d", n);
+  double v[4];
+  if (!run_peer (python, peers, args, v, 4))
+    {
+      row (id, "redis-py Lock hand-off p50", NAN, "us", "-", "-", NAN, NAN,
+           "info", peer_missing (python), NAN, 0);
+      return;
+    }
+  snprintf (detail, sizeof detail,
+            "theirs p99 %.0f us, %.2f commands per grant, most skips %.0f; "
+            "ours %d skips", v[1] * 1e6, v[2], v[3], r->skips);
+  row (id, "Redis lock hand-off p50 vs redis-py Lock", r->p50, "us", detail,
+       "redis-py Lock (polls)", v[0] * 1e6, v[0] * 1e6 / r->p50, "info",
+       "info", NAN, quick ? 15 : 100);
+}
+
+/* The multi-waiter rows: 1, 8 and 32 waiters, and redis-py's Lock
+   beside them (portalocker's RedisLock polls every 0.25 s and pings
+   its holder: its single-waiter hand-off is the row
+   redis.handoff.vs.portalocker).  */
+static void
+multi (redisContext *c, const char *python, const char *peers)
 {
   static const int waiters[3] = { 1, 8, 32 };
   struct multi_result r[3];
@@ -533,6 +564,8 @@ multi (redisContext *c)
     }
   for (int i = 1; i < 3; i++)
     multi_commands_row (waiters[i], &r[i], &r[0]);
+  for (int i = 0; i < 3; i++)
+    multi_redispy (python, peers, waiters[i], &r[i]);
 }
 
 /* Run PEERS (bench/redis-peer.py) with PYTHON and the arguments ARGS
@@ -639,7 +672,7 @@ main (int argc, char **argv)
   uncontended (c, &ping_us, &lock_us);
   double handoff_us = handoff (c, ping_us);
   waiter_cpu ();
-  multi (c);
+  multi (c, python, peers);
   portalocker (python, peers, lock_us);
   portalocker_handoff (python, peers, handoff_us);
   redisFree (c);
