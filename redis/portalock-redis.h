@@ -63,6 +63,8 @@ extern "C" {
                    permission for a command;
      EPROTO        the server answered with another error (its text is
                    portalock_redis_server_error's);
+     EOVERFLOW     the name's token counter is at 2^63 - 1: no greater
+                   token can be granted (acquire only);
      ENOMEM        out of memory.
    After a connection error the next call connects again.  */
 typedef struct portalock_redis portalock_redis;

@@ -206,29 +206,70 @@ test_fifo (int n)
   portalock_redis_free (holder);
 }
 
+/* A waiter for lock NAME (shared if SHARED; place TTL 300 s) that says
+   "G" once granted and releases at the next byte from the parent.  */
+static pid_t
+spawn_holding_waiter (const char *name, bool shared, int *in, int *out)
+{
+  int down[2], up[2];
+  if (pipe (down) != 0 || pipe (up) != 0)
+    die ("pipe");
+  fflush (stdout);
+  pid_t pid = fork ();
+  if (pid < 0)
+    die ("fork");
+  if (pid > 0)
+    {
+      close (down[0]);
+      close (up[1]);
+      *in = up[0];
+      *out = down[1];
+      return pid;
+    }
+  close (down[1]);
+  close (up[0]);
+  portalock_redis *lock = new_lock (name, 60);
+  char c;
+  if (portalock_redis_set_shared (lock, shared) != 0
+      || portalock_redis_set_queue_ttl (lock, 300) != 0
+      || portalock_redis_acquire (lock) != 0 || write (up[1], "G", 1) != 1
+      || read (down[0], &c, 1) != 1 || portalock_redis_release (lock) != 0)
+    _exit (1);
+  portalock_redis_free (lock);
+  _exit (0);
+}
+
+/* Read one byte from FD within 60 s; return true if it is C.  */
+static bool
+hear (int fd, char c)
+{
+  struct pollfd p = { .fd = fd, .events = POLLIN };
+  char got;
+  return poll (&p, 1, 60000) == 1 && read (fd, &got, 1) == 1 && got == c;
+}
+
 /* The releaser does not take the lock back ahead of a queued waiter.  */
 static void
 test_no_barging (void)
 {
-  const char *path = test_path ("barge");
   portalock_redis *a = new_lock ("barge", 0);
   if (portalock_redis_acquire (a) != 0)
     die ("hold barge");
-  pid_t w = spawn_waiter ("barge", 30, "waiter", path);
+  int in, out;
+  pid_t w = spawn_holding_waiter ("barge", false, &in, &out);
   check (await_queue ("barge", 1), "barge: a waiter is queued");
+  /* Whether the waiter has been granted yet or not, the lock is not the
+     releaser's: it is the first waiter's, or held by it.  */
   check (portalock_redis_release (a) == 0
          && fails_with (portalock_redis_acquire (a), EWOULDBLOCK),
          "barge: the releaser's try at once is refused");
+  check (hear (in, 'G'), "barge: the queued waiter gets the lock");
   portalock_redis_set_timeout (a, 60);
-  check (portalock_redis_acquire (a) == 0, "barge: the releaser waits");
-  append (path, "releaser 0\n");
-  check (reap (w) == 0, "barge: the waiter ran");
-  char who[4][16];
-  unsigned long long token[4];
-  int n = read_grants (path, who, token, 4);
-  check (n == 2 && strcmp (who[0], "waiter") == 0
-         && strcmp (who[1], "releaser") == 0,
-         "barge: the queued waiter was served first");
+  check (write (out, "u", 1) == 1 && portalock_redis_acquire (a) == 0
+         && reap (w) == 0,
+         "barge: the releaser has it after the waiter");
+  close (in);
+  close (out);
   portalock_redis_free (a);
 }
 
@@ -291,6 +332,44 @@ test_dead_waiter (void)
          "dead: a waiter that times out leaves the queue");
   portalock_redis_free (a);
   portalock_redis_free (b);
+}
+
+/* Readers queued behind a writer enter together when it lets go: the
+   first one granted wakes the next.  A writer queued behind them waits
+   for both.  Places last 300 s and the writer's lease as long, so only
+   wake-ups get them in within the minute each is given.  */
+static void
+test_shared_queue (void)
+{
+  const char *path = test_path ("rw");
+  portalock_redis *w = new_lock ("rw", 0);
+  if (portalock_redis_set_ttl (w, 300) != 0 || portalock_redis_acquire (w))
+    die ("hold rw");
+  int in[2], out[2];
+  pid_t r1 = spawn_holding_waiter ("rw", true, &in[0], &out[0]);
+  bool queued = await_queue ("rw", 1);
+  pid_t r2 = spawn_holding_waiter ("rw", true, &in[1], &out[1]);
+  queued &= await_queue ("rw", 2);
+  pid_t w3 = spawn_waiter ("rw", 300, "writer", path);
+  queued &= await_queue ("rw", 3);
+  check (queued, "shared queue: two readers and a writer queued");
+  check (portalock_redis_release (w) == 0, "shared queue: release");
+  check (hear (in[0], 'G') && hear (in[1], 'G'),
+         "shared queue: both queued readers hold the lock together");
+  check (admin_int ("ZCARD %s", "portalock:{rw}:q") == 1
+         && !exists (path),
+         "shared queue: the writer behind them still waits");
+  check (write (out[0], "u", 1) == 1 && write (out[1], "u", 1) == 1
+         && reap (r1) == 0 && reap (r2) == 0,
+         "shared queue: the readers release");
+  check (reap (w3) == 0 && exists (path),
+         "shared queue: then the writer holds it");
+  for (int i = 0; i < 2; i++)
+    {
+      close (in[i]);
+      close (out[i]);
+    }
+  portalock_redis_free (w);
 }
 
 /* The number of the library's commands the server ran since the last
@@ -694,6 +773,7 @@ main (int argc, char **argv)
   test_fifo (12);
   test_no_barging ();
   test_dead_waiter ();
+  test_shared_queue ();
   test_flat ();
   if (python != NULL)
     {
