@@ -16,7 +16,13 @@
 # "P50 P90 P99" over N hand-offs: the time from the start of a holder's
 # release to the moment a waiter, blocked in acquire in another process,
 # holds the lock.
-# Both exit 1 if portalocker or redis-py is missing, 2 if a lock failed.
+# The third, python3 redis-peer.py --multi WAITERS SOCKET N, runs
+# WAITERS + 1 processes that each take redis-py's Lock (blocking, its
+# default polling), hold it 2 ms and release it, and
+# prints "P50 P99 COMMANDS SKIPS" over about 5 N grants: the hand-off latency in seconds,
+# top-level server commands per grant, and the most grants that went to
+# others while one process waited.
+# All exit 1 if portalocker or redis-py is missing, 2 if a lock failed.
 
 import os
 import random
@@ -124,9 +130,77 @@ def handoff(sock, n):
     print('%.6f %.6f %.6f' % (at(0.5), at(0.9), at(0.99)))
 
 
+def multi_contender(sock, rounds, out):
+    connection = redis.Redis(unix_socket_path=sock)
+    lock = connection.lock('bench-multi', timeout=30)
+    records = []
+    for _ in range(rounds):
+        asked = clock()
+        if not lock.acquire(blocking=True, blocking_timeout=WAIT):
+            os._exit(2)
+        held = clock()
+        while clock() < held + 0.002:
+            time.sleep(0.0002)
+        freed = clock()
+        lock.release()
+        records.append('%.9f %.9f %.9f\n' % (asked, held, freed))
+    os.write(out, ''.join(records).encode())
+    os._exit(0)
+
+
+def top_level_calls(connection):
+    stats = connection.info('commandstats')
+    return sum(stats.get('cmdstat_' + name, {}).get('calls', 0)
+               for name in ('set', 'evalsha', 'eval', 'script|load'))
+
+
+def multi(waiters, sock, n):
+    procs = waiters + 1
+    rounds = max(2, 5 * n // procs)
+    connection = redis.Redis(unix_socket_path=sock)
+    connection.config_resetstat()
+    children = []
+    for who in range(procs):
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            try:
+                multi_contender(sock, rounds, w)
+            finally:
+                os._exit(2)
+        os.close(w)
+        children.append((pid, r, who))
+    grants = []
+    for pid, r, who in children:
+        with os.fdopen(r) as f:
+            for line in f:
+                asked, held, freed = map(float, line.split())
+                grants.append((held, asked, freed, who))
+        _, status = os.waitpid(pid, 0)
+        if status != 0:
+            sys.exit(2)
+    commands = top_level_calls(connection) / float(len(grants))
+    grants.sort()
+    lat = [grants[i][0] - grants[i - 1][2] for i in range(1, len(grants))
+           if grants[i][1] < grants[i - 1][2]]
+    lat.sort()
+    skips = 0
+    for i, (held, asked, freed, who) in enumerate(grants):
+        k = sum(1 for j in range(i) if grants[j][0] > asked
+                and grants[j][3] != who)
+        skips = max(skips, k)
+
+    def at(p):
+        return lat[int(p * (len(lat) - 1) + 0.5)] if lat else float('nan')
+    print('%.6f %.6f %.3f %d' % (at(0.5), at(0.99), commands, skips))
+
+
 def main():
     args = sys.argv[1:]
-    if args and args[0] == '--handoff':
+    if args and args[0] == '--multi':
+        multi(int(args[1]), args[2], int(args[3]))
+    elif args and args[0] == '--handoff':
         handoff(args[1], int(args[2]))
     else:
         uncontended(args[0], int(args[1]))

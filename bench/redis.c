@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -221,15 +222,16 @@ handoff_waiter (int in, int out)
   _exit (0);
 }
 
-/* Wait until someone is subscribed to CHANNEL: the waiter is asleep.  */
+/* Wait until someone waits in the queue KEY (and, after its first
+   wait, is asleep: a lock object subscribes once).  */
 static void
-await_subscriber (redisContext *c, const char *channel)
+await_waiter (redisContext *c, const char *key)
 {
   for (;;)
     {
-      redisReply *r = redisCommand (c, "PUBSUB NUMSUB %s", channel);
-      bool one = (r != NULL && r->type == REDIS_REPLY_ARRAY
-                  && r->elements == 2 && r->element[1]->integer > 0);
+      redisReply *r = redisCommand (c, "ZCARD %s", key);
+      bool one = (r != NULL && r->type == REDIS_REPLY_INTEGER
+                  && r->integer > 0);
       freeReplyObject (r);
       if (one)
         return;
@@ -266,7 +268,7 @@ handoff (redisContext *c, double ping_us)
         fail ("acquire");
       if (write (down[1], "w", 1) != 1)
         fail ("write");
-      await_subscriber (c, "portalock:{handoff}:released");
+      await_waiter (c, "portalock:{handoff}:q");
       double t0 = now_us (), t1;
       if (portalock_redis_release (lock) != 0
           || read (up[0], &t1, sizeof t1) != sizeof t1)
@@ -334,6 +336,236 @@ waiter_cpu (void)
             v[1] / 1e6);
   row ("redis.waitcpu", "CPU of a Redis lock waiter", percent, "%", detail,
        "-", NAN, NAN, "<= 1 %", percent <= 1 ? "met" : "MISSED", NAN, 1);
+}
+
+/* One grant in the multi-waiter rows: when its process asked, when it
+   held, when it began to release (microseconds, monotonic clock), and
+   its token.  */
+struct grant
+{
+  double asked, held, freed;
+  unsigned long long token;
+  int who;
+};
+
+/* Contender WHO of the multi-waiter rows: ROUNDS times, acquire (on one
+   lock object), hold HOLD_US, release at once, recording each grant in
+   OUT.  */
+static void
+contender (int who, int rounds, double hold_us, struct grant *out)
+{
+  portalock_redis *lock = portalock_redis_new (url, "multi");
+  if (lock == NULL || portalock_redis_set_timeout (lock, -1) != 0)
+    _exit (1);
+  for (int i = 0; i < rounds; i++)
+    {
+      double asked = now_us ();
+      if (portalock_redis_acquire (lock) != 0)
+        _exit (2);
+      double held = now_us ();
+      while (now_us () < held + hold_us)
+        usleep (200);
+      out[i].asked = asked;
+      out[i].held = held;
+      out[i].token = portalock_redis_token (lock);
+      out[i].who = who;
+      out[i].freed = now_us ();
+      if (portalock_redis_release (lock) != 0)
+        _exit (3);
+    }
+  portalock_redis_free (lock);
+  _exit (0);
+}
+
+static int
+by_token (const void *a, const void *b)
+{
+  const struct grant *x = a, *y = b;
+  return (x->token > y->token) - (x->token < y->token);
+}
+
+/* The number of top-level commands the library sent since CONFIG
+   RESETSTAT: scripts, subscriptions, log-ins.  (INFO commandstats also
+   counts the commands a script runs, which are not round trips.)  */
+static long long
+server_calls (redisContext *c)
+{
+  static const char *const names[] = { "evalsha", "eval", "subscribe",
+                                       "unsubscribe", "auth", "select",
+                                       "ping" };
+  redisReply *r = redisCommand (c, "INFO commandstats");
+  long long total = 0;
+  for (size_t i = 0; r != NULL && r->type == REDIS_REPLY_STRING
+                     && i < sizeof names / sizeof *names; i++)
+    {
+      char field[64];
+      snprintf (field, sizeof field, "cmdstat_%s:calls=", names[i]);
+      const char *p = strstr (r->str, field);
+      if (p != NULL)
+        total += atoll (p + strlen (field));
+    }
+  freeReplyObject (r);
+  return total;
+}
+
+/* The figures of one multi-waiter run.  */
+struct multi_result
+{
+  double p50, p99, commands;
+  int skips, grants;
+};
+
+/* Order GRANTS (N of them) by token and compute the hand-off
+   latencies and the most grants that went to others while one process
+   waited.  */
+static void
+multi_figures (struct grant *g, int n, struct multi_result *res)
+{
+  qsort (g, n, sizeof *g, by_token);
+  double *lat = malloc (n * sizeof *lat);
+  int m = 0;
+  for (int i = 1; i < n; i++)
+    /* A hand-off: the next holder asked before the last let go.  */
+    if (g[i].asked < g[i - 1].freed)
+      lat[m++] = g[i].held - g[i - 1].freed;
+  res->p50 = m > 0 ? percentile (lat, m, 0.5) : NAN;
+  res->p99 = m > 0 ? percentile (lat, m, 0.99) : NAN;
+  free (lat);
+  res->skips = 0;
+  for (int i = 0; i < n; i++)
+    {
+      int skipped = 0;
+      for (int j = i - 1; j >= 0 && g[j].held > g[i].asked; j--)
+        if (g[j].who != g[i].who)
+          skipped++;
+      if (skipped > res->skips)
+        res->skips = skipped;
+    }
+  res->grants = n;
+}
+
+/* N waiters and a holder: N + 1 processes take and release the lock in
+   a loop, each holding it 2 ms.  */
+static void
+multi_run (redisContext *c, int n, struct multi_result *res)
+{
+  int procs = n + 1;
+  int rounds = (quick ? 60 : 300) / procs;
+  if (rounds < 6)
+    rounds = 6;
+  size_t size = sizeof (struct grant) * procs * rounds;
+  struct grant *g = mmap (NULL, size, PROT_READ | PROT_WRITE,
+                          MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (g == MAP_FAILED)
+    fail ("mmap");
+  raw (c, "CONFIG RESETSTAT");
+  pid_t *pids = malloc (procs * sizeof *pids);
+  for (int i = 0; i < procs; i++)
+    {
+      pids[i] = fork ();
+      if (pids[i] < 0)
+        fail ("fork");
+      if (pids[i] == 0)
+        contender (i, rounds, 2000, g + i * rounds);
+    }
+  for (int i = 0; i < procs; i++)
+    {
+      int status;
+      if (waitpid (pids[i], &status, 0) != pids[i] || !WIFEXITED (status)
+          || WEXITSTATUS (status) != 0)
+        {
+          errno = ECHILD;
+          fail ("multi-waiter contender");
+        }
+    }
+  free (pids);
+  res->commands = (double) server_calls (c) / (procs * rounds);
+  multi_figures (g, procs * rounds, res);
+  munmap (g, size);
+}
+
+static void
+multi_row (int n, const struct multi_result *r, const struct multi_result *one,
+           const char *who)
+{
+  char id[64], figure[128], detail[200];
+  snprintf (id, sizeof id, "redis.multi.%d%s", n, who);
+  snprintf (figure, sizeof figure, "%s hand-off p50, %d waiter%s",
+            who[0] ? who + 1 : "Redis lock", n, n > 1 ? "s" : "");
+  snprintf (detail, sizeof detail,
+            "p99 %.0f us; %.2f server commands per grant; most hand-offs "
+            "skipped by one waiter %d (%d grants)", r->p99, r->commands,
+            r->skips, r->grants);
+  double ratio = n > 1 && one != NULL ? r->p50 / one->p50 : NAN;
+  row (id, figure, r->p50, "us", detail, n > 1 ? "1 waiter" : "-",
+       n > 1 && one != NULL ? one->p50 : NAN, ratio,
+       n > 1 ? "<= 1.50x" : "-", judge (ratio, true, 1.5), NAN, r->grants);
+}
+
+static void
+multi_commands_row (int n, const struct multi_result *r,
+                    const struct multi_result *one)
+{
+  char id[64], figure[128], detail[128];
+  snprintf (id, sizeof id, "redis.multi.%d.commands", n);
+  snprintf (figure, sizeof figure,
+            "Redis lock server commands per grant, %d waiters", n);
+  snprintf (detail, sizeof detail, "INFO commandstats; at most %d skips "
+            "allowed (one per waiter ahead), %d seen", n, r->skips);
+  double ratio = r->commands / one->commands;
+  const char *status = judge (ratio, true, 1.5);
+  if (r->skips > n)
+    status = "MISSED";
+  row (id, figure, r->commands, "cmds", detail, "1 waiter", one->commands,
+       ratio, "<= 1.50x", status, NAN, r->grants);
+}
+
+static bool run_peer (const char *python, const char *peers,
+                      const char *args, double *v, int n);
+static const char *peer_missing (const char *python);
+
+/* redis-py's Lock with N waiters, from PYTHON running PEERS, beside
+   ours (R).  It polls (every 0.1 s by default) and keeps no order.  */
+static void
+multi_redispy (const char *python, const char *peers, int n,
+               const struct multi_result *r)
+{
+  char id[64], args[32], detail[200];
+  snprintf (id, sizeof id, "redis.multi.%d.vs.redis-py", n);
+  snprintf (args, sizeof args, "--multi %d", n);
+  double v[4];
+  if (!run_peer (python, peers, args, v, 4))
+    {
+      row (id, "redis-py Lock hand-off p50", NAN, "us", "-", "-", NAN, NAN,
+           "info", peer_missing (python), NAN, 0);
+      return;
+    }
+  snprintf (detail, sizeof detail,
+            "theirs p99 %.0f us, %.2f commands per grant, most skips %.0f; "
+            "ours %d skips", v[1] * 1e6, v[2], v[3], r->skips);
+  row (id, "Redis lock hand-off p50 vs redis-py Lock", r->p50, "us", detail,
+       "redis-py Lock (polls)", v[0] * 1e6, v[0] * 1e6 / r->p50, "info",
+       "info", NAN, quick ? 15 : 100);
+}
+
+/* The multi-waiter rows: 1, 8 and 32 waiters, and redis-py's Lock
+   beside them (portalocker's RedisLock polls every 0.25 s and pings
+   its holder: its single-waiter hand-off is the row
+   redis.handoff.vs.portalocker).  */
+static void
+multi (redisContext *c, const char *python, const char *peers)
+{
+  static const int waiters[3] = { 1, 8, 32 };
+  struct multi_result r[3];
+  for (int i = 0; i < 3; i++)
+    {
+      multi_run (c, waiters[i], &r[i]);
+      multi_row (waiters[i], &r[i], &r[0], "");
+    }
+  for (int i = 1; i < 3; i++)
+    multi_commands_row (waiters[i], &r[i], &r[0]);
+  for (int i = 0; i < 3; i++)
+    multi_redispy (python, peers, waiters[i], &r[i]);
 }
 
 /* Run PEERS (bench/redis-peer.py) with PYTHON and the arguments ARGS
@@ -440,6 +672,7 @@ main (int argc, char **argv)
   uncontended (c, &ping_us, &lock_us);
   double handoff_us = handoff (c, ping_us);
   waiter_cpu ();
+  multi (c, python, peers);
   portalocker (python, peers, lock_us);
   portalocker_handoff (python, peers, handoff_us);
   redisFree (c);

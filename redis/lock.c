@@ -94,30 +94,48 @@ portalock_redis_new (const char *url, const char *name)
       return NULL;
     }
   lock->name = strdup (name);
-  char **keys[5] = { &lock->key_excl, &lock->key_shared, &lock->key_tokens,
-                     &lock->key_counter, &lock->channel };
-  static const char *const suffix[5] = { "x", "s", "t", "n", "released" };
+  char **keys[6] = { &lock->key_excl, &lock->key_shared, &lock->key_tokens,
+                     &lock->key_counter, &lock->key_queue, &lock->key_places };
+  size_t *lens[6] = { &lock->key_len[0], &lock->key_len[1], &lock->key_len[2],
+                      &lock->key_len[3], &lock->key_queue_len,
+                      &lock->key_places_len };
+  static const char *const suffix[6] = { "x", "s", "t", "n", "q", "e" };
   bool ok = lock->name != NULL;
-  for (int i = 0; ok && i < 5; i++)
+  for (int i = 0; ok && i < 6; i++)
     {
       int n = asprintf (keys[i], "portalock:{%s}:%s", name, suffix[i]);
       ok = n > 0;
       if (ok)
-        lock->key_len[i] = n;
+        *lens[i] = n;
       else
         *keys[i] = NULL;
     }
   pthread_mutex_init (&lock->lease_mutex, NULL);
-  if (!ok || new_owner (lock->owner) != 0)
+  int error = !ok ? ENOMEM : new_owner (lock->owner) != 0 ? errno : 0;
+  if (error == 0)
     {
-      int saved_errno = ok ? errno : ENOMEM;
+      /* This object's own channel, on which it is woken when it is the
+         first waiter.  */
+      int n = asprintf (&lock->channel, "portalock:{%s}:w:%s", name,
+                        lock->owner);
+      if (n > 0)
+        lock->key_len[4] = n;
+      else
+        {
+          lock->channel = NULL;
+          error = ENOMEM;
+        }
+    }
+  if (error != 0)
+    {
       portalock_redis_free (lock);
-      errno = saved_errno;
+      errno = error;
       return NULL;
     }
   lock->name_len = strlen (name);
   lock->timeout = 5;
   set_ttl_ms (lock, 30000);
+  plr_set_queue_ttl_ms (lock, PLR_QUEUE_TTL_MS);
   lock->pid = getpid ();
   lock->valid_until = -INFINITY;
   struct plr_conn *conns[2] = { &lock->conn, &lock->sub };
@@ -194,28 +212,30 @@ portalock_redis_set_command_timeout (portalock_redis *lock, double seconds)
   return set_io_timeout (lock, seconds, false);
 }
 
-/* The script arguments common to all: the four keys, then the owner.  */
-static int
-key_args (const portalock_redis *lock, const char **argv, size_t *len)
+/* The script arguments common to all: the keys, then the owner.  */
+int
+plr_key_args (const portalock_redis *lock, const char **argv, size_t *len)
 {
-  const char *keys[4] = { lock->key_excl, lock->key_shared,
-                          lock->key_tokens, lock->key_counter };
+  const char *keys[PLR_NKEYS] = { lock->key_excl, lock->key_shared,
+                                  lock->key_tokens, lock->key_counter,
+                                  lock->key_queue, lock->key_places };
   for (int i = 0; i < 4; i++)
-    {
-      argv[i] = keys[i];
-      len[i] = lock->key_len[i];
-    }
-  argv[4] = lock->owner;
-  len[4] = 32;
-  return 5;
+    len[i] = lock->key_len[i];
+  len[4] = lock->key_queue_len;
+  len[5] = lock->key_places_len;
+  for (int i = 0; i < PLR_NKEYS; i++)
+    argv[i] = keys[i];
+  argv[PLR_NKEYS] = lock->owner;
+  len[PLR_NKEYS] = 32;
+  return PLR_NKEYS + 1;
 }
 
 /* The arguments of the scripts that grant or extend a lease (acquire
-   and renew): the four keys, the owner, the TTL and the mode.  */
+   and renew): the keys, the owner, the TTL and the mode.  */
 static int
 lease_args (const portalock_redis *lock, const char **argv, size_t *len)
 {
-  int argc = key_args (lock, argv, len);
+  int argc = plr_key_args (lock, argv, len);
   argv[argc] = lock->ttl_text;
   len[argc++] = lock->ttl_len;
   argv[argc] = lock->shared ? "s" : "x";
@@ -233,7 +253,7 @@ reply_error (redisReply *r)
   return -1;
 }
 
-/* Run SCRIPT on C with LOCK's four keys and the ARGC arguments in ARGV
+/* Run SCRIPT on C with LOCK's keys and the ARGC arguments in ARGV
    and LEN, and return 0 with its reply in *R if the reply has the TYPE
    the script answers with; else -1 with errno (the error reply's, or
    EPROTO for an answer of another type, which is freed).  */
@@ -241,7 +261,7 @@ static int
 call_script (struct plr_conn *c, enum plr_script script, int type,
              int argc, const char **argv, const size_t *len, redisReply **r)
 {
-  if (plr_script_run (c, script, 4, argc, argv, len, r) != 0)
+  if (plr_script_run (c, script, PLR_NKEYS, argc, argv, len, r) != 0)
     return -1;
   if ((*r)->type != type)
     return reply_error (*r);
@@ -299,20 +319,23 @@ lease_granted (portalock_redis *lock, double sent)
   pthread_mutex_unlock (&lock->lease_mutex);
 }
 
-/* Try once to take LOCK.  Return 1 if granted, 0 if held elsewhere
-   (with the ms until the lease in the way ends, or -1, in *WAIT_MS), or
-   -1 with errno.  */
-static int
-try_acquire (portalock_redis *lock, long long *wait_ms)
+/* Try once to take LOCK, taking a place in its queue if QUEUE.  Return
+   1 if granted, 0 if held elsewhere (with the ms until the lease or
+   place in the way ends, or -1, in *WAIT_MS), or -1 with errno.  */
+int
+plr_try_acquire (portalock_redis *lock, bool queue, long long *wait_ms)
 {
-  const char *argv[8];
-  size_t len[8];
+  const char *argv[12];
+  size_t len[12];
   int argc = lease_args (lock, argv, len);
   argv[argc] = lock->identity != NULL ? lock->identity : "";
   len[argc++] = lock->identity != NULL ? strlen (lock->identity) : 0;
+  argv[argc] = queue ? lock->queue_ttl_text : "0";
+  len[argc++] = queue ? lock->queue_ttl_len : 1;
   redisReply *r;
   double sent = plr_now ();
-  if (plr_script_run (&lock->conn, PLR_ACQUIRE, 4, argc, argv, len, &r) != 0)
+  if (plr_script_run (&lock->conn, PLR_ACQUIRE, PLR_NKEYS, argc, argv, len,
+                      &r) != 0)
     {
       /* The request may have reached the server and been granted.  */
       if (errno == ECONNRESET || errno == EHOSTDOWN)
@@ -331,6 +354,13 @@ try_acquire (portalock_redis *lock, long long *wait_ms)
       lease_granted (lock, sent);
       return 1;
     }
+  if (r->type == REDIS_REPLY_ERROR && strncmp (r->str, "TOKENS ", 7) == 0)
+    {
+      /* The counter is at 2^63 - 1: no greater token can be given.  */
+      freeReplyObject (r);
+      errno = EOVERFLOW;
+      return -1;
+    }
   if (r->type != REDIS_REPLY_INTEGER)
     return reply_error (r);
   *wait_ms = r->integer;
@@ -340,102 +370,6 @@ try_acquire (portalock_redis *lock, long long *wait_ms)
   return 0;
 }
 
-/* Subscribe to LOCK's channel on its own connection, once.  */
-static int
-subscribe_once (portalock_redis *lock)
-{
-  const char *argv[2] = { "SUBSCRIBE", lock->channel };
-  size_t len[2] = { 9, lock->key_len[4] };
-  redisReply *r;
-  if (plr_conn_send (&lock->sub, 2, argv, len) != 0
-      || plr_conn_read (&lock->sub, -1, &r) < 0)
-    return -1;
-  bool subscribed = (r->type == REDIS_REPLY_ARRAY && r->elements == 3
-                     && r->element[0]->type == REDIS_REPLY_STRING
-                     && strcmp (r->element[0]->str, "subscribe") == 0);
-  if (!subscribed)
-    {
-      if (r->type == REDIS_REPLY_ERROR)
-        plr_conn_set_error (&lock->sub, r->str, r->len);
-      plr_conn_close (&lock->sub);
-      return reply_error (r);
-    }
-  freeReplyObject (r);
-  return 0;
-}
-
-/* Subscribe to LOCK's channel, on a new connection if the server closed
-   the last one (CLIENT KILL, a restart), at most PLR_RECONNECTS times
-   more, counted in *RECONNECTS.  */
-static int
-subscribe (portalock_redis *lock, int *reconnects)
-{
-  while (subscribe_once (lock) != 0)
-    if (errno != ECONNRESET || (*reconnects)++ >= PLR_RECONNECTS)
-      return -1;
-  return 0;
-}
-
-/* Subscribe to LOCK's channel and wait for the lock until DEADLINE (on
-   the monotonic clock; infinite: forever).  */
-static int
-wait_for (portalock_redis *lock, double deadline)
-{
-  plr_test_hook_before_subscribe ();
-  int reconnects = 0;
-  if (subscribe (lock, &reconnects) != 0)
-    return -1;
-
-  /* Only now try again: a release published before the subscription
-     reached no one, and this try sees its effect.  */
-  int result;
-  for (;;)
-    {
-      long long wait_ms = -1;
-      int got = try_acquire (lock, &wait_ms);
-      if (got != 0)
-        {
-          result = got > 0 ? 0 : -1;
-          break;
-        }
-      reconnects = 0;
-      double t = plr_now ();
-      if (t >= deadline)
-        {
-          errno = ETIMEDOUT;
-          result = -1;
-          break;
-        }
-      /* A holder that died publishes nothing: wake up when its lease
-         ends, a millisecond late so that it has.  */
-      double until = deadline;
-      if (wait_ms >= 0 && t + (wait_ms + 1) / 1000.0 < until)
-        until = t + (wait_ms + 1) / 1000.0;
-      redisReply *r;
-      int n = plr_conn_read (&lock->sub, until - t, &r);
-      if (n < 0 && errno == ECONNRESET)
-        {
-          /* The server closed the subscription: subscribe again, then
-             try again, as at first.  */
-          if (subscribe (lock, &reconnects) != 0)
-            {
-              result = -1;
-              break;
-            }
-          continue;
-        }
-      if (n < 0)
-        {
-          result = -1;
-          break;
-        }
-      if (n > 0)
-        freeReplyObject (r);
-    }
-  plr_conn_close (&lock->sub);
-  return result;
-}
-
 int
 portalock_redis_acquire (portalock_redis *lock)
 {
@@ -443,23 +377,25 @@ portalock_redis_acquire (portalock_redis *lock)
     return invalid ();
   clear_error (lock);
   double deadline = lock->timeout < 0 ? INFINITY : plr_now () + lock->timeout;
-  long long wait_ms;
-  int got = try_acquire (lock, &wait_ms);
+  long long wait_ms = -1;
+  /* A request that will not wait never takes a place in the queue.  */
+  bool waits = lock->timeout != 0 && !lock->fail_when_locked;
+  int got = plr_try_acquire (lock, waits, &wait_ms);
   if (got != 0)
     return got > 0 ? 0 : -1;
-  if (lock->timeout == 0 || lock->fail_when_locked)
+  if (!waits)
     {
       errno = EWOULDBLOCK;
       return -1;
     }
-  return wait_for (lock, deadline);
+  return plr_wait (lock, deadline, wait_ms);
 }
 
 int
 plr_renew_on (portalock_redis *lock, struct plr_conn *c)
 {
-  const char *argv[8];
-  size_t len[8];
+  const char *argv[12];
+  size_t len[12];
   int argc = lease_args (lock, argv, len);
   redisReply *r;
   /* A renewal answered after the validity deadline comes too late: the
@@ -517,9 +453,9 @@ portalock_redis_remaining (portalock_redis *lock)
   double deadline = plr_lease_deadline (lock);
   if (plr_now () >= deadline)
     return lost (lock);
-  const char *argv[8];
-  size_t len[8];
-  int argc = key_args (lock, argv, len);
+  const char *argv[12];
+  size_t len[12];
+  int argc = plr_key_args (lock, argv, len);
   argv[argc] = lock->shared ? "s" : "x";
   len[argc++] = 1;
   redisReply *r;
@@ -552,13 +488,11 @@ portalock_redis_release (portalock_redis *lock)
   if (!lock->held && !lock->maybe_held)
     return 1;
   clear_error (lock);
-  const char *argv[8];
-  size_t len[8];
-  int argc = key_args (lock, argv, len);
+  const char *argv[12];
+  size_t len[12];
+  int argc = plr_key_args (lock, argv, len);
   argv[argc] = lock->shared ? "s" : "x";
   len[argc++] = 1;
-  argv[argc] = lock->channel;
-  len[argc++] = lock->key_len[4];
   redisReply *r;
   /* A lease past its validity deadline is released all the same if the
      server still has it (that frees the lock sooner), but it was lost:
@@ -633,9 +567,9 @@ portalock_redis_holders (portalock_redis *lock,
   if (lock == NULL || (holders == NULL && max > 0))
     return invalid ();
   clear_error (lock);
-  const char *argv[8];
-  size_t len[8];
-  int argc = key_args (lock, argv, len);
+  const char *argv[12];
+  size_t len[12];
+  int argc = plr_key_args (lock, argv, len);
   redisReply *r;
   if (call_script (&lock->conn, PLR_HOLDERS, REDIS_REPLY_ARRAY, argc, argv,
                    len, &r) != 0)
@@ -695,6 +629,8 @@ portalock_redis_free (portalock_redis *lock)
   free (lock->key_tokens);
   free (lock->key_counter);
   free (lock->channel);
+  free (lock->key_queue);
+  free (lock->key_places);
   free (lock->error);
   free (lock->identity);
   pthread_mutex_destroy (&lock->lease_mutex);

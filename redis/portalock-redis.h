@@ -68,6 +68,8 @@ extern "C" {
                    command;
      EPROTO        the server answered with another error (its text is
                    portalock_redis_server_error's);
+     EOVERFLOW     the name's token counter is at 2^63 - 1: no greater
+                   token can be granted (acquire only);
      ENOMEM        out of memory.
    After a connection error the next call connects again.  A call that
    finds its connection closed by the server connects again before it
@@ -131,9 +133,20 @@ portalock_redis_set_connect_timeout (portalock_redis *lock, double seconds);
 PORTALOCK_REDIS_API int
 portalock_redis_set_command_timeout (portalock_redis *lock, double seconds);
 
-/* Acquire the lock, waiting as the timeout says.  A waiter sleeps until
-   a release is published on the lock's channel, the holder's lease would
-   end, or its deadline; it never polls.  Acquiring a held object renews
+/* A waiter's place in the lock's queue lasts SECONDS (at least 0.03,
+   at most about 24 days; 3 by default) from its last try; a waiting
+   object tries at least every third of that, which keeps its place.  A
+   waiter that dies holds up those behind it that long at most.  Return
+   0, or -1 with EINVAL for NaN, out of range, or a NULL LOCK.  */
+PORTALOCK_REDIS_API int portalock_redis_set_queue_ttl (portalock_redis *lock,
+                                                       double seconds);
+
+/* Acquire the lock, waiting as the timeout says.  Waiters are served in
+   the order they started waiting (a shared request is granted whenever
+   no exclusive lease is held: see the manual).  A waiter sleeps until
+   the release before its turn wakes it, the lease in its way would end,
+   or its deadline; it never polls.  A request that does not wait
+   (timeout 0, fail_when_locked) is refused while others wait.  Acquiring a held object renews
    its lease and keeps its token.  Return 0, or -1 and set errno (see
    above; EINVAL if LOCK is NULL).  If the connection failed while the
    request was under way, the server may have granted the lock: acquire

@@ -86,7 +86,11 @@ int plr_error_errno (const char *text);
 
 /* The scripts, and calls of them.  */
 enum plr_script { PLR_ACQUIRE, PLR_RENEW, PLR_RELEASE, PLR_REMAINING,
-                  PLR_HOLDERS, PLR_NSCRIPTS };
+                  PLR_HOLDERS, PLR_LEAVE, PLR_NSCRIPTS };
+
+/* The number of keys every script is given: portalock:{NAME}: x, s,
+   t, n, q and e, in that order.  */
+#define PLR_NKEYS 6
 
 /* Run SCRIPT on C with NKEYS keys and then the arguments in ARGV
    (ARGC strings in all), by EVALSHA, falling back to EVAL when the
@@ -112,9 +116,16 @@ struct portalock_redis
   struct plr_url url;
   char *name;
   size_t name_len;
-  /* The keys and channel of the lock, sharing the hash tag {NAME}.  */
+  /* The keys of the lock, sharing the hash tag {NAME}, and the
+     channel this object is woken on when it waits.  */
   char *key_excl, *key_shared, *key_tokens, *key_counter, *channel;
   size_t key_len[5];
+  char *key_queue, *key_places;
+  size_t key_queue_len, key_places_len;
+  long long queue_ttl_ms;       /* how long a waiter's place lasts */
+  char queue_ttl_text[24];
+  size_t queue_ttl_len;
+  bool subscribed;      /* SUB is subscribed to CHANNEL */
   char owner[33];       /* 128 random bits, hex */
   double timeout;
   long long ttl_ms;
@@ -165,6 +176,31 @@ void plr_keepalive_discard (portalock_redis *lock);
 /* Run the renew script for LOCK on connection C.  Return 1 if the lease
    was renewed, 0 if it was lost, -1 with errno on another error.  */
 int plr_renew_on (portalock_redis *lock, struct plr_conn *c);
+
+/* Try once to take LOCK; if QUEUE, a refusal takes (or keeps) LOCK's
+   place in the queue of waiters.  Return 1 if granted, 0 if held
+   elsewhere (with the ms until the lease or the place in the way ends,
+   or -1, in *WAIT_MS), or -1 with errno.  */
+int plr_try_acquire (portalock_redis *lock, bool queue, long long *wait_ms);
+
+/* Fill ARGV and LEN with LOCK's keys (PLR_NKEYS of them), then its
+   owner id; return how many that is.  */
+int plr_key_args (const portalock_redis *lock, const char **argv,
+                  size_t *len);
+
+/* Wait for LOCK, which is in the queue, until DEADLINE (on the
+   monotonic clock; infinite: forever): sleep on LOCK's channel until
+   woken, until the lease or place in the way would end (WAIT_MS, from
+   the last try), or until its own place needs renewing, and try again.
+   Return 0 once granted, or -1 with errno (ETIMEDOUT at the deadline,
+   after leaving the queue).  */
+int plr_wait (portalock_redis *lock, double deadline, long long wait_ms);
+
+/* The queue TTL a new object starts with, in ms.  */
+#define PLR_QUEUE_TTL_MS 3000
+
+/* Set LOCK's queue TTL to MS, and the text the scripts are given.  */
+void plr_set_queue_ttl_ms (portalock_redis *lock, long long ms);
 
 /* A hook for the test suite, between a waiter's failed try and its
    subscription; it does nothing unless built with PLR_TEST_HOOKS.  */

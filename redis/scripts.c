@@ -16,19 +16,25 @@
                           by the server time (ms) its lease ends;
      portalock:{NAME}:t   the shared holders' tokens: a hash OWNER->TOKEN
                           or OWNER->"TOKEN IDENTITY";
-     portalock:{NAME}:n   the fencing-token counter (never expires).
-   A release publishes on the channel portalock:{NAME}:released.
+     portalock:{NAME}:n   the fencing-token counter (never expires);
+     portalock:{NAME}:q   the waiters, in order of arrival: a sorted set
+                          of OWNER scored by a ticket (1, 2, ...);
+     portalock:{NAME}:e   when each waiter's place ends: a sorted set of
+                          OWNER scored by server time (ms).
+   A waiter listens on its own channel, portalock:{NAME}:w:OWNER; a
+   release publishes on the channel of the first waiter only.  The
+   manual's chapter "Redis protocol" is the specification of all this.
 
-   Tokens only grow: each grant takes the counter's next value, but never
-   less than the server's clock in microseconds; in one step, SET with
-   GET (Redis 6.2), which sets the counter to the clock and returns the
-   value it had, followed by a second SET only when that value was not
-   below the clock (GET and SET before 6.2).  The counter holds the last
-   token granted.  A server restarted
-   without persistence forgets the counter, and the clock floor then
-   keeps the next token above every earlier one, provided the server's
-   clock did not go back and it never granted more than one token per
-   microsecond on average (a grant costs more than that).  */
+   Tokens only grow: a grant's token is the server's clock in
+   microseconds, unless the counter's last value is not below it: then
+   that value plus 1 (INCR, exact in 64-bit integers).  The counter holds
+   the last token granted.  A server restarted without persistence
+   forgets the counter, and the clock floor then keeps the next token
+   above every earlier one, provided the server's clock did not go back.
+   The counter is compared with the clock as decimal text, and its new
+   value is read back as text, so nothing goes through Lua's doubles,
+   which are exact only below 2^53.  At 2^63 - 1 INCR
+   refuses, and so does the acquire.  */
 
 #include <config.h>
 
@@ -50,7 +56,7 @@
 
    VARS is what every script starts with.  */
 #define VARS \
-  "local x, s, t = KEYS[1], KEYS[2], KEYS[3]\n" \
+  "local x, s, t, q, e = KEYS[1], KEYS[2], KEYS[3], KEYS[5], KEYS[6]\n" \
   "local owner = ARGV[1]\n" \
   "local now, nowms, purge, extend\n"
 
@@ -94,19 +100,65 @@
   "  end\n" \
   "end\n"
 
+/* The queue of waiters.  qpurge () drops the waiters whose place ran
+   out; wake () publishes on the channel of the first waiter, if any;
+   leave () takes OWNER out of the queue.  */
+#define QUEUE \
+  "local function qpurge()\n" \
+  "  local dead = redis.call('ZRANGEBYSCORE', e, '-inf', clock())\n" \
+  "  if #dead > 0 then\n" \
+  "    redis.call('ZREMRANGEBYSCORE', e, '-inf', nowms)\n" \
+  "    redis.call('ZREM', q, unpack(dead))\n" \
+  "  end\n" \
+  "end\n" \
+  "local function head()\n" \
+  "  return redis.call('ZRANGE', q, 0, 0)[1]\n" \
+  "end\n" \
+  "local function wake()\n" \
+  "  local h = head()\n" \
+  "  if h then\n" \
+  "    redis.call('PUBLISH', string.sub(x, 1, -2) .. 'w:' .. h, 'wake')\n" \
+  "  end\n" \
+  "end\n" \
+  "local function leave()\n" \
+  "  redis.call('ZREM', q, owner)\n" \
+  "  redis.call('ZREM', e, owner)\n" \
+  "end\n"
+
 /* True if the exclusive lease V ("OWNER TOKEN ...", or nil) is
    OWNER's.  */
 #define MINE(v) \
   "(" v " and string.sub(" v ", 1, #owner + 1) == owner .. ' ')"
 
-/* ARGV: owner, TTL (ms), mode ("x" or "s"), identity.  Returns the
-   token (a string) for a grant, the same one again for an owner that
-   holds it; or the ms until the lease in the way ends at the latest (an
-   integer; -1: unknown).  An exclusive request looks only at the live
-   shared leases, and only if there are any (those that ended are
-   dropped by the next shared request, or expire with their key).  */
-static const char acquire_script[] = VARS CLOCK
-  "local ttl, mode = ARGV[2], ARGV[3]\n"
+/* ARGV: owner, TTL (ms), mode ("x" or "s"), identity, queue TTL (ms;
+   0: do not queue).  Returns the token (a string) for a grant, the same
+   one again for an owner that holds it; or, for a refusal, the ms until
+   the lease in the way ends at the latest, or until the place of the
+   waiter ahead ends (an integer; -1: unknown).  A refused request with
+   a queue TTL takes (or keeps) its place at the end of the queue, and
+   its place lasts that long from now.  An exclusive request is granted
+   only to the first waiter, or to anyone when no one waits; a shared
+   request whenever no exclusive lease is held (readers first).  An
+   exclusive request looks only at the live shared leases, and only if
+   there are any (those that ended are dropped by the next shared
+   request, or expire with their key).  */
+static const char acquire_script[] = VARS CLOCK QUEUE
+  "local ttl, mode, qttl = ARGV[2], ARGV[3], tonumber(ARGV[5])\n"
+  "local function refuse(ms)\n"
+  "  if qttl > 0 then\n"
+  "    clock()\n"
+  "    if not redis.call('ZSCORE', q, owner) then\n"
+  "      local last = redis.call('ZRANGE', q, -1, -1, 'WITHSCORES')\n"
+  "      redis.call('ZADD', q, #last > 0 and tonumber(last[2]) + 1 or 1,"
+  " owner)\n"
+  "    end\n"
+  "    redis.call('ZADD', e, nowms + qttl, owner)\n"
+  "    local top = redis.call('ZRANGE', e, -1, -1, 'WITHSCORES')[2]\n"
+  "    redis.call('PEXPIREAT', q, top)\n"
+  "    redis.call('PEXPIREAT', e, top)\n"
+  "  end\n"
+  "  return ms\n"
+  "end\n"
   "local held = redis.call('GET', x)\n"
   "if held then\n"
   "  local o, tok = string.match(held, '^(%x+) (%d+)')\n"
@@ -114,8 +166,10 @@ static const char acquire_script[] = VARS CLOCK
   "    redis.call('PEXPIRE', x, ttl)\n"
   "    return tok\n"
   "  end\n"
-  "  return redis.call('PTTL', x)\n"
+  "  return refuse(redis.call('PTTL', x))\n"
   "end\n"
+  "local queued = redis.call('EXISTS', q) == 1\n"
+  "if queued then qpurge() end\n"
   "local tok\n"
   "if mode == 's' then\n"
   SHARED
@@ -127,16 +181,24 @@ static const char acquire_script[] = VARS CLOCK
   "    extend()\n"
   "    return tok\n"
   "  end\n"
-  "elseif redis.call('EXISTS', s) == 1 then\n"
-  "  local first = redis.call('ZRANGEBYSCORE', s, '(' .. clock(), '+inf',"
+  "else\n"
+  "  if redis.call('EXISTS', s) == 1 then\n"
+  "    local first = redis.call('ZRANGEBYSCORE', s, '(' .. clock(), '+inf',"
   " 'WITHSCORES', 'LIMIT', 0, 1)\n"
-  "  if #first > 0 then\n"
-  "    return tonumber(first[2]) - nowms\n"
+  "    if #first > 0 then\n"
+  "      return refuse(tonumber(first[2]) - nowms)\n"
+  "    end\n"
+  "  end\n"
+  "  local h = queued and head()\n"
+  "  if h and h ~= owner then\n"
+  "    return refuse(tonumber(redis.call('ZSCORE', e, h)) - clock())\n"
   "  end\n"
   "end\n"
-  /* The token: the clock in microseconds, made of TIME's digits,
-     unless the counter's last value is not below it (then that value
-     plus 1).  */
+  /* The token: the clock in microseconds, made of TIME's digits, in
+     one step that also reads the counter's last value (SET with GET,
+     Redis 6.2; GET and SET before).  Only if that value was not below
+     the clock (compared exactly, as decimal text) is it put back and
+     incremented.  */
   "time()\n"
   "tok = now[1] .. string.rep('0', 6 - #now[2]) .. now[2]\n"
   "local last = redis.pcall('SET', KEYS[4], tok, 'GET')\n"
@@ -144,19 +206,29 @@ static const char acquire_script[] = VARS CLOCK
   "  last = redis.call('GET', KEYS[4])\n"
   "  redis.call('SET', KEYS[4], tok)\n"
   "end\n"
-  "last = last and tonumber(last)\n"
-  "if last and last >= tonumber(tok) then\n"
-  "  tok = string.format('%.0f', last + 1)\n"
-  "  redis.call('SET', KEYS[4], tok)\n"
+  "last = last and string.match(last, '^0*([1-9]%d*)$')\n"
+  "if last and (#last > #tok or (#last == #tok and last >= tok)) then\n"
+  "  redis.call('SET', KEYS[4], last)\n"
+  "  local n = redis.pcall('INCR', KEYS[4])\n"
+  "  if type(n) == 'table' then\n"
+  "    return redis.error_reply('TOKENS the fencing-token counter is"
+  " exhausted')\n"
+  "  end\n"
+  "  tok = redis.call('GET', KEYS[4])\n"
   "end\n"
   "local v = tok\n"
   "if ARGV[4] ~= '' then v = tok .. ' ' .. ARGV[4] end\n"
   "if mode == 'x' then\n"
   "  redis.call('SET', x, owner .. ' ' .. v, 'PX', ttl)\n"
   "else\n"
-  "  redis.call('ZADD', s, nowms + tonumber(ttl), owner)\n"
+  "  redis.call('ZADD', s, clock() + tonumber(ttl), owner)\n"
   "  redis.call('HSET', t, owner, v)\n"
   "  extend()\n"
+  "end\n"
+  /* A reader let in lets the next waiter try too: it may be a reader.  */
+  "if queued then\n"
+  "  leave()\n"
+  "  if mode == 's' then wake() end\n"
   "end\n"
   "return tok\n";
 
@@ -175,9 +247,12 @@ static const char renew_script[] = VARS CLOCK
   "extend()\n"
   "return 1\n";
 
-/* ARGV: owner, mode, channel.  Returns 1 if released, 0 if it had been
-   lost.  A release wakes the waiters in the same atomic step.  */
-static const char release_script[] = VARS CLOCK
+/* ARGV: owner, mode.  Returns 1 if released, 0 if it had been lost.
+   A release that leaves the lock free wakes the first waiter in the
+   same atomic step.  */
+static const char release_script[] = VARS CLOCK QUEUE
+  "local queued = redis.call('EXISTS', q) == 1\n"
+  "if queued then time() end\n"
   "if ARGV[2] == 'x' then\n"
   "  local v = redis.call('GET', x)\n"
   "  if not " MINE ("v") " then return 0 end\n"
@@ -190,7 +265,19 @@ static const char release_script[] = VARS CLOCK
   "  redis.call('HDEL', t, owner)\n"
   "  extend()\n"
   "end\n"
-  "redis.call('PUBLISH', ARGV[3], 'released')\n"
+  "if queued then\n"
+  "  qpurge()\n"
+  "  if ARGV[2] == 'x' or redis.call('EXISTS', s) == 0 then wake() end\n"
+  "end\n"
+  "return 1\n";
+
+/* ARGV: owner.  Takes OWNER out of the queue (a waiter that gives up);
+   if it was first and the lock is free, wakes the next.  Returns 1.  */
+static const char leave_script[] = VARS CLOCK QUEUE
+  "qpurge()\n"
+  "local first = head() == owner\n"
+  "leave()\n"
+  "if first and redis.call('EXISTS', x) == 0 then wake() end\n"
   "return 1\n";
 
 /* ARGV: owner, mode.  Returns the ms left of the lease, or -2 if it was
@@ -226,7 +313,7 @@ static const char holders_script[] = VARS CLOCK SHARED
 
 static const char *const scripts[PLR_NSCRIPTS] =
   { acquire_script, renew_script, release_script, remaining_script,
-    holders_script };
+    holders_script, leave_script };
 static char shas[PLR_NSCRIPTS][41];
 static pthread_once_t shas_once = PTHREAD_ONCE_INIT;
 

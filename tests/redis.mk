@@ -9,7 +9,7 @@
 
 EXTRA_DIST += tests/portalock.redis/redis.exp \
   tests/portalock.redis/server.tcl tests/portalock.redis/plock.exp \
-  tests/portalock.redis/example.exp
+  tests/portalock.redis/example.exp tests/redisclient.py
 
 # The test program links the tests' copy of the library, which can pause
 # a waiter where a test asks it to.
@@ -35,4 +35,11 @@ check_PROGRAMS += tests/example-redis
 tests_example_redis_SOURCES = doc/examples/redis.c
 tests_example_redis_CPPFLAGS = -I$(top_srcdir)/redis
 tests_example_redis_LDADD = redis/libportalock-redis.la
+endif
+
+if BUILD_REDIS
+check_PROGRAMS += tests/redisfair
+tests_redisfair_SOURCES = tests/redisfair.c
+tests_redisfair_CPPFLAGS = $(tests_redislock_CPPFLAGS)
+tests_redisfair_LDADD = $(tests_redislock_LDADD)
 endif

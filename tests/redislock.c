@@ -108,18 +108,17 @@ await_expiry (const char *key)
   return false;
 }
 
-/* Wait until a client is subscribed to CHANNEL, or 60 seconds pass.  */
+/* Wait until a client is subscribed to a channel that matches
+   PATTERN, or 60 seconds pass.  */
 static bool
-await_subscriber (const char *channel)
+await_subscriber (const char *pattern)
 {
   double end = now () + 60;
   while (now () < end)
     {
-      redisReply *r = admin ("PUBSUB NUMSUB %s", channel);
+      redisReply *r = admin ("PUBSUB CHANNELS %s", pattern);
       bool one = (r != NULL && r->type == REDIS_REPLY_ARRAY
-                  && r->elements == 2
-                  && r->element[1]->type == REDIS_REPLY_INTEGER
-                  && r->element[1]->integer > 0);
+                  && r->elements > 0);
       freeReplyObject (r);
       if (one)
         return true;
@@ -796,8 +795,8 @@ test_wakeup (void)
   check (portalock_redis_acquire (a) == 0, "hold for the wake-up test");
   struct child w;
   spawn (&w, waiter, "wake -1");
-  bool subscribed = await_subscriber ("portalock:{wake}:released");
-  check (subscribed, "the waiter subscribes to the lock's channel");
+  bool subscribed = await_subscriber ("portalock:{wake}:w:*");
+  check (subscribed, "the waiter subscribes to its channel");
   uint64_t t = portalock_redis_token (a);
   check (portalock_redis_release (a) == 0, "release with a waiter");
   int r = -2, error = 0;
@@ -857,7 +856,7 @@ test_server_restart (void)
   uint64_t t = portalock_redis_token (a);
   struct child w;
   spawn (&w, waiter, "restart 30");
-  check (await_subscriber ("portalock:{restart}:released"),
+  check (await_subscriber ("portalock:{restart}:w:*"),
          "a waiter waits before the restart");
   double start = now ();
   check (restart_server (), "the server is killed and started again");
@@ -897,7 +896,7 @@ test_killed_connections (void)
   uint64_t t = portalock_redis_token (a);
   struct child w;
   spawn (&w, waiter, "kill -1");
-  check (await_subscriber ("portalock:{kill}:released"),
+  check (await_subscriber ("portalock:{kill}:w:*"),
          "a waiter subscribes");
   long long killed = admin_int ("CLIENT KILL TYPE %s", "pubsub");
   redisReply *k = admin ("CLIENT KILL TYPE normal SKIPME yes");
