@@ -71,6 +71,7 @@ man3_redis = \
   doc/man3/portalock_redis_set_connect_timeout.3 \
   doc/man3/portalock_redis_set_fail_when_locked.3 \
   doc/man3/portalock_redis_set_identity.3 \
+  doc/man3/portalock_redis_set_queue_ttl.3 \
   doc/man3/portalock_redis_set_shared.3 \
   doc/man3/portalock_redis_set_timeout.3 \
   doc/man3/portalock_redis_set_ttl.3 \
