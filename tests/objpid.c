@@ -392,6 +392,14 @@ test_records (void)
   check (same && count_fds () <= before + 1,
          "%s: record: 200 reads of a held file keep at most one descriptor "
          "(%d, then %d)", bname, before, count_fds ());
+  /* That descriptor (fcntl, lockf: its close waits for the lock object)
+     is not for exec'd programs either.  */
+  bool cloexec = true;
+  for (int fd = 3; fd < 1024; fd++)
+    if (fd_names (fd, path) && !not_inherited (fd))
+      cloexec = false;
+  check (cloexec, "%s: record: no descriptor of a read reaches an exec'd "
+         "program", bname);
 
   test_record_emfile (path);
 
