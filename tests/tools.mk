@@ -14,3 +14,10 @@ EXTRA_DIST += tests/portalock.tools/tools.tcl \
   tests/portalock.tools/badinput.exp tests/portalock.tools/sessions.exp \
   tests/portalock.tools/datasafety.exp tests/portalock.tools/pidinterop.exp \
   tests/portalock.tools/flock-diff.exp
+
+# A module preloaded into punlock to replace a file under it
+# (tests/punlockshim.c); built as a shared object for LD_PRELOAD.
+check_LTLIBRARIES += tests/punlockshim.la
+tests_punlockshim_la_SOURCES = tests/punlockshim.c
+tests_punlockshim_la_LDFLAGS = -module -avoid-version -shared \
+  -rpath $(abs_builddir)/tests
