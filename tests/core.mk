@@ -8,7 +8,8 @@
 ## option) any later version.
 
 check_PROGRAMS += tests/lockcore tests/inodetable tests/lockprobe \
-  tests/settle tests/waithelper tests/plockwait tests/fsprobe
+  tests/settle tests/waithelper tests/plockwait tests/fsprobe \
+  tests/deadline
 EXTRA_DIST += tests/portalock.core/core.exp
 
 tests_lockcore_SOURCES = tests/lockcore.c
@@ -20,6 +21,11 @@ tests_lockcore_LDADD = $(TESTS_LIBS)
 tests_settle_SOURCES = tests/settle.c
 tests_settle_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_settle_LDADD = $(TESTS_LIBS)
+
+# It defines clock_gettime itself, as settle the lock calls.
+tests_deadline_SOURCES = tests/deadline.c
+tests_deadline_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_deadline_LDADD = $(TESTS_LIBS)
 
 tests_waithelper_SOURCES = tests/waithelper.c
 tests_waithelper_CPPFLAGS = $(TESTS_CPPFLAGS)

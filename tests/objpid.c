@@ -214,6 +214,81 @@ test_record_write (void)
   unlink (path);
 }
 
+/* Return true if PATH holds exactly the LENGTH bytes of TEXT.  */
+static bool
+holds_bytes (const char *path, const char *text, size_t length)
+{
+  char buf[4096];
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_BINARY);
+  if (fd < 0)
+    return false;
+  ssize_t n = read (fd, buf, sizeof buf);
+  close (fd);
+  return n >= 0 && (size_t) n == length && memcmp (buf, text, length) == 0;
+}
+
+/* Fill TEXT with a 0.1.0 record of PID of exactly LENGTH bytes (at
+   least 20): the PID line, then a "start=" line of as many digits as it
+   takes.  */
+static void
+sized_record (char *text, size_t length, long pid)
+{
+  int head = snprintf (text, length, "%ld\nstart=", pid);
+  memset (text + head, '7', length - head - 1);
+  text[length - 1] = '\n';
+  text[length] = '\0';
+}
+
+/* A record is at most 1024 bytes: one of exactly 1024 bytes is read and
+   may be replaced; one of 1025 bytes, or one of 1024 followed by more,
+   is no record: never read as one, never written over.  */
+static void
+test_record_size (void)
+{
+  const char *path = test_path ("recsize");
+  char text[1100], mine[32];
+  snprintf (mine, sizeof mine, "%ld\n", (long) getpid ());
+  pid_t pid;
+
+  sized_record (text, 1024, 4242);
+  write_file (path, text);
+  pid = 0;
+  check (portalock_pid_record_read (path, &pid) >= 0 && pid == 4242,
+         "%s: record: one of exactly 1024 bytes is read", bname);
+  int fd = open (path, O_RDWR | O_CLOEXEC | O_BINARY);
+  check (portalock_pid_record_write (fd, PORTALOCK_EX) == 0
+         && holds_bytes (path, mine, strlen (mine)),
+         "%s: record: one of exactly 1024 bytes is replaced", bname);
+  close (fd);
+
+  sized_record (text, 1025, 4242);
+  write_file (path, text);
+  pid = 42;
+  check (portalock_pid_record_read (path, &pid) == 0 && pid == 0,
+         "%s: record: 1025 bytes are no record", bname);
+  fd = open (path, O_RDWR | O_CLOEXEC | O_BINARY);
+  check (fails_with (portalock_pid_record_write (fd, PORTALOCK_EX), EEXIST)
+         && holds_bytes (path, text, 1025),
+         "%s: record: 1025 bytes are not written over: EEXIST, unchanged",
+         bname);
+  close (fd);
+
+  sized_record (text, 1024, 4242);
+  strcat (text, "data\n");
+  write_file (path, text);
+  pid = 42;
+  check (portalock_pid_record_read (path, &pid) == 0 && pid == 0,
+         "%s: record: 1024 bytes of record and then data are no record",
+         bname);
+  fd = open (path, O_RDWR | O_CLOEXEC | O_BINARY);
+  check (fails_with (portalock_pid_record_write (fd, PORTALOCK_EX), EEXIST)
+         && holds_bytes (path, text, 1029),
+         "%s: record: 1024 bytes of record and then data are not written "
+         "over: EEXIST, unchanged", bname);
+  close (fd);
+  unlink (path);
+}
+
 #if TEST_POSIX
 /* A FIFO: no hang in open, no data taken from it.  */
 static void
@@ -317,6 +392,14 @@ test_records (void)
   check (same && count_fds () <= before + 1,
          "%s: record: 200 reads of a held file keep at most one descriptor "
          "(%d, then %d)", bname, before, count_fds ());
+  /* That descriptor (fcntl, lockf: its close waits for the lock object)
+     is not for exec'd programs either.  */
+  bool cloexec = true;
+  for (int fd = 3; fd < 1024; fd++)
+    if (fd_names (fd, path) && !not_inherited (fd))
+      cloexec = false;
+  check (cloexec, "%s: record: no descriptor of a read reaches an exec'd "
+         "program", bname);
 
   test_record_emfile (path);
 
@@ -716,6 +799,7 @@ main (int argc, char **argv)
 
   test_record_write ();
   test_records ();
+  test_record_size ();
   test_data_file ();
   test_pid_lock ();
   test_holders ();

@@ -517,6 +517,31 @@ test_semaphore_pattern (void)
          "semaphore: refused patterns create no file");
   portalock_semaphore_free (sem);
 
+  /* Duplicates that are the first two names in order: of two slots,
+     and of eleven where 0 and 10 both name "10" and the rest are
+     distinct.  */
+  static const struct { unsigned maximum; const char *pattern; } dups[] =
+    {
+      { 2, "{name}.lock" }, { 11, "{number:1>2}" }
+    };
+  ok = true;
+  for (size_t i = 0; i < sizeof dups / sizeof *dups; i++)
+    {
+      sem = portalock_semaphore_new ("dup", dups[i].maximum, dir);
+      if (sem == NULL)
+        die ("portalock_semaphore_new");
+      if (!fails_with (portalock_semaphore_set_pattern (sem, dups[i].pattern),
+                       EINVAL))
+        {
+          ok = false;
+          printf ("pattern %s (%u slots) was accepted\n", dups[i].pattern,
+                  dups[i].maximum);
+        }
+      portalock_semaphore_free (sem);
+    }
+  check (ok, "semaphore: two slots of the same name, the first two in "
+         "order: EINVAL");
+
   /* A one-slot semaphore may do without {number}.  */
   sem = portalock_semaphore_new ("solo", 1, dir);
   check (sem != NULL && portalock_semaphore_set_pattern (sem, "{name}.lock")

@@ -395,6 +395,222 @@ test_waiter (unsigned maximum, bool other)
   portalock_semaphore_free (w.sem);
 }
 
+/* A held semaphore refuses another acquire, a new backend and a new
+   pattern with EBUSY, whichever slot it holds: slot 0 too.  Holding
+   slot 0 of two, with slot 1 free, an acquire that forgot the slot
+   held would take slot 1 whenever its pass started there, which it
+   does for about every other acquire (the start is random): 64 tries
+   all refused leave a chance of 2^-64 that such a fault goes
+   unseen.  */
+static void
+test_busy_first_slot (void)
+{
+  const char *dir = fresh_dir ("busy0");
+  struct holder h;
+  write_file (slot_path (dir, "busy", 1), "");
+  if (!holder_start (&h, slot_path (dir, "busy", 1), 0, PORTALOCK_EX, 0, 0))
+    die ("holder");
+  portalock_semaphore *sem = new_sem ("busy", 2, dir, 0);
+  if (portalock_semaphore_acquire (sem) != 0)
+    die ("acquire");
+  holder_release (&h);
+  bool busy = portalock_semaphore_slot (sem) == 0;
+  for (int i = 0; i < 64 && busy; i++)
+    {
+      errno = 0;
+      busy = failed_with (portalock_semaphore_acquire (sem) != 0, EBUSY)
+             && portalock_semaphore_slot (sem) == 0;
+    }
+  check (busy && probe_lock (slot_path (dir, "busy", 1), 0, PORTALOCK_EX, 0,
+                             0) == 0,
+         "%s: acquiring a semaphore that holds slot 0, slot 1 free: EBUSY, "
+         "slot 1 left alone", bname);
+  errno = 0;
+  check (failed_with (portalock_semaphore_set_backend (sem, 0) != 0, EBUSY)
+         && failed_with (portalock_semaphore_set_pattern (sem,
+                                                          "{name}.{number}x")
+                         != 0, EBUSY),
+         "%s: holding slot 0: set_backend and set_pattern: EBUSY", bname);
+  check (portalock_semaphore_release (sem) == 0
+         && portalock_semaphore_release (sem) == 1,
+         "%s: slot 0 released once", bname);
+  portalock_semaphore_free (sem);
+}
+
+#ifdef __linux__
+# include <poll.h>
+# include <sys/inotify.h>
+
+struct rescan_waiter
+{
+  portalock_semaphore *sem;
+  int result;
+  int error;
+  int done;                     /* written once the acquire returned */
+};
+
+static void *
+rescan_thread (void *arg)
+{
+  struct rescan_waiter *w = arg;
+  w->result = portalock_semaphore_acquire (w->sem);
+  w->error = errno;
+  char c = 'd';
+  IGNORE_RESULT (write (w->done, &c, 1));
+  return NULL;
+}
+
+/* A waiter with a long timeout looks at every slot again each check
+   interval, so a slot freed while it waits on another is taken then,
+   not at the deadline.  Each look opens the slot files, which inotify
+   reports: the holders free a slot only once the waiter has looked
+   several times, which it does not do before the deadline if it only
+   blocks on one slot.  Then the deadline passes with every slot still
+   held, and the acquire fails with ETIMEDOUT (after 60 s) instead of
+   getting the freed slot.  Nothing here depends on how fast anything
+   runs.  */
+static void
+test_rescan (void)
+{
+  enum { LOOKS = 8 };
+  const char *dir = fresh_dir ("rescan");
+  struct sem_holder h[2];
+  for (int i = 0; i < 2; i++)
+    if (!sem_holder_start (&h[i], "rescan", 2, dir))
+      die ("%s: holder", bname);
+  int in = inotify_init1 (IN_CLOEXEC);
+  if (in < 0 || inotify_add_watch (in, dir, IN_OPEN) < 0)
+    die ("inotify");
+  int done[2];
+  if (pipe2 (done, O_CLOEXEC) != 0)
+    die ("pipe");
+  struct rescan_waiter w = { new_sem ("rescan", 2, dir, 60), -1, 0,
+                             done[1] };
+  portalock_semaphore_set_check_interval (w.sem, 0.01);
+  pthread_t thread;
+  pthread_create (&thread, NULL, rescan_thread, &w);
+
+  /* Count the opens of slot files until there were enough, or the
+     acquire returned.  */
+  int opens = 0;
+  bool returned = false;
+  while (opens < LOOKS && !returned)
+    {
+      struct pollfd p[2] = { { .fd = in, .events = POLLIN },
+                             { .fd = done[0], .events = POLLIN } };
+      if (poll (p, 2, -1) < 0)
+        die ("poll");
+      if (p[1].revents != 0)
+        returned = true;
+      if (p[0].revents != 0)
+        {
+          char buf[4096]
+            __attribute__ ((aligned (__alignof__ (struct inotify_event))));
+          ssize_t n = read (in, buf, sizeof buf);
+          for (char *e = buf; n > 0 && e < buf + n;
+               e += sizeof (struct inotify_event)
+                    + ((struct inotify_event *) e)->len)
+            opens++;
+        }
+    }
+  check (!returned, "%s: a waiter looks at the slots again while it waits "
+         "(%d opens of slot files before the acquire returned)", bname,
+         opens);
+  /* Free one slot; the other's holder stays until the acquire is over,
+     so that only the freed slot can be had.  */
+  sem_holder_end (&h[0], false);
+  pthread_join (thread, NULL);
+  errno = w.error;
+  check (w.result == 0 && portalock_semaphore_slot (w.sem) == h[0].slot,
+         "%s: timeout 60 s, a slot freed mid-wait: taken at the next look",
+         bname);
+  sem_holder_end (&h[1], false);
+  portalock_semaphore_free (w.sem);
+  close (in);
+  close (done[0]);
+  close (done[1]);
+}
+#else
+static void
+test_rescan (void)
+{
+  unsupported ("%s: a waiter looks at the slots again while it waits "
+               "(needs inotify to see it look)", bname);
+}
+#endif
+
+#if TEST_POSIX
+/* Make DIR/d/d/... until its path is LENGTH bytes long; return it (a
+   fresh string) or die.  */
+static char *
+deep_dir (const char *dir, size_t length)
+{
+  char *path = malloc (length + 1);
+  if (path == NULL || strlen (dir) + 2 > length)
+    die ("deep_dir");
+  strcpy (path, dir);
+  size_t have = strlen (path);
+  while (have < length)
+    {
+      /* Components of at most 200 bytes, and never one byte left over
+         for the last, which could not hold a slash and a name.  */
+      size_t left = length - have;
+      size_t part = left - 1 > 200 ? 200 : left - 1;
+      if (left - 1 - part == 1)
+        part--;
+      path[have] = '/';
+      memset (path + have + 1, 'd', part);
+      have += 1 + part;
+      path[have] = '\0';
+      if (mkdir (path, 0700) != 0 && errno != EEXIST)
+        die ("mkdir %s", path);
+    }
+  return path;
+}
+#endif
+
+/* A slot file's path must be shorter than PATH_MAX bytes (which count
+   the terminating null byte): a path of PATH_MAX - 1 bytes is taken, one
+   of PATH_MAX is refused with ENAMETOOLONG, by portalock_semaphore_new
+   and by portalock_semaphore_set_pattern.  */
+static void
+test_path_max (void)
+{
+#if TEST_POSIX
+  const char *top = fresh_dir ("pathmax");
+  /* "s.00.lock" is 9 bytes after the directory and a slash.  */
+  size_t dirlength = PATH_MAX - 1 - 1 - 9;
+  char *dir = deep_dir (top, dirlength);
+  portalock_semaphore *sem = portalock_semaphore_new ("s", 2, dir);
+  check (sem != NULL && portalock_semaphore_set_timeout (sem, 0) == 0
+         && portalock_semaphore_acquire (sem) == 0
+         && portalock_semaphore_release (sem) == 0,
+         "%s: a slot path of PATH_MAX - 1 bytes is taken, and used", bname);
+  if (sem != NULL)
+    {
+      check (portalock_semaphore_set_pattern (sem, "{name}-{number:02d}.lock")
+             == 0, "%s: set_pattern: a slot path of PATH_MAX - 1 bytes is "
+             "taken", bname);
+      errno = 0;
+      check (failed_with (portalock_semaphore_set_pattern
+                          (sem, "{name}-{number:02d}.lock1") != 0,
+                          ENAMETOOLONG),
+             "%s: set_pattern: a slot path of PATH_MAX bytes: ENAMETOOLONG",
+             bname);
+    }
+  portalock_semaphore_free (sem);
+  errno = 0;
+  sem = portalock_semaphore_new ("ss", 2, dir);
+  check (sem == NULL && errno == ENAMETOOLONG,
+         "%s: a slot path of PATH_MAX bytes: ENAMETOOLONG", bname);
+  portalock_semaphore_free (sem);
+  free (dir);
+#else
+  unsupported ("%s: slot paths of PATH_MAX - 1 and PATH_MAX bytes (POSIX "
+               "only)", bname);
+#endif
+}
+
 /* The CPU time this process has used, in seconds.  */
 #if TEST_POSIX
 static double
@@ -1062,6 +1278,7 @@ main (int argc, char **argv)
     unsupported ("%s: 2 slots, its own slot freed: the waiter gets it "
                  "(which slot it waits on is not seen on Windows)", bname);
   test_waiter (2, true);
+  test_rescan ();
   test_timeout ();
   test_bound_holds ();
   test_threads ();
@@ -1071,5 +1288,7 @@ main (int argc, char **argv)
   test_tmp_directory ();
   test_python ();
   test_bad_input ();
+  test_busy_first_slot ();
+  test_path_max ();
   return check_exit ();
 }

@@ -23,3 +23,10 @@ check_PROGRAMS += tests/fault/plock
 tests_fault_plock_SOURCES = tests/plockfault.c
 tests_fault_plock_CPPFLAGS = $(TOOLS_CPPFLAGS)
 tests_fault_plock_LDADD = $(src_plock_OBJECTS) $(src_plock_LDADD)
+
+# A module preloaded into punlock to replace a file under it
+# (tests/punlockshim.c); built as a shared object for LD_PRELOAD.
+check_LTLIBRARIES += tests/punlockshim.la
+tests_punlockshim_la_SOURCES = tests/punlockshim.c
+tests_punlockshim_la_LDFLAGS = -module -avoid-version -shared \
+  -rpath $(abs_builddir)/tests
