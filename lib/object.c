@@ -449,6 +449,33 @@ drop (portalock *lock, bool unlock)
   return r;
 }
 
+/* Acquire LOCK, held already.  Like portalocker, a Lock hands back what
+   it has; an RLock counts.  But if the file was deleted or replaced
+   since (a cleaner emptied /tmp), the lock no longer excludes anyone:
+   say so rather than pretend, and keep what is held.  */
+static int
+acquire_again (portalock *lock)
+{
+  int same = checks_identity (lock) ? same_file (lock, lock->fd) : 1;
+  if (same < 0)
+    return -1;
+  if (same == 0)
+    {
+      errno = ESTALE;
+      return -1;
+    }
+  if (lock->reentrant)
+    {
+      if (lock->count == ~0u)
+        {
+          errno = EOVERFLOW;
+          return -1;
+        }
+      lock->count++;
+    }
+  return 0;
+}
+
 int
 portalock_acquire (portalock *lock)
 {
@@ -460,30 +487,7 @@ portalock_acquire (portalock *lock)
       drop (lock, false);
     }
   if (lock->fd >= 0)
-    {
-      /* Held already.  Like portalocker, a Lock hands back what it has;
-         an RLock counts.  But if the file was deleted or replaced since
-         (a cleaner emptied /tmp), the lock no longer excludes anyone: say
-         so rather than pretend, and keep what is held.  */
-      int same = checks_identity (lock) ? same_file (lock, lock->fd) : 1;
-      if (same < 0)
-        return -1;
-      if (same == 0)
-        {
-          errno = ESTALE;
-          return -1;
-        }
-      if (lock->reentrant)
-        {
-          if (lock->count == ~0u)
-            {
-              errno = EOVERFLOW;
-              return -1;
-            }
-          lock->count++;
-        }
-      return 0;
-    }
+    return acquire_again (lock);
 
   int type = lock->flags & ~PORTALOCK_NB;
   bool nonblock = ((lock->flags & PORTALOCK_NB) != 0 || lock->fail_when_locked
