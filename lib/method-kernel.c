@@ -119,13 +119,6 @@ after_fork_child (void)
   __atomic_store_n (&forks_pending, 0, __ATOMIC_SEQ_CST);
 }
 
-static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
-
-static void
-watch_forks (void)
-{
-  pthread_atfork (prepare_fork, after_fork_parent, after_fork_child);
-}
 
 /* Byte-range locks (fcntl, OFD, lockf) check the descriptor's access: a
    shared lock needs it open for reading, an exclusive one for writing.
@@ -409,10 +402,11 @@ release_by_close (portalock *lock)
   return closed;
 }
 
+/* Watch forks, for release_by_close.  */
 static void
 kernel_init (void)
 {
-  pthread_once (&fork_once, watch_forks);
+  pthread_atfork (prepare_fork, after_fork_parent, after_fork_child);
 }
 
 static int

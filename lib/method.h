@@ -121,7 +121,8 @@ struct portalock_method
 {
   const char *name;
 
-  /* Once for every object given this method, when it is made.  */
+  /* Once per process, before the first lock object is made (with the
+     library's own pthread_atfork handlers registered just before).  */
   void (*init) (void);
 
   /* Bind LOCK, which holds nothing, for an acquire of a TYPE lock with

@@ -76,10 +76,20 @@ count_fork (void)
   fork_generation++;
 }
 
+/* Every method, for their init.  */
+static const struct portalock_method *const methods[] =
+  {
+    &portalock_method_kernel
+  };
+
+/* Once per process, at the first portalock_new: count forks, and let
+   every method set itself up (one pthread_once for all).  */
 static void
 watch_forks (void)
 {
   pthread_atfork (enter_fork, leave_fork, count_fork);
+  for (size_t i = 0; i < sizeof methods / sizeof *methods; i++)
+    methods[i]->init ();
 }
 
 static bool
@@ -119,7 +129,6 @@ portalock_new (const char *path)
   lock->identity_check = true;
   lock->fd = -1;
   lock->method = &portalock_method_kernel;
-  lock->method->init ();
   return lock;
 }
 
