@@ -30,6 +30,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -45,19 +46,26 @@ static int go[2], done[2];
 /* Whether the child said 'D' in time.  */
 static int child_released;
 
-int test_fcntl (int fd, int cmd, ...) __asm__ ("fcntl");
-
-int
-test_fcntl (int fd, int cmd, ...)
+/* Whether CMD asks for a record lock without waiting.  */
+static bool
+try_record_lock (int cmd)
 {
-  va_list ap;
-  va_start (ap, cmd);
+#ifdef F_OFD_SETLK
+  if (cmd == F_OFD_SETLK)
+    return true;
+#endif
+  return cmd == F_SETLK;
+}
+
+/* The one definition behind both names: the library may call either,
+   depending on how the C library maps large-file calls.  */
+static int
+interposed_fcntl (int fd, int cmd, va_list ap)
+{
   void *arg = va_arg (ap, void *);
-  va_end (ap);
   int r = syscall (SYS_fcntl, fd, cmd, arg);
   if (r != 0 && (errno == EAGAIN || errno == EACCES) && armed
-      && (cmd == F_SETLK || cmd == F_OFD_SETLK)
-      && ((struct flock *) arg)->l_type == F_WRLCK)
+      && try_record_lock (cmd) && ((struct flock *) arg)->l_type == F_WRLCK)
     {
       int saved_errno = errno;
       armed = 0;
@@ -70,6 +78,29 @@ test_fcntl (int fd, int cmd, ...)
         child_released = 1;
       errno = saved_errno;
     }
+  return r;
+}
+
+int test_fcntl (int fd, int cmd, ...) __asm__ ("fcntl");
+int test_fcntl64 (int fd, int cmd, ...) __asm__ ("fcntl64");
+
+int
+test_fcntl (int fd, int cmd, ...)
+{
+  va_list ap;
+  va_start (ap, cmd);
+  int r = interposed_fcntl (fd, cmd, ap);
+  va_end (ap);
+  return r;
+}
+
+int
+test_fcntl64 (int fd, int cmd, ...)
+{
+  va_list ap;
+  va_start (ap, cmd);
+  int r = interposed_fcntl (fd, cmd, ap);
+  va_end (ap);
   return r;
 }
 
