@@ -30,9 +30,13 @@
    object has.
 
    The method is chosen when the object is made (portalock_new: the
-   kernel method, the only one so far) and stays fixed while the object
-   is held; every acquire of an object that holds nothing binds it
-   anew (the bind operation), with the settings as they are then.
+   kernel method, the only one so far); a setter, once there are
+   others, will change it as any setting, only while the object holds
+   nothing.  Every acquire of an object that holds nothing binds the
+   method (the bind operation) with the settings as they are then.
+   Each method's init runs once per process, in object.c's
+   pthread_once (the list of methods is object.c's only other mention
+   of one).
 
    The data descriptor.  Every method gives the object one descriptor
    open on the file the path names, LOCK->fd, which is what
@@ -46,12 +50,14 @@
    operations so:
    - bind: check the settings it cannot honour (ENOTSUP), and work out
      the marker's path;
-   - open: open the data file (LOCK->fd, dev, ino), as the kernel
-     method does, without locking it;
+   - open: open the data file (its descriptor, LOCK->dev and ino), as
+     the kernel method does, without locking it;
    - lock: create the marker (O_CREAT | O_EXCL), retrying until the
      deadline, or break a stale one (lease expired, or its holder gone);
-   - unlock, release: delete its own marker (checking it is still its
-     own), then close the data file;
+   - unlock: delete its own marker (checking it is still its own);
+   - release: the same, then close the data file; a forked child, which
+     passes UNLOCK false, only closes its copy: the marker is the
+     parent's;
    - close: close the data file;
    - may_convert, convert: rewrite the marker's content (shared holders
      keep one marker each; an exclusive one waits until they are gone);
