@@ -124,8 +124,8 @@ static pthread_once_t table_once = PTHREAD_ONCE_INIT;
    bucket, and the first use of the table, once it has set table_ready,
    waits until no such close is under way (table_init).  Those releases
    happen inside the window that lock objects' fork handlers wait for
-   (release_by_close in object.c), so a fork never copies an untracked
-   close under way.  */
+   (release_by_close in method-kernel.c), so a fork never copies an
+   untracked close under way.  */
 static int table_ready;
 static unsigned long untracked_closes;
 static int init_waiting;

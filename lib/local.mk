@@ -35,6 +35,8 @@ lib_libportalock_impl_la_SOURCES = \
   lib/inode-table.c \
   lib/lock.c \
   lib/object.c \
+  lib/method.h \
+  lib/method-kernel.c \
   lib/pidrecord.c \
   lib/atomic.c \
   lib/atomic-place.h \

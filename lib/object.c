@@ -21,87 +21,27 @@
 #include <unistd.h>
 
 #include "portalock-private.h"
+#include "method.h"
 
 /* How an acquire works, and why.
 
-   1. Open the file in the access the mode and the lock need, with
-      O_CLOEXEC so that no exec'd program inherits it (a flock or OFD lock
-      would live on in the program; a POSIX lock would not, but its
-      descriptor would).  Mode "w" is opened without O_TRUNC: truncating
-      before the lock is held would destroy a file someone else holds.
+   1. The object's method (method.h) opens the file and locks it: the
+      kernel method (method-kernel.c) says how, and why so.
 
-   2. Lock it: on flock and OFD locks, each object's own open file
-      description makes two objects exclude each other.  POSIX (fcntl,
-      lockf) locks belong to the process, so the per-inode table
-      (inode-table.c) makes two objects exclude each other and keeps a
-      release or close from dropping another object's lock.  The waits
-      block in the kernel (portalock_wait_lock), never poll.
-
-   3. Check identity: between the open and the grant, the file may have
+   2. Check identity: between the open and the grant, the file may have
       been deleted (a temporary lock's holder deletes it on release) or
       replaced by a rename.  A lock on an inode the path no longer names
       excludes nobody, so it is dropped and the acquire starts again on
       whatever the path names now, until the timeout; check_interval
       bounds the pause between such retries.
 
-   4. Only then truncate ("w"), and write the PID record if asked.
+   3. Only then truncate ("w"), and write the PID record if asked.
 
    A forked child gets copies of the descriptors.  For flock and OFD
    locks it then shares the parent's lock, and an unlock or a conversion
    in the child would change the parent's; so a release or free in any
    process but the one that acquired only closes the child's copies, and
-   a conversion there fails (EINVAL: not held here) after doing so.
-
-   How a release works.  On fcntl and lockf, the per-inode table lets
-   the close of the last holder's descriptor give the lock back
-   (portalock_inode_release_close).  On flock and OFD, the lock belongs
-   to the open file description, and the close of its last descriptor
-   releases it too; so when the object's descriptor is known to be the
-   only one, the release just closes it (release_by_close), one system
-   call fewer than unlock and close.  It is not known to be the only one,
-   and the release unlocks first as before, when
-   - the caller was given the descriptor (portalock_fd, portalock_stream)
-     since the acquire: it may have dup'ed it or passed it on;
-   - the process forked since the acquire: the child has a copy;
-   - a fork is under way at the moment of the release (see
-     release_by_close for how that race is closed);
-   - a lock object of this process holds the same file through the
-     per-inode table, or is taking its kernel lock: the close would be
-     deferred (portalock_inode_close_begin).  */
-
-struct portalock
-{
-  char *path;
-
-  /* Settings.  */
-  char mode[3];          /* fopen's letter, and '+' or nothing */
-  int flags;             /* PORTALOCK_SH or PORTALOCK_EX, maybe | NB */
-  double timeout;        /* < 0: no limit */
-  double check_interval;
-  mode_t permissions;
-  enum portalock_backend backend;
-  bool fail_when_locked;
-  bool reentrant;
-  bool temporary;
-  bool record_pid;
-  bool sync;             /* flush and fsync before every unlock */
-  bool identity_check;   /* look the path up after each grant */
-
-  /* While held.  */
-  int fd;                /* -1 when not held */
-  FILE *stream;          /* made on demand */
-  int type;              /* the lock held: PORTALOCK_SH or PORTALOCK_EX */
-  unsigned count;        /* acquires not yet released (RLock) */
-  unsigned long owner;   /* the fork generation that acquired */
-  const struct portalock_backend_ops *ops;
-  struct portalock_inode *inode;  /* process-scoped backends only */
-  dev_t dev;             /* the file open on FD, from fstat before */
-  ino_t ino;             /* the grant (see same_file) */
-  bool created;          /* mode "x": this acquire created the file */
-  unsigned long forks_seen;  /* parent_forks before the file was opened */
-  bool exposed;          /* portalock_fd handed the descriptor out since
-                            the acquire */
-};
+   a conversion there fails (EINVAL: not held here) after doing so.  */
 
 /* Which process this is, told apart from its forked children without a
    getpid system call on every acquire and release: a child's atfork
@@ -110,76 +50,46 @@ struct portalock
 static unsigned long fork_generation;
 static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 
-/* What release_by_close needs to know of forks, all read and written
-   with sequentially consistent atomics: how many forks this process has
-   made (counted in the parent once each is done), how many are under
-   way (from their prepare handler to their parent handler), and how
-   many releases by close are between their look at the two counts and
-   the end of their close.  */
-static unsigned long parent_forks;
-static unsigned long forks_pending;
-static unsigned long releases_in_flight;
-
-/* Before a fork: announce it, then wait until no release by close is
-   between its check and its close, so that the child never gets a copy
-   of a descriptor whose lock a close alone is about to give back (the
-   copy would keep the lock).  Releases that start from now on see the
-   announcement and unlock explicitly.  The wait is short and cannot
-   deadlock: a release in flight makes no call that waits for anything
-   but the kernel's close, and takes no lock, so neither the order of
-   the atfork handlers (the per-inode table's prepare handler takes its
-   mutexes before or after this one) nor another thread's fork can hold
-   it up.  Only a fork from a signal handler that interrupted a release
-   in the same thread would wait forever: atfork handlers are unsafe
-   there anyway, which is why POSIX.1-2024 took fork off the list of
-   async-signal-safe functions and added _Fork, which runs none.  */
-/* How deep the calling thread is in forks under way.  A program's own
-   child handler, registered before the library's, runs before the
-   library's child handler; a fork from inside it finds the counts of
-   the outer fork not yet reset (another thread's release may have been
-   in flight), and would wait for ever.  Such a fork is left to the
-   outer fork's handlers, which run once the program's handler has
-   returned: the thread that made both forks is the only one left, in
-   either child, and no object acquired anything in between.  */
+/* How deep the calling thread is in forks under way: a fork from a
+   program's own child handler, which runs before the library's, is
+   left to the outer fork's child handler (see method-kernel.c).  */
 static _Thread_local unsigned fork_depth;
 
 static void
-prepare_fork (void)
+enter_fork (void)
 {
-  if (fork_depth++ > 0)
-    return;
-  __atomic_add_fetch (&forks_pending, 1, __ATOMIC_SEQ_CST);
-  while (__atomic_load_n (&releases_in_flight, __ATOMIC_SEQ_CST) != 0)
-    sched_yield ();
+  fork_depth++;
 }
 
-/* In the parent after a fork: count it first, then end the
-   announcement, so that a release sees one or the other.  */
 static void
-after_fork_parent (void)
+leave_fork (void)
 {
-  if (--fork_depth > 0)
-    return;
-  __atomic_add_fetch (&parent_forks, 1, __ATOMIC_SEQ_CST);
-  __atomic_sub_fetch (&forks_pending, 1, __ATOMIC_SEQ_CST);
+  fork_depth--;
 }
 
-/* In the child: one more generation.  Only the forking thread lives on,
-   so no release is in flight and no fork under way.  */
+/* In the child: one more generation.  */
 static void
 count_fork (void)
 {
   if (--fork_depth > 0)
     return;
   fork_generation++;
-  __atomic_store_n (&releases_in_flight, 0, __ATOMIC_SEQ_CST);
-  __atomic_store_n (&forks_pending, 0, __ATOMIC_SEQ_CST);
 }
 
+/* Every method, for their init.  */
+static const struct portalock_method *const methods[] =
+  {
+    &portalock_method_kernel
+  };
+
+/* Once per process, at the first portalock_new: count forks, and let
+   every method set itself up (one pthread_once for all).  */
 static void
 watch_forks (void)
 {
-  pthread_atfork (prepare_fork, after_fork_parent, count_fork);
+  pthread_atfork (enter_fork, leave_fork, count_fork);
+  for (size_t i = 0; i < sizeof methods / sizeof *methods; i++)
+    methods[i]->init ();
 }
 
 static bool
@@ -218,6 +128,7 @@ portalock_new (const char *path)
   lock->backend = PORTALOCK_BACKEND_DEFAULT;
   lock->identity_check = true;
   lock->fd = -1;
+  lock->method = &portalock_method_kernel;
   return lock;
 }
 
@@ -391,150 +302,8 @@ portalock_set_sync (portalock *lock, bool sync)
   return 0;
 }
 
-/* Byte-range locks (fcntl, OFD, lockf) check the descriptor's access: a
-   shared lock needs it open for reading, an exclusive one for writing.
-   flock does not care, and can lock a directory opened read-only.  */
-static bool
-checks_access (const struct portalock_backend_ops *ops)
-{
-  return ops->ranges;
-}
-
-/* Return the open(2) flags for LOCK's file with a TYPE lock: with
-   MINIMAL, the least access the mode and the lock need; else, where the
-   backend checks access and the mode writes anyway, read-write, so that
-   the lock can later be converted either way.  */
-static int
-open_flags (const portalock *lock, int type, bool minimal)
-{
-  bool plus = lock->mode[1] == '+';
-  bool read = lock->mode[0] == 'r' || plus;
-  bool write = lock->mode[0] != 'r' || plus;
-  int flags = O_CLOEXEC | O_NOCTTY;
-
-  if (checks_access (lock->ops))
-    {
-      read |= type == PORTALOCK_SH || (write && !minimal);
-      write |= type == PORTALOCK_EX;
-    }
-  /* A PID record is written, and read back before it is cleared.  It
-     is never written through a symbolic link: one planted where the
-     record goes would aim it at someone else's file.  */
-  if (lock->record_pid)
-    {
-      read = write = true;
-      flags |= O_NOFOLLOW;
-    }
-  /* A shared temporary lock's last holder makes its lock exclusive to
-     delete the file (see last_holder).  */
-  if (lock->temporary && checks_access (lock->ops))
-    read = write = true;
-  flags |= read && write ? O_RDWR : write ? O_WRONLY : O_RDONLY;
-  /* A temporary file is deleted on release, so it must be created.  */
-  if (lock->mode[0] != 'r' || lock->temporary)
-    flags |= O_CREAT;
-  /* Mode "x" creates the file or fails: see remove_created.  */
-  if (lock->mode[0] == 'x')
-    flags |= O_EXCL;
-  if (lock->mode[0] == 'a')
-    flags |= O_APPEND;
-  /* A temporary lock file lives where others can plant a link (often a
-     world-writable directory): never follow one.  */
-  if (lock->temporary)
-    flags |= O_NOFOLLOW;
-  return flags;
-}
-
-/* Open PATH with FLAGS and PERMISSIONS, again after EINTR.  */
-static int
-open_path (const char *path, int flags, mode_t permissions)
-{
-  int fd;
-  do
-    fd = open (path, flags, permissions);
-  while (fd < 0 && errno == EINTR);
-  return fd;
-}
-
-/* Open LOCK's file for a TYPE lock.  Return the descriptor, or -1 with
-   errno.
-
-   The open itself must never block: opening a FIFO waits for the other
-   end, which would make a timeout of 0 or fail_when_locked wait
-   forever.  So every open is made with O_NONBLOCK, which changes nothing
-   else for a regular file or a directory, and the flag is cleared
-   again on anything else (settle_open_flags).  A FIFO is then locked like any other file (the lock is on its
-   inode; its data is not touched), except that opening one for writing
-   alone while nobody reads it fails with ENXIO.  One exception: on a
-   file with a lease, a non-blocking open fails with EWOULDBLOCK instead
-   of waiting for the lease to be broken; that open is made again as
-   before, blocking.
-
-   A temporary lock's file is deleted on release, so it must be a
-   regular file: anything else planted at its path (a FIFO, a socket, a
-   device node) is refused with EINVAL before it is opened where lstat
-   can tell, and after the open (fstat, in try_acquire) where it could
-   not.  */
-static int
-open_file (const portalock *lock, int type)
-{
-  int flags = open_flags (lock, type, false);
-  int fd = -1;
-  struct stat st;
-  if (lock->temporary && lstat (lock->path, &st) == 0
-      && !S_ISREG (st.st_mode))
-    {
-      /* A symbolic link is left to O_NOFOLLOW: ELOOP.  */
-      if (!S_ISLNK (st.st_mode))
-        {
-          errno = EINVAL;
-          return -1;
-        }
-    }
-  /* A descriptor kept open for the table names a file that exists, which
-     mode "x" must not reuse.  */
-  if (lock->ops->process_scoped && (flags & O_EXCL) == 0)
-    fd = portalock_inode_reclaim (lock->path, flags);
-  if (fd >= 0)
-    return fd;
-  fd = open_path (lock->path, flags | O_NONBLOCK, lock->permissions);
-  /* A file one may write but not read can still be locked.  */
-  if (fd < 0 && errno == EACCES && flags != open_flags (lock, type, true))
-    {
-      flags = open_flags (lock, type, true);
-      fd = open_path (lock->path, flags | O_NONBLOCK, lock->permissions);
-    }
-  if (fd < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
-      && !lock->temporary)
-    return open_path (lock->path, flags, lock->permissions);
-  /* A socket, or a FIFO nobody reads, planted at a temporary lock's
-     path between the lstat and the open.  */
-  if (fd < 0 && errno == ENXIO && lock->temporary)
-    errno = EINVAL;
-  /* O_NONBLOCK was only for the open: try_acquire clears it where it
-     matters.  */
-  return fd;
-}
-
-/* O_NONBLOCK was for the open only.  On a regular file or a directory
-   it changes nothing (reads and writes of a regular file never block on
-   it; Linux ignores it there), so it is left, which saves a system call
-   on every acquire; on anything else (a FIFO, a device) it is cleared,
-   as the descriptor would then behave differently.  ST is FD's fstat.
-   Return 0 or -1 with errno.  */
-static int
-settle_open_flags (int fd, const struct stat *st)
-{
-  if (S_ISREG (st->st_mode) || S_ISDIR (st->st_mode))
-    return 0;
-  int fl = fcntl (fd, F_GETFL);
-  if (fl < 0 || fcntl (fd, F_SETFL, fl & ~O_NONBLOCK) != 0)
-    return -1;
-  return 0;
-}
-
 /* Return 1 if LOCK's path still names the inode open on FD (whose
-   device and inode number try_acquire noted in LOCK); 0 if it was
+   device and inode number the method's open noted in LOCK); 0 if it was
    deleted or replaced; -1 with errno on another failure.
 
    What proves it, and what it costs.  The path has stopped naming the
@@ -573,74 +342,6 @@ same_file (const portalock *lock, int fd)
   return lock->dev == pst.st_dev && lock->ino == pst.st_ino;
 }
 
-/* Close FD, a descriptor of a file LOCK may have locked, without dropping
-   another lock object's lock.  */
-static void
-close_fd (portalock *lock, int fd)
-{
-  /* Even a flock or OFD object's close must go through the table: a
-     fcntl object of this process may hold the same file, or become its
-     first holder at this very moment.  FD is open on the file whose
-     device and inode try_acquire noted.  */
-  if (lock->inode != NULL)
-    portalock_inode_close (lock->inode, fd);
-  else
-    portalock_close_file (lock->dev, lock->ino, fd, NULL);
-}
-
-/* Take a TYPE lock on FD for LOCK.  Return 0 or -1 with errno.  */
-static int
-lock_fd (portalock *lock, int fd, int type, bool nonblock,
-         const struct timespec *deadline)
-{
-  if (!lock->ops->process_scoped)
-    return portalock_wait_lock (lock->ops, fd, type, 0, 0, nonblock,
-                                deadline);
-  return portalock_inode_acquire (lock->inode, lock->ops, fd, type,
-                                  nonblock, deadline);
-}
-
-static int
-unlock_fd (portalock *lock, int fd, int type)
-{
-  if (!lock->ops->process_scoped)
-    return lock->ops->unlock (fd, 0, 0);
-  return portalock_inode_release (lock->inode, lock->ops, fd, type);
-}
-
-/* On NFS, Linux carries out flock(2) as a POSIX lock, which needs the
-   access a byte-range lock needs: EBADF on a descriptor opened without
-   it.  Like util-linux flock(1), reopen the file read-write and try once
-   more.  Return the new descriptor (FD is then closed), or -1 with
-   errno, FD still open.  */
-static int
-reopen_read_write (portalock *lock, int fd)
-{
-  struct stat before, after;
-  int flags = fcntl (fd, F_GETFL);
-  if (flags < 0 || (flags & O_ACCMODE) == O_RDWR || fstat (fd, &before) != 0
-      || S_ISDIR (before.st_mode))
-    {
-      errno = EBADF;
-      return -1;
-    }
-  int nfd = open (lock->path, O_RDWR | O_CLOEXEC | O_NOCTTY
-                  | (flags & O_APPEND) | (lock->temporary ? O_NOFOLLOW : 0));
-  if (nfd < 0)
-    return -1;
-  if (fstat (nfd, &after) != 0 || after.st_dev != before.st_dev
-      || after.st_ino != before.st_ino)
-    {
-      /* Replaced meanwhile: the identity check will send the caller
-         round again.  */
-      portalock_close_fd (nfd);
-      errno = EBADF;
-      return -1;
-    }
-  close_fd (lock, fd);
-  return nfd;
-}
-
 /* Mode "x": an acquire created LOCK's file, open on FD, and then
    failed with ERROR.  Remove the file again, but only if the path still
    names it and it is still empty, and not if the failure was a lock held
@@ -666,54 +367,20 @@ static int
 try_acquire (portalock *lock, int type, bool nonblock,
              const struct timespec *deadline)
 {
-  int fd = open_file (lock, type);
+  const struct portalock_method *method = lock->method;
+  int fd = method->open (lock, type);
   if (fd < 0)
     return -1;
   lock->created = lock->mode[0] == 'x';
-  struct stat st;
-  if (fstat (fd, &st) != 0 || settle_open_flags (fd, &st) != 0)
-    {
-      int saved_errno = errno;
-      portalock_close_fd (fd);
-      errno = saved_errno;
-      return -1;
-    }
-  if (lock->temporary && !S_ISREG (st.st_mode))
-    {
-      /* Something else was planted where the lock file goes.  */
-      portalock_close_file (st.st_dev, st.st_ino, fd, NULL);
-      errno = EINVAL;
-      return -1;
-    }
-  lock->dev = st.st_dev;
-  lock->ino = st.st_ino;
-  if (lock->ops->process_scoped)
-    {
-      lock->inode = portalock_inode_ref_stat (&st);
-      if (lock->inode == NULL)
-        {
-          close_fd (lock, fd);
-          return -1;
-        }
-    }
 
-  int r = lock_fd (lock, fd, type, nonblock, deadline);
-  if (r != 0 && errno == EBADF)
-    {
-      int nfd = reopen_read_write (lock, fd);
-      if (nfd >= 0)
-        {
-          fd = nfd;
-          r = lock_fd (lock, fd, type, nonblock, deadline);
-        }
-    }
+  int r = method->lock (lock, &fd, type, nonblock, deadline);
   if (r == 0)
     {
       r = checks_identity (lock) ? same_file (lock, fd) : 1;
       if (r != 1)
         {
           int saved_errno = errno;
-          unlock_fd (lock, fd, type);
+          method->unlock (lock, fd, type);
           errno = saved_errno;
         }
     }
@@ -724,12 +391,7 @@ try_acquire (portalock *lock, int type, bool nonblock,
     {
       if (r < 0)
         remove_created (lock, fd, errno);
-      close_fd (lock, fd);
-      if (lock->inode != NULL)
-        {
-          portalock_inode_unref (lock->inode);
-          lock->inode = NULL;
-        }
+      method->close (lock, fd);
       return r;
     }
   lock->fd = fd;
@@ -772,74 +434,6 @@ prepare_held_file (portalock *lock)
   return 0;
 }
 
-/* Give back LOCK's lock by closing its descriptor alone, if the backend's
-   close releases the lock of the last descriptor of the open file
-   description and the descriptor is known to be the last.  Return true
-   if it did so (the descriptor is closed, the lock gone); false if it
-   did nothing, and the lock must be unlocked and the descriptor closed
-   as usual.
-
-   The race with a fork in another thread is closed without a mutex, so
-   that threads releasing different files never wait for each other.
-   The release announces itself (releases_in_flight), and only then
-   looks whether a fork is under way (forks_pending) or happened since
-   the acquire (parent_forks); a fork's prepare handler announces itself
-   (forks_pending), and only then looks at releases_in_flight, waiting
-   for it to be 0.  With sequentially consistent atomics, at least one
-   of the two sees the other: either the release sees the fork and
-   unlocks explicitly, or the fork waits until the close is done, and
-   the child gets no copy of the descriptor.  A fork that the release
-   does not see and that does not wait was thus over before the release
-   started (its count is then in parent_forks, as its parent handler
-   counts it before it ends the announcement) or starts after the close.
-
-   posix_spawn, vfork, _Fork and the raw fork and clone system calls
-   run no atfork handlers.  Their child shares the descriptor until it
-   execs a program, which closes it (O_CLOEXEC) at once, or exits; a
-   release by close meanwhile leaves the lock held until then.  A child
-   of _Fork that lives on keeps it as long as it lives: the manual says
-   so, and that portalock_fd before such a fork (exposed) makes the
-   release unlock first.  Nothing cheaper can tell the parent of such a
-   child.  */
-static bool
-release_by_close (portalock *lock)
-{
-  /* A stream (portalock_stream) gives the descriptor out too, through
-     fileno, and must be fclosed anyway.  */
-  if (!lock->ops->close_unlocks || lock->exposed || lock->stream != NULL)
-    return false;
-  /* A lock object of this process may hold the file through the
-     per-inode table (fcntl, lockf), or be about to: the close would
-     drop its POSIX lock.  The table says whether one does, and keeps a
-     new one from asking the kernel until the close is done.  This comes
-     before the fork announcement, as it may wait for a bucket mutex,
-     which a fork's prepare handler may hold; while the table has never
-     been used, the close announces itself to it inside the window, so
-     that a fork never copies that announcement.  */
-  int how = portalock_inode_close_begin (lock->dev, lock->ino);
-  if (how == PORTALOCK_CLOSE_IN_USE)
-    return false;
-  bool closed = false;
-  __atomic_add_fetch (&releases_in_flight, 1, __ATOMIC_SEQ_CST);
-  if (__atomic_load_n (&forks_pending, __ATOMIC_SEQ_CST) == 0
-      && __atomic_load_n (&parent_forks, __ATOMIC_SEQ_CST) == lock->forks_seen
-      && (how == PORTALOCK_CLOSE_ANNOUNCED
-          || portalock_inode_untracked_enter ()))
-    {
-      /* Linux closes the descriptor even when close reports EINTR, and
-         an error (a delayed write error on NFS) was never reported by a
-         release.  */
-      close (lock->fd);
-      closed = true;
-      if (how == PORTALOCK_CLOSE_UNTRACKED)
-        portalock_inode_untracked_leave ();
-    }
-  __atomic_sub_fetch (&releases_in_flight, 1, __ATOMIC_SEQ_CST);
-  if (how == PORTALOCK_CLOSE_ANNOUNCED)
-    portalock_inode_close_end (lock->dev, lock->ino);
-  return closed;
-}
-
 /* Let go of the lock and the file, without unlocking if this process did
    not take the lock (a forked child): the lock is the parent's.  */
 static int
@@ -853,42 +447,42 @@ drop (portalock *lock, bool unlock)
      above then succeeds.  The caller must still hear of it.  */
   if (r == 0 && lock->stream != NULL && ferror (lock->stream))
     r = -1, e = EIO;
-  if (unlock && lock->inode != NULL)
-    {
-      /* A process-scoped lock: the table's last holder lets the close
-         give the kernel lock back, one system call fewer.  */
-      if (portalock_inode_release_close (lock->inode, lock->fd, lock->stream,
-                                         lock->type) != 0 && r == 0)
-        r = -1, e = errno;
-    }
-  else if (unlock && release_by_close (lock))
-    {
-      /* The close gave the lock back: one system call fewer.  */
-    }
-  else
-    {
-      if (unlock && unlock_fd (lock, lock->fd, lock->type) != 0 && r == 0)
-        r = -1, e = errno;
-      if (lock->stream != NULL)
-        {
-          if (lock->inode != NULL)
-            portalock_inode_fclose (lock->inode, lock->stream);
-          else
-            portalock_close_file (lock->dev, lock->ino, -1, lock->stream);
-        }
-      else
-        close_fd (lock, lock->fd);
-      if (lock->inode != NULL)
-        portalock_inode_unref (lock->inode);
-    }
+  if (lock->method->release (lock, unlock) != 0 && r == 0)
+    r = -1, e = errno;
 
   lock->stream = NULL;
-  lock->inode = NULL;
   lock->fd = -1;
   lock->count = 0;
   if (r != 0)
     errno = e;
   return r;
+}
+
+/* Acquire LOCK, held already.  Like portalocker, a Lock hands back what
+   it has; an RLock counts.  But if the file was deleted or replaced
+   since (a cleaner emptied /tmp), the lock no longer excludes anyone:
+   say so rather than pretend, and keep what is held.  */
+static int
+acquire_again (portalock *lock)
+{
+  int same = checks_identity (lock) ? same_file (lock, lock->fd) : 1;
+  if (same < 0)
+    return -1;
+  if (same == 0)
+    {
+      errno = ESTALE;
+      return -1;
+    }
+  if (lock->reentrant)
+    {
+      if (lock->count == ~0u)
+        {
+          errno = EOVERFLOW;
+          return -1;
+        }
+      lock->count++;
+    }
+  return 0;
 }
 
 int
@@ -902,52 +496,19 @@ portalock_acquire (portalock *lock)
       drop (lock, false);
     }
   if (lock->fd >= 0)
-    {
-      /* Held already.  Like portalocker, a Lock hands back what it has;
-         an RLock counts.  But if the file was deleted or replaced since
-         (a cleaner emptied /tmp), the lock no longer excludes anyone: say
-         so rather than pretend, and keep what is held.  */
-      int same = checks_identity (lock) ? same_file (lock, lock->fd) : 1;
-      if (same < 0)
-        return -1;
-      if (same == 0)
-        {
-          errno = ESTALE;
-          return -1;
-        }
-      if (lock->reentrant)
-        {
-          if (lock->count == ~0u)
-            {
-              errno = EOVERFLOW;
-              return -1;
-            }
-          lock->count++;
-        }
-      return 0;
-    }
+    return acquire_again (lock);
 
   int type = lock->flags & ~PORTALOCK_NB;
   bool nonblock = ((lock->flags & PORTALOCK_NB) != 0 || lock->fail_when_locked
                    || lock->timeout == 0);
-  lock->ops = portalock_backend_ops (lock->backend);
-  if (lock->ops == NULL)
+  if (lock->method->bind (lock, type) != 0)
     return -1;
-  /* Refuse what cannot work before anything is opened or created.  */
-  if (type == PORTALOCK_SH && !lock->ops->shared)
-    {
-      errno = ENOTSUP;
-      return -1;
-    }
 
   struct timespec deadline;
   bool timed = (lock->timeout > 0
                 && portalock_deadline_after (lock->timeout, &deadline));
   const struct timespec *dl = timed ? &deadline : NULL;
   lock->type = type;
-  /* Any fork that could copy the descriptor comes after this look: the
-     release by close knows of it from one of the counts.  */
-  lock->forks_seen = __atomic_load_n (&parent_forks, __ATOMIC_SEQ_CST);
   lock->exposed = false;
   for (int attempt = 0;; attempt++)
     {
@@ -1016,7 +577,7 @@ retire_file (portalock *lock)
   /* Delete the file only if the path still names it.  Only a holder of
      this inode's lock deletes the file, so no one can make the path name
      another file between the check and the unlink.  The descriptor is a
-     regular file (try_acquire refuses anything else) and the path must
+     regular file (the method's open refuses anything else) and the path must
      name that very inode, so nothing but the regular file this object
      locked is ever deleted: a FIFO, socket, device node, directory or
      symbolic link put at the path meanwhile is left where it is.  */
@@ -1033,23 +594,15 @@ retire_file (portalock *lock)
    if it succeeds, it deletes the file as an exclusive holder would, and
    anyone who opened the file meanwhile is turned away by the identity
    check after its grant, and creates a fresh file.  If it fails, others
-   hold the file and the last of them deletes it.  With flock a failed
-   try has dropped the lock (flock converts by unlocking first), which
-   was about to go anyway.  Return true if LOCK is exclusive now.  */
-static bool
+   hold the file and the last of them deletes it.  Return what the
+   method's claim_last returns (method.h), with LOCK exclusive on 1.  */
+static int
 last_holder (portalock *lock)
 {
-  int r;
-  if (lock->ops->process_scoped)
-    r = portalock_inode_convert (lock->inode, lock->ops, lock->fd,
-                                 PORTALOCK_SH, PORTALOCK_EX, true, NULL);
-  else
-    r = portalock_wait_lock (lock->ops, lock->fd, PORTALOCK_EX, 0, 0, true,
-                             NULL);
-  if (r != 0)
-    return false;
-  lock->type = PORTALOCK_EX;
-  return true;
+  int r = lock->method->claim_last (lock);
+  if (r == 1)
+    lock->type = PORTALOCK_EX;
+  return r;
 }
 
 /* Where conversions are atomic (ofd, fcntl), the last two shared holders
@@ -1105,7 +658,7 @@ portalock_release (portalock *lock)
     sync_errno = errno;
   struct stat held;
   bool left_shared = (ours && lock->temporary && lock->type == PORTALOCK_SH
-                      && !last_holder (lock) && lock->ops->ranges
+                      && last_holder (lock) == 2
                       && fstat (lock->fd, &held) == 0);
   if (ours)
     retire_file (lock);
@@ -1141,18 +694,8 @@ portalock_convert (portalock *lock, int flags)
     return invalid ();
   if (type == lock->type)
     return 0;
-  if (type == PORTALOCK_SH && !lock->ops->shared)
-    {
-      errno = ENOTSUP;
-      return -1;
-    }
-  int access = fcntl (lock->fd, F_GETFL) & O_ACCMODE;
-  if (checks_access (lock->ops)
-      && (type == PORTALOCK_EX ? access == O_RDONLY : access == O_WRONLY))
-    {
-      errno = EBADF;
-      return -1;
-    }
+  if (lock->method->may_convert (lock, type) != 0)
+    return -1;
 
   /* Readers let in by a downgrade must see what was written.  */
   if (type == PORTALOCK_SH && lock->sync
@@ -1165,26 +708,15 @@ portalock_convert (portalock *lock, int flags)
   bool timed = (lock->timeout > 0
                 && portalock_deadline_after (lock->timeout, &deadline));
   const struct timespec *dl = timed ? &deadline : NULL;
-  int r;
-  if (lock->ops->process_scoped)
-    r = portalock_inode_convert (lock->inode, lock->ops, lock->fd,
-                                 lock->type, type, nonblock, dl);
-  else
+  bool lost = false;
+  int r = lock->method->convert (lock, type, nonblock, dl, &lost);
+  if (lost)
     {
-      r = portalock_wait_lock (lock->ops, lock->fd, type, 0, 0, nonblock,
-                               dl);
-      /* flock(2) converts by unlocking first, and so does the win32
-         backend (Windows stacks locks instead of replacing them): a
-         conversion that fails has lost the old lock.  Take it back if
-         nobody took it meanwhile, else the object is no longer held.  */
-      if (r != 0 && lock->ops->converts_by_unlocking)
-        {
-          int saved_errno = errno;
-          if (portalock_wait_lock (lock->ops, lock->fd, lock->type, 0, 0,
-                                   true, NULL) != 0)
-            drop (lock, false);
-          errno = saved_errno;
-        }
+      /* The old lock is gone too (method.h): the object no longer
+         holds anything.  */
+      int saved_errno = errno;
+      drop (lock, false);
+      errno = saved_errno;
     }
   if (r != 0)
     return -1;
@@ -1247,6 +779,7 @@ portalock_free (portalock *lock)
       lock->count = 1;
       portalock_release (lock);
     }
+  lock->method->free (lock);
   free (lock->path);
   free (lock);
   errno = saved_errno;

@@ -15,7 +15,7 @@
    another thread after the release has decided so, but before its
    close, would give the child a copy of the descriptor, and the copy
    would keep the lock after the release.  The library closes that race
-   (release_by_close in lib/object.c): a release sees a fork under way
+   (release_by_close in lib/method-kernel.c): a release sees a fork under way
    and unlocks explicitly, or the fork's prepare handler waits until the
    close is done.  The window is a few instructions wide, so this program
    holds it open: it defines close and sched_yield itself, and the

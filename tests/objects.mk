@@ -8,7 +8,7 @@
 ## option) any later version.
 
 check_PROGRAMS += tests/objlock tests/objpid tests/objnfs tests/forkrelease \
-  tests/closerace tests/forkother
+  tests/closerace tests/forkother tests/convertlost tests/lastshared
 EXTRA_DIST += tests/portalock.objects/objects.exp
 
 tests_objlock_SOURCES = tests/objlock.c
@@ -26,6 +26,18 @@ tests_forkrelease_LDADD = $(TESTS_LIBS)
 tests_closerace_SOURCES = tests/closerace.c
 tests_closerace_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_closerace_LDADD = $(TESTS_LIBS)
+
+# convertlost defines flock, which the library then calls instead of
+# the C library's (see the file).
+tests_convertlost_SOURCES = tests/convertlost.c
+tests_convertlost_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_convertlost_LDADD = $(TESTS_LIBS)
+
+# lastshared defines fcntl, which the library then calls instead of
+# the C library's (see the file).
+tests_lastshared_SOURCES = tests/lastshared.c
+tests_lastshared_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_lastshared_LDADD = $(TESTS_LIBS)
 
 tests_forkother_SOURCES = tests/forkother.c
 tests_forkother_CPPFLAGS = $(TESTS_CPPFLAGS)
