@@ -474,19 +474,29 @@ portalock_marker_new (const char *path, enum portalock_marker_kind kind)
   return m;
 }
 
-int
-portalock_marker_set_ttl (struct portalock_marker *m, double seconds)
+/* Return true if a setting of M may change: M is not NULL (VALID is
+   true) and holds nothing; else set errno to EINVAL or EBUSY.  */
+static bool
+settable (const struct portalock_marker *m, bool valid)
 {
-  if (m == NULL || !(seconds > 0) || !(seconds <= 1e9))
+  if (m == NULL || !valid)
     {
       errno = EINVAL;
-      return -1;
+      return false;
     }
   if (m->held)
     {
       errno = EBUSY;
-      return -1;
+      return false;
     }
+  return true;
+}
+
+int
+portalock_marker_set_ttl (struct portalock_marker *m, double seconds)
+{
+  if (!settable (m, seconds > 0 && seconds <= 1e9))
+    return -1;
   m->ttl = seconds;
   return 0;
 }
@@ -508,16 +518,8 @@ int
 portalock_marker_set_lost_callback (struct portalock_marker *m,
                                     portalock_marker_lost_fn fn, void *arg)
 {
-  if (m == NULL)
-    {
-      errno = EINVAL;
-      return -1;
-    }
-  if (m->held)
-    {
-      errno = EBUSY;
-      return -1;
-    }
+  if (!settable (m, true))
+    return -1;
   m->lost_fn = fn;
   m->lost_arg = arg;
   return 0;
@@ -526,16 +528,8 @@ portalock_marker_set_lost_callback (struct portalock_marker *m,
 int
 portalock_marker_set_heartbeat (struct portalock_marker *m, bool on)
 {
-  if (m == NULL)
-    {
-      errno = EINVAL;
-      return -1;
-    }
-  if (m->held)
-    {
-      errno = EBUSY;
-      return -1;
-    }
+  if (!settable (m, true))
+    return -1;
   m->heartbeat = on;
   return 0;
 }

@@ -206,12 +206,13 @@ test_fifo (int n)
   portalock_redis_free (holder);
 }
 
-/* A waiter for lock NAME (shared if SHARED; place TTL 300 s) that says
-   "G" once granted and releases at the next byte from the parent.  */
+/* Fork a child joined to the parent by two pipes: DOWN (parent to
+   child) and UP (child to parent).  In the parent, return the child's
+   PID with its ends in *IN (from the child) and *OUT (to it); in the
+   child, return 0 with DOWN[0] and UP[1] open.  */
 static pid_t
-spawn_holding_waiter (const char *name, bool shared, int *in, int *out)
+fork_with_pipes (int down[2], int up[2], int *in, int *out)
 {
-  int down[2], up[2];
   if (pipe (down) != 0 || pipe (up) != 0)
     die ("pipe");
   fflush (stdout);
@@ -228,6 +229,18 @@ spawn_holding_waiter (const char *name, bool shared, int *in, int *out)
     }
   close (down[1]);
   close (up[0]);
+  return 0;
+}
+
+/* A waiter for lock NAME (shared if SHARED; place TTL 300 s) that says
+   "G" once granted and releases at the next byte from the parent.  */
+static pid_t
+spawn_holding_waiter (const char *name, bool shared, int *in, int *out)
+{
+  int down[2], up[2];
+  pid_t pid = fork_with_pipes (down, up, in, out);
+  if (pid > 0)
+    return pid;
   portalock_redis *lock = new_lock (name, 60);
   char c;
   if (portalock_redis_set_shared (lock, shared) != 0
@@ -399,22 +412,9 @@ static pid_t
 spawn_contender (const char *name, int *in, int *out)
 {
   int down[2], up[2];
-  if (pipe (down) != 0 || pipe (up) != 0)
-    die ("pipe");
-  fflush (stdout);
-  pid_t pid = fork ();
-  if (pid < 0)
-    die ("fork");
+  pid_t pid = fork_with_pipes (down, up, in, out);
   if (pid > 0)
-    {
-      close (down[0]);
-      close (up[1]);
-      *in = up[0];
-      *out = down[1];
-      return pid;
-    }
-  close (down[1]);
-  close (up[0]);
+    return pid;
   portalock_redis *lock = new_lock (name, 120);
   char c;
   while (read (down[0], &c, 1) == 1 && c == 'g')
