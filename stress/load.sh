@@ -18,8 +18,11 @@
 # checks wait for threads, processes or deadlines: waithelper (kept
 # helper threads, counted in /proc/self/task), lockcore with helper
 # threads and with a timer signal (hand-off, EINTR, timeouts), objlock
-# (the lock objects' waits), forkrelease (a fork racing a release) and
-# settle (a deadline racing a grant).  Each runs ROUNDS times per
+# (the lock objects' waits), forkrelease (a fork racing a release),
+# closerace (a close racing another thread's first fcntl lock),
+# forkother (forks the fork handlers do not see), convertlost and
+# lastshared (races forced by interposed calls) and settle (a deadline
+# racing a grant).  Each runs ROUNDS times per
 # backend while nproc + 1 busy loops compete for the processors.  A run
 # fails if it exits non-zero, reports a FAIL, reports nothing, or takes
 # longer than two minutes.  Exits 0 if every run passed, 1 otherwise.
@@ -107,6 +110,12 @@ for b in flock ofd fcntl lockf; do
   run 3 "lockcore $b timer" PORTALOCK_BACKEND=$b -- \
     tests/lockcore tests/lockprobe timer
   run 3 "objlock $b" -- tests/objlock $b tests/lockprobe
+done
+for b in flock ofd fcntl lockf; do
+  run 20 "closerace $b" -- tests/closerace $b
+  run 10 "forkother $b" -- tests/forkother $b
+  run 10 "convertlost $b" -- tests/convertlost $b
+  run 10 "lastshared $b" -- tests/lastshared $b
 done
 run 2 settle -- tests/settle
 echo "stress-load: $runs runs, $failed failed ($((SECONDS - start)) s)"
