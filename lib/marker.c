@@ -425,10 +425,11 @@ displace (const char *path, const char *dir, const char *base,
     result = EPROTO;
   else if (token != NULL && strcmp (rec.token, token) != 0)
     result = ESTALE;
-  if (result != 0)
-    /* Not the one judged: give it its name back, unless a new marker
-       took the name meanwhile (then the one moved has lost it).  */
-    link (aside, path);
+  /* Not the one judged: give it its name back, unless a new marker
+     took the name meanwhile (link fails with EEXIST: then the one moved
+     has lost it, and its second name goes below like any other).  */
+  bool lost_name = result != 0 && link (aside, path) != 0;
+  (void) lost_name;
   unlink (aside);
   free (aside);
   if (result != 0)
