@@ -8,7 +8,8 @@
 ## option) any later version.
 
 check_PROGRAMS += tests/objlock tests/objpid tests/objnfs tests/forkrelease \
-  tests/closerace tests/forkother tests/convertlost tests/lastshared
+  tests/closerace tests/forkother tests/convertlost tests/lastshared \
+  tests/createrace
 EXTRA_DIST += tests/portalock.objects/objects.exp
 
 tests_objlock_SOURCES = tests/objlock.c
@@ -38,6 +39,12 @@ tests_convertlost_LDADD = $(TESTS_LIBS)
 tests_lastshared_SOURCES = tests/lastshared.c
 tests_lastshared_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_lastshared_LDADD = $(TESTS_LIBS)
+
+# createrace defines open, which the library then calls instead of the
+# C library's (see the file).
+tests_createrace_SOURCES = tests/createrace.c
+tests_createrace_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_createrace_LDADD = $(TESTS_LIBS)
 
 tests_forkother_SOURCES = tests/forkother.c
 tests_forkother_CPPFLAGS = $(TESTS_CPPFLAGS)
