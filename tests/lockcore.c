@@ -461,6 +461,12 @@ test_timeout (void)
          "lock: ETIMEDOUT", bname, mode);
   check (elapsed >= 0.3, "%s: ETIMEDOUT (%s) no earlier than the timeout "
          "(%.3f s)", bname, mode, elapsed);
+  /* A timeout that has run out by the time the first try is refused
+     (a nanosecond) is a timeout too, not a refusal.  */
+  check (fails_with (portalock_lock_timeout (fd, PORTALOCK_EX, 1e-9),
+                     ETIMEDOUT),
+         "%s: a timed wait (%s) of 1 ns on a held lock: ETIMEDOUT", bname,
+         mode);
   /* The helper the deadline cancelled is joined, but may still be
      listed for a moment.  */
   int threads = await_thread_count (base_threads) - base_threads + 1;
