@@ -80,17 +80,17 @@
 #define RECORD_MAX 2048
 #define MAGIC "portalock-marker 1\n"
 
-struct portalock_marker
+struct portalock_mk
 {
   pthread_mutex_t mu;
   pthread_cond_t cv;
   char *path;                   /* the lock name */
   char *dir;                    /* its directory */
   char *base;                   /* its last component */
-  enum portalock_marker_kind kind;
+  enum portalock_mk_kind kind;
   double ttl;
   double interval;
-  portalock_marker_lost_fn lost_fn;
+  portalock_mk_lost_fn lost_fn;
   void *lost_arg;
   bool heartbeat;
 
@@ -100,7 +100,7 @@ struct portalock_marker
   bool reported;
   int fd;                       /* this holder's own file */
   char *own;                    /* its name */
-  struct portalock_marker_record rec;
+  struct portalock_mk_record rec;
   size_t gen_off;               /* offsets of the fixed-width fields */
   size_t beat_off;
   struct timespec deadline;     /* a lease's local deadline */
@@ -118,14 +118,14 @@ static char seam_boot[64];
 static int (*seam_fault) (const char *call);
 
 void
-portalock_marker_set_identity (const char *host, const char *boot)
+portalock_mk_set_identity (const char *host, const char *boot)
 {
   snprintf (seam_host, sizeof seam_host, "%s", host ? host : "");
   snprintf (seam_boot, sizeof seam_boot, "%s", boot ? boot : "");
 }
 
 void
-portalock_marker_set_fault (int (*fault) (const char *call))
+portalock_mk_set_fault (int (*fault) (const char *call))
 {
   seam_fault = fault;
 }
@@ -260,14 +260,14 @@ random_token (char *token)
 /* Format REC into BUF (RECORD_MAX bytes); set the offsets of the
    generation and beat digits.  Return the length.  */
 static size_t
-format_record (const struct portalock_marker_record *rec, char *buf,
+format_record (const struct portalock_mk_record *rec, char *buf,
                size_t *gen_off, size_t *beat_off)
 {
   int n = snprintf (buf, RECORD_MAX,
                     MAGIC "host=%s\nboot=%s\npid=%ld\nstart=%llu\n"
                     "token=%s\nkind=%s\nttl=%llu\ngeneration=",
                     rec->host, rec->boot, rec->pid, rec->start, rec->token,
-                    rec->kind == PORTALOCK_MARKER_LEASE ? "lease" : "strict",
+                    rec->kind == PORTALOCK_MK_LEASE ? "lease" : "strict",
                     rec->ttl_ms);
   *gen_off = n;
   n += snprintf (buf + n, RECORD_MAX - n, "%020llu\nbeat=", rec->generation);
@@ -309,7 +309,7 @@ number (const char *s, unsigned long long *v)
 /* Parse the NUL-terminated TEXT into *REC.  Return true if it is a
    record in exactly the documented form.  */
 static bool
-parse_record (const char *text, struct portalock_marker_record *rec)
+parse_record (const char *text, struct portalock_mk_record *rec)
 {
   if (strncmp (text, MAGIC, strlen (MAGIC)) != 0)
     return false;
@@ -335,9 +335,9 @@ parse_record (const char *text, struct portalock_marker_record *rec)
       || strspn (rec->token, "0123456789abcdef") != 32)
     return false;
   if (strcmp (kind, "lease") == 0 && rec->ttl_ms != 0)
-    rec->kind = PORTALOCK_MARKER_LEASE;
+    rec->kind = PORTALOCK_MK_LEASE;
   else if (strcmp (kind, "strict") == 0 && rec->ttl_ms == 0)
-    rec->kind = PORTALOCK_MARKER_STRICT;
+    rec->kind = PORTALOCK_MK_STRICT;
   else
     return false;
   return true;
@@ -346,7 +346,7 @@ parse_record (const char *text, struct portalock_marker_record *rec)
 /* A name of this process's in M's directory: ".BASE.HOST.PID.RAND.SUFFIX".
    Return it malloc'd, or NULL with errno.  */
 static char *
-private_name (const struct portalock_marker *m, const char *base,
+private_name (const struct portalock_mk *m, const char *base,
               const char *dir, const char *suffix)
 {
   char host[256], token[33];
@@ -414,7 +414,7 @@ displace (const char *path, const char *dir, const char *base,
       return -1;
     }
   char text[RECORD_MAX + 1];
-  struct portalock_marker_record rec;
+  struct portalock_mk_record rec;
   ssize_t n = read_path (aside, text, sizeof text);
   int result = 0;
   if (n < 0)
@@ -440,17 +440,17 @@ displace (const char *path, const char *dir, const char *base,
   return 0;
 }
 
-struct portalock_marker *
-portalock_marker_new (const char *path, enum portalock_marker_kind kind)
+struct portalock_mk *
+portalock_mk_new (const char *path, enum portalock_mk_kind kind)
 {
   if (path == NULL || *path == '\0'
       || path[strlen (path) - 1] == '/'
-      || (kind != PORTALOCK_MARKER_STRICT && kind != PORTALOCK_MARKER_LEASE))
+      || (kind != PORTALOCK_MK_STRICT && kind != PORTALOCK_MK_LEASE))
     {
       errno = EINVAL;
       return NULL;
     }
-  struct portalock_marker *m = calloc (1, sizeof *m);
+  struct portalock_mk *m = calloc (1, sizeof *m);
   if (m == NULL)
     return NULL;
   m->path = strdup (path);
@@ -478,7 +478,7 @@ portalock_marker_new (const char *path, enum portalock_marker_kind kind)
 /* Return true if a setting of M may change: M is not NULL (VALID is
    true) and holds nothing; else set errno to EINVAL or EBUSY.  */
 static bool
-settable (const struct portalock_marker *m, bool valid)
+settable (const struct portalock_mk *m, bool valid)
 {
   if (m == NULL || !valid)
     {
@@ -494,7 +494,7 @@ settable (const struct portalock_marker *m, bool valid)
 }
 
 int
-portalock_marker_set_ttl (struct portalock_marker *m, double seconds)
+portalock_mk_set_ttl (struct portalock_mk *m, double seconds)
 {
   if (!settable (m, seconds > 0 && seconds <= 1e9))
     return -1;
@@ -503,7 +503,7 @@ portalock_marker_set_ttl (struct portalock_marker *m, double seconds)
 }
 
 int
-portalock_marker_set_check_interval (struct portalock_marker *m,
+portalock_mk_set_check_interval (struct portalock_mk *m,
                                      double seconds)
 {
   if (m == NULL || !(seconds > 0) || !(seconds <= 1e9))
@@ -516,8 +516,8 @@ portalock_marker_set_check_interval (struct portalock_marker *m,
 }
 
 int
-portalock_marker_set_lost_callback (struct portalock_marker *m,
-                                    portalock_marker_lost_fn fn, void *arg)
+portalock_mk_set_lost_callback (struct portalock_mk *m,
+                                    portalock_mk_lost_fn fn, void *arg)
 {
   if (!settable (m, true))
     return -1;
@@ -527,7 +527,7 @@ portalock_marker_set_lost_callback (struct portalock_marker *m,
 }
 
 int
-portalock_marker_set_heartbeat (struct portalock_marker *m, bool on)
+portalock_mk_set_heartbeat (struct portalock_mk *m, bool on)
 {
   if (!settable (m, true))
     return -1;
@@ -563,7 +563,7 @@ seconds_between (const struct timespec *a, const struct timespec *b)
 /* Mark M's hold lost (M->mu held).  Return true if the caller is to
    call the callback, once the mutex is let go.  */
 static bool
-mark_lost (struct portalock_marker *m)
+mark_lost (struct portalock_mk *m)
 {
   m->lost = true;
   if (m->reported || m->lost_fn == NULL)
@@ -574,7 +574,7 @@ mark_lost (struct portalock_marker *m)
 
 /* Close and remove M's own file and forget the hold.  */
 static void
-drop_own (struct portalock_marker *m)
+drop_own (struct portalock_mk *m)
 {
   if (m->fd >= 0)
     close (m->fd);
@@ -589,7 +589,7 @@ drop_own (struct portalock_marker *m)
 /* Write the 20 digits of V at OFF of M's own file and sync it; if
    BEAT, through the fault seam.  */
 static int
-write_field (struct portalock_marker *m, size_t off, unsigned long long v,
+write_field (struct portalock_mk *m, size_t off, unsigned long long v,
              bool beat)
 {
   char digits[21];
@@ -610,7 +610,7 @@ write_field (struct portalock_marker *m, size_t off, unsigned long long v,
 /* Claim M's generation as the comment at the top says.  Return 0, or
    -1 with errno.  */
 static int
-claim_generation (struct portalock_marker *m, unsigned long long *gen)
+claim_generation (struct portalock_mk *m, unsigned long long *gen)
 {
   size_t plen = strlen (m->base) + 6;
   char *prefix = malloc (plen + 1);
@@ -677,16 +677,16 @@ claim_generation (struct portalock_marker *m, unsigned long long *gen)
 /* Create M's own file holding its record.  Return 0, or -1 with
    errno.  */
 static int
-create_own (struct portalock_marker *m)
+create_own (struct portalock_mk *m)
 {
-  struct portalock_marker_record *r = &m->rec;
+  struct portalock_mk_record *r = &m->rec;
   memset (r, 0, sizeof *r);
   my_host (r->host, sizeof r->host);
   my_boot (r->boot, sizeof r->boot);
   r->pid = getpid ();
   r->start = start_time (r->pid);
   r->kind = m->kind;
-  r->ttl_ms = m->kind == PORTALOCK_MARKER_LEASE
+  r->ttl_ms = m->kind == PORTALOCK_MK_LEASE
     ? (unsigned long long) (m->ttl * 1000 + 0.999) : 0;
   if (random_token (r->token) != 0)
     return -1;
@@ -717,7 +717,7 @@ create_own (struct portalock_marker *m)
 /* Link M's own file to the lock name.  Return 1 if M holds now, 0 if
    another marker is there, -1 with errno.  */
 static int
-try_link (struct portalock_marker *m)
+try_link (struct portalock_mk *m)
 {
   if (link (m->own, m->path) == 0)
     return 1;
@@ -729,7 +729,7 @@ try_link (struct portalock_marker *m)
   if (fstat (m->fd, &st) == 0 && st.st_nlink == 2)
     return 1;
   char text[RECORD_MAX + 1];
-  struct portalock_marker_record rec;
+  struct portalock_mk_record rec;
   if (read_path (m->path, text, sizeof text) >= 0
       && parse_record (text, &rec) && strcmp (rec.token, m->rec.token) == 0)
     return 1;
@@ -742,7 +742,7 @@ try_link (struct portalock_marker *m)
 /* Return true if the strict marker REC is provably dead: written on
    this host in this boot by a process that is gone.  */
 static bool
-provably_dead (const struct portalock_marker_record *rec)
+provably_dead (const struct portalock_mk_record *rec)
 {
   char host[256], boot[64];
   my_host (host, sizeof host);
@@ -767,7 +767,7 @@ struct sighting
 /* Look at the marker at the name; try to clear it if it may be.
    Return 1 if the name may be free now, 0 if not, -1 with errno.  */
 static int
-look (struct portalock_marker *m, struct sighting *s)
+look (struct portalock_mk *m, struct sighting *s)
 {
   char text[RECORD_MAX + 1];
   ssize_t n = read_path (m->path, text, sizeof text);
@@ -781,11 +781,11 @@ look (struct portalock_marker *m, struct sighting *s)
       s->since = now;
       s->valid = true;
     }
-  struct portalock_marker_record rec;
+  struct portalock_mk_record rec;
   if (!parse_record (text, &rec))
     return 0;                   /* not a record: never removed */
   bool clear;
-  if (rec.kind == PORTALOCK_MARKER_STRICT)
+  if (rec.kind == PORTALOCK_MK_STRICT)
     clear = provably_dead (&rec);
   else
     {
@@ -808,7 +808,7 @@ static void *heartbeat_main (void *arg);
 /* Start M's heartbeat thread, with every signal blocked in it so that
    none meant for the program lands there.  Return 0, or an errno.  */
 static int
-start_heartbeat (struct portalock_marker *m)
+start_heartbeat (struct portalock_mk *m)
 {
   sigset_t all, old;
   sigfillset (&all);
@@ -823,7 +823,7 @@ start_heartbeat (struct portalock_marker *m)
 /* After the link: claim the generation, arm the heartbeat.  Return 0,
    or -1 with errno (M's marker then removed again).  */
 static int
-settle_hold (struct portalock_marker *m, const struct timespec *began)
+settle_hold (struct portalock_mk *m, const struct timespec *began)
 {
   m->held = true;
   m->lost = m->reported = false;
@@ -839,7 +839,7 @@ settle_hold (struct portalock_marker *m, const struct timespec *began)
       return -1;
     }
   m->rec.generation = gen;
-  if (m->kind == PORTALOCK_MARKER_LEASE
+  if (m->kind == PORTALOCK_MK_LEASE
       && portalock_deadline_passed (&m->deadline))
     {
       /* Paused past the TTL while taking it: it may be evicted already,
@@ -849,7 +849,7 @@ settle_hold (struct portalock_marker *m, const struct timespec *began)
       return -1;
     }
   int e;
-  if (m->kind == PORTALOCK_MARKER_LEASE && m->heartbeat
+  if (m->kind == PORTALOCK_MK_LEASE && m->heartbeat
       && (e = start_heartbeat (m)) != 0)
     {
       /* A lease nobody renews would be lost unseen: give it back.  */
@@ -862,7 +862,7 @@ settle_hold (struct portalock_marker *m, const struct timespec *began)
 }
 
 int
-portalock_marker_acquire (struct portalock_marker *m, bool nonblock,
+portalock_mk_acquire (struct portalock_mk *m, bool nonblock,
                           const struct timespec *deadline)
 {
   if (m == NULL)
@@ -941,10 +941,10 @@ portalock_marker_acquire (struct portalock_marker *m, bool nonblock,
 
 /* Is the marker at M's name M's?  Return 1 yes, 0 no, -1 with errno.  */
 static int
-still_ours (struct portalock_marker *m)
+still_ours (struct portalock_mk *m)
 {
   char text[RECORD_MAX + 1];
-  struct portalock_marker_record rec;
+  struct portalock_mk_record rec;
   if (fault ("read") != 0)
     return -1;
   if (read_path (m->path, text, sizeof text) < 0)
@@ -955,14 +955,14 @@ still_ours (struct portalock_marker *m)
 /* One heartbeat, M->mu held.  Set *REPORT if the loss is to be
    reported.  */
 static int
-renew_locked (struct portalock_marker *m, bool *report)
+renew_locked (struct portalock_mk *m, bool *report)
 {
   if (!m->held)
     {
       errno = EINVAL;
       return -1;
     }
-  bool lease = m->kind == PORTALOCK_MARKER_LEASE;
+  bool lease = m->kind == PORTALOCK_MK_LEASE;
   if (m->lost || (lease && portalock_deadline_passed (&m->deadline)))
     {
       *report = mark_lost (m);
@@ -1001,7 +1001,7 @@ renew_locked (struct portalock_marker *m, bool *report)
 }
 
 int
-portalock_marker_renew (struct portalock_marker *m)
+portalock_mk_renew (struct portalock_mk *m)
 {
   if (m == NULL)
     {
@@ -1025,7 +1025,7 @@ portalock_marker_renew (struct portalock_marker *m)
 static void *
 heartbeat_main (void *arg)
 {
-  struct portalock_marker *m = arg;
+  struct portalock_mk *m = arg;
   double every = m->ttl / 4, retry = m->ttl / 20;
   bool failed = false;
   pthread_mutex_lock (&m->mu);
@@ -1061,7 +1061,7 @@ heartbeat_main (void *arg)
 }
 
 static void
-stop_heartbeat (struct portalock_marker *m)
+stop_heartbeat (struct portalock_mk *m)
 {
   if (!m->thread_running)
     return;
@@ -1074,13 +1074,13 @@ stop_heartbeat (struct portalock_marker *m)
 }
 
 bool
-portalock_marker_lost (struct portalock_marker *m)
+portalock_mk_lost (struct portalock_mk *m)
 {
   if (m == NULL)
     return false;
   bool report = false, lost;
   pthread_mutex_lock (&m->mu);
-  if (m->held && !m->lost && m->kind == PORTALOCK_MARKER_LEASE
+  if (m->held && !m->lost && m->kind == PORTALOCK_MK_LEASE
       && portalock_deadline_passed (&m->deadline))
     report = mark_lost (m);
   lost = m->held && m->lost;
@@ -1091,7 +1091,7 @@ portalock_marker_lost (struct portalock_marker *m)
 }
 
 unsigned long long
-portalock_marker_generation (struct portalock_marker *m)
+portalock_mk_generation (struct portalock_mk *m)
 {
   return m != NULL && m->held ? m->rec.generation : 0;
 }
@@ -1099,7 +1099,7 @@ portalock_marker_generation (struct portalock_marker *m)
 /* If M's hold was inherited by a forked child, forget it there: the
    parent holds, not this process.  */
 static void
-forget_if_inherited (struct portalock_marker *m)
+forget_if_inherited (struct portalock_mk *m)
 {
   if (!m->held || m->rec.pid == (long) getpid ())
     return;
@@ -1112,7 +1112,7 @@ forget_if_inherited (struct portalock_marker *m)
 }
 
 int
-portalock_marker_release (struct portalock_marker *m)
+portalock_mk_release (struct portalock_mk *m)
 {
   if (m != NULL)
     forget_if_inherited (m);
@@ -1125,7 +1125,7 @@ portalock_marker_release (struct portalock_marker *m)
   bool report = false;
   int result = 0;
   pthread_mutex_lock (&m->mu);
-  if (m->lost || (m->kind == PORTALOCK_MARKER_LEASE
+  if (m->lost || (m->kind == PORTALOCK_MK_LEASE
                   && portalock_deadline_passed (&m->deadline)))
     {
       /* Another host may hold it now: touch nothing at the name.  */
@@ -1147,7 +1147,7 @@ portalock_marker_release (struct portalock_marker *m)
     result = -1;
   int e = errno;
   pthread_mutex_unlock (&m->mu);
-  if (result != 0 && m->held && m->kind == PORTALOCK_MARKER_LEASE
+  if (result != 0 && m->held && m->kind == PORTALOCK_MK_LEASE
       && m->heartbeat)
     {
       /* Still held: the heartbeat goes on.  */
@@ -1160,8 +1160,8 @@ portalock_marker_release (struct portalock_marker *m)
 }
 
 int
-portalock_marker_holders (const char *path,
-                          struct portalock_marker_record *rec)
+portalock_mk_holders (const char *path,
+                          struct portalock_mk_record *rec)
 {
   if (path == NULL || *path == '\0' || rec == NULL)
     {
@@ -1180,7 +1180,7 @@ portalock_marker_holders (const char *path,
 }
 
 int
-portalock_marker_break (const char *path, const char *token)
+portalock_mk_break (const char *path, const char *token)
 {
   char *dir, *base;
   if (path == NULL || *path == '\0' || path[strlen (path) - 1] == '/'
@@ -1200,14 +1200,14 @@ portalock_marker_break (const char *path, const char *token)
 }
 
 void
-portalock_marker_free (struct portalock_marker *m)
+portalock_mk_free (struct portalock_mk *m)
 {
   if (m == NULL)
     return;
   int e = errno;
   forget_if_inherited (m);
   if (m->held)
-    portalock_marker_release (m);
+    portalock_mk_release (m);
   stop_heartbeat (m);
   if (m->held)
     drop_own (m);

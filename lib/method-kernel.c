@@ -617,7 +617,7 @@ kernel_free (portalock *lock)
   (void) lock;
 }
 
-const struct portalock_method portalock_method_kernel =
+const struct portalock_method_ops portalock_method_kernel =
   {
     .name = "kernel",
     .init = kernel_init,

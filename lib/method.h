@@ -25,7 +25,7 @@
    truncation and mode "x" clean-up once the lock is held or has failed,
    PID records, temporary-file deletion, the fork generation (only the
    process that acquired may unlock), and the stdio stream.  A method
-   does the rest, behind the operations of struct portalock_method,
+   does the rest, behind the operations of struct portalock_method_ops,
    each a call through a pointer: object.c never asks which method an
    object has.
 
@@ -80,12 +80,12 @@ struct portalock_kernel_state
                                 opened (see release_by_close) */
 };
 
-struct portalock_method;
+struct portalock_method_ops;
 
 struct portalock
 {
   char *path;
-  const struct portalock_method *method;
+  const struct portalock_method_ops *method;
 
   /* Settings.  */
   char mode[3];          /* fopen's letter, and '+' or nothing */
@@ -123,7 +123,7 @@ struct portalock
 /* The operations of a method.  Each takes the lock object, whose
    settings it may read; "the file" is the one LOCK->path names.  Return
    values are 0 or -1 with errno unless said otherwise.  */
-struct portalock_method
+struct portalock_method_ops
 {
   const char *name;
 
@@ -198,6 +198,6 @@ struct portalock_method
 
 /* Locking with the kernel's locks, through the backend table
    (method-kernel.c).  */
-extern const struct portalock_method portalock_method_kernel;
+extern const struct portalock_method_ops portalock_method_kernel;
 
 #endif /* PORTALOCK_METHOD_H */

@@ -77,7 +77,7 @@ count_fork (void)
 }
 
 /* Every method, for their init.  */
-static const struct portalock_method *const methods[] =
+static const struct portalock_method_ops *const methods[] =
   {
     &portalock_method_kernel
   };
@@ -367,7 +367,7 @@ static int
 try_acquire (portalock *lock, int type, bool nonblock,
              const struct timespec *deadline)
 {
-  const struct portalock_method *method = lock->method;
+  const struct portalock_method_ops *method = lock->method;
   int fd = method->open (lock, type);
   if (fd < 0)
     return -1;

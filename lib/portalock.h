@@ -303,6 +303,132 @@ PORTALOCK_API int portalock_set_record_pid (portalock *lock, bool record);
    or portalock_convert (the lock is left as it was).  */
 PORTALOCK_API int portalock_set_sync (portalock *lock, bool sync);
 
+/* Lock methods: how a lock object locks (the manual's "Lock methods").
+   A kernel lock (flock(2), fcntl(2), lockf(3): the backend) may exclude
+   only the processes of one machine on a network file system; a marker
+   lock excludes through the file system itself: the holder links a file
+   of its own to the name PATH.marker beside the lock's file, which
+   keeps its data.  */
+enum portalock_method
+{
+  PORTALOCK_METHOD_DEFAULT = 0, /* PORTALOCK_METHOD in the environment,
+                                   else the configure default (kernel) */
+  PORTALOCK_METHOD_KERNEL = 1,  /* a kernel lock, through the backend */
+  PORTALOCK_METHOD_STRICT = 2,  /* a marker, taken from its holder only
+                                   when it is provably dead (same host
+                                   and boot, process gone); else only by
+                                   portalock_marker_break */
+  PORTALOCK_METHOD_LEASE = 3,   /* a marker renewed by a heartbeat thread
+                                   at a quarter of its TTL, which any
+                                   host may evict once it is stale */
+  PORTALOCK_METHOD_AUTO = 4     /* the kernel lock where portalock_fs_probe
+                                   says it spans every client, else a
+                                   lease */
+};
+
+/* Return the name of METHOD ("default", "kernel", "strict", "lease",
+   "auto"), or NULL with errno EINVAL.  */
+PORTALOCK_API const char *portalock_method_name (enum portalock_method
+                                                 method);
+
+/* Read a method as PORTALOCK_METHOD and plock --method write it: one of
+   the names above, a lease optionally with its TTL in seconds
+   ("lease=30", "lease=0.5"; positive, finite, at most 1e6).  Store the
+   method in *METHOD and the TTL in *TTL (0 if none was given; TTL may
+   be NULL if no TTL is accepted).  Return 0, or -1 with errno EINVAL,
+   leaving both untouched.  */
+PORTALOCK_API int portalock_method_from_name (const char *name,
+                                              enum portalock_method *method,
+                                              double *ttl);
+
+/* Lock with METHOD from the next acquire on.  Marker methods take
+   exclusive locks only (a shared acquire fails with ENOTSUP) and
+   refuse byte-range and backend settings that they cannot honour.
+   Return 0, or -1 with errno EINVAL (LOCK is NULL, METHOD none),
+   EBUSY (held).  */
+PORTALOCK_API int portalock_set_method (portalock *lock,
+                                        enum portalock_method method);
+
+/* Return the method the object's lock uses while it is held
+   (PORTALOCK_METHOD_KERNEL, _STRICT or _LEASE: what AUTO or DEFAULT
+   chose), or -1 with errno EBADF if it holds nothing (EINVAL if LOCK is
+   NULL).  */
+PORTALOCK_API int portalock_held_method (const portalock *lock);
+
+/* Set a lease's time to live, SECONDS (positive, finite, at most 1e6;
+   default 30, or the TTL that PORTALOCK_METHOD gives).  The heartbeat
+   renews it every SECONDS / 4; another host may evict it once it has
+   seen the marker unchanged for 1.2 SECONDS.  Return 0, or -1 with
+   errno EINVAL, EBUSY (held).  */
+PORTALOCK_API int portalock_set_lease_ttl (portalock *lock, double seconds);
+
+/* A function called once when a held lease is lost (its heartbeat could
+   not renew it before its local deadline, or another host evicted it):
+   from the heartbeat thread, before another host may take the lease if
+   the clocks' assumptions hold (manual), or from the call that finds
+   out.  It must not call the library on LOCK; it may set a flag, write
+   to a pipe or send a signal.  */
+typedef void (*portalock_lost_fn) (portalock *lock, void *arg);
+
+/* Set the function called when LOCK's lease is lost (NULL: none).
+   Return 0, or -1 with errno EINVAL, EBUSY (held).  */
+PORTALOCK_API int portalock_set_lost_callback (portalock *lock,
+                                               portalock_lost_fn fn,
+                                               void *arg);
+
+/* Return true if LOCK holds a marker lock that it has lost (a lease
+   past its local deadline, or a marker found gone or replaced); the
+   loss is reported through the callback first if it was not yet.  False
+   for a kernel lock, a lock not held, or NULL.  Once lost, the object's
+   portalock_release and portalock_acquire fail with ENOLCK, touching
+   nothing at the marker's name.  */
+PORTALOCK_API bool portalock_lost (portalock *lock);
+
+/* Return the fencing token of LOCK's held marker lock: a number greater
+   than every earlier holder's of the same lock name (manual), or 0 for
+   a kernel lock, a lock not held or NULL.  */
+PORTALOCK_API uint64_t portalock_generation (const portalock *lock);
+
+/* What a marker says (portalock_marker_read).  Every member has the same
+   size whatever the program's flags; the caller passes sizeof (struct
+   portalock_marker_info), and a later release fills only the members
+   the caller knows.  */
+struct portalock_marker_info
+{
+  uint32_t method;              /* PORTALOCK_METHOD_STRICT or _LEASE */
+  uint32_t reserved0;
+  int64_t pid;                  /* the holding process, on HOST */
+  uint64_t start;               /* its start time, in clock ticks after
+                                   boot; 0 if unknown */
+  uint64_t ttl_ms;              /* a lease's TTL, 0 if strict */
+  uint64_t generation;          /* the fencing token, 0 while being set */
+  uint64_t beat;                /* heartbeats so far */
+  char host[256];               /* the holder's host name */
+  char boot[64];                /* its boot id, "-" if unknown */
+  char token[40];               /* 32 hex digits naming this hold */
+  uint64_t reserved[8];         /* zero */
+};
+
+/* Read the marker of the lock on PATH (the lock's path, not the
+   marker's) into INFO, of INFO_SIZE bytes.  Return 1 if there is one, 0
+   if there is none, or -1 with errno: EINVAL (NULL or empty PATH, NULL
+   INFO, INFO_SIZE too small), EPROTO (a file at the marker's name that
+   is not a marker), from open(2) and read(2).  Creates nothing.  */
+PORTALOCK_API int portalock_marker_read (const char *path,
+                                         struct portalock_marker_info *info,
+                                         size_t info_size);
+
+/* Break the marker of the lock on PATH, whoever holds it: if TOKEN is
+   not NULL, only if it is still the marker with that token.  For a
+   strict marker whose holder cannot be proved dead, and for a holder
+   that must be stopped at once.  The holder, if it runs, learns of it
+   at its next heartbeat or release (ENOLCK).  Return 0, or -1 with
+   errno: ENOENT (no marker), ESTALE (another marker is there now: left
+   alone), EPROTO (not a marker: left alone), EINVAL (NULL or empty
+   PATH, a TOKEN not of 32 hex digits), from the file system.  */
+PORTALOCK_API int portalock_marker_break (const char *path,
+                                          const char *token);
+
 /* Open the file and lock it as the settings say.  If the object is held
    already, return 0 at once: an RLock counts one more acquire, a Lock
    (like portalocker's) changes nothing.  Return 0, or -1 and set errno:
@@ -483,6 +609,13 @@ PORTALOCK_API int portalock_semaphore_set_fail_when_locked
    holds a slot), ENOTSUP (BACKEND not built here).  */
 PORTALOCK_API int portalock_semaphore_set_backend
   (portalock_semaphore *sem, enum portalock_backend backend);
+
+/* Lock the slot files with METHOD (default PORTALOCK_METHOD_DEFAULT; see
+   portalock_set_method).  Every user of one semaphore must use the same
+   method.  Return 0, or -1 with errno: EINVAL (SEM is NULL, METHOD
+   none), EBUSY (SEM holds a slot).  */
+PORTALOCK_API int portalock_semaphore_set_method
+  (portalock_semaphore *sem, enum portalock_method method);
 
 /* Take a slot, creating its file if need be.  Return 0, or -1 with
    errno:

@@ -11,7 +11,7 @@
    mounts of one directory without lock forwarding (fuseharness.c), where
    kernel locks do not exclude: the processes on the two mounts stand for
    two machines, each with its own host identity (the internal seam
-   portalock_marker_set_identity; this program links the library's
+   portalock_mk_set_identity; this program links the library's
    objects directly).  No check is about how long something took: the
    lease checks are about order (a waiter cannot take a lease whose
    record changed between any two of its looks; a stopped holder, once
@@ -63,15 +63,15 @@ after (double seconds)
   return t;
 }
 
-static struct portalock_marker *
-new_marker (const char *path, enum portalock_marker_kind kind, double ttl,
+static struct portalock_mk *
+new_marker (const char *path, enum portalock_mk_kind kind, double ttl,
             bool heartbeat)
 {
-  struct portalock_marker *m = portalock_marker_new (path, kind);
-  if (m == NULL || portalock_marker_set_ttl (m, ttl) != 0
-      || portalock_marker_set_check_interval (m, 0.02) != 0
-      || portalock_marker_set_heartbeat (m, heartbeat) != 0)
-    die ("portalock_marker_new %s", path);
+  struct portalock_mk *m = portalock_mk_new (path, kind);
+  if (m == NULL || portalock_mk_set_ttl (m, ttl) != 0
+      || portalock_mk_set_check_interval (m, 0.02) != 0
+      || portalock_mk_set_heartbeat (m, heartbeat) != 0)
+    die ("portalock_mk_new %s", path);
   return m;
 }
 
@@ -80,8 +80,8 @@ static const char *
 token_at (const char *path)
 {
   static char token[33];
-  struct portalock_marker_record rec;
-  if (portalock_marker_holders (path, &rec) == 1)
+  struct portalock_mk_record rec;
+  if (portalock_mk_holders (path, &rec) == 1)
     snprintf (token, sizeof token, "%s", rec.token);
   else
     token[0] = '\0';
@@ -143,46 +143,46 @@ static void
 check_bad_input (void)
 {
   int before = count_entries (side[0]);
-  struct portalock_marker_record rec;
+  struct portalock_mk_record rec;
   char slash[4300];
   snprintf (slash, sizeof slash, "%s/", side[0]);
-  check (portalock_marker_new (NULL, PORTALOCK_MARKER_STRICT) == NULL
+  check (portalock_mk_new (NULL, PORTALOCK_MK_STRICT) == NULL
          && errno == EINVAL
-         && portalock_marker_new ("", PORTALOCK_MARKER_LEASE) == NULL
+         && portalock_mk_new ("", PORTALOCK_MK_LEASE) == NULL
          && errno == EINVAL
-         && portalock_marker_new (slash, PORTALOCK_MARKER_LEASE) == NULL
+         && portalock_mk_new (slash, PORTALOCK_MK_LEASE) == NULL
          && errno == EINVAL
-         && portalock_marker_new (name_on (0, 90), 7) == NULL
+         && portalock_mk_new (name_on (0, 90), 7) == NULL
          && errno == EINVAL,
          "marker: %s: bad paths and kinds: EINVAL", label);
-  struct portalock_marker *m = portalock_marker_new (name_on (0, 90),
-                                                     PORTALOCK_MARKER_LEASE);
+  struct portalock_mk *m = portalock_mk_new (name_on (0, 90),
+                                                     PORTALOCK_MK_LEASE);
   if (m == NULL)
-    die ("portalock_marker_new");
-  check (fails_with (portalock_marker_set_ttl (m, 0), EINVAL)
-         && fails_with (portalock_marker_set_ttl (m, -1), EINVAL)
-         && fails_with (portalock_marker_set_ttl (m, 0.0 / 0.0), EINVAL)
-         && fails_with (portalock_marker_set_check_interval (m, 0), EINVAL)
-         && fails_with (portalock_marker_release (m), EINVAL)
-         && fails_with (portalock_marker_renew (m), EINVAL)
-         && !portalock_marker_lost (m)
-         && fails_with (portalock_marker_holders (NULL, &rec), EINVAL)
-         && fails_with (portalock_marker_holders (name_on (0, 90), NULL),
+    die ("portalock_mk_new");
+  check (fails_with (portalock_mk_set_ttl (m, 0), EINVAL)
+         && fails_with (portalock_mk_set_ttl (m, -1), EINVAL)
+         && fails_with (portalock_mk_set_ttl (m, 0.0 / 0.0), EINVAL)
+         && fails_with (portalock_mk_set_check_interval (m, 0), EINVAL)
+         && fails_with (portalock_mk_release (m), EINVAL)
+         && fails_with (portalock_mk_renew (m), EINVAL)
+         && !portalock_mk_lost (m)
+         && fails_with (portalock_mk_holders (NULL, &rec), EINVAL)
+         && fails_with (portalock_mk_holders (name_on (0, 90), NULL),
                         EINVAL)
-         && fails_with (portalock_marker_break (NULL, NULL), EINVAL)
-         && fails_with (portalock_marker_break (name_on (0, 90), "abc"),
+         && fails_with (portalock_mk_break (NULL, NULL), EINVAL)
+         && fails_with (portalock_mk_break (name_on (0, 90), "abc"),
                         EINVAL)
-         && fails_with (portalock_marker_break (name_on (0, 90), NULL),
+         && fails_with (portalock_mk_break (name_on (0, 90), NULL),
                         ENOENT)
-         && portalock_marker_holders (name_on (0, 90), &rec) == 0,
+         && portalock_mk_holders (name_on (0, 90), &rec) == 0,
          "marker: %s: bad settings and calls: EINVAL, ENOENT, none", label);
-  portalock_marker_free (m);
+  portalock_mk_free (m);
   char missing[4300];
   snprintf (missing, sizeof missing, "%s/no-such-dir/lock", side[0]);
-  m = new_marker (missing, PORTALOCK_MARKER_STRICT, 1, false);
-  check (fails_with (portalock_marker_acquire (m, true, NULL), ENOENT),
+  m = new_marker (missing, PORTALOCK_MK_STRICT, 1, false);
+  check (fails_with (portalock_mk_acquire (m, true, NULL), ENOENT),
          "marker: %s: a lock in a missing directory: ENOENT", label);
-  portalock_marker_free (m);
+  portalock_mk_free (m);
   check (count_entries (side[0]) == before,
          "marker: %s: bad input creates nothing", label);
 
@@ -190,20 +190,20 @@ check_bad_input (void)
      never changed, and it keeps the lock taken.  */
   const char *user = name_on (0, 91);
   write_file (user, "data of the user\n");
-  struct portalock_marker *s = new_marker (name_on (1, 91),
-                                           PORTALOCK_MARKER_STRICT, 1, false);
-  struct portalock_marker *l = new_marker (name_on (1, 91),
-                                           PORTALOCK_MARKER_LEASE, 0.05,
+  struct portalock_mk *s = new_marker (name_on (1, 91),
+                                           PORTALOCK_MK_STRICT, 1, false);
+  struct portalock_mk *l = new_marker (name_on (1, 91),
+                                           PORTALOCK_MK_LEASE, 0.05,
                                            false);
   struct timespec soon = after (0.3);
-  check (fails_with (portalock_marker_acquire (s, true, NULL), EWOULDBLOCK)
-         && fails_with (portalock_marker_acquire (l, false, &soon), ETIMEDOUT)
-         && fails_with (portalock_marker_holders (user, &rec), EPROTO)
-         && fails_with (portalock_marker_break (user, NULL), EPROTO)
+  check (fails_with (portalock_mk_acquire (s, true, NULL), EWOULDBLOCK)
+         && fails_with (portalock_mk_acquire (l, false, &soon), ETIMEDOUT)
+         && fails_with (portalock_mk_holders (user, &rec), EPROTO)
+         && fails_with (portalock_mk_break (user, NULL), EPROTO)
          && has_text (user, "data of the user\n"),
          "marker: %s: a file that is no record is left alone", label);
-  portalock_marker_free (s);
-  portalock_marker_free (l);
+  portalock_mk_free (s);
+  portalock_mk_free (l);
   unlink (user);
   check (count_entries (side[0]) == before,
          "marker: %s: refused markers leave nothing behind", label);
@@ -215,109 +215,109 @@ check_basics (void)
 {
   int before = count_entries (side[0]);
   const char *path = name_on (0, 1);
-  struct portalock_marker *a = new_marker (path, PORTALOCK_MARKER_STRICT,
+  struct portalock_mk *a = new_marker (path, PORTALOCK_MK_STRICT,
                                            1, false);
-  struct portalock_marker *b = new_marker (name_on (1, 1),
-                                           PORTALOCK_MARKER_STRICT, 1, false);
-  struct portalock_marker_record rec;
+  struct portalock_mk *b = new_marker (name_on (1, 1),
+                                           PORTALOCK_MK_STRICT, 1, false);
+  struct portalock_mk_record rec;
   unsigned long long last = 0;
   bool grows = true, records = true;
   for (int i = 0; i < 3; i++)
     {
-      if (portalock_marker_acquire (a, true, NULL) != 0)
+      if (portalock_mk_acquire (a, true, NULL) != 0)
         die ("acquire");
-      unsigned long long g = portalock_marker_generation (a);
+      unsigned long long g = portalock_mk_generation (a);
       grows &= g > last;
       last = g;
-      records &= (portalock_marker_holders (name_on (1, 1), &rec) == 1
+      records &= (portalock_mk_holders (name_on (1, 1), &rec) == 1
                   && rec.pid == getpid () && rec.generation == g
                   && strcmp (rec.host, "hostA") == 0
                   && strcmp (rec.boot, "boot-1") == 0
-                  && rec.kind == PORTALOCK_MARKER_STRICT && rec.start != 0);
+                  && rec.kind == PORTALOCK_MK_STRICT && rec.start != 0);
       if (i == 0)
         {
-          check (fails_with (portalock_marker_acquire (a, true, NULL), EBUSY),
+          check (fails_with (portalock_mk_acquire (a, true, NULL), EBUSY),
                  "marker: %s: a held marker refuses a second acquire: EBUSY",
                  label);
-          check (fails_with (portalock_marker_acquire (b, true, NULL),
+          check (fails_with (portalock_mk_acquire (b, true, NULL),
                              EWOULDBLOCK),
                  "marker: %s: a held marker excludes: EWOULDBLOCK", label);
         }
-      if (portalock_marker_release (a) != 0)
+      if (portalock_mk_release (a) != 0)
         die ("release");
     }
   check (grows, "marker: %s: generations grow", label);
   /* A forked child does not hold its parent's marker.  */
-  if (portalock_marker_acquire (a, true, NULL) != 0)
+  if (portalock_mk_acquire (a, true, NULL) != 0)
     die ("acquire");
   char token[33];
   snprintf (token, sizeof token, "%s", token_at (path));
   pid_t pid = fork ();
   if (pid == 0)
     {
-      bool ok = fails_with (portalock_marker_release (a), EINVAL);
-      portalock_marker_free (a);
+      bool ok = fails_with (portalock_mk_release (a), EINVAL);
+      portalock_mk_free (a);
       _exit (ok ? 0 : 1);
     }
   int status;
   check (pid > 0 && waitpid (pid, &status, 0) == pid && WIFEXITED (status)
          && WEXITSTATUS (status) == 0 && strcmp (token_at (path), token) == 0
-         && portalock_marker_release (a) == 0,
+         && portalock_mk_release (a) == 0,
          "marker: %s: a forked child's release and free leave the parent's",
          label);
   check (records, "marker: %s: the record says who holds it", label);
   check (!exists (path)
          && count_entries (side[0]) == before + 1,
          "marker: %s: a release leaves only the generation", label);
-  check (portalock_marker_acquire (b, true, NULL) == 0
-         && portalock_marker_generation (b) > last
-         && portalock_marker_release (b) == 0,
+  check (portalock_mk_acquire (b, true, NULL) == 0
+         && portalock_mk_generation (b) > last
+         && portalock_mk_release (b) == 0,
          "marker: %s: the other side takes it next, a greater generation",
          label);
-  portalock_marker_free (a);
-  portalock_marker_free (b);
+  portalock_mk_free (a);
+  portalock_mk_free (b);
 }
 
 /* Releasing or renewing a marker that is no longer there touches
    nothing of the new holder's.  */
 static void
-check_not_ours (enum portalock_marker_kind kind)
+check_not_ours (enum portalock_mk_kind kind)
 {
-  const char *what = kind == PORTALOCK_MARKER_LEASE ? "lease" : "strict";
+  const char *what = kind == PORTALOCK_MK_LEASE ? "lease" : "strict";
   const char *path = name_on (0, 2);
-  struct portalock_marker *a = new_marker (path, kind, 30, false);
-  struct portalock_marker *b = new_marker (name_on (1, 2), kind, 30, false);
-  if (portalock_marker_acquire (a, true, NULL) != 0)
+  struct portalock_mk *a = new_marker (path, kind, 30, false);
+  struct portalock_mk *b = new_marker (name_on (1, 2), kind, 30, false);
+  if (portalock_mk_acquire (a, true, NULL) != 0)
     die ("acquire");
   char token_a[33];
   snprintf (token_a, sizeof token_a, "%s", token_at (path));
-  check (fails_with (portalock_marker_break (path, "0123456789abcdef"
+  check (fails_with (portalock_mk_break (path, "0123456789abcdef"
                                              "0123456789abcdef"), ESTALE)
          && strcmp (token_at (path), token_a) == 0,
          "marker: %s, %s: a break of another token leaves it", label, what);
-  check (portalock_marker_break (path, token_a) == 0 && !exists (path),
+  check (portalock_mk_break (path, token_a) == 0 && !exists (path),
          "marker: %s, %s: an explicit break removes it", label, what);
-  if (portalock_marker_acquire (b, true, NULL) != 0)
+  if (portalock_mk_acquire (b, true, NULL) != 0)
     die ("acquire b");
   char text[4096];
   snprintf (text, sizeof text, "%s", file_text (path));
   ino_t ino;
   struct timespec ctime = changed (2, &ino);
-  check (fails_with (portalock_marker_renew (a), ENOLCK)
+  check (fails_with (portalock_mk_renew (a), ENOLCK)
          && same_file_text (path, text),
          "marker: %s, %s: a heartbeat after the break: ENOLCK, nothing "
          "changed", label, what);
-  check (portalock_marker_lost (a),
+  check (portalock_mk_lost (a),
          "marker: %s, %s: the broken holder knows it lost", label, what);
-  check (fails_with (portalock_marker_release (a), ENOLCK)
+  check (fails_with (portalock_mk_release (a), ENOLCK)
          && same_file_text (path, text) && unchanged (2, ino, ctime),
          "marker: %s, %s: its release: ENOLCK, nothing changed", label,
          what);
-  check (portalock_marker_renew (b) == 0
-         && portalock_marker_release (b) == 0 && !exists (path),
+  check (portalock_mk_renew (b) == 0
+         && portalock_mk_release (b) == 0 && !exists (path),
          "marker: %s, %s: the new holder still holds", label, what);
-  portalock_marker_free (a);
-  portalock_marker_free (b);
+  portalock_mk_free (a);
+  portalock_mk_free (b);
 }
 
 /* Mutual exclusion with exact counts: WORKERS processes, half on each
@@ -356,21 +356,21 @@ write_counter (const char *path, long v)
 }
 
 static void
-worker (int i, enum portalock_marker_kind kind, const char *counter_name)
+worker (int i, enum portalock_mk_kind kind, const char *counter_name)
 {
   char host[16], counter[4300], log[4300];
   snprintf (host, sizeof host, "host%c", 'A' + i % 2);
-  portalock_marker_set_identity (host, "boot-1");
+  portalock_mk_set_identity (host, "boot-1");
   snprintf (counter, sizeof counter, "%s/%s", side[i % 2], counter_name);
   snprintf (log, sizeof log, "%s/%s.log%d", side[i % 2], counter_name, i);
   FILE *out = fopen (log, "w");
-  struct portalock_marker *m = new_marker (name_on (i % 2, 3), kind, 10,
+  struct portalock_mk *m = new_marker (name_on (i % 2, 3), kind, 10,
                                            true);
   int bad = 0;
   for (int r = 0; r < ROUNDS && out != NULL; r++)
     {
       struct timespec limit = after (120);
-      if (portalock_marker_acquire (m, false, &limit) != 0)
+      if (portalock_mk_acquire (m, false, &limit) != 0)
         _exit (2);
       long c = read_counter (counter);
       if (c < 0 || !write_counter (counter, c + 1))
@@ -381,7 +381,7 @@ worker (int i, enum portalock_marker_kind kind, const char *counter_name)
       if (!write_counter (counter, c + 2))
         _exit (3);
       fprintf (out, "%ld %ld\n", c, c + 1);
-      if (portalock_marker_release (m) != 0)
+      if (portalock_mk_release (m) != 0)
         _exit (4);
     }
   if (out == NULL || fclose (out) != 0)
@@ -390,9 +390,9 @@ worker (int i, enum portalock_marker_kind kind, const char *counter_name)
 }
 
 static void
-check_exclusion (enum portalock_marker_kind kind)
+check_exclusion (enum portalock_mk_kind kind)
 {
-  const char *what = kind == PORTALOCK_MARKER_LEASE ? "lease" : "strict";
+  const char *what = kind == PORTALOCK_MK_LEASE ? "lease" : "strict";
   char counter_name[32];
   snprintf (counter_name, sizeof counter_name, "counter%d", serial++);
   char counter[4300];
@@ -463,7 +463,7 @@ struct answer
 static atomic_int lost_reports;
 
 static void
-on_lost (struct portalock_marker *m, void *arg)
+on_lost (struct portalock_mk *m, void *arg)
 {
   (void) m;
   (void) arg;
@@ -472,18 +472,18 @@ on_lost (struct portalock_marker *m, void *arg)
 
 static void
 child_loop (int to, int from, const char *path, const char *host,
-            const char *boot, enum portalock_marker_kind kind, double ttl,
+            const char *boot, enum portalock_mk_kind kind, double ttl,
             bool heartbeat)
 {
-  portalock_marker_set_identity (host, boot);
+  portalock_mk_set_identity (host, boot);
   atomic_store (&lost_reports, 0);
-  struct portalock_marker *m = new_marker (path, kind, ttl, heartbeat);
-  portalock_marker_set_lost_callback (m, on_lost, NULL);
+  struct portalock_mk *m = new_marker (path, kind, ttl, heartbeat);
+  portalock_mk_set_lost_callback (m, on_lost, NULL);
   struct timespec limit = after (60);
   struct answer a = { 0 };
-  a.r = portalock_marker_acquire (m, false, &limit);
+  a.r = portalock_mk_acquire (m, false, &limit);
   a.err = errno;
-  a.generation = portalock_marker_generation (m);
+  a.generation = portalock_mk_generation (m);
   IGNORE_RESULT (write (to, &a, sizeof a));
   char c;
   while (read (from, &c, 1) == 1)
@@ -492,11 +492,11 @@ child_loop (int to, int from, const char *path, const char *host,
       /* Whether the loss is known comes first, before any call that
          could find it out.  */
       a.reports = atomic_load (&lost_reports);
-      a.lost = portalock_marker_lost (m);
+      a.lost = portalock_mk_lost (m);
       if (c == 'b')
-        a.r = portalock_marker_renew (m);
+        a.r = portalock_mk_renew (m);
       else if (c == 'r')
-        a.r = portalock_marker_release (m);
+        a.r = portalock_mk_release (m);
       a.err = errno;
       IGNORE_RESULT (write (to, &a, sizeof a));
     }
@@ -505,7 +505,7 @@ child_loop (int to, int from, const char *path, const char *host,
 
 static struct answer
 child_start (struct child *c, const char *path, const char *host,
-             const char *boot, enum portalock_marker_kind kind, double ttl,
+             const char *boot, enum portalock_mk_kind kind, double ttl,
              bool heartbeat)
 {
   int up[2], down[2];
@@ -565,35 +565,35 @@ check_strict_dead (void)
     {
       struct child c;
       struct answer a = child_start (&c, name_on (0, 4), cases[i].host,
-                                     cases[i].boot, PORTALOCK_MARKER_STRICT,
+                                     cases[i].boot, PORTALOCK_MK_STRICT,
                                      1, false);
       if (a.r != 0)
         die ("the strict holder could not take the lock");
       child_kill (&c);
-      struct portalock_marker *m = new_marker (name_on (1, 4),
-                                               PORTALOCK_MARKER_STRICT, 1,
+      struct portalock_mk *m = new_marker (name_on (1, 4),
+                                               PORTALOCK_MK_STRICT, 1,
                                                false);
-      int r = portalock_marker_acquire (m, true, NULL);
+      int r = portalock_mk_acquire (m, true, NULL);
       if (cases[i].reclaimed)
-        check (r == 0 && portalock_marker_generation (m) > a.generation,
+        check (r == 0 && portalock_mk_generation (m) > a.generation,
                "marker: %s, strict: a dead holder of %s is reclaimed",
                label, cases[i].what);
       else
         {
-          struct portalock_marker_record rec;
+          struct portalock_mk_record rec;
           check (failed_with (r != 0, EWOULDBLOCK)
-                 && portalock_marker_holders (name_on (1, 4), &rec) == 1
+                 && portalock_mk_holders (name_on (1, 4), &rec) == 1
                  && rec.pid == c.pid
                  && strcmp (rec.host, cases[i].host) == 0,
                  "marker: %s, strict: a dead holder of %s is not "
                  "reclaimed", label, cases[i].what);
-          check (portalock_marker_break (name_on (1, 4), rec.token) == 0
-                 && portalock_marker_acquire (m, true, NULL) == 0,
+          check (portalock_mk_break (name_on (1, 4), rec.token) == 0
+                 && portalock_mk_acquire (m, true, NULL) == 0,
                  "marker: %s, strict: after an explicit break it is taken",
                  label);
         }
-      portalock_marker_release (m);
-      portalock_marker_free (m);
+      portalock_mk_release (m);
+      portalock_mk_free (m);
     }
 }
 
@@ -650,12 +650,12 @@ check_strict_reused_pid (void)
                 "kind=strict\nttl=0\ngeneration=%020d\nbeat=%020d\n",
                 (long) pid, start + reused, 7, 0);
       write_file (name_on (0, 8), text);
-      struct portalock_marker *m = new_marker (name_on (1, 8),
-                                               PORTALOCK_MARKER_STRICT, 1,
+      struct portalock_mk *m = new_marker (name_on (1, 8),
+                                               PORTALOCK_MK_STRICT, 1,
                                                false);
-      int r = portalock_marker_acquire (m, true, NULL);
+      int r = portalock_mk_acquire (m, true, NULL);
       if (reused)
-        check (r == 0 && portalock_marker_generation (m) > 0,
+        check (r == 0 && portalock_mk_generation (m) > 0,
                "marker: %s, strict: a record whose PID was used again is "
                "reclaimed", label);
       else
@@ -663,10 +663,10 @@ check_strict_reused_pid (void)
                && has_text (name_on (0, 8), text),
                "marker: %s, strict: a live process's record is kept", label);
       if (r == 0)
-        portalock_marker_release (m);
+        portalock_mk_release (m);
       else
         unlink (name_on (0, 8));
-      portalock_marker_free (m);
+      portalock_mk_free (m);
     }
   close (hold[1]);
   waitpid (pid, NULL, 0);
@@ -685,11 +685,11 @@ check_lease_takeover (void)
   const double ttl = 4;
   struct child c;
   struct answer a = child_start (&c, name_on (0, 5), "hostB", "boot-9",
-                                 PORTALOCK_MARKER_LEASE, ttl, false);
+                                 PORTALOCK_MK_LEASE, ttl, false);
   if (a.r != 0)
     die ("the lease holder could not take the lock");
-  struct portalock_marker *m = new_marker (name_on (1, 5),
-                                           PORTALOCK_MARKER_LEASE, ttl,
+  struct portalock_mk *m = new_marker (name_on (1, 5),
+                                           PORTALOCK_MK_LEASE, ttl,
                                            false);
   bool excluded = true, beats = true;
   double start = now ();
@@ -698,7 +698,7 @@ check_lease_takeover (void)
   while (now () - start < 1.5 * ttl || tries < 10)
     {
       tries++;
-      excluded &= failed_with (portalock_marker_acquire (m, true, NULL) != 0,
+      excluded &= failed_with (portalock_mk_acquire (m, true, NULL) != 0,
                                EWOULDBLOCK);
       struct answer b = child_ask (&c, 'b');
       beats &= b.r == 0;
@@ -712,12 +712,12 @@ check_lease_takeover (void)
                  "stall longer than its TTL)", label);
   child_kill (&c);
   struct timespec limit = after (60);
-  check (portalock_marker_acquire (m, false, &limit) == 0
-         && portalock_marker_generation (m) > a.generation,
+  check (portalock_mk_acquire (m, false, &limit) == 0
+         && portalock_mk_generation (m) > a.generation,
          "marker: %s, lease: taken after the holder was killed, a greater "
          "generation", label);
-  portalock_marker_release (m);
-  portalock_marker_free (m);
+  portalock_mk_release (m);
+  portalock_mk_free (m);
 }
 
 /* A holder stopped past its TTL: another side takes the lease; the
@@ -729,15 +729,15 @@ check_lease_stopped (void)
   const double ttl = 0.5;
   struct child c;
   struct answer a = child_start (&c, name_on (0, 6), "hostB", "boot-9",
-                                 PORTALOCK_MARKER_LEASE, ttl, true);
+                                 PORTALOCK_MK_LEASE, ttl, true);
   if (a.r != 0)
     die ("the lease holder could not take the lock");
   kill (c.pid, SIGSTOP);
-  struct portalock_marker *m = new_marker (name_on (1, 6),
-                                           PORTALOCK_MARKER_LEASE, 30,
+  struct portalock_mk *m = new_marker (name_on (1, 6),
+                                           PORTALOCK_MK_LEASE, 30,
                                            false);
   struct timespec limit = after (60);
-  if (portalock_marker_acquire (m, false, &limit) != 0)
+  if (portalock_mk_acquire (m, false, &limit) != 0)
     die ("the stopped holder's lease was not taken");
   char text[4096];
   snprintf (text, sizeof text, "%s", file_text (name_on (1, 6)));
@@ -750,15 +750,15 @@ check_lease_stopped (void)
   check (r.r == -1 && r.err == ENOLCK,
          "marker: %s, lease: its release says ENOLCK", label);
   check (same_file_text (name_on (1, 6), text) && unchanged (6, ino, ctime)
-         && portalock_marker_renew (m) == 0,
+         && portalock_mk_renew (m) == 0,
          "marker: %s, lease: and leaves the new holder's marker", label);
   struct answer again = child_ask (&c, 'x');
   check (again.reports == 1,
          "marker: %s, lease: the loss was reported once (%d)", label,
          again.reports);
   child_kill (&c);
-  portalock_marker_release (m);
-  portalock_marker_free (m);
+  portalock_mk_release (m);
+  portalock_mk_free (m);
 }
 
 /* Transient ESTALE and EIO in the heartbeat.  */
@@ -781,89 +781,89 @@ fault_hook (const char *call)
 static void
 check_lease_faults (void)
 {
-  portalock_marker_set_fault (fault_hook);
+  portalock_mk_set_fault (fault_hook);
   /* One failed heartbeat, by hand: an error, the lease kept.  */
   const char *path = name_on (0, 7);
-  struct portalock_marker *h = new_marker (path, PORTALOCK_MARKER_LEASE, 30,
+  struct portalock_mk *h = new_marker (path, PORTALOCK_MK_LEASE, 30,
                                            false);
-  if (portalock_marker_acquire (h, true, NULL) != 0)
+  if (portalock_mk_acquire (h, true, NULL) != 0)
     die ("acquire");
   char token[33];
   snprintf (token, sizeof token, "%s", token_at (path));
   atomic_store (&fault_errno, ESTALE);
   atomic_store (&faults_left, 1);
-  check (fails_with (portalock_marker_renew (h), ESTALE)
-         && !portalock_marker_lost (h)
-         && portalock_marker_renew (h) == 0
+  check (fails_with (portalock_mk_renew (h), ESTALE)
+         && !portalock_mk_lost (h)
+         && portalock_mk_renew (h) == 0
          && strcmp (token_at (path), token) == 0,
          "marker: %s, lease: one ESTALE heartbeat keeps the lease", label);
-  portalock_marker_release (h);
-  portalock_marker_free (h);
+  portalock_mk_release (h);
+  portalock_mk_free (h);
 
   /* The same through the heartbeat thread: EIO twice, then it beats
      again, and nothing is reported.  */
   atomic_store (&lost_reports, 0);
-  h = new_marker (path, PORTALOCK_MARKER_LEASE, 4, true);
-  portalock_marker_set_lost_callback (h, on_lost, NULL);
+  h = new_marker (path, PORTALOCK_MK_LEASE, 4, true);
+  portalock_mk_set_lost_callback (h, on_lost, NULL);
   atomic_store (&fault_errno, EIO);
   atomic_store (&faults_made, 0);
   atomic_store (&faults_left, 2);
-  if (portalock_marker_acquire (h, true, NULL) != 0)
+  if (portalock_mk_acquire (h, true, NULL) != 0)
     die ("acquire");
-  struct portalock_marker_record rec;
+  struct portalock_mk_record rec;
   double give_up = now () + 30;
   while (now () < give_up
          && !(atomic_load (&faults_made) == 2
-              && portalock_marker_holders (path, &rec) == 1 && rec.beat >= 2))
+              && portalock_mk_holders (path, &rec) == 1 && rec.beat >= 2))
     usleep (10000);
   check (atomic_load (&faults_made) == 2 && rec.beat >= 2
-         && !portalock_marker_lost (h) && atomic_load (&lost_reports) == 0,
+         && !portalock_mk_lost (h) && atomic_load (&lost_reports) == 0,
          "marker: %s, lease: transient EIO in the heartbeat keeps it", label);
-  portalock_marker_release (h);
-  portalock_marker_free (h);
+  portalock_mk_release (h);
+  portalock_mk_free (h);
 
   /* A persistent failure: the loss is reported, and by the time another
      side can take the lease the holder's deadline has passed.  (The
      heartbeat thread reports at the deadline, 2 TTL/5 before the lease
      can be taken: the TTL is long enough for a loaded machine.)  */
   atomic_store (&lost_reports, 0);
-  h = new_marker (path, PORTALOCK_MARKER_LEASE, 4, true);
-  portalock_marker_set_lost_callback (h, on_lost, NULL);
+  h = new_marker (path, PORTALOCK_MK_LEASE, 4, true);
+  portalock_mk_set_lost_callback (h, on_lost, NULL);
   atomic_store (&faults_left, -1);
-  if (portalock_marker_acquire (h, true, NULL) != 0)
+  if (portalock_mk_acquire (h, true, NULL) != 0)
     die ("acquire");
-  struct portalock_marker *e = new_marker (name_on (1, 7),
-                                           PORTALOCK_MARKER_LEASE, 1, false);
-  while (portalock_marker_acquire (e, true, NULL) != 0)
+  struct portalock_mk *e = new_marker (name_on (1, 7),
+                                           PORTALOCK_MK_LEASE, 1, false);
+  while (portalock_mk_acquire (e, true, NULL) != 0)
     usleep (5000);
-  /* Read before portalock_marker_lost, which could report it itself.  */
+  /* Read before portalock_mk_lost, which could report it itself.  */
   int reported = atomic_load (&lost_reports);
-  check (portalock_marker_lost (h),
+  check (portalock_mk_lost (h),
          "marker: %s, lease: its deadline passed before it was taken",
          label);
   check (reported == 1,
          "marker: %s, lease: a persistent EIO is reported before the lease "
          "is taken", label);
   atomic_store (&faults_left, 0);
-  check (fails_with (portalock_marker_release (h), ENOLCK)
-         && portalock_marker_renew (e) == 0,
+  check (fails_with (portalock_mk_release (h), ENOLCK)
+         && portalock_mk_renew (e) == 0,
          "marker: %s, lease: the lost holder leaves the new one", label);
-  portalock_marker_release (e);
-  portalock_marker_free (e);
-  portalock_marker_free (h);
-  portalock_marker_set_fault (NULL);
+  portalock_mk_release (e);
+  portalock_mk_free (e);
+  portalock_mk_free (h);
+  portalock_mk_set_fault (NULL);
 }
 
 static void
 all_checks (void)
 {
-  portalock_marker_set_identity ("hostA", "boot-1");
+  portalock_mk_set_identity ("hostA", "boot-1");
   check_bad_input ();
   check_basics ();
-  check_not_ours (PORTALOCK_MARKER_STRICT);
-  check_not_ours (PORTALOCK_MARKER_LEASE);
-  check_exclusion (PORTALOCK_MARKER_STRICT);
-  check_exclusion (PORTALOCK_MARKER_LEASE);
+  check_not_ours (PORTALOCK_MK_STRICT);
+  check_not_ours (PORTALOCK_MK_LEASE);
+  check_exclusion (PORTALOCK_MK_STRICT);
+  check_exclusion (PORTALOCK_MK_LEASE);
   check_strict_dead ();
   check_strict_reused_pid ();
   check_lease_takeover ();
