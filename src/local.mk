@@ -67,7 +67,8 @@ endif
 
 # plock: main and the command line in plock.c, one file per form.
 src_plock_SOURCES = src/plock.c src/plock.h src/form-command.c \
-  src/form-hold.c src/form-test.c src/form-redis.c $(tools_shared_sources)
+  src/form-hold.c src/form-test.c src/form-redis.c src/form-verify.c \
+  $(tools_shared_sources)
 src_plock_CPPFLAGS = $(TOOLS_CPPFLAGS)
 src_plock_LDADD = $(TOOLS_REDIS_LIBS) $(TOOLS_LIBS)
 

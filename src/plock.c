@@ -74,7 +74,8 @@ enum
   OPT_SYNC,
   OPT_REDIS,
   OPT_TTL,
-  OPT_PROBE
+  OPT_PROBE,
+  OPT_VERIFY
 };
 
 static const struct option long_options[] =
@@ -105,6 +106,7 @@ static const struct option long_options[] =
   { "test", no_argument, NULL, OPT_TEST },
   { "holder", no_argument, NULL, OPT_HOLDER },
   { "probe", no_argument, NULL, OPT_PROBE },
+  { "verify", no_argument, NULL, OPT_VERIFY },
   { "no-create", no_argument, NULL, 'N' },
   { "remove", no_argument, NULL, OPT_REMOVE },
   { "quiet", no_argument, NULL, 'q' },
@@ -249,6 +251,7 @@ Usage: %s [OPTION]... FILE|DIR COMMAND [ARG]...\n\
   or:  %s --probe [--api=API] FILE|DIR\n",
               program_name, program_name, program_name, program_name,
               program_name, program_name, program_name, program_name);
+      printf ("  or:  %s --verify [-w DURATION] DIR...\n", program_name);
       fputs ("\
 Take a file lock from the shell: run COMMAND holding a lock on FILE or DIR\n\
 (which is created if need be), or lock the open file descriptor FD; with\n\
@@ -300,6 +303,11 @@ Mandatory arguments to long options are mandatory for short options too.\n\
       --probe                print FILE's file system and whether the\n\
                                locks of the api reach other machines there;\n\
                                exit 0 if they do, 1 if not or not known\n\
+      --verify               take the lock on DIR/.plock-verify with every\n\
+                               method, from processes spread over the DIRs\n\
+                               (mounts of one file system), for -w DURATION\n\
+                               in all (default 4s); print which methods\n\
+                               exclude; exit 0 if the default one does\n\
   -N, --no-create            do not create FILE\n\
       --remove               delete FILE on release, safely\n\
   -q, --quiet                print no diagnostics but usage errors\n\
@@ -347,6 +355,9 @@ Exit status:\n\
   71  system error (fork, ENOLCK, holder failed to start)\n\
   73  cannot create FILE, write the PID record or sync FILE\n\
   128+N  COMMAND was killed by signal N\n\
+With --verify: 0 the method excludes, 1 it does not, 75 it could not be\n\
+  tested (the lock stayed held elsewhere), 66 a DIR is missing or no\n\
+  directory, 73 a DIR is not writable.\n\
 With --redis, also:\n\
   68  the Redis server cannot be reached\n\
   69  plock was built without Redis support\n\
@@ -533,6 +544,9 @@ parse_options (int argc, char **argv, struct options *o)
           break;
         case OPT_PROBE:
           o->probe = true;
+          break;
+        case OPT_VERIFY:
+          o->verify = true;
           break;
         case 'N':
           o->lock.create = false;
@@ -733,6 +747,17 @@ main (int argc, char **argv)
     usage_error ("--ttl needs --redis", NULL);
 
   /* Which form?  */
+  if (o.verify)
+    {
+      if (nops < 1 || o.probe || o.test || o.holder_query || o.hold
+          || o.unlock || o.redis_url != NULL || o.fd >= 0
+          || o.command_string != NULL || o.lock.type == PORTALOCK_SH)
+        usage_error ("--verify needs one DIR or more, and no other form",
+                     NULL);
+      choose_api (&o, false);
+      refuse_untimeable (&o);
+      return verify_form (&o, PORTALOCK_METHOD_DEFAULT, 0, ops, nops);
+    }
   if (o.probe)
     {
       if (nops != 1 || o.redis_url != NULL || o.holder_query || o.test)
