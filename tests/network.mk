@@ -23,3 +23,10 @@ tests_marker_SOURCES = tests/marker.c tests/fuseharness.c \
   tests/fuseharness.h
 tests_marker_CPPFLAGS = $(TESTS_CPPFLAGS) -I$(top_builddir)
 tests_marker_LDADD = tests/libtestutil.la lib/libportalock-impl.la
+
+# plock --verify on a directory and across the two mounts.
+check_PROGRAMS += tests/verifymounts
+tests_verifymounts_SOURCES = tests/verifymounts.c tests/fuseharness.c \
+  tests/fuseharness.h
+tests_verifymounts_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_verifymounts_LDADD = $(TESTS_LIBS)
