@@ -305,9 +305,15 @@ clean_dir (const char *dir, char **before)
         portalock_release (lock);
       portalock_free (lock);
     }
+  /* The generation files, and the files of this machine's holders (a
+     worker that died holding); not those of another machine's run,
+     which may still hold.  */
+  char own[sizeof host + 3];
+  snprintf (own, sizeof own, ".%s.", host);
   char **after = list_entries (dir);
   for (char **p = after; *p != NULL; p++)
-    if (!listed (before, *p) && strcmp (*p, VERIFY_NAME) != 0)
+    if (!listed (before, *p) && strcmp (*p, VERIFY_NAME) != 0
+        && (strstr (*p, ".gen-") != NULL || strstr (*p, own) != NULL))
       {
         snprintf (path, sizeof path, "%s/%s", dir, *p);
         unlink (path);
@@ -500,8 +506,12 @@ verify_form (struct options *o, enum portalock_method method, double ttl,
                   : "excludes", overlaps, holds);
           if (lost > 0)
             printf (", %d lost", lost);
-          if (ph[p].method == PORTALOCK_METHOD_AUTO && holds > 0)
-            printf (" (used %s)", chosen_name (logs[0].chosen));
+          for (int w = 0; w < nworkers; w++)
+            if (ph[p].method == PORTALOCK_METHOD_AUTO && logs[w].holds > 0)
+              {
+                printf (" (used %s)", chosen_name (logs[w].chosen));
+                break;
+              }
           if (errors > 0)
             printf (" (%s)", strerror (why));
           else if (untested)

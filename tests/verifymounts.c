@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <regex.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +175,41 @@ check_plain_dir (void)
          "verify: one directory: only the user's file is left, unchanged");
 }
 
+/* SIGTERM in the middle of a check: plock stops its workers, removes
+   its files, and dies of the signal.  Its lock file showing up in DIR
+   says the check has begun.  */
+static void
+check_interrupted (void)
+{
+  const char *dir = test_path ("plain");
+  char lockfile[4200];
+  snprintf (lockfile, sizeof lockfile, "%s/.plock-verify", dir);
+  fflush (stdout);
+  pid_t pid = fork ();
+  if (pid < 0)
+    die ("fork");
+  if (pid == 0)
+    {
+      int null = open ("/dev/null", O_WRONLY);
+      dup2 (null, 1);
+      execl (plock, plock, "--verify", "-w", "60", dir, dir, (char *) NULL);
+      _exit (127);
+    }
+  fuse_child (pid);
+  bool begun = false;
+  for (int i = 0; i < 60000 && !(begun = exists (lockfile)); i++)
+    usleep (1000);
+  kill (pid, SIGTERM);
+  int status;
+  if (waitpid (pid, &status, 0) != pid)
+    die ("waitpid");
+  fuse_child (0);
+  check (begun && WIFSIGNALED (status) && WTERMSIG (status) == SIGTERM
+         && only_data (dir, "user data\n"),
+         "verify: SIGTERM: plock dies of it, leaving only the user's file "
+         "(status %#x)", status);
+}
+
 static void
 check_mounts (bool forward)
 {
@@ -233,6 +269,7 @@ main (int argc, char **argv)
   plock = argv[1];
   check_bad_operands ();
   check_plain_dir ();
+  check_interrupted ();
   if (!fuse_setup ())
     {
       unsupported ("verify: no /dev/fuse, bindfs or fusermount here");
