@@ -19,9 +19,13 @@
      waiter's grant, on CLOCK_MONOTONIC, which all processes share;
    - the CPU time the waiter burns over a long wait, from its own CPU
      clock (all its threads).
-   A marker waiter cannot block in the kernel: another machine's marker
-   changes nothing this kernel sees, so it polls, with a backoff capped
-   at the object's check interval (default 0.25 s).  */
+   A marker method takes the kernel lock on the data file first, so a
+   waiter on the holder's machine waits in the kernel ("local").  One
+   whose kernel lock does not reach the holder's, as on another machine
+   or through a second, plain FUSE mount ("fuse"), finds the marker
+   taken and polls it, with a backoff capped at the object's check
+   interval (default 0.25 s): another machine's marker changes nothing
+   its kernel sees.  */
 
 #define _GNU_SOURCE 1
 
@@ -35,6 +39,8 @@
 #include <unistd.h>
 
 #include "bench.h"
+
+#define NO_FUSE "skipped: no FUSE mount (bindfs, fusermount, /dev/fuse)"
 
 static const enum portalock_method marker_methods[] =
   { PORTALOCK_METHOD_STRICT, PORTALOCK_METHOD_LEASE };
@@ -153,12 +159,14 @@ struct waits
   int n;
 };
 
-/* SAMPLES hand-offs of a METHOD lock on PATH to a waiter process; each
-   time the driver holds HOLD_NS (0: a random 20 to 60 ms) after the
-   waiter has asked.  */
+/* SAMPLES hand-offs of a METHOD lock on PATH (the driver's) to a
+   waiter process locking WPATH (the same file, perhaps through another
+   mount); each time the driver holds HOLD_NS (0: a random 20 to 60 ms)
+   after the waiter has asked.  */
 static void
-hand_offs (const char *path, enum portalock_method method, int samples,
-           int64_t hold_ns, struct waits *w)
+hand_offs (const char *path, const char *wpath,
+           enum portalock_method method, int samples, int64_t hold_ns,
+           struct waits *w)
 {
   int down[2], up[2];
   if (pipe (down) != 0 || pipe (up) != 0)
@@ -171,7 +179,7 @@ hand_offs (const char *path, enum portalock_method method, int samples,
     {
       close (down[1]);
       close (up[0]);
-      waiter (path, method, fdopen (down[0], "r"), fdopen (up[1], "w"));
+      waiter (wpath, method, fdopen (down[0], "r"), fdopen (up[1], "w"));
     }
   close (down[0]);
   close (up[1]);
@@ -215,48 +223,43 @@ hand_offs (const char *path, enum portalock_method method, int samples,
   waitpid (pid, NULL, 0);
 }
 
+/* The hand-off and CPU rows of METHOD, the waiter locking through the
+   directory WDIR, called WHERE; beside the kernel lock's hand-off K.  */
 static void
-handoff_rows (void)
+handoff_rows (enum portalock_method method, const char *wdir,
+              const char *where, struct waits *k)
 {
   int samples = bench.quick ? 8 : 40;
-  struct waits k, m[2];
-  const char *kpath = bench_path ("markers-handoff-kernel.lock");
-  hand_offs (kpath, PORTALOCK_METHOD_KERNEL, samples, 0, &k);
-  double k50 = percentile (k.latency, k.n, 50) / 1000;
-  double k90 = percentile (k.latency, k.n, 90) / 1000;
-  for (int i = 0; i < 2; i++)
-    hand_offs (bench_path (fmt ("markers-handoff-%d.lock", i)),
-               marker_methods[i], samples, 0, &m[i]);
-  for (int i = 0; i < 2; i++)
-    {
-      const char *name = portalock_method_name (marker_methods[i]);
-      double p50 = percentile (m[i].latency, m[i].n, 50) / 1000;
-      double p90 = percentile (m[i].latency, m[i].n, 90) / 1000;
-      struct row row = { fmt ("marker.handoff.%s", name),
-                         fmt ("hand-off to a waiting %s lock object", name),
-                         p50, "us p50", fmt ("p90 %.0f", p90),
-                         fmt ("kernel lock object waiter (p90 %.1f)", k90),
-                         k50, p50 / k50, "", "info", NAN, m[i].n };
-      emit (&row);
-    }
+  const char *name = portalock_method_name (method);
+  const char *file = fmt ("markers-handoff-%s-%s.lock", name, where);
+  struct waits m;
+  hand_offs (bench_path (file), fmt ("%s/%s", wdir, file), method, samples,
+             0, &m);
+  double k50 = percentile (k->latency, k->n, 50) / 1000;
+  double k90 = percentile (k->latency, k->n, 90) / 1000;
+  double p50 = percentile (m.latency, m.n, 50) / 1000;
+  double p90 = percentile (m.latency, m.n, 90) / 1000;
+  struct row row = { fmt ("marker.handoff.%s.%s", name, where),
+                     fmt ("hand-off to a waiting %s lock object, %s", name,
+                          where),
+                     p50, "us p50", fmt ("p90 %.0f", p90),
+                     fmt ("kernel lock object waiter, local (p90 %.1f)",
+                          k90),
+                     k50, p50 / k50, "", "info", NAN, m.n };
+  emit (&row);
 
   /* The CPU of a long wait.  */
   int64_t hold = bench.quick ? 250000000 : 2000000000;
-  const char *wait_text = fmt ("%.2g s", hold / 1e9);
-  for (int i = 0; i < 2; i++)
-    {
-      const char *name = portalock_method_name (marker_methods[i]);
-      struct waits c;
-      hand_offs (bench_path (fmt ("markers-cpu-%d.lock", i)),
-                 marker_methods[i], 1, hold, &c);
-      struct row row = { fmt ("marker.cpu.%s", name),
-                         fmt ("CPU of a waiting %s lock object over a %s "
-                              "wait", name, wait_text),
-                         c.cpu_share, "% of wait", "waiter's own CPU clock",
-                         "", NAN, NAN, "<= 1 %", judge (c.cpu_share, true, 1),
-                         NAN, 1 };
-      emit (&row);
-    }
+  file = fmt ("markers-cpu-%s-%s.lock", name, where);
+  hand_offs (bench_path (file), fmt ("%s/%s", wdir, file), method, 1, hold,
+             &m);
+  struct row cpu = { fmt ("marker.cpu.%s.%s", name, where),
+                     fmt ("CPU of a waiting %s lock object over a %.2g s "
+                          "wait, %s", name, hold / 1e9, where),
+                     m.cpu_share, "% of wait", "waiter's own CPU clock",
+                     "", NAN, NAN, "<= 1 %", judge (m.cpu_share, true, 1),
+                     NAN, 1 };
+  emit (&cpu);
 }
 
 /* Return true if lock objects take the marker methods here.  */
@@ -291,8 +294,30 @@ bench_markers (void)
         const char *name = portalock_method_name (marker_methods[m]);
         emit_skipped (fmt ("marker.acquire.%s.fuse", name),
                       fmt ("%s lock object acquire+release, fuse", name),
-                      "", "skipped: no FUSE mount (bindfs, fusermount, "
-                      "/dev/fuse)");
+                      "", NO_FUSE);
       }
-  handoff_rows ();
+
+  /* A waiter of this machine waits in the kernel for the data file's
+     lock (local); one whose kernel lock does not reach the holder's, as
+     through the FUSE mount, polls the marker (fuse).  */
+  struct waits k;
+  const char *kfile = bench_path ("markers-handoff-kernel.lock");
+  hand_offs (kfile, kfile, PORTALOCK_METHOD_KERNEL, bench.quick ? 8 : 40, 0,
+             &k);
+  for (int m = 0; m < 2; m++)
+    {
+      handoff_rows (marker_methods[m], bench.dir, "local", &k);
+      if (bench.fuse != NULL)
+        handoff_rows (marker_methods[m], bench.fuse, "fuse", &k);
+      else
+        {
+          const char *name = portalock_method_name (marker_methods[m]);
+          emit_skipped (fmt ("marker.handoff.%s.fuse", name),
+                        fmt ("hand-off to a waiting %s lock object, fuse",
+                             name), "", NO_FUSE);
+          emit_skipped (fmt ("marker.cpu.%s.fuse", name),
+                        fmt ("CPU of a waiting %s lock object, fuse", name),
+                        "<= 1 %", NO_FUSE);
+        }
+    }
 }
