@@ -120,6 +120,8 @@ struct portalock_mk
   bool thread_running;
   bool stop;
 
+  bool forgotten;               /* an inherited hold was forgotten */
+
   /* What a waiter saw at the name, kept from one try to the next.  */
   struct sighting *seen;
 };
@@ -1228,17 +1230,19 @@ portalock_mk_generation (struct portalock_mk *m)
 
 /* If M's hold was inherited by a forked child, forget it there: the
    parent holds, not this process.  */
-static void
+static bool
 forget_if_inherited (struct portalock_mk *m)
 {
   if (!m->held || m->rec.pid == (long) getpid ())
-    return;
+    return false;
   close (m->fd);
   m->fd = -1;
   free (m->own);
   m->own = NULL;
   m->held = false;
   m->thread_running = false;
+  m->forgotten = true;
+  return true;
 }
 
 int
@@ -1338,14 +1342,20 @@ portalock_mk_free (struct portalock_mk *m)
   if (m == NULL)
     return;
   int e = errno;
-  forget_if_inherited (m);
+  /* An inherited hold's mutex and condition are copies of the parent's
+     as its heartbeat thread left them (waiting on the condition, or
+     holding the mutex): destroying them could wait forever.  */
+  bool inherited = forget_if_inherited (m) || m->forgotten;
   if (m->held)
     portalock_mk_release (m);
   stop_heartbeat (m);
   if (m->held)
     drop_own (m);
-  pthread_mutex_destroy (&m->mu);
-  pthread_cond_destroy (&m->cv);
+  if (!inherited)
+    {
+      pthread_mutex_destroy (&m->mu);
+      pthread_cond_destroy (&m->cv);
+    }
   free (m->seen);
   free (m->path);
   free (m->dir);
