@@ -41,6 +41,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdint.h>
@@ -151,11 +152,20 @@ worker (const struct phase *p, const char *path, double ttl, int64_t end,
       _exit (0);
     }
   int64_t t;
+  int transient = 0;
   while (!*shared_stop && log->holds < MAX_HOLDS && (t = now_ns ()) < end)
     {
       if (portalock_set_timeout (lock, (end - t) / 1e9) != 0
           || portalock_acquire (lock) != 0)
         {
+          /* A file system may fail an open(O_CREAT) that races with a
+             deletion or a creation through another client (bindfs
+             says ENOENT): try again, a few times.  */
+          if ((errno == ENOENT || errno == ESTALE) && ++transient < 20)
+            {
+              pause_ns (HOLD_NS / 4);
+              continue;
+            }
           if (errno != ETIMEDOUT && errno != EWOULDBLOCK)
             log->error = errno;
           break;
@@ -407,18 +417,18 @@ make_phases (struct phase *ph)
   return n;
 }
 
-/* The phase that stands for METHOD (DEFAULT: $PORTALOCK_METHOD, else
-   the kernel lock) with the kernel backend API.  */
+/* The phase that stands for METHOD (DEFAULT: the one PORTALOCK_METHOD
+   names, else configure's) with the kernel backend API.  */
 static int
 chosen_phase (const struct phase *ph, int n, enum portalock_method method,
               enum portalock_backend api)
 {
   const char *env = getenv ("PORTALOCK_METHOD");
   double ttl;
-  if (method == PORTALOCK_METHOD_DEFAULT && env != NULL)
+  if (method == PORTALOCK_METHOD_DEFAULT && env != NULL && *env != '\0')
     portalock_method_from_name (env, &method, &ttl);
   if (method == PORTALOCK_METHOD_DEFAULT)
-    method = PORTALOCK_METHOD_KERNEL;
+    method = PORTALOCK_CONFIGURED_METHOD;
   for (int i = 0; i < n; i++)
     if (ph[i].method == method
         && (method != PORTALOCK_METHOD_KERNEL || ph[i].backend == api))
@@ -471,6 +481,18 @@ verify_form (struct options *o, enum portalock_method method, double ttl,
   sa.sa_handler = on_stop;
   for (int i = 0; i < 3; i++)
     sigaction (sigs[i], &sa, &old[i]);
+
+  /* Make the lock file before the workers start, so that they do not
+     race to create it through different clients.  */
+  for (int i = 0; i < ndirs; i++)
+    {
+      char path[8192];
+      snprintf (path, sizeof path, "%s/%s", dirs[i], VERIFY_NAME);
+      int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW
+                     | O_CLOEXEC, 0644);
+      if (fd >= 0)
+        close (fd);
+    }
 
   for (int i = 0; i < ndirs && !o->quiet; i++)
     {
