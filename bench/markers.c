@@ -83,7 +83,7 @@ acquire_rows (const char *dir, const char *where)
 {
   enum { ROUNDS = 7 };
   int rounds = bench.quick ? 3 : ROUNDS;
-  int nk = bench.quick ? 300 : 3000, nm = bench.quick ? 30 : 300;
+  int nk = bench.quick ? 300 : 3000, nm = bench.quick ? 30 : 100;
   double kernel[ROUNDS], marker[2][ROUNDS], ratio[2][ROUNDS];
   const char *kpath = fmt ("%s/markers-kernel.lock", dir);
   for (int r = 0; r < rounds; r++)
