@@ -456,6 +456,8 @@ verify_form (struct options *o, enum portalock_method method, double ttl,
     : 2 * ndirs;
   double total = o->have_timeout && o->lock.timeout > 0
     && isfinite (o->lock.timeout) ? o->lock.timeout : 4;
+  if (total > 3600)
+    total = 3600;
   int64_t slice = total * 1e9 / nph;
 
   struct worker_log *logs = mmap (NULL, MAX_WORKERS * sizeof *logs
