@@ -436,6 +436,72 @@ chosen_phase (const struct phase *ph, int n, enum portalock_method method,
   return 0;
 }
 
+/* What a phase found: EXIT_SUCCESS (the method excludes), EXIT_FAILURE
+   (two holds overlapped, or a marker was lost) or EX_TEMPFAIL (not
+   tested: fewer than two workers held the lock, or one failed); its
+   line is printed unless O says quiet.  */
+static int
+judge_phase (const struct options *o, const struct phase *p,
+             struct worker_log *logs, int nworkers)
+{
+  int holds, lost = 0, errors = 0, workers_held = 0, why = 0, used = 0;
+  int overlaps = count_overlaps (logs, nworkers, &holds);
+  for (int w = 0; w < nworkers; w++)
+    {
+      lost += logs[w].lost;
+      workers_held += logs[w].holds > 0;
+      if (logs[w].error != 0)
+        errors++, why = logs[w].error;
+      if (used == 0 && logs[w].holds > 0)
+        used = logs[w].chosen;
+    }
+  bool fails = overlaps > 0 || lost > 0;
+  bool untested = !fails && (workers_held < 2 || errors > 0);
+  if (!o->quiet)
+    {
+      printf ("%s: %s: %d overlaps in %d holds", p->name,
+              fails ? "DOES NOT EXCLUDE" : untested ? "not tested"
+              : "excludes", overlaps, holds);
+      if (lost > 0)
+        printf (", %d lost", lost);
+      if (p->method == PORTALOCK_METHOD_AUTO && holds > 0)
+        printf (" (used %s)", chosen_name (used));
+      if (errors > 0)
+        printf (" (%s)", strerror (why));
+      else if (untested)
+        printf (" (the lock stayed held elsewhere)");
+      putchar ('\n');
+    }
+  return fails ? EXIT_FAILURE : untested ? EX_TEMPFAIL : EXIT_SUCCESS;
+}
+
+/* Note what each of the NDIRS DIRS holds in BEFORE, make the lock file
+   in each (so that the workers do not race to create it through
+   different clients), and print the probe's verdicts.  */
+static void
+prepare_dirs (const struct options *o, char **dirs, int ndirs,
+              char ***before)
+{
+  for (int i = 0; i < ndirs; i++)
+    {
+      before[i] = list_entries (dirs[i]);
+      char path[8192];
+      snprintf (path, sizeof path, "%s/%s", dirs[i], VERIFY_NAME);
+      int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW
+                     | O_CLOEXEC, 0644);
+      if (fd >= 0)
+        close (fd);
+    }
+  for (int i = 0; i < ndirs && !o->quiet; i++)
+    {
+      struct portalock_fs_info info;
+      if (portalock_fs_probe (dirs[i], &info, sizeof info) == 0)
+        printf ("%s: %s: flock locks reach %s, posix locks reach %s\n",
+                dirs[i], info.fstype[0] ? info.fstype : "unknown",
+                reach (info.flock_verdict), reach (info.posix_verdict));
+    }
+}
+
 /* plock --verify DIR...: METHOD (and its lease TTL, 0: the library's)
    is the one whose verdict is the exit status.  */
 int
@@ -456,9 +522,7 @@ verify_form (struct options *o, enum portalock_method method, double ttl,
     : 2 * ndirs;
   double total = o->have_timeout && o->lock.timeout > 0
     && isfinite (o->lock.timeout) ? o->lock.timeout : 4;
-  if (total > 3600)
-    total = 3600;
-  int64_t slice = total * 1e9 / nph;
+  int64_t slice = (total < 3600 ? total : 3600) * 1e9 / nph;
 
   struct worker_log *logs = mmap (NULL, MAX_WORKERS * sizeof *logs
                                   + sizeof *shared_stop,
@@ -472,38 +536,15 @@ verify_form (struct options *o, enum portalock_method method, double ttl,
     }
   shared_stop = (volatile sig_atomic_t *) (logs + MAX_WORKERS);
 
-  /* What each directory held before, so that only what the run makes
-     is removed; then stop on a signal only after cleaning up.  */
-  char **before[ndirs];
-  for (int i = 0; i < ndirs; i++)
-    before[i] = list_entries (dirs[i]);
+  /* A signal stops the check, which cleans up before it dies of it.  */
   struct sigaction sa, old[3];
   static const int sigs[3] = { SIGINT, SIGTERM, SIGHUP };
   memset (&sa, 0, sizeof sa);
   sa.sa_handler = on_stop;
   for (int i = 0; i < 3; i++)
     sigaction (sigs[i], &sa, &old[i]);
-
-  /* Make the lock file before the workers start, so that they do not
-     race to create it through different clients.  */
-  for (int i = 0; i < ndirs; i++)
-    {
-      char path[8192];
-      snprintf (path, sizeof path, "%s/%s", dirs[i], VERIFY_NAME);
-      int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW
-                     | O_CLOEXEC, 0644);
-      if (fd >= 0)
-        close (fd);
-    }
-
-  for (int i = 0; i < ndirs && !o->quiet; i++)
-    {
-      struct portalock_fs_info info;
-      if (portalock_fs_probe (dirs[i], &info, sizeof info) == 0)
-        printf ("%s: %s: flock locks reach %s, posix locks reach %s\n",
-                dirs[i], info.fstype[0] ? info.fstype : "unknown",
-                reach (info.flock_verdict), reach (info.posix_verdict));
-    }
+  char **before[ndirs];
+  prepare_dirs (o, dirs, ndirs, before);
 
   int status = EXIT_SUCCESS, err = 0;
   for (int p = 0; p < nph && !*shared_stop; p++)
@@ -512,38 +553,9 @@ verify_form (struct options *o, enum portalock_method method, double ttl,
                        now_ns () + slice, logs);
       if (err != 0 || *shared_stop)
         break;
-      int holds, lost = 0, errors = 0, workers_held = 0, why = 0;
-      int overlaps = count_overlaps (logs, nworkers, &holds);
-      for (int w = 0; w < nworkers; w++)
-        {
-          lost += logs[w].lost;
-          workers_held += logs[w].holds > 0;
-          if (logs[w].error != 0)
-            errors++, why = logs[w].error;
-        }
-      bool fails = overlaps > 0 || lost > 0;
-      bool untested = !fails && (workers_held < 2 || errors > 0);
-      if (!o->quiet)
-        {
-          printf ("%s: %s: %d overlaps in %d holds", ph[p].name,
-                  fails ? "DOES NOT EXCLUDE" : untested ? "not tested"
-                  : "excludes", overlaps, holds);
-          if (lost > 0)
-            printf (", %d lost", lost);
-          for (int w = 0; w < nworkers; w++)
-            if (ph[p].method == PORTALOCK_METHOD_AUTO && logs[w].holds > 0)
-              {
-                printf (" (used %s)", chosen_name (logs[w].chosen));
-                break;
-              }
-          if (errors > 0)
-            printf (" (%s)", strerror (why));
-          else if (untested)
-            printf (" (the lock stayed held elsewhere)");
-          putchar ('\n');
-        }
+      int verdict = judge_phase (o, &ph[p], logs, nworkers);
       if (p == chosen)
-        status = fails ? EXIT_FAILURE : untested ? EX_TEMPFAIL : status;
+        status = verdict;
     }
 
   for (int i = 0; i < ndirs; i++)
