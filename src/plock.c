@@ -45,6 +45,7 @@
 #include "filecheck.h"
 #include "holder.h"
 #include "lockfile.h"
+#include "method-lock.h"
 #include "plock.h"
 #include "portalock.h"
 #include "progname.h"
@@ -74,7 +75,8 @@ enum
   OPT_SYNC,
   OPT_REDIS,
   OPT_TTL,
-  OPT_PROBE
+  OPT_PROBE,
+  OPT_METHOD
 };
 
 static const struct option long_options[] =
@@ -109,6 +111,7 @@ static const struct option long_options[] =
   { "remove", no_argument, NULL, OPT_REMOVE },
   { "quiet", no_argument, NULL, 'q' },
   { "api", required_argument, NULL, OPT_API },
+  { "method", required_argument, NULL, OPT_METHOD },
   { "no-forward-signals", no_argument, NULL, OPT_NO_FORWARD },
   { "sync", no_argument, NULL, OPT_SYNC },
   { "redis", required_argument, NULL, OPT_REDIS },
@@ -556,6 +559,13 @@ parse_options (int argc, char **argv, struct options *o)
             o->api_given = true;
           }
           break;
+        case OPT_METHOD:
+          if (portalock_method_from_name (optarg, &o->lock.method,
+                                          &o->lock.lease_ttl) != 0)
+            usage_error ("invalid --method (expected kernel, strict, "
+                         "lease, lease=TTL or auto)", optarg);
+          o->method_given = o->lock.method != PORTALOCK_METHOD_DEFAULT;
+          break;
         case OPT_SYNC:
           o->sync = true;
           break;
@@ -634,6 +644,64 @@ refuse_shared_lockf (const struct options *o, const char *path)
     error (0, 0, "%s: the lockf api has no shared locks",
            path != NULL ? path : "descriptor");
   exit (EX_DATAERR);
+}
+
+/* Settle the method: --method, else PORTALOCK_METHOD, read as the
+   library reads it, so that a site chooses the method of every plock
+   without changing scripts; else the kernel lock.  A PORTALOCK_METHOD
+   that the library would refuse is refused before anything is done:
+   plock never falls back to a lock the site did not ask for.  */
+static void
+choose_method (struct options *o)
+{
+  if (o->method_given)
+    return;
+  o->lock.method = PORTALOCK_METHOD_DEFAULT;
+  o->lock.lease_ttl = 0;
+  const char *env = getenv ("PORTALOCK_METHOD");
+  if (env == NULL || *env == '\0')
+    return;
+  if (portalock_method_from_name (env, &o->lock.method,
+                                  &o->lock.lease_ttl) != 0)
+    {
+      error (0, 0, "invalid PORTALOCK_METHOD in the environment: '%s' "
+             "(expected kernel, strict, lease, lease=TTL or auto)", env);
+      exit (EX_USAGE);
+    }
+}
+
+/* Refuse, before anything is opened or created, what the method of O
+   cannot do for the lock on NAME: with a lock object (strict, lease,
+   auto), a descriptor (DESCRIPTOR: there is no path to put a marker
+   beside) or a byte range; with a marker (strict, lease), a shared
+   lock or a locking api; and -F with a lease, whose heartbeat thread
+   the exec would end.  Exit 65, or 64 for -F.  */
+static void
+refuse_method_conflicts (const struct options *o, const char *name,
+                         bool descriptor)
+{
+  if (!method_uses_object (&o->lock))
+    return;
+  const char *method = method_label (&o->lock);
+  bool marker = o->lock.method != PORTALOCK_METHOD_AUTO;
+  const char *why = NULL;
+  if (descriptor)
+    why = "locks a FILE, not a descriptor";
+  else if (o->range_given)
+    why = "cannot lock a byte range";
+  else if (marker && o->lock.type == PORTALOCK_SH && !o->unlock)
+    why = "has no shared locks";
+  else if (marker && o->api_given)
+    why = "takes no --api or --fcntl: it locks with a marker file";
+  if (why != NULL)
+    {
+      if (!o->quiet)
+        error (0, 0, "%s: the %s method %s", name, method, why);
+      exit (EX_DATAERR);
+    }
+  if (o->no_fork && o->lock.method != PORTALOCK_METHOD_STRICT)
+    usage_error ("--no-fork would end the lease's heartbeat: not with "
+                 "the method", method);
 }
 
 /* Decide, as flock(1) does with strtol, whether the lone operand ARG
@@ -797,6 +865,7 @@ main (int argc, char **argv)
 
   if (o.redis_url != NULL)
     return redis_form (&o, cmd, ops[0]);
+  choose_method (&o);
   bool hold_only = o.detach || o.owner_given || o.max_hold_given;
   if (cmd != NULL)
     {
@@ -805,6 +874,13 @@ main (int argc, char **argv)
                      "no COMMAND", NULL);
       choose_api (&o, false);
       o.lock.api_given = o.api_given;
+      if (!o.unlock)
+        {
+          char fdname[16];
+          snprintf (fdname, sizeof fdname, "%d", o.fd);
+          refuse_method_conflicts (&o, o.fd >= 0 ? fdname : o.lock.path,
+                                   o.fd >= 0);
+        }
       refuse_shared_lockf (&o, o.lock.path);
       if (o.record && o.lock.path != NULL && o.pid_file == NULL)
         o.lock.write = true;
@@ -820,6 +896,8 @@ main (int argc, char **argv)
         usage_error ("--test takes no --hold or --unlock", NULL);
       choose_api (&o, false);
       o.lock.api_given = o.api_given;
+      int tfd;
+      refuse_method_conflicts (&o, arg, descriptor_operand (arg, &tfd));
       refuse_untimeable (&o);
       return test_form (&o, arg);
     }
@@ -830,6 +908,8 @@ main (int argc, char **argv)
         usage_error ("--owner, --detach, --max-hold, --record-pid, "
                      "--pid-file and --remove need a FILE", NULL);
       choose_api (&o, true);
+      if (!o.unlock)
+        refuse_method_conflicts (&o, arg, true);
       refuse_untimeable (&o);
       return descriptor_form (&o, fd);
     }
@@ -848,6 +928,7 @@ main (int argc, char **argv)
     }
   choose_api (&o, false);
   o.lock.api_given = o.api_given;
+  refuse_method_conflicts (&o, arg, false);
   refuse_shared_lockf (&o, arg);
   o.lock.path = arg;
   return hold_form (&o);
