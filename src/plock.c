@@ -298,8 +298,10 @@ Mandatory arguments to long options are mandatory for short options too.\n\
       --pid-file=FILE        write the PID record into FILE instead\n\
       --test                 exit 0 if the lock could be taken now, else\n\
                                with the conflict status\n\
-      --holder               print the PIDs holding a lock on FILE; exit 0\n\
-                               if there are any, 1 if none\n\
+      --holder               print the PIDs holding a lock on FILE, and\n\
+                               the holder its marker names as \"HOST PID\n\
+                               TOKEN GENERATION METHOD\"; exit 0 if there\n\
+                               are any, 1 if none\n\
       --probe                print FILE's file system and whether the\n\
                                locks of the api reach other machines there;\n\
                                exit 0 if they do, 1 if not or not known\n\
@@ -308,6 +310,15 @@ Mandatory arguments to long options are mandatory for short options too.\n\
   -q, --quiet                print no diagnostics but usage errors\n\
       --api=API              lock with API: flock, ofd, fcntl or lockf\n\
                                (default: the library's default)\n\
+      --method=METHOD        lock with METHOD: kernel (the kernel's lock,\n\
+                               as flock(1)); strict or lease[=TTL] (a\n\
+                               marker file, FILE.marker, which excludes\n\
+                               across the machines of a network file\n\
+                               system; a lease is renewed by a heartbeat,\n\
+                               TTL seconds, default 30); auto (the kernel\n\
+                               lock where it spans every client of FILE's\n\
+                               file system, else a lease).  Default:\n\
+                               $PORTALOCK_METHOD, else kernel\n\
       --no-forward-signals   do not pass signals on to COMMAND\n\
       --sync                 fsync FILE after COMMAND, before the unlock\n\
 ", stdout);
@@ -343,17 +354,20 @@ Exit status:\n\
   0   the lock was obtained (with COMMAND: COMMAND's status)\n\
   1   conflict (-n, --test) or timeout (-w); see -E\n\
   64  usage error\n\
-  65  the lock or unlock call failed, or -p found data in FILE\n\
+  65  the lock or unlock call failed, or -p found data in FILE; or\n\
+      the method cannot lock so (strict, lease: a shared lock or --api;\n\
+      strict, lease, auto: FD, --fd, --start or --length)\n\
   66  cannot open FILE\n\
   69  COMMAND could not be executed\n\
   70  internal error\n\
   71  system error (fork, ENOLCK, holder failed to start)\n\
   73  cannot create FILE, write the PID record or sync FILE\n\
+  74  the lock was lost while held (a lease that could not be renewed, a\n\
+      marker broken by 'punlock --break'): COMMAND was sent SIGTERM\n\
   128+N  COMMAND was killed by signal N\n\
 With --redis, also:\n\
   68  the Redis server cannot be reached\n\
   69  plock was built without Redis support\n\
-  74  the lease was lost while COMMAND ran (COMMAND was sent SIGTERM)\n\
   76  the Redis server answered with an error\n\
   77  the Redis server refused the password or the command\n\
 ", stdout);

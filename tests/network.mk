@@ -23,3 +23,11 @@ tests_marker_SOURCES = tests/marker.c tests/fuseharness.c \
   tests/fuseharness.h
 tests_marker_CPPFLAGS = $(TESTS_CPPFLAGS) -I$(top_builddir)
 tests_marker_LDADD = tests/libtestutil.la lib/libportalock-impl.la
+
+# plock --method across two FUSE mounts, and a lock lost while held:
+# runs the built plock and punlock.
+check_PROGRAMS += tests/plockmethods
+tests_plockmethods_SOURCES = tests/plockmethods.c tests/fuseharness.c \
+  tests/fuseharness.h
+tests_plockmethods_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_plockmethods_LDADD = $(TESTS_LIBS)
