@@ -318,7 +318,8 @@ Mandatory arguments to long options are mandatory for short options too.\n\
                                TTL seconds, default 30); auto (the kernel\n\
                                lock where it spans every client of FILE's\n\
                                file system, else a lease).  Default:\n\
-                               $PORTALOCK_METHOD, else kernel\n\
+                               $PORTALOCK_METHOD, else the library's\n\
+                               (kernel unless built otherwise)\n\
       --no-forward-signals   do not pass signals on to COMMAND\n\
       --sync                 fsync FILE after COMMAND, before the unlock\n\
 ", stdout);
@@ -355,8 +356,8 @@ Exit status:\n\
   1   conflict (-n, --test) or timeout (-w); see -E\n\
   64  usage error\n\
   65  the lock or unlock call failed, or -p found data in FILE; or\n\
-      the method cannot lock so (strict, lease: a shared lock or --api;\n\
-      strict, lease, auto: FD, --fd, --start or --length)\n\
+      the method cannot lock so (strict, lease: a shared lock; strict,\n\
+      lease, auto: FD, --fd, --start or --length)\n\
   66  cannot open FILE\n\
   69  COMMAND could not be executed\n\
   70  internal error\n\
@@ -662,21 +663,24 @@ refuse_shared_lockf (const struct options *o, const char *path)
 
 /* Settle the method: --method, else PORTALOCK_METHOD, read as the
    library reads it, so that a site chooses the method of every plock
-   without changing scripts; else the kernel lock.  A PORTALOCK_METHOD
-   that the library would refuse is refused before anything is done:
-   plock never falls back to a lock the site did not ask for.  */
+   without changing scripts; else the library's configure default
+   (--with-lock-method, kernel unless the builder chose otherwise).  A
+   PORTALOCK_METHOD that the library would refuse is refused before
+   anything is done: plock never falls back to a lock the site did not
+   ask for.  */
 static void
 choose_method (struct options *o)
 {
   if (o->method_given)
     return;
-  o->lock.method = PORTALOCK_METHOD_DEFAULT;
+  o->lock.method = PORTALOCK_CONFIGURED_METHOD;
   o->lock.lease_ttl = 0;
   const char *env = getenv ("PORTALOCK_METHOD");
   if (env == NULL || *env == '\0')
     return;
   if (portalock_method_from_name (env, &o->lock.method,
-                                  &o->lock.lease_ttl) != 0)
+                                  &o->lock.lease_ttl) != 0
+      || o->lock.method == PORTALOCK_METHOD_DEFAULT)
     {
       error (0, 0, "invalid PORTALOCK_METHOD in the environment: '%s' "
              "(expected kernel, strict, lease, lease=TTL or auto)", env);
@@ -688,8 +692,9 @@ choose_method (struct options *o)
    cannot do for the lock on NAME: with a lock object (strict, lease,
    auto), a descriptor (DESCRIPTOR: there is no path to put a marker
    beside) or a byte range; with a marker (strict, lease), a shared
-   lock or a locking api; and -F with a lease, whose heartbeat thread
-   the exec would end.  Exit 65, or 64 for -F.  */
+   lock; and -F with a lease, whose heartbeat thread the exec would
+   end.  Exit 65, or 64 for -F.  (The api still chooses the kernel
+   lock that a marker method takes for the processes of this machine.)  */
 static void
 refuse_method_conflicts (const struct options *o, const char *name,
                          bool descriptor)
@@ -705,8 +710,6 @@ refuse_method_conflicts (const struct options *o, const char *name,
     why = "cannot lock a byte range";
   else if (marker && o->lock.type == PORTALOCK_SH && !o->unlock)
     why = "has no shared locks";
-  else if (marker && o->api_given)
-    why = "takes no --api or --fcntl: it locks with a marker file";
   if (why != NULL)
     {
       if (!o->quiet)
