@@ -329,7 +329,10 @@ command_lost (portalock *lock, void *arg)
 static portalock *
 take_object (struct options *o, const char *command, int *status)
 {
-  refuse_missing_command (o, command);
+  /* plock opens FILE first, as for a kernel lock, so that what is wrong
+     with it is said (and exits) as for a kernel lock: the object then
+     opens it again.  */
+  close (open_lock_file (o, command));
   bool record = o->record && o->pid_file == NULL;
   portalock *lock = method_lock_new (&o->lock, record, command_lost, NULL,
                                      o->quiet, status);
