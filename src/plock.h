@@ -47,6 +47,7 @@ struct options
   bool sync;                    /* --sync: fsync FILE before the unlock */
   const char *redis_url;        /* --redis: a lock on a Redis server */
   double ttl;                   /* --ttl, or 0 */
+  bool method_given;            /* --method named one (lock.method) */
   bool verify;                  /* --verify DIR...: which methods exclude */
 };
 

@@ -13,7 +13,7 @@
    plain bindfs mounts the kernel lock does not exclude and the marker
    methods (strict, lease, auto) do; with lock forwarding the kernel
    lock of the flock backend excludes too.  Its exit status follows the
-   chosen method (PORTALOCK_METHOD), it leaves no file of its own
+   chosen method (--method, else PORTALOCK_METHOD), it leaves no file of its own
    behind and never touches the user's, and bad operands fail before
    anything is created.  plock's report is read when it has exited;
    nothing here waits on a clock.  */
@@ -239,9 +239,16 @@ check_mounts (bool forward)
       st = run_verify ("strict", NULL, args);
       check (st == 0, "verify: %s: PORTALOCK_METHOD=strict: exit 0 "
              "(status %d)", what, st);
-      st = run_verify ("lease", NULL, args);
-      check (st == 0, "verify: %s: PORTALOCK_METHOD=lease: exit 0 "
-             "(status %d)", what, st);
+      const char *lease[] = { "--method=lease", fuse_mounts[0],
+                              fuse_mounts[1], NULL };
+      st = run_verify (NULL, NULL, lease);
+      check (st == 0 && said ("^lease \\(chosen\\) excludes"),
+             "verify: %s: --method=lease: exit 0 (status %d)", what, st);
+      const char *kernel[] = { "--method=kernel", fuse_mounts[0],
+                               fuse_mounts[1], NULL };
+      st = run_verify ("strict", NULL, kernel);
+      check (st == 1, "verify: %s: --method=kernel over "
+             "PORTALOCK_METHOD=strict: exit 1 (status %d)", what, st);
     }
   else
     {
