@@ -80,3 +80,10 @@ tests_example_templock_LDADD = lib/libportalock.la
 tests_example_pidlock_SOURCES = doc/examples/pidlock.c
 tests_example_pidlock_CPPFLAGS = -I$(top_srcdir)/lib
 tests_example_pidlock_LDADD = lib/libportalock.la
+
+# Pollable acquisitions (lib/pending.c).
+check_PROGRAMS += tests/pending
+EXTRA_DIST += tests/portalock.objects/pending.exp
+tests_pending_SOURCES = tests/pending.c
+tests_pending_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_pending_LDADD = $(TESTS_LIBS)
