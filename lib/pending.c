@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -39,10 +40,8 @@
    that a cancel can end it as a deadline does, with the same settle rule
    (the lock granted at the very moment of the cancel is reported held;
    else nothing is held); the marker methods' pauses, which look at the
-   cancel before each sleep.  A wait for another lock object of the same
-   process on the fcntl or lockf backend (the per-inode table) does not
-   look at the cancel: it ends when that object lets go or the timeout
-   passes.
+   cancel before each sleep; the per-inode table's wait for another lock
+   object of the same process (fcntl, lockf), woken by the cancel.
 
    Threads.  At most PENDING_MAX acquisitions are pending at once
    (portalock_acquire_start fails with EAGAIN past it), so at most
@@ -86,16 +85,32 @@ static unsigned pending_count, queued_count, workers, idle;
 static unsigned long generation;
 static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 
+/* A wait registers itself either without holding its mutex (wait.c) or
+   holding it (the per-inode table, whose bucket mutex is held around
+   the whole wait): so the cancel only tries the wait's mutex while it
+   holds the token's, and lets go of both to try again.  The waiter that
+   holds its mutex then either registers (and sees the cancel) or
+   sleeps on its condition variable, letting go of the mutex.  The
+   registration is forgotten under the token's mutex before the wait's
+   mutex may go away.  */
 void
 portalock_cancel_request (struct portalock_cancel *token)
 {
-  pthread_mutex_lock (&token->mutex);
   __atomic_store_n (&token->cancelled, true, __ATOMIC_SEQ_CST);
-  if (token->wake_mutex != NULL)
+  for (;;)
     {
-      pthread_mutex_lock (token->wake_mutex);
-      pthread_cond_broadcast (token->wake_cond);
-      pthread_mutex_unlock (token->wake_mutex);
+      pthread_mutex_lock (&token->mutex);
+      pthread_mutex_t *m = token->wake_mutex;
+      if (m == NULL)
+        break;
+      if (pthread_mutex_trylock (m) == 0)
+        {
+          pthread_cond_broadcast (token->wake_cond);
+          pthread_mutex_unlock (m);
+          break;
+        }
+      pthread_mutex_unlock (&token->mutex);
+      sched_yield ();
     }
   pthread_mutex_unlock (&token->mutex);
 }

@@ -285,6 +285,34 @@ test_cancel (void)
          mname);
   hold_end (&h);
 
+  /* Held by another object of this process (on fcntl and lockf, the
+     wait is the library's own, not the kernel's).  */
+  portalock *other = new_lock (path);
+  if (portalock_acquire (other) != 0)
+    die ("portalock_acquire");
+  int cancelled = 0;
+  ready = true;
+  /* Cancels at different moments: queued, starting, waiting.  */
+  for (int i = 0; i < 100; i++)
+    {
+      p = portalock_acquire_start (lock);
+      if (p == NULL)
+        die ("portalock_acquire_start");
+      if (i % 4 == 1)
+        sched_yield ();
+      else if (i % 4 >= 2)
+        usleep (100 * (i % 4));
+      portalock_acquire_cancel (p);
+      ready = ready && await_readable (portalock_pending_fd (p));
+      if (fails_with (portalock_acquire_finish (p), ECANCELED))
+        cancelled++;
+    }
+  portalock_free (other);
+  check (ready && cancelled == 100 && portalock_fd (lock) < 0
+         && probe (path) == 0,
+         "%s/%s: a cancel of a wait for another object of this process",
+         bname, mname);
+
   /* A cancel after the grant changes nothing.  */
   p = portalock_acquire_start (lock);
   ready = p != NULL && await_readable (portalock_pending_fd (p));
