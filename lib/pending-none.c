@@ -44,3 +44,26 @@ portalock_acquire_finish (portalock_pending *p)
   errno = EINVAL;
   return -1;
 }
+
+/* Nothing waits for a pending acquisition here: no wait is ever
+   cancelled.  */
+_Thread_local struct portalock_cancel *portalock_cancel_current;
+
+void
+portalock_cancel_request (struct portalock_cancel *token)
+{
+  (void) token;
+}
+
+void
+portalock_cancel_register (pthread_mutex_t *mutex, pthread_cond_t *cond)
+{
+  (void) mutex;
+  (void) cond;
+}
+
+bool
+portalock_cancel_requested (void)
+{
+  return false;
+}
