@@ -84,7 +84,17 @@
    lock was granted, that request is granted too (the descriptor already
    holds it) and the wait succeeds; if not, the request either finds the
    lock free and takes it, or fails and leaves the descriptor as a
-   failed request does.  Either answer is true.  */
+   failed request does.  Either answer is true.
+
+   A pending acquisition's wait (pending.c) is the same, with one more
+   way to end: the thread of the pool that runs it has a cancel token,
+   and its wait always blocks in the helper, with or without a deadline,
+   so that portalock_acquire_cancel can wake the waiting thread (through
+   the ANSWERED condition variable, registered in the token) and end the
+   helper as a deadline would.  The settle rule then decides, and a
+   wait that the cancel ended and that did not get the lock fails with
+   ECANCELED.  Such a wait never uses the timer signal: the thread is the
+   library's own.  */
 
 /* A thread's kept helper, and what it shares with that thread.  */
 struct helper
