@@ -21,6 +21,13 @@ portalock_acquire_start (portalock *lock)
   return NULL;
 }
 
+portalock_pending *
+portalock_semaphore_acquire_start (portalock_semaphore *sem)
+{
+  errno = sem == NULL ? EINVAL : ENOTSUP;
+  return NULL;
+}
+
 int
 portalock_pending_fd (const portalock_pending *p)
 {

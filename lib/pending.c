@@ -1,5 +1,5 @@
-/* pending.c: pollable acquisitions of lock objects, waited for by a
-   bounded pool of threads.
+/* pending.c: pollable acquisitions of lock objects and semaphores,
+   waited for by a bounded pool of threads.
 
    Copyright (C) 2026 The portalock authors.
 
@@ -29,7 +29,8 @@
    polled, so something must block in the kernel for the caller.  That is
    a thread of the library's pool (a worker): portalock_acquire_start
    queues the acquisition and returns at once; a worker runs the object's
-   own portalock_acquire, with every rule of it (the timeout, the method,
+   own portalock_acquire (or portalock_semaphore_acquire, whose slots are
+   lock objects), with every rule of it (the timeout, the method,
    the identity check, mode "w", PID records), and when it returns writes
    the outcome into the acquisition and makes its descriptor readable.
    The caller's loop polls that descriptor (an eventfd, or the read end of
@@ -60,7 +61,8 @@
 
 struct portalock_pending
 {
-  portalock *lock;
+  int (*acquire) (void *object);        /* what the worker runs */
+  void *object;                         /* a lock object or semaphore */
   int rfd;                      /* what the caller polls */
   int wfd;                      /* what the worker writes (RFD for eventfd) */
   struct portalock_cancel token;
@@ -231,7 +233,7 @@ worker_main (void *arg)
       else
         {
           portalock_cancel_current = &p->token;
-          r = portalock_acquire (p->lock);
+          r = p->acquire (p->object);
           e = r == 0 ? 0 : errno;
           portalock_cancel_current = NULL;
         }
@@ -313,10 +315,11 @@ pending_free (struct portalock_pending *p)
   errno = saved_errno;
 }
 
-portalock_pending *
-portalock_acquire_start (portalock *lock)
+/* Start an acquisition that runs ACQUIRE (OBJECT) in a worker.  */
+static portalock_pending *
+start (int (*acquire) (void *), void *object)
 {
-  if (lock == NULL)
+  if (object == NULL)
     {
       errno = EINVAL;
       return NULL;
@@ -336,12 +339,13 @@ portalock_acquire_start (portalock *lock)
       return NULL;
     }
   pthread_mutex_init (&p->token.mutex, NULL);
-  p->lock = lock;
+  p->acquire = acquire;
+  p->object = object;
 
   int e = 0;
   pthread_mutex_lock (&pool_mutex);
   for (struct portalock_pending *q = all; q != NULL; q = q->next)
-    if (q->lock == lock && q->generation == generation)
+    if (q->object == object && q->generation == generation)
       e = EBUSY;
   if (e == 0 && pending_count >= PENDING_MAX)
     e = EAGAIN;
@@ -370,6 +374,30 @@ portalock_acquire_start (portalock *lock)
       return NULL;
     }
   return p;
+}
+
+static int
+acquire_lock (void *object)
+{
+  return portalock_acquire (object);
+}
+
+static int
+acquire_semaphore (void *object)
+{
+  return portalock_semaphore_acquire (object);
+}
+
+portalock_pending *
+portalock_acquire_start (portalock *lock)
+{
+  return start (acquire_lock, lock);
+}
+
+portalock_pending *
+portalock_semaphore_acquire_start (portalock_semaphore *sem)
+{
+  return start (acquire_semaphore, sem);
 }
 
 int

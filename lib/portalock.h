@@ -527,7 +527,8 @@ PORTALOCK_API int portalock_pending_fd (const portalock_pending *pending);
    portalock_acquire_finish then tells what happened: -1 with ECANCELED
    and nothing held, or, if the lock was granted before the cancel took
    effect, 0 with the lock held (release it as any other).  Cancelling
-   an acquisition that has ended already changes nothing.  */
+   an acquisition that has ended already changes nothing.  Any thread
+   may cancel, up to portalock_acquire_finish, not during or after it.  */
 PORTALOCK_API int portalock_acquire_cancel (portalock_pending *pending);
 
 /* Collect the outcome of PENDING, waiting for it if its descriptor is
@@ -671,6 +672,16 @@ PORTALOCK_API int portalock_semaphore_set_method
      ENOENT, EACCES, ENOLCK, ...  from open(2) or the lock call.
    On failure SEM holds nothing.  */
 PORTALOCK_API int portalock_semaphore_acquire (portalock_semaphore *sem);
+
+/* Start acquiring a slot of SEM as portalock_semaphore_acquire does, and
+   return at once with the pending acquisition: see
+   portalock_acquire_start, whose errors it shares (EBUSY: an acquisition
+   of SEM is pending already); portalock_pending_fd,
+   portalock_acquire_cancel and portalock_acquire_finish (0: SEM holds a
+   slot) serve it.  Until portalock_acquire_finish, SEM belongs to the
+   acquisition.  */
+PORTALOCK_API portalock_pending *portalock_semaphore_acquire_start
+  (portalock_semaphore *sem);
 
 /* Return the number of the slot SEM holds (0 to MAXIMUM - 1), or -1 if
    it holds none (errno EINVAL if SEM is NULL, else unchanged).  */

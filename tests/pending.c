@@ -23,6 +23,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "portalock.h"
@@ -517,6 +518,82 @@ test_many (void)
     free ((char *) paths[i]);
 }
 
+static portalock_semaphore *
+new_semaphore (const char *dir)
+{
+  portalock_semaphore *sem = portalock_semaphore_new ("pending", 2, dir);
+  if (sem == NULL || portalock_semaphore_set_backend (sem, backend) != 0
+      || portalock_semaphore_set_method (sem, method) != 0
+      || portalock_semaphore_set_timeout (sem, -1) != 0)
+    die ("portalock_semaphore_new");
+  return sem;
+}
+
+/* A semaphore of two slots, both held by another process: a pending
+   acquisition gets the slot let go of; another one is cancelled.  */
+static void
+test_semaphore (void)
+{
+  const char *dir = test_path ("sem");
+  if (mkdir (dir, 0755) != 0 && errno != EEXIST)
+    die ("mkdir %s", dir);
+  int down[2], up[2];
+  if (pipe (down) != 0 || pipe (up) != 0)
+    die ("pipe");
+  pid_t pid = fork ();
+  if (pid < 0)
+    die ("fork");
+  if (pid == 0)
+    {
+      portalock_semaphore *a = new_semaphore (dir), *b = new_semaphore (dir);
+      if (portalock_semaphore_acquire (a) != 0
+          || portalock_semaphore_acquire (b) != 0)
+        _exit (2);
+      put (up[1], 'L');
+      get (down[0]);
+      portalock_semaphore_free (a);
+      put (up[1], 'U');
+      get (down[0]);
+      portalock_semaphore_free (b);
+      _exit (0);
+    }
+  close (down[0]);
+  close (up[1]);
+  if (get (up[0]) != 'L')
+    die ("semaphore holder");
+
+  portalock_semaphore *sem = new_semaphore (dir);
+  portalock_semaphore *other = new_semaphore (dir);
+  portalock_pending *p = portalock_semaphore_acquire_start (sem);
+  portalock_pending *q = portalock_semaphore_acquire_start (other);
+  if (p == NULL || q == NULL)
+    die ("portalock_semaphore_acquire_start");
+  bool early = (readable_now (portalock_pending_fd (p))
+                || readable_now (portalock_pending_fd (q)));
+  /* Cancel one; let the holder free a slot for the other.  */
+  portalock_acquire_cancel (q);
+  bool q_ready = await_readable (portalock_pending_fd (q));
+  int qr = portalock_acquire_finish (q);
+  int qe = errno;
+  put (down[1], 'r');
+  if (get (up[0]) != 'U')
+    die ("semaphore holder release");
+  bool ready = await_readable (portalock_pending_fd (p));
+  int r = portalock_acquire_finish (p);
+  check (!early && q_ready && qr == -1 && qe == ECANCELED
+         && portalock_semaphore_slot (other) < 0 && ready && r == 0
+         && portalock_semaphore_slot (sem) >= 0,
+         "%s/%s: semaphore: a pending acquisition gets the slot let go "
+         "of, a cancelled one nothing", bname, mname);
+  put (down[1], 'r');
+  close (down[1]);
+  close (up[0]);
+  int status;
+  waitpid (pid, &status, 0);
+  portalock_semaphore_free (sem);
+  portalock_semaphore_free (other);
+}
+
 /* A forked child does not see its parent's acquisition pending.  */
 static void
 test_fork (void)
@@ -574,6 +651,7 @@ main (int argc, char **argv)
   test_cancel ();
   test_cancel_storm (pairs);
   test_fork ();
+  test_semaphore ();
   if (method == PORTALOCK_METHOD_KERNEL)
     test_many ();
   return check_exit ();

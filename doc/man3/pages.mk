@@ -41,6 +41,7 @@ man3_core = \
   doc/man3/portalock_pid_record_write.3 \
   doc/man3/portalock_release.3 \
   doc/man3/portalock_semaphore_acquire.3 \
+  doc/man3/portalock_semaphore_acquire_start.3 \
   doc/man3/portalock_semaphore_free.3 \
   doc/man3/portalock_semaphore_new.3 \
   doc/man3/portalock_semaphore_release.3 \
