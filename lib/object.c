@@ -708,6 +708,7 @@ delete_if_unheld (const portalock *lock, dev_t dev, ino_t ino)
       portalock *probe = portalock_new (lock->path);
       if (probe != NULL
           && portalock_set_backend (probe, lock->backend) == 0
+          && portalock_set_method (probe, lock->method->kind) == 0
           && portalock_set_temporary (probe, true) == 0
           && portalock_set_mode (probe, "r") == 0
           && portalock_set_timeout (probe, 0) == 0
