@@ -18,28 +18,28 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "portalock.h"
 #include "testutil.h"
 
 #if TEST_POSIX
+# include <poll.h>
+# include <sched.h>
 # include <sys/mman.h>
 # include <sys/resource.h>
+# include <sys/stat.h>
 # include <sys/wait.h>
 #endif
+
+#if TEST_POSIX
 
 static enum portalock_backend backend;
 static enum portalock_method method;
 static const char *bname, *mname;
-
-#if TEST_POSIX
 
 static portalock *
 new_lock (const char *path)
