@@ -27,6 +27,9 @@
 #pragma weak portalock_release
 #pragma weak portalock_fd
 #pragma weak portalock_free
+#pragma weak portalock_acquire_start
+#pragma weak portalock_pending_fd
+#pragma weak portalock_acquire_finish
 #pragma weak portalock_set_identity_check
 #pragma weak portalock_semaphore_new
 #pragma weak portalock_semaphore_acquire

@@ -1051,6 +1051,13 @@ portalock_mk_acquire (struct portalock_mk *m, bool nonblock,
           errno = EWOULDBLOCK;
           break;
         }
+      /* A pending acquisition's cancel (pending.c) ends the wait at the
+         next pause.  */
+      if (portalock_cancel_requested ())
+        {
+          errno = ECANCELED;
+          break;
+        }
       struct timespec wake;
       clock_gettime (CLOCK_MONOTONIC, &wake);
       add_seconds (&wake, pause);

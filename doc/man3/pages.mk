@@ -6,6 +6,9 @@
 
 man3_core = \
   doc/man3/portalock_acquire.3 \
+  doc/man3/portalock_acquire_cancel.3 \
+  doc/man3/portalock_acquire_finish.3 \
+  doc/man3/portalock_acquire_start.3 \
   doc/man3/portalock_atomic_abort.3 \
   doc/man3/portalock_atomic_commit.3 \
   doc/man3/portalock_atomic_fd.3 \
@@ -33,10 +36,12 @@ man3_core = \
   doc/man3/portalock_method_from_name.3 \
   doc/man3/portalock_method_name.3 \
   doc/man3/portalock_new.3 \
+  doc/man3/portalock_pending_fd.3 \
   doc/man3/portalock_pid_record_read.3 \
   doc/man3/portalock_pid_record_write.3 \
   doc/man3/portalock_release.3 \
   doc/man3/portalock_semaphore_acquire.3 \
+  doc/man3/portalock_semaphore_acquire_start.3 \
   doc/man3/portalock_semaphore_free.3 \
   doc/man3/portalock_semaphore_new.3 \
   doc/man3/portalock_semaphore_release.3 \
