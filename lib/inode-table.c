@@ -394,7 +394,7 @@ wait_for (struct portalock_inode *node,
           e = EWOULDBLOCK;
           break;
         }
-      if (!registered && portalock_cancel_current != NULL)
+      if (!registered && portalock_cancel_active ())
         {
           portalock_cancel_register (&node->bucket->mutex, &node->changed);
           registered = true;

@@ -54,7 +54,11 @@ portalock_acquire_finish (portalock_pending *p)
 
 /* Nothing waits for a pending acquisition here: no wait is ever
    cancelled.  */
-_Thread_local struct portalock_cancel *portalock_cancel_current;
+bool
+portalock_cancel_active (void)
+{
+  return false;
+}
 
 void
 portalock_cancel_request (struct portalock_cancel *token)

@@ -77,6 +77,12 @@ struct portalock_pending
 
 _Thread_local struct portalock_cancel *portalock_cancel_current;
 
+bool
+portalock_cancel_active (void)
+{
+  return portalock_cancel_current != NULL;
+}
+
 static pthread_mutex_t pool_mutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pool_work = PTHREAD_COND_INITIALIZER;
 /* Every acquisition started and not finished, under POOL_MUTEX; the

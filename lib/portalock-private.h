@@ -135,6 +135,13 @@ struct portalock_cancel
 
 extern _Thread_local struct portalock_cancel *portalock_cancel_current;
 
+/* Whether the calling thread's wait is a pending acquisition's, which a
+   cancel may end.  A call, not the variable, for the files that are
+   built on Windows too: mingw-w64 reaches another file's thread-local
+   variable through libgcc's emulation, which libportalock-0.dll would
+   then import from libgcc_s_seh-1.dll.  */
+bool portalock_cancel_active (void);
+
 /* Cancel TOKEN and wake the wait registered in it, if any.  */
 void portalock_cancel_request (struct portalock_cancel *token);
 
