@@ -28,6 +28,9 @@ struct lock_request
   bool write;                   /* open it read-write, not through a
                                    symbolic link (a PID record) */
   bool api_given;               /* API was asked for, not the default */
+  enum portalock_method method; /* --method or PORTALOCK_METHOD;
+                                   DEFAULT if neither */
+  double lease_ttl;             /* a lease's TTL from it, or 0 */
 };
 
 /* Open REQ->path as flock(1) does: created if need be (mode 0666 less

@@ -46,6 +46,7 @@ struct options
   bool sync;                    /* --sync: fsync FILE before the unlock */
   const char *redis_url;        /* --redis: a lock on a Redis server */
   double ttl;                   /* --ttl, or 0 */
+  bool method_given;            /* --method named one (lock.method) */
 };
 
 /* plock.c: report a usage error (MESSAGE, and ARG if not NULL) and exit
