@@ -396,13 +396,14 @@ check_exclusion (enum portalock_mk_kind kind)
   const char *emulator = test_emulator ();
   if (kind == PORTALOCK_MK_STRICT && emulator != NULL)
     {
-      /* QEMU shows a forked process its parent's start time in
-         /proc/self/stat: the record of a live holder forked by this
+      /* QEMU puts in /proc/self/stat the time the emulator started,
+         which a forked process inherits, not the kernel's start time
+         of the process: the record of a live holder forked by this
          program then differs from what /proc/PID/stat says of it, and
          the holder looks dead.  */
       unsupported ("marker: %s, %s: forked holders exclude each other: "
-                   "%s, which shows a forked process its parent's start "
-                   "time in /proc/self/stat", label, what, emulator);
+                   "%s, whose start time in /proc/self/stat is not the "
+                   "kernel's", label, what, emulator);
       return;
     }
   char counter_name[32];
