@@ -205,7 +205,17 @@ across_mounts (void)
       return;
     }
   check_across_mounts ("--method=kernel", false);
-  check_across_mounts ("--method=strict", true);
+  const char *emulator = test_emulator ();
+  if (emulator != NULL)
+    /* QEMU puts in /proc/self/stat the time the emulator started, not
+       the kernel's start time of the process: the holder's marker then
+       says it is another process than /proc/PID/stat does, and it looks
+       dead to a strict marker of this host.  */
+    unsupported ("plockmethods: --method=strict: a lock held through one "
+                 "mount stops plock -n through the other: %s, whose start "
+                 "time in /proc/self/stat is not the kernel's", emulator);
+  else
+    check_across_mounts ("--method=strict", true);
   check_across_mounts ("--method=lease", true);
   check_across_mounts ("--method=auto", true);
   fuse_unmount_all ();
