@@ -74,7 +74,8 @@ enum
   OPT_SYNC,
   OPT_REDIS,
   OPT_TTL,
-  OPT_PROBE
+  OPT_PROBE,
+  OPT_PREFER_WRITERS
 };
 
 static const struct option long_options[] =
@@ -113,6 +114,7 @@ static const struct option long_options[] =
   { "sync", no_argument, NULL, OPT_SYNC },
   { "redis", required_argument, NULL, OPT_REDIS },
   { "ttl", required_argument, NULL, OPT_TTL },
+  { "prefer-writers", no_argument, NULL, OPT_PREFER_WRITERS },
   { "help", no_argument, NULL, 'h' },
   { "version", no_argument, NULL, 'V' },
   { NULL, 0, NULL, 0 }
@@ -307,6 +309,10 @@ Mandatory arguments to long options are mandatory for short options too.\n\
                                (default: the library's default)\n\
       --no-forward-signals   do not pass signals on to COMMAND\n\
       --sync                 fsync FILE after COMMAND, before the unlock\n\
+      --prefer-writers       join the writer-preferring protocol: once a\n\
+                               writer (-x) waits, readers (-s) that come\n\
+                               after it wait behind it; every reader and\n\
+                               writer of FILE must use it (FILE.gate)\n\
 ", stdout);
       fputs ("\
       --redis=URL            lock NAME on the Redis server at URL instead\n\
@@ -559,6 +565,9 @@ parse_options (int argc, char **argv, struct options *o)
         case OPT_SYNC:
           o->sync = true;
           break;
+        case OPT_PREFER_WRITERS:
+          o->lock.prefer_writers = true;
+          break;
         case OPT_NO_FORWARD:
           o->forward = false;
           break;
@@ -749,6 +758,8 @@ main (int argc, char **argv)
     }
   if (o.fd >= 0)
     {
+      if (o.lock.prefer_writers)
+        usage_error ("--prefer-writers needs a FILE, not --fd", NULL);
       if (o.command_string == NULL && nops == 0)
         usage_error ("--fd needs a COMMAND", NULL);
       if (o.command_string != NULL && nops > 0)
@@ -796,7 +807,12 @@ main (int argc, char **argv)
     }
 
   if (o.redis_url != NULL)
-    return redis_form (&o, cmd, ops[0]);
+    {
+      if (o.lock.prefer_writers)
+        usage_error ("--prefer-writers does not work with --redis yet",
+                     NULL);
+      return redis_form (&o, cmd, ops[0]);
+    }
   bool hold_only = o.detach || o.owner_given || o.max_hold_given;
   if (cmd != NULL)
     {
@@ -829,6 +845,9 @@ main (int argc, char **argv)
       if (hold_only || o.record || o.pid_file || o.remove)
         usage_error ("--owner, --detach, --max-hold, --record-pid, "
                      "--pid-file and --remove need a FILE", NULL);
+      if (o.lock.prefer_writers)
+        usage_error ("--prefer-writers needs a FILE, not a descriptor",
+                     NULL);
       choose_api (&o, true);
       refuse_untimeable (&o);
       return descriptor_form (&o, fd);
