@@ -9,7 +9,8 @@
    Free Software Foundation, either version 3 of the License, or (at your
    option) any later version.  */
 
-/* Usage: writerpref BACKEND.
+/* Usage: writerpref BACKEND; or writerpref BACKEND writer PATH (see
+   writer_main).
 
    No check measures time.  The order of events is told by a sequence
    counter in memory shared by the processes, which each takes a number
@@ -608,10 +609,34 @@ check_settings (void)
     }
 }
 
+/* writerpref BACKEND writer PATH: a writer with preference, for the
+   tests of plock --prefer-writers: take PATH's lock exclusive, print
+   "granted", let go.  Exit 0, or 1 if the lock could not be taken.  */
+static int
+writer_main (const char *path)
+{
+  portalock *lock = new_lock (path, PORTALOCK_EX, true, 60);
+  if (portalock_acquire (lock) != 0)
+    return 1;
+  puts ("granted");
+  fflush (stdout);
+  portalock_free (lock);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
-  backend = backend_from_args (argc, argv, 1, "writerpref BACKEND");
+  if (argc == 4 && strcmp (argv[2], "writer") == 0)
+    {
+      backend = portalock_backend_from_name (argv[1]);
+      if (backend <= 0)
+        return 2;
+      bname = argv[1];
+      return writer_main (argv[3]);
+    }
+  backend = backend_from_args (argc, argv, 1,
+                               "writerpref BACKEND [writer PATH]");
   if (backend == 0)
     return check_exit ();
   bname = argv[1];
