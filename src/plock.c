@@ -807,12 +807,7 @@ main (int argc, char **argv)
     }
 
   if (o.redis_url != NULL)
-    {
-      if (o.lock.prefer_writers)
-        usage_error ("--prefer-writers does not work with --redis yet",
-                     NULL);
-      return redis_form (&o, cmd, ops[0]);
-    }
+    return redis_form (&o, cmd, ops[0]);
   bool hold_only = o.detach || o.owner_given || o.max_hold_given;
   if (cmd != NULL)
     {

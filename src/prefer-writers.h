@@ -1,5 +1,6 @@
 /* prefer-writers.h: plock's side of the writer-preferring protocol
-   (--prefer-writers): the gate a lock request passes.
+   (--prefer-writers) on files: the gate a lock request passes.  (With
+   --redis, the Redis library's writer preference does it.)
 
    Copyright (C) 2026 The portalock authors.
 
