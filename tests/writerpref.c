@@ -207,11 +207,12 @@ check_starvation (bool prefer)
   await_count (&sh->grants, 4 * READERS, 0);
 
   int rounds = prefer ? 3 : 1;
-  bool waited = false, in_order = true, granted = true;
+  bool waited = true, in_order = true, granted = true;
   unsigned long late_total = 0;
   /* Neither writer_granted nor gate_seen is ever reset: a reader that
      read them in one round and counts in the next must not count.  */
-  for (int round = 0; round < rounds && granted; round++)
+  for (int round = 0; round < rounds && granted && waited && in_order;
+       round++)
     {
       unsigned long wg = LOAD (sh->writer_granted);
       pid_t writer = fork ();
@@ -226,11 +227,11 @@ check_starvation (bool prefer)
       while (!(seen = blocked_now (ino)) && LOAD (sh->writer_granted) == wg
              && now () < until)
         usleep (500);
+      waited &= seen;
       if (seen)
         {
           STORE (sh->late, 0);
           STORE (sh->gate_seen, ADD (sh->seq, 1));
-          waited = true;
           if (prefer)
             await_count (&sh->late, 16, wg);
           else
