@@ -76,4 +76,5 @@ man3_redis = \
   doc/man3/portalock_redis_set_shared.3 \
   doc/man3/portalock_redis_set_timeout.3 \
   doc/man3/portalock_redis_set_ttl.3 \
+  doc/man3/portalock_redis_set_writer_preference.3 \
   doc/man3/portalock_redis_token.3
