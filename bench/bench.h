@@ -124,6 +124,7 @@ void bench_memory (void);
 void bench_waiter_memory (void);
 void bench_semaphore (void);
 void bench_scaling (void);
+void bench_rwlock (void);
 
 /* Start a waiter of the hand-off protocol (handoff.c) in MODE: raw,
    plain, timed, object, or py-PEER for a Python peer.  */
