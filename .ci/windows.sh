@@ -1,6 +1,7 @@
 #!/bin/bash
 # .ci/windows.sh: the CI step for the Windows build: cross-compile with
-# mingw-w64 and run the Windows test suite under Wine.
+# mingw-w64, run the Windows test suite under Wine, install, and run the
+# installed programs from a directory of their own.
 #
 # Copyright (C) 2026 The portalock authors.
 #
@@ -46,6 +47,19 @@ for f in lib/.libs/libportalock-0.dll lib/.libs/libportalock.dll.a \
   [ -f "$build/$f" ] || { echo "=== windows: $f was not built"; exit 1; }
 done
 
+# configure's summary must say what is built for Windows: no Linux
+# extras, plock.exe's command forms and no punlock.
+echo "=== windows: the configure summary"
+summary=$(sed -n '/^  portalock .* configured$/,/libFuzzer/p' "$build/config.log")
+echo "$summary" | grep -E 'Linux extras|tools:'
+if echo "$summary" | grep -Eq '^ *Linux extras: *no' \
+   && echo "$summary" | grep -Eq '^ *tools: *plock\.exe .*no punlock'; then
+  summary_ok=0
+else
+  echo "=== windows: the configure summary does not say what is built"
+  summary_ok=1
+fi
+
 echo "=== windows: make check (under Wine)"
 # The suite bounds each program; the timeout only keeps a hung Wine from
 # holding CI forever.
@@ -56,4 +70,19 @@ grep -E '^(FAIL|UNRESOLVED|UNSUPPORTED|ERROR):' "$build/portalock.sum"
 passes=$(grep -c '^PASS:' "$build/portalock.sum" 2>/dev/null)
 fails=$(grep -cE '^(FAIL|UNRESOLVED|ERROR):' "$build/portalock.sum" 2>/dev/null)
 echo "windows: ${passes:-0} passed, ${fails:-0} failed (log: $work/windows-check.log)"
-[ $status -eq 0 ] && [ "${fails:-1}" -eq 0 ] && [ "${passes:-0}" -gt 0 ]
+
+# The installed files, run from a directory holding only them, with no
+# WINEPATH (tests/installcheck-win32.sh): they must need no DLL that
+# is not installed, and get man pages for what is installed only.
+echo "=== windows: make install, then make installcheck (under Wine)"
+dest=$work/windows-install
+rm -rf "$dest"
+(cd "$build" && make install DESTDIR="$dest" >"$work/windows-install.log" 2>&1 \
+   && timeout 300 make installcheck DESTDIR="$dest") \
+  >>"$work/windows-install.log" 2>&1
+installed=$?
+grep -E '^(PASS|FAIL|UNSUPPORTED): installed' "$work/windows-install.log"
+[ $installed -eq 0 ] || echo "=== windows: the install check FAILED (log: $work/windows-install.log)"
+
+[ $status -eq 0 ] && [ "${fails:-1}" -eq 0 ] && [ "${passes:-0}" -gt 0 ] \
+  && [ $summary_ok -eq 0 ] && [ $installed -eq 0 ]

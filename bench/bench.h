@@ -41,6 +41,7 @@ struct settings
   const char *python;    /* the Python interpreter for the peers, or NULL */
   const char *peers;     /* bench/peers.py */
   const char *plock;     /* the built plock, or NULL */
+  const char *fuse;      /* a FUSE mount of DIR (bindfs), or NULL */
 };
 extern struct settings bench;
 
@@ -125,6 +126,7 @@ void bench_waiter_memory (void);
 void bench_semaphore (void);
 void bench_scaling (void);
 void bench_rwlock (void);
+void bench_markers (void);
 
 /* Start a waiter of the hand-off protocol (handoff.c) in MODE: raw,
    plain, timed, object, or py-PEER for a Python peer.  */

@@ -39,6 +39,7 @@ lib_libportalock_impl_la_SOURCES = \
   lib/method-kernel.c \
   lib/writer-gate.c \
   lib/writer-gate.h \
+  lib/method-select.c \
   lib/pidrecord.c \
   lib/atomic.c \
   lib/atomic-place.h \
@@ -62,10 +63,10 @@ lib_libportalock_impl_la_SOURCES += lib/fsprobe-none.c
 endif
 if PLATFORM_WIN32
 lib_libportalock_impl_la_SOURCES += lib/wait-win32.c lib/atomic-win32.c \
-  lib/posix-win32.c lib/posix-win32.h
+  lib/posix-win32.c lib/posix-win32.h lib/method-marker-none.c
 else
 lib_libportalock_impl_la_SOURCES += lib/wait.c lib/atomic-posix.c \
-  lib/marker.c lib/marker.h
+  lib/marker.c lib/marker.h lib/method-marker.c
 if HAVE_THREAD_TIMER
 lib_libportalock_impl_la_SOURCES += lib/timer-wait.c
 else

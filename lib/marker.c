@@ -52,12 +52,24 @@
    it a record older than the holder wrote (an attribute or data cache
    longer than MARGIN).
 
-   Eviction, release and break move the marker first: rename(2) from
-   the lock name to a name of the mover's, read it there, and delete it
-   only if it is the marker that was judged (the same bytes: a heartbeat
-   or a new holder in between changes them); else it is linked back
-   (link, never rename, so that a marker which took the name meanwhile
-   is not replaced).  */
+   Eviction, release and break claim the marker first.  Its holder's
+   own file is named for the token of the hold (".NAME.mk-TOKEN"), so no
+   own name is ever used twice.  A remover reads the marker at the lock
+   name, checks it is the one it judged (the same bytes: a heartbeat or
+   a new holder changes them), and renames the holder's own name to a
+   name of its own: of several removers only one can, and while the
+   claim stands no one else removes the marker, so no taker can link a
+   marker of its own to the name either.  The claimer checks that what
+   it renamed is the file it read, and that its bytes have still not
+   changed (else it renames the claim back and lets go), then unlinks
+   the lock name and its claim.  The lock name is never free while a
+   marker that might be live is off it: the race of moving a marker
+   aside, finding it live and failing to put it back because a third
+   process took the name meanwhile cannot happen.  A marker whose own
+   file is gone (a cleaner removed it) cannot be claimed: waiters leave
+   it alone, and only an explicit break moves it, by renaming the lock
+   name aside, reading it there and linking it back if it is not the
+   one to break.  */
 
 #include <config.h>
 
@@ -108,6 +120,8 @@ struct portalock_mk
   bool thread_running;
   bool stop;
 
+  bool forgotten;               /* an inherited hold was forgotten */
+
   /* What a waiter saw at the name, kept from one try to the next.  */
   struct sighting *seen;
 };
@@ -116,6 +130,13 @@ struct portalock_mk
 static char seam_host[256];
 static char seam_boot[64];
 static int (*seam_fault) (const char *call);
+static void (*seam_claim) (void);
+
+void
+portalock_mk_set_claim_hook (void (*hook) (void))
+{
+  seam_claim = hook;
+}
 
 void
 portalock_mk_set_identity (const char *host, const char *boot)
@@ -393,15 +414,134 @@ split_path (const char *path, char **dir, char **base)
   return 0;
 }
 
-/* Move the marker at PATH aside and remove it, but only if its bytes
-   are still EXPECT (or, if EXPECT is NULL, if it is a record whose
-   token is TOKEN, or any record if TOKEN is NULL too).  Return 0 if it
-   was removed; -1 with errno ENOENT (nothing there), ESTALE (another
-   marker there: linked back), EPROTO (no record: linked back), or from
-   the file system.  */
+/* The name of the own file of the holder whose token is TOKEN, in DIR:
+   ".BASE.mk-TOKEN".  Return it malloc'd, or NULL with errno.  */
+static char *
+own_name (const char *dir, const char *base, const char *token)
+{
+  size_t size = strlen (dir) + strlen (base) + 48;
+  char *name = malloc (size);
+  if (name != NULL)
+    snprintf (name, size, "%s/.%s.mk-%s", dir, base, token);
+  return name;
+}
+
+/* Read the file open on FD from its start into TEXT (RECORD_MAX + 1
+   bytes), NUL-terminated.  Return the length, or -1 with errno.  */
+static ssize_t
+read_fd (int fd, char *text)
+{
+  size_t n = 0;
+  while (n < RECORD_MAX)
+    {
+      ssize_t r = pread (fd, text + n, RECORD_MAX - n, n);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r < 0)
+        return -1;
+      if (r == 0)
+        break;
+      n += r;
+    }
+  text[n] = '\0';
+  return n;
+}
+
+/* Remove the marker at PATH by the claim of its own file (the comment
+   at the top), if its bytes are still EXPECT (or, if EXPECT is NULL, if
+   it is a record whose token is TOKEN, or any record if TOKEN is NULL
+   too).  Return 0 if it was removed; -1 with errno ENOENT (nothing
+   there), ESTALE (another marker there, or this one changed), EPROTO
+   (no record), EBUSY (its own file is missing or claimed by another
+   remover), or from the file system.  Nothing at the name is changed
+   on failure.  */
 static int
-displace (const char *path, const char *dir, const char *base,
-          const char *expect, const char *token)
+claim_and_remove (const char *path, const char *dir, const char *base,
+                  const char *expect, const char *token)
+{
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return -1;
+  char text[RECORD_MAX + 1], again[RECORD_MAX + 1];
+  struct portalock_mk_record rec;
+  struct stat st, ast;
+  int result = 0;
+  if (fstat (fd, &st) != 0 || read_fd (fd, text) < 0)
+    result = errno;
+  else if (!parse_record (text, &rec))
+    result = EPROTO;
+  else if ((expect != NULL && strcmp (text, expect) != 0)
+           || (token != NULL && strcmp (rec.token, token) != 0))
+    result = ESTALE;
+  if (result != 0)
+    {
+      close (fd);
+      errno = result;
+      return -1;
+    }
+
+  /* The claim: only one remover can rename the holder's own name, and
+     no own name is ever used twice, so from here on no one else removes
+     this marker from the lock's name, and no one can link another
+     there while it is.  */
+  char *own = own_name (dir, base, rec.token);
+  char *aside = private_name (NULL, base, dir, "out");
+  if (own == NULL || aside == NULL)
+    result = ENOMEM;
+  else if (rename (own, aside) != 0)
+    result = errno == ENOENT ? EBUSY : errno;
+  else if (lstat (aside, &ast) != 0 || ast.st_ino != st.st_ino
+           || ast.st_dev != st.st_dev || read_fd (fd, again) < 0
+           || strcmp (again, text) != 0)
+    {
+      /* Another file under the holder's name, or the record changed (a
+         heartbeat): not the one judged.  Give the claim back.  */
+      result = ESTALE;
+      if (rename (aside, own) != 0)
+        {
+          /* Nothing better to do: the holder's name is lost, which
+             only makes its marker removable by an explicit break.  */
+        }
+    }
+  else
+    {
+      /* Close first: an NFS client renames an open file it is asked to
+         remove.  */
+      close (fd);
+      fd = -1;
+      if (unlink (path) != 0)
+        {
+          /* Still at the name (a transient ESTALE or EIO): give the
+             claim back, so that it can be removed later.  */
+          result = errno;
+          if (rename (aside, own) != 0)
+            {
+              /* Then only an explicit break removes it.  */
+            }
+        }
+      else
+        unlink (aside);
+    }
+  if (fd >= 0)
+    close (fd);
+  free (own);
+  free (aside);
+  if (result != 0)
+    {
+      errno = result;
+      return -1;
+    }
+  return 0;
+}
+
+/* Move the marker at PATH aside and remove it if it is a record (whose
+   token is TOKEN, if TOKEN is not NULL); else link it back.  Only for
+   an explicit break of a marker whose own file is gone: a marker that
+   took the name between the rename and the link back would lose it.
+   Return as claim_and_remove.  */
+static int
+move_and_remove (const char *path, const char *dir, const char *base,
+                 const char *token)
 {
   char *aside = private_name (NULL, base, dir, "out");
   if (aside == NULL)
@@ -415,21 +555,18 @@ displace (const char *path, const char *dir, const char *base,
     }
   char text[RECORD_MAX + 1];
   struct portalock_mk_record rec;
-  ssize_t n = read_path (aside, text, sizeof text);
   int result = 0;
-  if (n < 0)
+  if (read_path (aside, text, sizeof text) < 0)
     result = errno;
-  else if (expect != NULL)
-    result = strcmp (text, expect) == 0 ? 0 : ESTALE;
   else if (!parse_record (text, &rec))
     result = EPROTO;
   else if (token != NULL && strcmp (rec.token, token) != 0)
     result = ESTALE;
-  /* Not the one judged: give it its name back, unless a new marker
-     took the name meanwhile (link fails with EEXIST: then the one moved
-     has lost it, and its second name goes below like any other).  */
-  bool lost_name = result != 0 && link (aside, path) != 0;
-  (void) lost_name;
+  if (result != 0 && link (aside, path) != 0)
+    {
+      /* A new marker took the name meanwhile: the one moved has lost
+         it, and its second name goes below like any other.  */
+    }
   unlink (aside);
   free (aside);
   if (result != 0)
@@ -690,7 +827,7 @@ create_own (struct portalock_mk *m)
     ? (unsigned long long) (m->ttl * 1000 + 0.999) : 0;
   if (random_token (r->token) != 0)
     return -1;
-  m->own = private_name (m, m->base, m->dir, "mk");
+  m->own = own_name (m->dir, m->base, r->token);
   if (m->own == NULL)
     return -1;
   m->fd = open (m->own, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -794,13 +931,17 @@ look (struct portalock_mk *m, struct sighting *s)
     }
   if (!clear)
     return 0;
-  if (displace (m->path, m->dir, m->base, s->text, NULL) == 0
+  if (seam_claim != NULL)
+    seam_claim ();
+  if (claim_and_remove (m->path, m->dir, m->base, s->text, NULL) == 0
       || errno == ENOENT || errno == ESTALE)
     {
       s->valid = false;
       return 1;
     }
-  return errno == EPROTO ? 0 : -1;
+  /* Not a record, or another remover at work, or a marker whose own
+     file is gone (left to an explicit break): look again later.  */
+  return errno == EPROTO || errno == EBUSY ? 0 : -1;
 }
 
 static void *heartbeat_main (void *arg);
@@ -833,7 +974,7 @@ settle_hold (struct portalock_mk *m, const struct timespec *began)
   if (claim_generation (m, &gen) != 0 || write_field (m, m->gen_off, gen, false) != 0)
     {
       int e = errno;
-      displace (m->path, m->dir, m->base, NULL, m->rec.token);
+      claim_and_remove (m->path, m->dir, m->base, NULL, m->rec.token);
       drop_own (m);
       errno = e;
       return -1;
@@ -853,7 +994,7 @@ settle_hold (struct portalock_mk *m, const struct timespec *began)
       && (e = start_heartbeat (m)) != 0)
     {
       /* A lease nobody renews would be lost unseen: give it back.  */
-      displace (m->path, m->dir, m->base, NULL, m->rec.token);
+      claim_and_remove (m->path, m->dir, m->base, NULL, m->rec.token);
       drop_own (m);
       errno = e;
       return -1;
@@ -1098,17 +1239,19 @@ portalock_mk_generation (struct portalock_mk *m)
 
 /* If M's hold was inherited by a forked child, forget it there: the
    parent holds, not this process.  */
-static void
+static bool
 forget_if_inherited (struct portalock_mk *m)
 {
   if (!m->held || m->rec.pid == (long) getpid ())
-    return;
+    return false;
   close (m->fd);
   m->fd = -1;
   free (m->own);
   m->own = NULL;
   m->held = false;
   m->thread_running = false;
+  m->forgotten = true;
+  return true;
 }
 
 int
@@ -1134,9 +1277,10 @@ portalock_mk_release (struct portalock_mk *m)
       errno = ENOLCK;
       result = -1;
     }
-  else if (displace (m->path, m->dir, m->base, NULL, m->rec.token) == 0)
+  else if (claim_and_remove (m->path, m->dir, m->base, NULL, m->rec.token) == 0)
     drop_own (m);
-  else if (errno == ENOENT || errno == ESTALE || errno == EPROTO)
+  else if (errno == ENOENT || errno == ESTALE || errno == EPROTO
+           || errno == EBUSY)
     {
       report = mark_lost (m);
       drop_own (m);
@@ -1191,7 +1335,9 @@ portalock_mk_break (const char *path, const char *token)
     }
   if (split_path (path, &dir, &base) != 0)
     return -1;
-  int r = displace (path, dir, base, NULL, token);
+  int r = claim_and_remove (path, dir, base, NULL, token);
+  if (r != 0 && errno == EBUSY)
+    r = move_and_remove (path, dir, base, token);
   int e = errno;
   free (dir);
   free (base);
@@ -1205,14 +1351,20 @@ portalock_mk_free (struct portalock_mk *m)
   if (m == NULL)
     return;
   int e = errno;
-  forget_if_inherited (m);
+  /* An inherited hold's mutex and condition are copies of the parent's
+     as its heartbeat thread left them (waiting on the condition, or
+     holding the mutex): destroying them could wait forever.  */
+  bool inherited = forget_if_inherited (m) || m->forgotten;
   if (m->held)
     portalock_mk_release (m);
   stop_heartbeat (m);
   if (m->held)
     drop_own (m);
-  pthread_mutex_destroy (&m->mu);
-  pthread_cond_destroy (&m->cv);
+  if (!inherited)
+    {
+      pthread_mutex_destroy (&m->mu);
+      pthread_cond_destroy (&m->cv);
+    }
   free (m->seen);
   free (m->path);
   free (m->dir);

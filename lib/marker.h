@@ -131,4 +131,8 @@ void portalock_mk_free (struct portalock_mk *m);
 void portalock_mk_set_identity (const char *host, const char *boot);
 void portalock_mk_set_fault (int (*fault) (const char *call));
 
+/* Test seam: a function called by a waiter between its judgement that
+   a marker may be removed and the removal.  */
+void portalock_mk_set_claim_hook (void (*hook) (void));
+
 #endif /* PORTALOCK_MK_H */

@@ -611,6 +611,20 @@ kernel_holders (const portalock *lock, pid_t *pids, size_t max)
   return portalock_file_holders (lock->dev, lock->ino, pids, max);
 }
 
+static bool
+kernel_lost (portalock *lock)
+{
+  (void) lock;
+  return false;
+}
+
+static uint64_t
+kernel_generation (const portalock *lock)
+{
+  (void) lock;
+  return 0;
+}
+
 static void
 kernel_free (portalock *lock)
 {
@@ -620,6 +634,7 @@ kernel_free (portalock *lock)
 const struct portalock_method_ops portalock_method_kernel =
   {
     .name = "kernel",
+    .kind = PORTALOCK_METHOD_KERNEL,
     .init = kernel_init,
     .bind = kernel_bind,
     .open = kernel_open,
@@ -632,5 +647,7 @@ const struct portalock_method_ops portalock_method_kernel =
     .claim_last = kernel_claim_last,
     .renew = kernel_renew,
     .holders = kernel_holders,
+    .lost = kernel_lost,
+    .generation = kernel_generation,
     .free = kernel_free
   };

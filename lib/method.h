@@ -12,6 +12,7 @@
 #define PORTALOCK_METHOD_H 1
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 #include <time.h>
@@ -29,14 +30,13 @@
    each a call through a pointer: object.c never asks which method an
    object has.
 
-   The method is chosen when the object is made (portalock_new: the
-   kernel method, the only one so far); a setter, once there are
-   others, will change it as any setting, only while the object holds
-   nothing.  Every acquire of an object that holds nothing binds the
-   method (the bind operation) with the settings as they are then.
-   Each method's init runs once per process, in object.c's
-   pthread_once (the list of methods is object.c's only other mention
-   of one).
+   The method is a setting (portalock_set_method); every acquire of an
+   object that holds nothing resolves it (method-select.c: the
+   environment, the configure default, the probe for "auto") to the
+   operations of one method, and then binds it (the bind operation) with
+   the settings as they are then.  Each method's init runs once per
+   process, in object.c's pthread_once (the list of methods is
+   object.c's only other mention of one).
 
    The data descriptor.  Every method gives the object one descriptor
    open on the file the path names, LOCK->fd, which is what
@@ -44,30 +44,13 @@
    written through and what mode "w" truncates; object.c's identity
    rules compare the path with LOCK->dev and LOCK->ino, the device and
    inode of that descriptor's file.  The kernel method locks that very
-   descriptor.  A marker method (a lock held by creating another file
-   on the file system itself) opens the data file apart from its marker
-   and keeps the marker to itself, in its state; it fills the
-   operations so:
-   - bind: check the settings it cannot honour (ENOTSUP), and work out
-     the marker's path;
-   - open: open the data file (its descriptor, LOCK->dev and ino), as
-     the kernel method does, without locking it;
-   - lock: create the marker (O_CREAT | O_EXCL), retrying until the
-     deadline, or break a stale one (lease expired, or its holder gone);
-   - unlock: delete its own marker (checking it is still its own);
-   - release: the same, then close the data file; a forked child, which
-     passes UNLOCK false, only closes its copy: the marker is the
-     parent's;
-   - close: close the data file;
-   - may_convert, convert: rewrite the marker's content (shared holders
-     keep one marker each; an exclusive one waits until they are gone);
-   - claim_last: look whether other shared markers are left;
-   - renew: extend the lease written in the marker;
-   - holders: read the holders named by the markers;
-   - free: free the marker's path.
+   descriptor.  The marker methods (method-marker.c) lock it with the
+   kernel method too, which makes the objects and processes of one
+   machine exclude each other as the kernel method does (and lets them
+   wait in the kernel rather than poll), and then take a marker on the
+   file system, which excludes the other machines.
 
-   A method's state lives in LOCK->m, a union with one member per method;
-   object.c never touches it.  */
+   A method's state lives in LOCK->m; object.c never touches it.  */
 
 struct portalock_inode;
 
@@ -80,12 +63,30 @@ struct portalock_kernel_state
                                 opened (see release_by_close) */
 };
 
+struct portalock_mk;
+
+/* The marker methods' state (method-marker.c), beside the kernel
+   method's, which they use for the data descriptor.  */
+struct portalock_marker_state
+{
+  struct portalock_mk *marker;  /* made at the first bind */
+  int kind;                     /* the marker's kind when made */
+  bool kernel_held;             /* the kernel lock was granted too (not
+                                   where the file system refuses one) */
+};
+
 struct portalock_method_ops;
 
 struct portalock
 {
   char *path;
-  const struct portalock_method_ops *method;
+  const struct portalock_method_ops *method;  /* the one bound last */
+  enum portalock_method method_setting;
+  const struct portalock_method_ops *auto_choice;  /* what "auto" chose
+                                                      for this path */
+  double lease_ttl;            /* 0: the environment's, or 30 */
+  portalock_lost_fn lost_fn;
+  void *lost_arg;
 
   /* Settings.  */
   char mode[3];          /* fopen's letter, and '+' or nothing */
@@ -115,9 +116,10 @@ struct portalock
                             the acquire */
 
   /* The method's own.  */
-  union
+  struct
   {
     struct portalock_kernel_state kernel;
+    struct portalock_marker_state marker;
   } m;
 };
 
@@ -127,6 +129,7 @@ struct portalock
 struct portalock_method_ops
 {
   const char *name;
+  enum portalock_method kind;   /* KERNEL, STRICT or LEASE */
 
   /* Once per process, before the first lock object is made (with the
      library's own pthread_atfork handlers registered just before).  */
@@ -193,6 +196,13 @@ struct portalock_method_ops
      holders in PIDS and return how many there are, or -1 with errno.  */
   int (*holders) (const portalock *lock, pid_t *pids, size_t max);
 
+  /* Whether a held LOCK has lost its lock (a lease's): see
+     portalock_lost.  */
+  bool (*lost) (portalock *lock);
+
+  /* The fencing token of a held LOCK's lock, 0 if none.  */
+  uint64_t (*generation) (const portalock *lock);
+
   /* Free what the method keeps for LOCK, which holds nothing.  */
   void (*free) (portalock *lock);
 };
@@ -200,5 +210,20 @@ struct portalock_method_ops
 /* Locking with the kernel's locks, through the backend table
    (method-kernel.c).  */
 extern const struct portalock_method_ops portalock_method_kernel;
+
+/* Markers on the file system, strict and leases (method-marker.c; on
+   systems without them, method-marker-none.c: ENOTSUP).  */
+extern const struct portalock_method_ops portalock_method_strict;
+extern const struct portalock_method_ops portalock_method_lease;
+
+/* The methods' operations for LOCK's method setting, resolved as
+   portalock_set_method says (method-select.c).  NULL with errno:
+   EINVAL (a PORTALOCK_METHOD that names none), or from the probe of
+   "auto".  */
+const struct portalock_method_ops *portalock_method_resolve
+  (portalock *lock);
+
+/* The lease TTL a bind uses for LOCK.  */
+double portalock_method_lease_ttl (const portalock *lock);
 
 #endif /* PORTALOCK_METHOD_H */

@@ -80,7 +80,8 @@ count_fork (void)
 /* Every method, for their init.  */
 static const struct portalock_method_ops *const methods[] =
   {
-    &portalock_method_kernel
+    &portalock_method_kernel, &portalock_method_strict,
+    &portalock_method_lease
   };
 
 /* Once per process, at the first portalock_new: count forks, and let
@@ -130,6 +131,7 @@ portalock_new (const char *path)
   lock->identity_check = true;
   lock->fd = -1;
   lock->method = &portalock_method_kernel;
+  lock->method_setting = PORTALOCK_METHOD_DEFAULT;
   return lock;
 }
 
@@ -242,6 +244,84 @@ portalock_set_backend (portalock *lock, enum portalock_backend backend)
   if (portalock_backend_ops (backend) == NULL)
     return -1;
   lock->backend = backend;
+  return 0;
+}
+
+int
+portalock_set_method (portalock *lock, enum portalock_method method)
+{
+  if (!settable (lock))
+    return -1;
+  if (portalock_method_name (method) == NULL)
+    return -1;
+  lock->method_setting = method;
+  return 0;
+}
+
+int
+portalock_set_lease_ttl (portalock *lock, double seconds)
+{
+  if (!settable (lock))
+    return -1;
+  if (!(seconds > 0) || !(seconds <= 1e6))
+    return invalid ();
+  lock->lease_ttl = seconds;
+  return 0;
+}
+
+int
+portalock_set_lost_callback (portalock *lock, portalock_lost_fn fn,
+                             void *arg)
+{
+  if (!settable (lock))
+    return -1;
+  lock->lost_fn = fn;
+  lock->lost_arg = arg;
+  return 0;
+}
+
+int
+portalock_held_method (const portalock *lock)
+{
+  if (lock == NULL)
+    return invalid ();
+  if (lock->fd < 0)
+    {
+      errno = EBADF;
+      return -1;
+    }
+  return lock->method->kind;
+}
+
+bool
+portalock_lost (portalock *lock)
+{
+  return lock != NULL && lock->fd >= 0 && acquired_here (lock)
+    && lock->method->lost (lock);
+}
+
+uint64_t
+portalock_generation (const portalock *lock)
+{
+  if (lock == NULL || lock->fd < 0 || !acquired_here (lock))
+    return 0;
+  return lock->method->generation (lock);
+}
+
+/* Make LOCK, which holds nothing, use the method its setting means now.
+   Return 0, or -1 with errno.  */
+static int
+resolve_method (portalock *lock)
+{
+  const struct portalock_method_ops *ops = portalock_method_resolve (lock);
+  if (ops == NULL)
+    return -1;
+  if (ops != lock->method)
+    {
+      lock->method->free (lock);
+      memset (&lock->m, 0, sizeof lock->m);
+      lock->method = ops;
+    }
   return 0;
 }
 
@@ -466,6 +546,11 @@ drop (portalock *lock, bool unlock)
 static int
 acquire_again (portalock *lock)
 {
+  if (lock->method->lost (lock))
+    {
+      errno = ENOLCK;
+      return -1;
+    }
   int same = checks_identity (lock) ? same_file (lock, lock->fd) : 1;
   if (same < 0)
     return -1;
@@ -502,7 +587,7 @@ portalock_acquire (portalock *lock)
   int type = lock->flags & ~PORTALOCK_NB;
   bool nonblock = ((lock->flags & PORTALOCK_NB) != 0 || lock->fail_when_locked
                    || lock->timeout == 0);
-  if (lock->method->bind (lock, type) != 0)
+  if (resolve_method (lock) != 0 || lock->method->bind (lock, type) != 0)
     return -1;
 
   struct timespec deadline;
@@ -628,6 +713,7 @@ delete_if_unheld (const portalock *lock, dev_t dev, ino_t ino)
       portalock *probe = portalock_new (lock->path);
       if (probe != NULL
           && portalock_set_backend (probe, lock->backend) == 0
+          && portalock_set_method (probe, lock->method->kind) == 0
           && portalock_set_temporary (probe, true) == 0
           && portalock_set_mode (probe, "r") == 0
           && portalock_set_timeout (probe, 0) == 0

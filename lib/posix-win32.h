@@ -32,7 +32,18 @@
 #include <fcntl.h>
 #include <io.h>
 #include <limits.h>
-#include <pthread.h>
+/* winpthread is linked into the DLL (m4/portalock-platform.m4), but its
+   headers declare its functions imported from libwinpthread-1.dll
+   whenever DLL_EXPORT is defined, as libtool defines it for the objects
+   of a DLL: read them without it, so that the calls go to the copy
+   linked in.  */
+#if defined DLL_EXPORT && PORTALOCK_STATIC_WINPTHREAD
+# undef DLL_EXPORT
+# include <pthread.h>
+# define DLL_EXPORT 1
+#else
+# include <pthread.h>
+#endif
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>

@@ -62,6 +62,7 @@ struct portalock_semaphore
   double check_interval;
   bool fail_when_locked;
   enum portalock_backend backend;
+  enum portalock_method method;
 
   portalock **slots;            /* a lock object per slot, made on first
                                    use */
@@ -201,6 +202,21 @@ portalock_semaphore_set_backend (portalock_semaphore *sem,
   return 0;
 }
 
+int
+portalock_semaphore_set_method (portalock_semaphore *sem,
+                                enum portalock_method method)
+{
+  if (sem == NULL || portalock_method_name (method) == NULL)
+    return invalid ();
+  if (sem->held >= 0)
+    {
+      errno = EBUSY;
+      return -1;
+    }
+  sem->method = method;
+  return 0;
+}
+
 /* Return the lock object of slot SLOT, made if need be, or NULL with
    errno.  */
 static portalock *
@@ -247,6 +263,7 @@ try_slot (portalock_semaphore *sem, unsigned slot, double seconds)
   portalock *lock = slot_lock (sem, slot);
   if (lock == NULL
       || portalock_set_backend (lock, sem->backend) != 0
+      || portalock_set_method (lock, sem->method) != 0
       || portalock_set_timeout (lock, seconds) != 0
       || portalock_acquire (lock) != 0)
     return -1;

@@ -53,8 +53,9 @@
    gates.  Every participant must name the lock's file by the same path
    for them to meet at one gate.
 
-   The gate is taken by a lock object of its own, made for the one
-   acquire and freed after it, so it keeps the whole contract of lock
+   The gate is taken by a lock object of its own, of the kernel method
+   whatever PORTALOCK_METHOD says, made for the one acquire and freed
+   after it, so it keeps the whole contract of lock
    objects: two objects of one process exclude each other at the gate
    as two processes do (the per-inode table for fcntl and lockf),
    whichever thread uses them; its descriptor is close-on-exec; and it
@@ -126,7 +127,8 @@ take_as (const portalock *lock, const char *gate_path, int type,
   /* The gate is never deleted nor replaced by the library, and a gate
      that was would cost preference, never exclusion (the data lock
      excludes): no look-up after the grant.  */
-  if (portalock_set_backend (gate, lock->backend) != 0
+  if (portalock_set_method (gate, PORTALOCK_METHOD_KERNEL) != 0
+      || portalock_set_backend (gate, lock->backend) != 0
       || portalock_set_mode (gate, mode) != 0
       || portalock_set_flags (gate, type) != 0
       || portalock_set_timeout (gate, timeout) != 0

@@ -107,4 +107,25 @@ AC_DEFUN([PORTALOCK_BACKENDS],
   AC_DEFINE_UNQUOTED([PORTALOCK_CONFIGURED_BACKEND], [$portalock_default_enum],
     [The backend chosen at configure time.])
   AC_SUBST([PORTALOCK_DEFAULT_BACKEND], [$portalock_default_backend])
+
+  # The default lock method of lock objects (PORTALOCK_METHOD_DEFAULT
+  # when the environment does not name one).
+  AC_ARG_WITH([lock-method],
+    [AS_HELP_STRING([--with-lock-method=kernel|strict|lease|auto],
+       [the default method of lock objects (default: kernel); marker
+        methods exist on POSIX systems only])],
+    [], [with_lock_method=kernel])
+  AC_MSG_CHECKING([for the default lock method])
+  case $with_lock_method in
+    kernel|strict|lease|auto) ;;
+    *)
+      AC_MSG_ERROR([bad value '$with_lock_method' for --with-lock-method (kernel, strict, lease or auto)]) ;;
+  esac
+  AS_IF([test $with_lock_method != kernel && test $portalock_cv_win32 = yes],
+    [AC_MSG_ERROR([--with-lock-method=$with_lock_method: marker methods do not exist on Windows])])
+  AC_MSG_RESULT([$with_lock_method])
+  portalock_default_method=$with_lock_method
+  portalock_method_enum=`echo "PORTALOCK_METHOD_$with_lock_method" | tr a-z A-Z`
+  AC_DEFINE_UNQUOTED([PORTALOCK_CONFIGURED_METHOD], [$portalock_method_enum],
+    [The lock method chosen at configure time.])
 ])

@@ -32,6 +32,45 @@ AC_DEFUN([PORTALOCK_LINUX_EXTRAS],
      portalock_cv_thread_timer=no])
 ])
 
+# PORTALOCK_LINK_WINPTHREAD
+# -------------------------
+# On a Windows host, link mingw-w64's POSIX threads (winpthread) into
+# the DLL and the programs instead of importing them from
+# libwinpthread-1.dll: that DLL belongs to the compiler, 'make install'
+# does not install it, and a user who copies the installed files gets
+# "libwinpthread-1.dll not found".  Linked in, libportalock-0.dll and
+# plock.exe need only the system's DLLs (KERNEL32, msvcrt) and each
+# other.  The library's threads are its own (no pthread type crosses
+# its interface), so the copy in the DLL and any copy in a program do
+# not meet.  -Bstatic, -lwinpthread and -Bdynamic reach the linker in
+# this order, after the objects (libtool keeps -Wl arguments in order),
+# so only winpthread is taken from a static archive; the -lpthread that
+# AC_SEARCH_LIBS found (the DLL's import library) is dropped from LIBS.
+AC_DEFUN([PORTALOCK_LINK_WINPTHREAD],
+[
+  AS_IF([test $portalock_cv_win32_host = yes],
+    [portalock_static_libs=`AS_ECHO([" $LIBS "]) dnl
+       | sed 's/ -lpthread / /g; s/^  *//; s/  *$//'`
+     portalock_static_libs="${portalock_static_libs:+$portalock_static_libs }dnl
+-Wl,-Bstatic,-lwinpthread,-Bdynamic"
+     AC_CACHE_CHECK([whether winpthread links statically],
+       [portalock_cv_static_winpthread],
+       [portalock_save_LIBS=$LIBS
+        LIBS=$portalock_static_libs
+        AC_LINK_IFELSE([AC_LANG_PROGRAM([[#include <pthread.h>]],
+            [[static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+              return pthread_mutex_lock (&m);]])],
+          [portalock_cv_static_winpthread=yes],
+          [portalock_cv_static_winpthread=no])
+        LIBS=$portalock_save_LIBS])
+     AS_IF([test $portalock_cv_static_winpthread = yes],
+       [LIBS=$portalock_static_libs
+        AC_DEFINE([PORTALOCK_STATIC_WINPTHREAD], [1],
+          [Define if winpthread is linked statically (a Windows host).])],
+       [AC_MSG_WARN([winpthread cannot be linked statically: the installed
+         programs will need libwinpthread-1.dll beside them])])])
+])
+
 # PORTALOCK_PLATFORM
 # ------------------
 # Probe the features the library and the tools use where they exist and
@@ -53,6 +92,7 @@ AC_DEFUN([PORTALOCK_PLATFORM],
   AS_IF([test $portalock_cv_win32_host = yes],
     [AC_DEFINE([PORTALOCK_POSIX_WIN32], [1],
        [Define to build the library's POSIX file calls on Windows calls.])])
+  PORTALOCK_LINK_WINPTHREAD
   # A cross build's test programs run under a runner: Wine for Windows
   # (PORTALOCK_TEST_RUNNER=... overrides; empty: the tests that need it
   # are UNSUPPORTED).  The C runtime's winpthread DLL must be found too.
@@ -161,4 +201,18 @@ AC_DEFUN([PORTALOCK_PLATFORM],
   done
   portalock_features=${portalock_features# }
   AC_SUBST([PORTALOCK_FEATURES], [$portalock_features])
+
+  # For configure's summary: what is really built.  The Linux extras
+  # exist on a Linux host only (elsewhere every probe answers no), and
+  # a Windows host builds plock's command forms and no punlock.
+  AS_CASE([$enable_linux_extras:$host_os],
+    [no:*], [portalock_linux_extras="no (--disable-linux-extras)"],
+    [*:linux*], [portalock_linux_extras=yes],
+    [portalock_linux_extras="no (not a Linux host)"])
+  AS_IF([test $portalock_cv_win32_host = yes],
+    [portalock_tools="plock$EXEEXT (command forms only), no punlock"
+     AS_IF([test "$portalock_cv_static_winpthread" = yes],
+       [portalock_tools="$portalock_tools; winpthread linked in"],
+       [portalock_tools="$portalock_tools; needs libwinpthread-1.dll"])],
+    [portalock_tools="plock, punlock"])
 ])

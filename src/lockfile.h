@@ -30,6 +30,9 @@ struct lock_request
   bool api_given;               /* API was asked for, not the default */
   bool prefer_writers;          /* pass the writer-preferring gate
                                    (prefer-writers.c) */
+  enum portalock_method method; /* --method or PORTALOCK_METHOD;
+                                   DEFAULT if neither */
+  double lease_ttl;             /* a lease's TTL from it, or 0 */
 };
 
 /* Open REQ->path as flock(1) does: created if need be (mode 0666 less

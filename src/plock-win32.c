@@ -14,10 +14,11 @@
      plock [-s|-x] [-n|-w SECONDS] [-E N] [-N] FILE COMMAND [ARG]...
      plock [OPTION]... FILE -c STRING
 
-   with flock's exit codes.  Every other form (a lone FILE, which would
-   leave a holder; a descriptor; --test, --holder, -u, ...) fails with
-   "not supported on this system" and exit status 71 (EX_OSERR), without
-   touching FILE.  */
+   with flock's exit codes, reading the command line as the POSIX plock
+   (and flock) does: -c STRING may come before FILE too.  Every other
+   form (a lone FILE, which would leave a holder; a descriptor; --test,
+   --holder, -u, ...) fails with "not supported on this system" and exit
+   status 71 (EX_OSERR), without touching FILE.  */
 
 #include <config.h>
 
@@ -35,8 +36,7 @@
 #include "portalock.h"
 #include "progname.h"
 #include "version-etc.h"
-
-#define AUTHORS "The portalock authors"
+#include "version-info.h"
 
 /* Exit codes, as on POSIX (sysexits.h, which mingw lacks).  */
 enum
@@ -109,8 +109,10 @@ Run COMMAND while holding a lock on FILE (created if missing).\n\
   -s, --shared               take a shared lock\n\
   -x, -e, --exclusive        take an exclusive lock (the default)\n\
   -n, --nb, --nonblock       fail at once if the lock is held\n\
-  -w, --wait, --timeout=SECS fail if not acquired within SECS\n\
-  -E, --conflict-exit-code=N exit status on conflict or timeout (default 1)\n\
+  -w, --wait, --timeout=SECS  fail if the lock is not acquired within\n\
+                               SECS (0: the same as -n)\n\
+  -E, --conflict-exit-code=N  exit status after a conflict or a timeout\n\
+                               (0 to 255, default 1)\n\
   -c, --command=STRING       run STRING with \"%%COMSPEC%% /c\" (cmd.exe)\n\
   -N, --no-create            do not create FILE\n\
   -q, --quiet                print no diagnostics but usage errors\n\
@@ -201,6 +203,58 @@ run (char **argv)
   return (int) (status & 0xff);
 }
 
+/* Return the name to call plock by in messages: ARGV0 without its
+   directory and ".exe".  Windows hands a program its full path, which
+   would make every message and the --help text start with it.  */
+static char *
+tool_name (char *argv0)
+{
+  char *base = argv0;
+  for (char *p = argv0; *p != '\0'; p++)
+    if (*p == '\\' || *p == '/' || *p == ':')
+      base = p + 1;
+  size_t len = strlen (base);
+  if (len > 4 && _stricmp (base + len - 4, ".exe") == 0)
+    base[len - 4] = '\0';
+  return *base != '\0' ? base : argv0;
+}
+
+/* flock's order FILE -c STRING.  The options end at FILE, so that a
+   COMMAND's own options are never taken for plock's; then, as in the
+   POSIX plock and in flock, a -c STRING, --command STRING or
+   --command=STRING right after FILE names the command string, and must
+   end the command line.  Return that string, or COMMAND (from a -c
+   before FILE, or NULL) if none follows FILE; move optind past what was
+   read.  */
+static const char *
+command_after_file (int argc, char **argv, const char *command)
+{
+  if (optind >= argc)
+    return command;
+  const char *arg = argv[optind];
+  if (strcmp (arg, "-c") == 0 || strcmp (arg, "--command") == 0)
+    {
+      if (argc - optind != 2 || command != NULL)
+        {
+          error (0, 0, "%s requires exactly one command argument", arg);
+          exit (EXIT_USAGE);
+        }
+      optind = argc;
+      return argv[argc - 1];
+    }
+  if (strncmp (arg, "--command=", strlen ("--command=")) == 0)
+    {
+      if (argc - optind != 1 || command != NULL)
+        {
+          error (0, 0, "--command requires exactly one command argument");
+          usage (EXIT_USAGE);
+        }
+      optind = argc;
+      return arg + strlen ("--command=");
+    }
+  return command;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -213,6 +267,10 @@ main (int argc, char **argv)
   bool quiet = false;
   int c;
 
+  /* getopt_long names argv[0] in its messages, and error the C
+     runtime's __argv[0] (gnulib's getprogname), which is a copy.  */
+  argv[0] = tool_name (argv[0]);
+  __argv[0] = argv[0];
   set_program_name (argv[0]);
   atexit (close_stdout);
 
@@ -242,8 +300,7 @@ main (int argc, char **argv)
       case 'q': quiet = true; break;
       case 'h': usage (EXIT_SUCCESS);
       case 'V':
-        version_etc (stdout, "plock", PACKAGE_NAME, PACKAGE_VERSION,
-                     AUTHORS, (char *) NULL);
+        print_version ("plock");
         exit (EXIT_SUCCESS);
       case 'u': case 'o': case 'F': case 'H': case 'p':
       case OPT_UNSUPPORTED:
@@ -258,6 +315,7 @@ main (int argc, char **argv)
       usage (EXIT_USAGE);
     }
   const char *path = argv[optind++];
+  command = command_after_file (argc, argv, command);
   if (command != NULL && optind < argc)
     {
       error (0, 0, "-c takes exactly one command argument");

@@ -51,10 +51,21 @@ clean-local: clean-wineprefix
 clean-wineprefix:
 	-rm -rf tests/wineprefix
 .PHONY: clean-wineprefix
+EXTRA_DIST += tests/installcheck-win32.sh
 if PLATFORM_WIN32
 # Windows: its own tests, run under Wine (tests/win32.mk); the POSIX
 # programs (fork, /proc, signals) are not built.
 include tests/win32.mk
+
+# 'make installcheck' (after 'make install', with the same DESTDIR):
+# the installed programs run from a directory that holds them alone,
+# and the man pages describe what is installed.
+installcheck-local:
+	OBJDUMP='$(OBJDUMP)' RUNNER='$(PORTALOCK_TEST_RUNNER)' \
+	WINESERVER='$(PORTALOCK_WINESERVER)' \
+	WINEPREFIX='$(abs_builddir)/tests/wineprefix' \
+	  $(SHELL) $(srcdir)/tests/installcheck-win32.sh \
+	  '$(DESTDIR)$(bindir)' '$(DESTDIR)$(man1dir)' '$(PACKAGE_VERSION)'
 else
 # The test programs share a small reporting and process-helper library.
 check_LTLIBRARIES += tests/libtestutil.la

@@ -613,6 +613,31 @@ proc_start (pid_t pid)
   return v;
 }
 
+/* Put TEXT at marker N of side S as a holder does: in its own file
+   (named for TOKEN), linked to the lock name; without the own file if
+   not WITH_OWN (as a cleaner of dot files leaves it).  */
+static void
+plant_marker (int s, int n, const char *text, const char *token,
+              bool with_own)
+{
+  char own[4400];
+  snprintf (own, sizeof own, "%s/.lock%d.mk-%s", side[s], n, token);
+  write_file (own, text);
+  if (link (own, name_on (s, n)) != 0)
+    die ("link");
+  if (!with_own)
+    unlink (own);
+}
+
+static void
+unplant_marker (int s, int n, const char *token)
+{
+  char own[4400];
+  snprintf (own, sizeof own, "%s/.lock%d.mk-%s", side[s], n, token);
+  unlink (own);
+  unlink (name_on (s, n));
+}
+
 /* A record written by hand, in the documented format, for a live
    process of this host and boot: kept if the start time is that
    process's, reclaimed if not (its PID was used again).  */
@@ -641,35 +666,102 @@ check_strict_reused_pid (void)
       waitpid (pid, NULL, 0);
       return;
     }
-  for (int reused = 0; reused < 2; reused++)
+  for (int reused = 0; reused < 3; reused++)
     {
+      /* A token of its own for each: a name removed through one mount
+         may still be cached as there by the other's kernel.  */
+      char token[33];
+      snprintf (token, sizeof token, "0011223344556677889%d%s", reused,
+                "aabbccddeeff");
       char text[1024];
       snprintf (text, sizeof text,
                 "portalock-marker 1\nhost=hostA\nboot=boot-1\npid=%ld\n"
-                "start=%llu\ntoken=00112233445566778899aabbccddeeff\n"
+                "start=%llu\ntoken=%s\n"
                 "kind=strict\nttl=0\ngeneration=%020d\nbeat=%020d\n",
-                (long) pid, start + reused, 7, 0);
-      write_file (name_on (0, 8), text);
+                (long) pid, start + (reused > 0), token, 7, 0);
+      plant_marker (0, 8, text, token, reused != 2);
       struct portalock_mk *m = new_marker (name_on (1, 8),
                                                PORTALOCK_MK_STRICT, 1,
                                                false);
       int r = portalock_mk_acquire (m, true, NULL);
-      if (reused)
+      if (reused == 1)
         check (r == 0 && portalock_mk_generation (m) > 0,
                "marker: %s, strict: a record whose PID was used again is "
                "reclaimed", label);
-      else
+      else if (reused == 0)
         check (failed_with (r != 0, EWOULDBLOCK)
                && has_text (name_on (0, 8), text),
                "marker: %s, strict: a live process's record is kept", label);
+      else
+        {
+          /* No own file to claim: left to an explicit break.  */
+          check (failed_with (r != 0, EWOULDBLOCK)
+                 && has_text (name_on (0, 8), text),
+                 "marker: %s, strict: a dead record without its own file "
+                 "is not reclaimed", label);
+          check (portalock_mk_break (name_on (1, 8), token) == 0
+                 && access (name_on (1, 8), F_OK) != 0,
+                 "marker: %s, strict: an explicit break removes it", label);
+        }
       if (r == 0)
         portalock_mk_release (m);
       else
-        unlink (name_on (0, 8));
+        unplant_marker (0, 8, token);
       portalock_mk_free (m);
     }
   close (hold[1]);
   waitpid (pid, NULL, 0);
+}
+
+/* A remover that judged a dead marker and is about to claim it: at that
+   moment the dead marker goes (another remover) and a live holder takes
+   the name.  The remover must leave the live one in place.  */
+static struct portalock_mk *race_taker;
+static atomic_int race_armed;
+
+static void
+race_hook (void)
+{
+  if (!atomic_exchange (&race_armed, 0))
+    return;
+  unplant_marker (0, 9, "ffeeddccbbaa99887766554433221100");
+  if (portalock_mk_acquire (race_taker, true, NULL) != 0)
+    die ("acquire in the hook");
+}
+
+static void
+check_claim_race (void)
+{
+  pid_t pid = fork ();
+  if (pid < 0)
+    die ("fork");
+  if (pid == 0)
+    _exit (0);
+  waitpid (pid, NULL, 0);
+  char text[1024];
+  snprintf (text, sizeof text,
+            "portalock-marker 1\nhost=hostA\nboot=boot-1\npid=%ld\n"
+            "start=0\ntoken=ffeeddccbbaa99887766554433221100\n"
+            "kind=strict\nttl=0\ngeneration=%020d\nbeat=%020d\n",
+            (long) pid, 3, 0);
+  plant_marker (0, 9, text, "ffeeddccbbaa99887766554433221100", true);
+  race_taker = new_marker (name_on (0, 9), PORTALOCK_MK_STRICT, 1, false);
+  struct portalock_mk *m = new_marker (name_on (1, 9), PORTALOCK_MK_STRICT,
+                                       1, false);
+  atomic_store (&race_armed, 1);
+  portalock_mk_set_claim_hook (race_hook);
+  int r = portalock_mk_acquire (m, true, NULL);
+  portalock_mk_set_claim_hook (NULL);
+  check (failed_with (r != 0, EWOULDBLOCK)
+         && portalock_mk_renew (race_taker) == 0
+         && atomic_load (&race_armed) == 0,
+         "marker: %s: a remover leaves a live marker that took the name "
+         "while it judged a dead one", label);
+  if (r == 0)
+    portalock_mk_release (m);
+  portalock_mk_release (race_taker);
+  portalock_mk_free (race_taker);
+  portalock_mk_free (m);
 }
 
 /* Lease: while the holder's record changes between any two looks of a
@@ -866,6 +958,7 @@ all_checks (void)
   check_exclusion (PORTALOCK_MK_LEASE);
   check_strict_dead ();
   check_strict_reused_pid ();
+  check_claim_race ();
   check_lease_takeover ();
   check_lease_stopped ();
   check_lease_faults ();

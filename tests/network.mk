@@ -23,3 +23,27 @@ tests_marker_SOURCES = tests/marker.c tests/fuseharness.c \
   tests/fuseharness.h
 tests_marker_CPPFLAGS = $(TESTS_CPPFLAGS) -I$(top_builddir)
 tests_marker_LDADD = tests/libtestutil.la lib/libportalock-impl.la
+
+# Lock objects with every method (kernel, strict, lease, auto), on a
+# plain directory and across two mounts: linked with the library's
+# objects for the marker module's host identity seam.
+check_PROGRAMS += tests/objmethod
+tests_objmethod_SOURCES = tests/objmethod.c tests/fuseharness.c \
+  tests/fuseharness.h
+tests_objmethod_CPPFLAGS = $(TESTS_CPPFLAGS) -I$(top_builddir)
+tests_objmethod_LDADD = tests/libtestutil.la lib/libportalock-impl.la -lm
+
+# plock --method across two FUSE mounts, and a lock lost while held:
+# runs the built plock and punlock.
+check_PROGRAMS += tests/plockmethods
+tests_plockmethods_SOURCES = tests/plockmethods.c tests/fuseharness.c \
+  tests/fuseharness.h
+tests_plockmethods_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_plockmethods_LDADD = $(TESTS_LIBS)
+
+# plock --verify on a directory and across the two mounts.
+check_PROGRAMS += tests/verifymounts
+tests_verifymounts_SOURCES = tests/verifymounts.c tests/fuseharness.c \
+  tests/fuseharness.h
+tests_verifymounts_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_verifymounts_LDADD = $(TESTS_LIBS)

@@ -34,7 +34,11 @@ tests_w32holder_LDADD = lib/libportalock.la
 check_PROGRAMS += tests/slotname
 tests_slotname_SOURCES = tests/slotname.c
 tests_slotname_CPPFLAGS = $(TESTS_CPPFLAGS) -I$(top_builddir)
-tests_slotname_LDADD = tests/libtestutil.la lib/libportalock-impl.la
+# The library's objects call winpthread; libtool puts the static
+# winpthread of LIBS (m4/portalock-platform.m4) before the convenience
+# archive in a program's link, so this test program imports it instead.
+tests_slotname_LDADD = tests/libtestutil.la lib/libportalock-impl.la \
+  -lpthread
 
 # The manual's example of atomic writes, as the POSIX suite runs it.
 check_PROGRAMS += tests/example-atomic

@@ -21,10 +21,17 @@ man3_core = \
   doc/man3/portalock_fd.3 \
   doc/man3/portalock_free.3 \
   doc/man3/portalock_fs_probe.3 \
+  doc/man3/portalock_generation.3 \
+  doc/man3/portalock_held_method.3 \
   doc/man3/portalock_holders.3 \
   doc/man3/portalock_lock.3 \
   doc/man3/portalock_lock_range.3 \
   doc/man3/portalock_lock_timeout.3 \
+  doc/man3/portalock_lost.3 \
+  doc/man3/portalock_marker_break.3 \
+  doc/man3/portalock_marker_read.3 \
+  doc/man3/portalock_method_from_name.3 \
+  doc/man3/portalock_method_name.3 \
   doc/man3/portalock_new.3 \
   doc/man3/portalock_pid_record_read.3 \
   doc/man3/portalock_pid_record_write.3 \
@@ -36,6 +43,7 @@ man3_core = \
   doc/man3/portalock_semaphore_set_backend.3 \
   doc/man3/portalock_semaphore_set_check_interval.3 \
   doc/man3/portalock_semaphore_set_fail_when_locked.3 \
+  doc/man3/portalock_semaphore_set_method.3 \
   doc/man3/portalock_semaphore_set_pattern.3 \
   doc/man3/portalock_semaphore_set_timeout.3 \
   doc/man3/portalock_semaphore_slot.3 \
@@ -44,6 +52,9 @@ man3_core = \
   doc/man3/portalock_set_fail_when_locked.3 \
   doc/man3/portalock_set_flags.3 \
   doc/man3/portalock_set_identity_check.3 \
+  doc/man3/portalock_set_lease_ttl.3 \
+  doc/man3/portalock_set_lost_callback.3 \
+  doc/man3/portalock_set_method.3 \
   doc/man3/portalock_set_mode.3 \
   doc/man3/portalock_set_permissions.3 \
   doc/man3/portalock_set_record_pid.3 \
