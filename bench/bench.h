@@ -128,6 +128,7 @@ void bench_memory (void);
 void bench_waiter_memory (void);
 void bench_semaphore (void);
 void bench_scaling (void);
+void bench_rwlock (void);
 void bench_markers (void);
 
 /* Start a waiter of the hand-off protocol (handoff.c) in MODE: raw,

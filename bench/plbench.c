@@ -40,6 +40,7 @@ static const struct
   { "memory", bench_memory },
   { "semaphore", bench_semaphore },
   { "scaling", bench_scaling },
+  { "rwlock", bench_rwlock },
   { "markers", bench_markers },
 };
 

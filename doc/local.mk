@@ -21,7 +21,7 @@ EXTRA_DIST += doc/demo.sh
 # make distcheck builds HTML, which needs no TeX installation.
 AM_DISTCHECK_DVI_TARGET = html
 doc_portalock_TEXINFOS += doc/reliability.texi doc/windows.texi \
-  doc/network.texi
+  doc/network.texi doc/rwlocks.texi
 
 # The section 3 man pages: one a family of functions (a node of the
 # manual), and a .so link for each other function of the family.

@@ -37,6 +37,8 @@ lib_libportalock_impl_la_SOURCES = \
   lib/object.c \
   lib/method.h \
   lib/method-kernel.c \
+  lib/writer-gate.c \
+  lib/writer-gate.h \
   lib/method-select.c \
   lib/pidrecord.c \
   lib/atomic.c \

@@ -22,6 +22,7 @@
 
 #include "portalock-private.h"
 #include "method.h"
+#include "writer-gate.h"
 
 /* How an acquire works, and why.
 
@@ -597,7 +598,11 @@ portalock_acquire (portalock *lock)
   lock->exposed = false;
   for (int attempt = 0;; attempt++)
     {
-      int r = try_acquire (lock, type, nonblock, dl);
+      /* Writer preference (writer-gate.c): the gate around the try.  */
+      portalock *gate;
+      int r = (portalock_gate_enter (lock, type, nonblock, dl, &gate) == 0
+               ? try_acquire (lock, type, nonblock, dl) : -1);
+      portalock_gate_leave (gate);
       if (r < 0)
         return -1;
       if (r == 1)
@@ -795,7 +800,10 @@ portalock_convert (portalock *lock, int flags)
                 && portalock_deadline_after (lock->timeout, &deadline));
   const struct timespec *dl = timed ? &deadline : NULL;
   bool lost = false;
+  portalock *gate;
+  portalock_gate_enter_convert (lock, type, &gate);
   int r = lock->method->convert (lock, type, nonblock, dl, &lost);
+  portalock_gate_leave (gate);
   if (lost)
     {
       /* The old lock is gone too (method.h): the object no longer

@@ -303,6 +303,21 @@ PORTALOCK_API int portalock_set_record_pid (portalock *lock, bool record);
    or portalock_convert (the lock is left as it was).  */
 PORTALOCK_API int portalock_set_sync (portalock *lock, bool sync);
 
+/* If PREFER, the object joins the writer-preferring protocol (the
+   manual's "Reader/writer locks"): once an exclusive acquirer (a
+   writer) waits, shared acquirers (readers) that come after it wait
+   behind it, so that a stream of readers cannot starve it.  Writers
+   hold a gate, the file PATH.gate beside the lock's file (created
+   empty, never written nor deleted), while they wait; readers pass
+   through it.  It works only if every participant on the file uses it,
+   with the same backend and the same path.  The default is false.
+   Return 0, or -1 with errno EINVAL (LOCK is NULL) or EBUSY (LOCK is
+   held).  With it, portalock_acquire fails with ENOTSUP for a
+   temporary lock; a conversion to exclusive never waits for the gate
+   (it would deadlock with a waiting writer).  */
+PORTALOCK_API int portalock_set_writer_preference (portalock *lock,
+                                                    bool prefer);
+
 /* Lock methods: how a lock object locks (the manual's "Lock methods").
    A kernel lock (flock(2), fcntl(2), lockf(3): the backend) may exclude
    only the processes of one machine on a network file system; a marker

@@ -51,6 +51,7 @@ redis_form (struct options *o, char **cmd, const char *name)
   req.url = o->redis_url;
   req.name = name;
   req.shared = o->lock.type == PORTALOCK_SH;
+  req.prefer_writers = o->lock.prefer_writers;
   req.timeout = o->lock.timeout;
   req.ttl = o->ttl;
   req.conflict_code = o->conflict_code;

@@ -39,6 +39,7 @@ bin_PROGRAMS += src/plock src/punlock
 tools_shared_sources = src/duration.c src/duration.h \
   src/signame.c src/signame.h src/release.c src/release.h \
   src/holder.c src/holder.h src/lockfile.c src/lockfile.h \
+  src/prefer-writers.c src/prefer-writers.h \
   src/filecheck.c src/filecheck.h src/marker-tool.c src/marker-tool.h \
   src/method-lock.c src/method-lock.h \
   src/version-info.c src/version-info.h src/process.h

@@ -76,6 +76,7 @@ enum
   OPT_REDIS,
   OPT_TTL,
   OPT_PROBE,
+  OPT_PREFER_WRITERS,
   OPT_VERIFY,
   OPT_METHOD
 };
@@ -118,6 +119,7 @@ static const struct option long_options[] =
   { "sync", no_argument, NULL, OPT_SYNC },
   { "redis", required_argument, NULL, OPT_REDIS },
   { "ttl", required_argument, NULL, OPT_TTL },
+  { "prefer-writers", no_argument, NULL, OPT_PREFER_WRITERS },
   { "help", no_argument, NULL, 'h' },
   { "version", no_argument, NULL, 'V' },
   { NULL, 0, NULL, 0 }
@@ -331,6 +333,10 @@ Mandatory arguments to long options are mandatory for short options too.\n\
                                (kernel unless built otherwise)\n\
       --no-forward-signals   do not pass signals on to COMMAND\n\
       --sync                 fsync FILE after COMMAND, before the unlock\n\
+      --prefer-writers       join the writer-preferring protocol: once a\n\
+                               writer (-x) waits, readers (-s) that come\n\
+                               after it wait behind it; every reader and\n\
+                               writer of FILE must use it (FILE.gate)\n\
 ", stdout);
       fputs ("\
       --redis=URL            lock NAME on the Redis server at URL instead\n\
@@ -599,6 +605,9 @@ parse_options (int argc, char **argv, struct options *o)
         case OPT_SYNC:
           o->sync = true;
           break;
+        case OPT_PREFER_WRITERS:
+          o->lock.prefer_writers = true;
+          break;
         case OPT_NO_FORWARD:
           o->forward = false;
           break;
@@ -725,6 +734,8 @@ refuse_method_conflicts (const struct options *o, const char *name,
     why = "cannot lock a byte range";
   else if (marker && o->lock.type == PORTALOCK_SH && !o->unlock)
     why = "has no shared locks";
+  else if (o->lock.prefer_writers && !o->unlock)
+    why = "has no writer preference (--prefer-writers) yet";
   if (why != NULL)
     {
       if (!o->quiet)
@@ -862,6 +873,8 @@ main (int argc, char **argv)
     }
   if (o.fd >= 0)
     {
+      if (o.lock.prefer_writers)
+        usage_error ("--prefer-writers needs a FILE, not --fd", NULL);
       if (o.command_string == NULL && nops == 0)
         usage_error ("--fd needs a COMMAND", NULL);
       if (o.command_string != NULL && nops > 0)
@@ -952,6 +965,9 @@ main (int argc, char **argv)
       if (hold_only || o.record || o.pid_file || o.remove)
         usage_error ("--owner, --detach, --max-hold, --record-pid, "
                      "--pid-file and --remove need a FILE", NULL);
+      if (o.lock.prefer_writers)
+        usage_error ("--prefer-writers needs a FILE, not a descriptor",
+                     NULL);
       choose_api (&o, true);
       if (!o.unlock)
         refuse_method_conflicts (&o, arg, true);

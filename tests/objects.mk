@@ -9,7 +9,7 @@
 
 check_PROGRAMS += tests/objlock tests/objpid tests/objnfs tests/forkrelease \
   tests/closerace tests/forkother tests/convertlost tests/lastshared \
-  tests/createrace
+  tests/createrace tests/writerpref
 EXTRA_DIST += tests/portalock.objects/objects.exp
 
 tests_objlock_SOURCES = tests/objlock.c
@@ -45,6 +45,10 @@ tests_lastshared_LDADD = $(TESTS_LIBS)
 tests_createrace_SOURCES = tests/createrace.c
 tests_createrace_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_createrace_LDADD = $(TESTS_LIBS)
+
+tests_writerpref_SOURCES = tests/writerpref.c
+tests_writerpref_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_writerpref_LDADD = $(TESTS_LIBS)
 
 tests_forkother_SOURCES = tests/forkother.c
 tests_forkother_CPPFLAGS = $(TESTS_CPPFLAGS)

@@ -68,6 +68,7 @@ man3_core = \
   doc/man3/portalock_set_temporary.3 \
   doc/man3/portalock_set_timeout.3 \
   doc/man3/portalock_set_timeout_signal.3 \
+  doc/man3/portalock_set_writer_preference.3 \
   doc/man3/portalock_stream.3 \
   doc/man3/portalock_unlock.3 \
   doc/man3/portalock_unlock_stream.3 \
@@ -91,4 +92,5 @@ man3_redis = \
   doc/man3/portalock_redis_set_shared.3 \
   doc/man3/portalock_redis_set_timeout.3 \
   doc/man3/portalock_redis_set_ttl.3 \
+  doc/man3/portalock_redis_set_writer_preference.3 \
   doc/man3/portalock_redis_token.3
