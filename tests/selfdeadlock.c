@@ -122,11 +122,6 @@ test_same_thread (int first, int second, const char *what)
          && probe_lock (path, backend, PORTALOCK_EX, 0, 0) != 0,
          "%s: %s: the first still held after the EDEADLK", bname, what);
 
-  /* Without limit the same: it would wait forever.  */
-  portalock_set_timeout (b, -1);
-  check (fails_with (portalock_acquire (b), EDEADLK),
-         "%s: %s, no timeout: EDEADLK", bname, what);
-
   /* A try does not wait: the lock is only held.  */
   portalock_set_timeout (b, 0);
   check (fails_with (portalock_acquire (b), EWOULDBLOCK),
@@ -164,8 +159,6 @@ test_shared (void)
   portalock *a = new_lock (path, PORTALOCK_SH);
   portalock *b = new_lock (path, PORTALOCK_SH);
   portalock_set_mode (b, "r+");
-  portalock_set_timeout (a, -1);
-  portalock_set_timeout (b, -1);
   check (portalock_acquire (a) == 0 && portalock_acquire (b) == 0
          && portalock_held (a) && portalock_held (b),
          "%s: two shared objects in one thread: both held", bname);
