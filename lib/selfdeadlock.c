@@ -78,15 +78,17 @@ struct portalock_thread_holds
   struct hold inline_holds[INLINE_HOLDS];
 };
 
-/* The calling thread's record, made at its first acquire.  */
-static _Thread_local struct portalock_thread_holds *mine;
-
 /* How deep the calling thread is in forks under way (see object.c:
    a fork from a program's child handler is left to the outer one's).  */
 static _Thread_local unsigned fork_depth;
 
+/* Each thread's record, made at its first acquire, is the value of
+   THREAD_KEY, whose destructor runs when the thread ends.  (A key, not
+   a _Thread_local variable: on Windows that would make the library
+   need the GCC runtime's DLL, for its emulated thread-local
+   storage.)  */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
-static pthread_key_t thread_end_key;
+static pthread_key_t thread_key;
 static bool have_key;
 
 /* Lock and unlock a record's mutex.  An error-checking mutex is not
@@ -101,6 +103,16 @@ static void
 unhold_mutex (struct portalock_thread_holds *h)
 {
   pthread_mutex_unlock (&h->mutex);
+}
+
+static void init (void);
+
+/* Return the calling thread's record, or NULL if it has none.  */
+static struct portalock_thread_holds *
+current (void)
+{
+  pthread_once (&once, init);
+  return have_key ? pthread_getspecific (thread_key) : NULL;
 }
 
 static void
@@ -118,8 +130,6 @@ static void
 thread_ends (void *arg)
 {
   struct portalock_thread_holds *h = arg;
-  if (mine == h)
-    mine = NULL;
   hold_mutex (h);
   h->gone = true;
   bool empty = h->count == 0;
@@ -134,14 +144,16 @@ thread_ends (void *arg)
 static void
 prepare_fork (void)
 {
-  if (fork_depth++ == 0 && mine != NULL)
+  struct portalock_thread_holds *mine;
+  if (fork_depth++ == 0 && (mine = current ()) != NULL)
     hold_mutex (mine);
 }
 
 static void
 after_fork_parent (void)
 {
-  if (--fork_depth == 0 && mine != NULL)
+  struct portalock_thread_holds *mine;
+  if (--fork_depth == 0 && (mine = current ()) != NULL)
     unhold_mutex (mine);
 }
 
@@ -149,7 +161,8 @@ after_fork_parent (void)
 static void
 after_fork_child (void)
 {
-  if (--fork_depth > 0 || mine == NULL)
+  struct portalock_thread_holds *mine;
+  if (--fork_depth > 0 || (mine = current ()) == NULL)
     return;
   pthread_mutex_init (&mine->mutex, NULL);
   __atomic_store_n (&mine->count, 0, __ATOMIC_RELAXED);
@@ -158,7 +171,7 @@ after_fork_child (void)
 static void
 init (void)
 {
-  have_key = pthread_key_create (&thread_end_key, thread_ends) == 0;
+  have_key = pthread_key_create (&thread_key, thread_ends) == 0;
   pthread_atfork (prepare_fork, after_fork_parent, after_fork_child);
 }
 
@@ -167,12 +180,10 @@ init (void)
 static struct portalock_thread_holds *
 my_record (void)
 {
-  if (mine != NULL)
-    return mine;
-  pthread_once (&once, init);
-  if (!have_key)
-    return NULL;
-  struct portalock_thread_holds *h = calloc (1, sizeof *h);
+  struct portalock_thread_holds *h = current ();
+  if (h != NULL || !have_key)
+    return h;
+  h = calloc (1, sizeof *h);
   if (h == NULL)
     return NULL;
   if (pthread_mutex_init (&h->mutex, NULL) != 0)
@@ -182,12 +193,11 @@ my_record (void)
     }
   h->v = h->inline_holds;
   h->size = INLINE_HOLDS;
-  if (pthread_setspecific (thread_end_key, h) != 0)
+  if (pthread_setspecific (thread_key, h) != 0)
     {
       free_record (h);
       return NULL;
     }
-  mine = h;
   return h;
 }
 
@@ -206,9 +216,10 @@ takes_ranges (const portalock *lock)
 int
 portalock_selfdeadlock_check (const portalock *lock, int type)
 {
-  struct portalock_thread_holds *h = mine;
-  if (h == NULL || __atomic_load_n (&h->count, __ATOMIC_RELAXED) == 0
-      || lock->selfdeadlock_exempt)
+  if (lock->selfdeadlock_exempt)
+    return 0;
+  struct portalock_thread_holds *h = current ();
+  if (h == NULL || __atomic_load_n (&h->count, __ATOMIC_RELAXED) == 0)
     return 0;
   int ranges = takes_ranges (lock);
   bool conflict = false;
