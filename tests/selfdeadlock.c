@@ -343,8 +343,9 @@ test_released_elsewhere (void)
   pthread_join (t, &ok);
   check (ok != NULL && portalock_held (b) && portalock_depth (b) == 1,
          "%s: an object acquired by a thread that ended: held", bname);
-  /* Not the main thread's: its wait is an ordinary one, which the
-     release by the main thread ends before it starts.  */
+  /* B is noted as the ended thread's, whose record outlives it until
+     this release frees it; the main thread then takes the file through
+     C.  */
   check (portalock_release (b) == 0 && portalock_acquire (c) == 0,
          "%s: released by another thread than the acquirer's: the "
          "releaser acquires again", bname);
