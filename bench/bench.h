@@ -27,6 +27,9 @@
 #pragma weak portalock_release
 #pragma weak portalock_fd
 #pragma weak portalock_free
+#pragma weak portalock_acquire_start
+#pragma weak portalock_pending_fd
+#pragma weak portalock_acquire_finish
 #pragma weak portalock_set_identity_check
 #pragma weak portalock_semaphore_new
 #pragma weak portalock_semaphore_acquire
@@ -41,6 +44,7 @@ struct settings
   const char *python;    /* the Python interpreter for the peers, or NULL */
   const char *peers;     /* bench/peers.py */
   const char *plock;     /* the built plock, or NULL */
+  const char *fuse;      /* a FUSE mount of DIR (bindfs), or NULL */
 };
 extern struct settings bench;
 
@@ -124,6 +128,8 @@ void bench_memory (void);
 void bench_waiter_memory (void);
 void bench_semaphore (void);
 void bench_scaling (void);
+void bench_rwlock (void);
+void bench_markers (void);
 
 /* Start a waiter of the hand-off protocol (handoff.c) in MODE: raw,
    plain, timed, object, or py-PEER for a Python peer.  */

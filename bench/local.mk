@@ -12,7 +12,7 @@
 EXTRA_PROGRAMS = bench/plbench
 bench_plbench_SOURCES = bench/plbench.c bench/bench.h bench/util.c \
   bench/micro.c bench/handoff.c bench/throughput.c bench/spawn.c \
-  bench/scaling.c
+  bench/scaling.c bench/rwlock.c bench/markers.c
 bench_plbench_CPPFLAGS = -I$(top_srcdir)/lib
 bench_plbench_LDADD = lib/libportalock.la -lpthread -lm
 CLEANFILES += bench/plbench$(EXEEXT) bench-results.tsv

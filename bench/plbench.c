@@ -40,13 +40,15 @@ static const struct
   { "memory", bench_memory },
   { "semaphore", bench_semaphore },
   { "scaling", bench_scaling },
+  { "rwlock", bench_rwlock },
+  { "markers", bench_markers },
 };
 
 static _Noreturn void
 usage (void)
 {
   fputs ("Usage: plbench [--quick] --dir=DIR [--python=PY --peers=FILE]"
-         " [--plock=PLOCK] BENCHMARK...\n", stderr);
+         " [--plock=PLOCK] [--fuse=MOUNT] BENCHMARK...\n", stderr);
   exit (64);
 }
 
@@ -74,6 +76,8 @@ main (int argc, char **argv)
       bench.peers = v;
     else if ((v = option (argv[i], "--plock")) != NULL)
       bench.plock = *v ? v : NULL;
+    else if ((v = option (argv[i], "--fuse")) != NULL)
+      bench.fuse = *v ? v : NULL;
     else
       usage ();
   if (i == argc || (bench.dir == NULL && strcmp (argv[i], "info") != 0)

@@ -13,14 +13,15 @@ doc_portalock_TEXINFOS = doc/fdl.texi doc/core.texi doc/objects.texi \
   doc/performance.texi doc/portability.texi \
   doc/examples/lock.c doc/examples/rlock.c doc/examples/templock.c \
   doc/examples/pidlock.c doc/examples/semaphore.c doc/examples/atomic.c \
-  doc/examples/redis.c
+  doc/examples/redis.c doc/eventloop.texi doc/examples/eventloop-poll.c \
+  doc/examples/eventloop-uv.c doc/examples/eventloop-glib.c
 
 EXTRA_DIST += doc/demo.sh
 
 # make distcheck builds HTML, which needs no TeX installation.
 AM_DISTCHECK_DVI_TARGET = html
 doc_portalock_TEXINFOS += doc/reliability.texi doc/windows.texi \
-  doc/network.texi
+  doc/network.texi doc/rwlocks.texi
 
 # The section 3 man pages: one a family of functions (a node of the
 # manual), and a .so link for each other function of the family.

@@ -378,24 +378,45 @@ may_hold (const struct portalock_inode *node, int type)
 
 /* With NODE's bucket mutex held, wait until READY (NODE, TYPE) is true:
    not at all if NONBLOCK, else until DEADLINE (NULL: without limit).
-   Return 0, EWOULDBLOCK or ETIMEDOUT.  */
+   Return 0, EWOULDBLOCK or ETIMEDOUT, or ECANCELED when a pending
+   acquisition that waits here is cancelled (pending.c).  */
 static int
 wait_for (struct portalock_inode *node,
           bool (*ready) (const struct portalock_inode *, int), int type,
           bool nonblock, const struct timespec *deadline)
 {
+  bool registered = false;
+  int e = 0;
   while (!ready (node, type))
     {
       if (nonblock)
-        return EWOULDBLOCK;
+        {
+          e = EWOULDBLOCK;
+          break;
+        }
+      if (!registered && portalock_cancel_active ())
+        {
+          portalock_cancel_register (&node->bucket->mutex, &node->changed);
+          registered = true;
+        }
+      if (portalock_cancel_requested ())
+        {
+          e = ECANCELED;
+          break;
+        }
       if (deadline == NULL)
         pthread_cond_wait (&node->changed, &node->bucket->mutex);
       else if (pthread_cond_timedwait (&node->changed, &node->bucket->mutex,
                                        deadline) == ETIMEDOUT
                && !ready (node, type))
-        return ETIMEDOUT;
+        {
+          e = ETIMEDOUT;
+          break;
+        }
     }
-  return 0;
+  if (registered)
+    portalock_cancel_register (NULL, NULL);
+  return e;
 }
 
 /* The kernel's deadlock detection for POSIX locks (fcntl, lockf) sees

@@ -39,6 +39,8 @@ lib_libportalock_impl_la_SOURCES = \
   lib/selfdeadlock.h \
   lib/method.h \
   lib/method-kernel.c \
+  lib/writer-gate.c \
+  lib/writer-gate.h \
   lib/method-select.c \
   lib/pidrecord.c \
   lib/atomic.c \
@@ -63,10 +65,11 @@ lib_libportalock_impl_la_SOURCES += lib/fsprobe-none.c
 endif
 if PLATFORM_WIN32
 lib_libportalock_impl_la_SOURCES += lib/wait-win32.c lib/atomic-win32.c \
-  lib/posix-win32.c lib/posix-win32.h lib/method-marker-none.c
+  lib/posix-win32.c lib/posix-win32.h lib/method-marker-none.c \
+  lib/pending-none.c
 else
 lib_libportalock_impl_la_SOURCES += lib/wait.c lib/atomic-posix.c \
-  lib/marker.c lib/marker.h lib/method-marker.c
+  lib/marker.c lib/marker.h lib/method-marker.c lib/pending.c
 if HAVE_THREAD_TIMER
 lib_libportalock_impl_la_SOURCES += lib/timer-wait.c
 else

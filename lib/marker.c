@@ -510,8 +510,17 @@ claim_and_remove (const char *path, const char *dir, const char *base,
       close (fd);
       fd = -1;
       if (unlink (path) != 0)
-        result = errno;
-      unlink (aside);
+        {
+          /* Still at the name (a transient ESTALE or EIO): give the
+             claim back, so that it can be removed later.  */
+          result = errno;
+          if (rename (aside, own) != 0)
+            {
+              /* Then only an explicit break removes it.  */
+            }
+        }
+      else
+        unlink (aside);
     }
   if (fd >= 0)
     close (fd);
@@ -1040,6 +1049,13 @@ portalock_mk_acquire (struct portalock_mk *m, bool nonblock,
       if (nonblock)
         {
           errno = EWOULDBLOCK;
+          break;
+        }
+      /* A pending acquisition's cancel (pending.c) ends the wait at the
+         next pause.  */
+      if (portalock_cancel_requested ())
+        {
+          errno = ECANCELED;
           break;
         }
       struct timespec wake;

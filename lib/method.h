@@ -102,6 +102,7 @@ struct portalock
   bool record_pid;
   bool sync;             /* flush and fsync before every unlock */
   bool identity_check;   /* look the path up after each grant */
+  bool writer_preference;  /* pass the gate (writer-gate.c) */
 
   /* While held.  */
   int fd;                /* the data descriptor; -1 when not held */

@@ -23,6 +23,7 @@
 #include "portalock-private.h"
 #include "method.h"
 #include "selfdeadlock.h"
+#include "writer-gate.h"
 
 /* How an acquire works, and why.
 
@@ -614,7 +615,11 @@ portalock_acquire (portalock *lock)
   lock->exposed = false;
   for (int attempt = 0;; attempt++)
     {
-      int r = try_acquire (lock, type, nonblock, dl);
+      /* Writer preference (writer-gate.c): the gate around the try.  */
+      portalock *gate;
+      int r = (portalock_gate_enter (lock, type, nonblock, dl, &gate) == 0
+               ? try_acquire (lock, type, nonblock, dl) : -1);
+      portalock_gate_leave (gate);
       if (r < 0)
         return -1;
       if (r == 1)
@@ -726,6 +731,7 @@ delete_if_unheld (const portalock *lock, dev_t dev, ino_t ino)
       portalock *probe = portalock_new (lock->path);
       if (probe != NULL
           && portalock_set_backend (probe, lock->backend) == 0
+          && portalock_set_method (probe, lock->method->kind) == 0
           && portalock_set_temporary (probe, true) == 0
           && portalock_set_mode (probe, "r") == 0
           && portalock_set_timeout (probe, 0) == 0
@@ -814,7 +820,10 @@ portalock_convert (portalock *lock, int flags)
   if (!nonblock && portalock_selfdeadlock_check (lock, type) != 0)
     return -1;
   bool lost = false;
+  portalock *gate;
+  portalock_gate_enter_convert (lock, type, &gate);
   int r = lock->method->convert (lock, type, nonblock, dl, &lost);
+  portalock_gate_leave (gate);
   if (lost)
     {
       /* The old lock is gone too (method.h): the object no longer

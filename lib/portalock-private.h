@@ -10,6 +10,7 @@
 #ifndef PORTALOCK_PRIVATE_H
 #define PORTALOCK_PRIVATE_H 1
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -114,6 +115,42 @@ int portalock_timer_wait (const struct portalock_backend_ops *ops, int fd,
 int portalock_wait_lock (const struct portalock_backend_ops *ops, int fd,
                          int type, off_t start, off_t length, bool nonblock,
                          const struct timespec *deadline);
+
+/* A pending acquisition's cancel (pending.c).  A thread of the pool
+   that waits for a pollable acquisition points PORTALOCK_CANCEL_CURRENT
+   at the acquisition's token while it runs the acquire; the waits that
+   block (portalock_wait_lock, the marker's pauses) then also end when
+   the token is cancelled, failing with ECANCELED unless the lock was
+   granted meanwhile (the settle rule of timed waits).  A wait that is
+   about to block on a condition variable registers it in WAKE_MUTEX and
+   WAKE_COND, under MUTEX, and never holds MUTEX while it holds
+   WAKE_MUTEX; portalock_cancel_request signals it under both.  */
+struct portalock_cancel
+{
+  pthread_mutex_t mutex;
+  bool cancelled;               /* under MUTEX; read atomically too */
+  pthread_mutex_t *wake_mutex;  /* under MUTEX */
+  pthread_cond_t *wake_cond;
+};
+
+extern _Thread_local struct portalock_cancel *portalock_cancel_current;
+
+/* Whether the calling thread's wait is a pending acquisition's, which a
+   cancel may end.  A call, not the variable, for the files that are
+   built on Windows too: mingw-w64 reaches another file's thread-local
+   variable through libgcc's emulation, which libportalock-0.dll would
+   then import from libgcc_s_seh-1.dll.  */
+bool portalock_cancel_active (void);
+
+/* Cancel TOKEN and wake the wait registered in it, if any.  */
+void portalock_cancel_request (struct portalock_cancel *token);
+
+/* Register (MUTEX and COND not NULL) or forget the calling thread's wait
+   on COND in its token, if it has one.  */
+void portalock_cancel_register (pthread_mutex_t *mutex, pthread_cond_t *cond);
+
+/* Return true if the calling thread's token, if any, is cancelled.  */
+bool portalock_cancel_requested (void);
 
 /* The per-inode table.  The process-scoped backends (fcntl, lockf) give
    a lock to the process, so two lock objects on one file would never

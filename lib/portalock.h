@@ -303,6 +303,21 @@ PORTALOCK_API int portalock_set_record_pid (portalock *lock, bool record);
    or portalock_convert (the lock is left as it was).  */
 PORTALOCK_API int portalock_set_sync (portalock *lock, bool sync);
 
+/* If PREFER, the object joins the writer-preferring protocol (the
+   manual's "Reader/writer locks"): once an exclusive acquirer (a
+   writer) waits, shared acquirers (readers) that come after it wait
+   behind it, so that a stream of readers cannot starve it.  Writers
+   hold a gate, the file PATH.gate beside the lock's file (created
+   empty, never written nor deleted), while they wait; readers pass
+   through it.  It works only if every participant on the file uses it,
+   with the same backend and the same path.  The default is false.
+   Return 0, or -1 with errno EINVAL (LOCK is NULL) or EBUSY (LOCK is
+   held).  With it, portalock_acquire fails with ENOTSUP for a
+   temporary lock; a conversion to exclusive never waits for the gate
+   (it would deadlock with a waiting writer).  */
+PORTALOCK_API int portalock_set_writer_preference (portalock *lock,
+                                                    bool prefer);
+
 /* Lock methods: how a lock object locks (the manual's "Lock methods").
    A kernel lock (flock(2), fcntl(2), lockf(3): the backend) may exclude
    only the processes of one machine on a network file system; a marker
@@ -523,6 +538,51 @@ PORTALOCK_API bool portalock_held (const portalock *lock);
    false.  Sets no errno.  */
 PORTALOCK_API unsigned portalock_depth (const portalock *lock);
 
+/* Pollable acquisition, for programs run by an event loop.  A pending
+   acquisition runs portalock_acquire of a lock object, with all its
+   settings (timeout, fail_when_locked, method, ...), in a thread of the
+   library's pool, and makes a descriptor readable when the outcome is
+   there.  The pool keeps at most 1024 acquisitions pending at once, and
+   so at most 2048 threads (a waiter blocked in the kernel and the thread
+   that runs the acquire, 64 and 128 KiB of stack, every signal blocked,
+   no CPU while they wait); idle threads are reused, and all but 16 of
+   them end.  Not on Windows (ENOTSUP).  */
+typedef struct portalock_pending portalock_pending;
+
+/* Start acquiring LOCK and return at once with the pending acquisition,
+   or NULL and set errno: EINVAL if LOCK is NULL; EBUSY if an
+   acquisition of LOCK is pending already; EAGAIN if 1024 acquisitions
+   are pending in the process, or no thread could be started; ENOMEM;
+   EMFILE and the like for the descriptor; ENOTSUP on Windows.  Until
+   portalock_acquire_finish, LOCK belongs to the acquisition: do not use
+   or free it.  */
+PORTALOCK_API portalock_pending *portalock_acquire_start (portalock *lock);
+
+/* Return the descriptor of PENDING to poll for reading (POLLIN): it is
+   readable once the outcome is known (held, timed out, failed or
+   cancelled) and stays so.  It belongs to PENDING (close-on-exec; do
+   not read, close or keep it past portalock_acquire_finish).  -1 with
+   errno EINVAL if PENDING is NULL.  */
+PORTALOCK_API int portalock_pending_fd (const portalock_pending *pending);
+
+/* Ask PENDING to stop waiting, and return at once: 0, or -1 with errno
+   EINVAL if PENDING is NULL.  The descriptor turns readable soon after;
+   portalock_acquire_finish then tells what happened: -1 with ECANCELED
+   and nothing held, or, if the lock was granted before the cancel took
+   effect, 0 with the lock held (release it as any other).  Cancelling
+   an acquisition that has ended already changes nothing.  Any thread
+   may cancel, up to portalock_acquire_finish, not during or after it.  */
+PORTALOCK_API int portalock_acquire_cancel (portalock_pending *pending);
+
+/* Collect the outcome of PENDING, waiting for it if its descriptor is
+   not readable yet, and free PENDING (which may not be NULL otherwise:
+   EINVAL).  Return 0 with the lock object held, or -1 with errno as
+   portalock_acquire sets it (EWOULDBLOCK, ETIMEDOUT, ...), or ECANCELED
+   after portalock_acquire_cancel, with nothing held.  In a forked child,
+   an acquisition its parent started is not pending: -1 with ECANCELED
+   at once, and the lock object must only be freed.  */
+PORTALOCK_API int portalock_acquire_finish (portalock_pending *pending);
+
 /* PID records: the text a PidFileLock holder keeps in its lock file,
    the holder's PID in decimal and a line break ("4242\n"), as a classic
    pid file holds and Python portalocker's PidFileLock reads and writes.
@@ -655,6 +715,16 @@ PORTALOCK_API int portalock_semaphore_set_method
      ENOENT, EACCES, ENOLCK, ...  from open(2) or the lock call.
    On failure SEM holds nothing.  */
 PORTALOCK_API int portalock_semaphore_acquire (portalock_semaphore *sem);
+
+/* Start acquiring a slot of SEM as portalock_semaphore_acquire does, and
+   return at once with the pending acquisition: see
+   portalock_acquire_start, whose errors it shares (EBUSY: an acquisition
+   of SEM is pending already); portalock_pending_fd,
+   portalock_acquire_cancel and portalock_acquire_finish (0: SEM holds a
+   slot) serve it.  Until portalock_acquire_finish, SEM belongs to the
+   acquisition.  */
+PORTALOCK_API portalock_pending *portalock_semaphore_acquire_start
+  (portalock_semaphore *sem);
 
 /* Return the number of the slot SEM holds (0 to MAXIMUM - 1), or -1 if
    it holds none (errno EINVAL if SEM is NULL, else unchanged).  */

@@ -75,6 +75,7 @@ struct portalock_thread_holds
   size_t size;            /* room in V */
   struct hold *v;         /* INLINE or malloc'd */
   bool gone;              /* the thread has ended */
+  bool pool;              /* a pool thread's: never used */
   struct hold inline_holds[INLINE_HOLDS];
 };
 
@@ -221,6 +222,7 @@ portalock_selfdeadlock_check (const portalock *lock, int type)
   struct portalock_thread_holds *h = current ();
   if (h == NULL || __atomic_load_n (&h->count, __ATOMIC_RELAXED) == 0)
     return 0;
+  /* (A pool thread's record stays empty.)  */
   int ranges = takes_ranges (lock);
   bool conflict = false;
   hold_mutex (h);
@@ -270,7 +272,7 @@ portalock_selfdeadlock_note (portalock *lock)
   struct portalock_thread_holds *h = NULL;
   if (!lock->selfdeadlock_exempt && ranges >= 0)
     h = my_record ();
-  if (h != NULL)
+  if (h != NULL && !h->pool)
     {
       struct hold *old;
       hold_mutex (h);
@@ -343,6 +345,14 @@ portalock_selfdeadlock_forget (portalock *lock, bool ours)
   if (last)
     free_record (h);
   errno = saved_errno;
+}
+
+void
+portalock_selfdeadlock_pool_thread (void)
+{
+  struct portalock_thread_holds *h = my_record ();
+  if (h != NULL)
+    h->pool = true;
 }
 
 void

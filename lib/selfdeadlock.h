@@ -44,6 +44,12 @@ void portalock_selfdeadlock_retype (portalock *lock);
    emptied at the fork).  */
 void portalock_selfdeadlock_forget (portalock *lock, bool ours);
 
+/* The calling thread is one of the pollable acquisitions' pool
+   (pending.c): its acquires are made for other threads, so they are
+   neither checked nor noted here; portalock_acquire_finish notes the
+   object for the thread that collects it.  */
+void portalock_selfdeadlock_pool_thread (void);
+
 /* Leave LOCK out of the check and of the records: a semaphore's slot,
    whose waits promise never to fail with EDEADLK.  */
 void portalock_selfdeadlock_exempt (portalock *lock);

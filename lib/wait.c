@@ -84,7 +84,17 @@
    lock was granted, that request is granted too (the descriptor already
    holds it) and the wait succeeds; if not, the request either finds the
    lock free and takes it, or fails and leaves the descriptor as a
-   failed request does.  Either answer is true.  */
+   failed request does.  Either answer is true.
+
+   A pending acquisition's wait (pending.c) is the same, with one more
+   way to end: the thread of the pool that runs it has a cancel token,
+   and its wait always blocks in the helper, with or without a deadline,
+   so that portalock_acquire_cancel can wake the waiting thread (through
+   the ANSWERED condition variable, registered in the token) and end the
+   helper as a deadline would.  The settle rule then decides, and a
+   wait that the cancel ended and that did not get the lock fails with
+   ECANCELED.  Such a wait never uses the timer signal: the thread is the
+   library's own.  */
 
 /* A thread's kept helper, and what it shares with that thread.  */
 struct helper
@@ -327,20 +337,34 @@ helper_wait (struct helper *h, const struct portalock_backend_ops *ops,
   h->done = false;
   h->requests++;
   pthread_cond_signal (&h->asked);
-  while (!h->done && !timed_out)
-    timed_out = (pthread_cond_timedwait (&h->answered, &h->mutex, deadline)
-                 == ETIMEDOUT);
+  pthread_mutex_unlock (&h->mutex);
+  /* A pending acquisition's wait (pending.c) also ends on its cancel,
+     which signals ANSWERED.  */
+  portalock_cancel_register (&h->mutex, &h->answered);
+  pthread_mutex_lock (&h->mutex);
+  bool cancelled = false;
+  while (!h->done && !timed_out
+         && !(cancelled = portalock_cancel_requested ()))
+    {
+      if (deadline == NULL)
+        pthread_cond_wait (&h->answered, &h->mutex);
+      else
+        timed_out = (pthread_cond_timedwait (&h->answered, &h->mutex,
+                                             deadline) == ETIMEDOUT);
+    }
   bool done = h->done;
   int e = h->result == 0 ? 0 : h->error;
   if (!done)
     h->abandoned = true;
   pthread_mutex_unlock (&h->mutex);
+  portalock_cancel_register (NULL, NULL);
   *gone = !done;
   if (done)
     return e;
   pthread_cancel (h->thread);
   pthread_join (h->thread, NULL);
-  return settle (ops, fd, type, start, length);
+  e = settle (ops, fd, type, start, length);
+  return e == ETIMEDOUT && cancelled ? ECANCELED : e;
 }
 
 static int
@@ -394,7 +418,15 @@ portalock_wait_lock (const struct portalock_backend_ops *ops, int fd,
   if (r == 0 || errno != EWOULDBLOCK || nonblock)
     return r;
 
-  if (deadline == NULL)
+  /* A pending acquisition (pending.c) waits in a helper, even without a
+     deadline, so that its cancel can end the wait.  */
+  bool cancellable = portalock_cancel_current != NULL;
+  if (cancellable && portalock_cancel_requested ())
+    {
+      errno = ECANCELED;
+      return -1;
+    }
+  if (deadline == NULL && !cancellable)
     {
       do
         r = ops->lock (fd, type, start, length, true);
@@ -402,12 +434,12 @@ portalock_wait_lock (const struct portalock_backend_ops *ops, int fd,
       return r;
     }
 
-  if (portalock_deadline_passed (deadline))
+  if (deadline != NULL && portalock_deadline_passed (deadline))
     {
       errno = ETIMEDOUT;
       return -1;
     }
-  int signo = portalock_timer_signal_hold ();
+  int signo = cancellable ? 0 : portalock_timer_signal_hold ();
   if (signo != 0)
     {
       r = portalock_timer_wait (ops, fd, type, start, length, deadline,

@@ -189,7 +189,7 @@ AC_DEFUN([PORTALOCK_PLATFORM],
        [Define if timer_create(2) can signal one thread (SIGEV_THREAD_ID).])
      AC_DEFINE_UNQUOTED([PORTALOCK_SIGEV_THREAD_ID], [$portalock_cv_thread_timer],
        [The member of struct sigevent that names a SIGEV_THREAD_ID thread.])])
-  AC_CHECK_FUNCS([gettid])
+  AC_CHECK_FUNCS([gettid eventfd pipe2])
 
   # The test suite's answers (tests/features.exp); ofd comes from
   # PORTALOCK_BACKENDS.

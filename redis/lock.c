@@ -179,6 +179,15 @@ portalock_redis_set_shared (portalock_redis *lock, bool shared)
 }
 
 int
+portalock_redis_set_writer_preference (portalock_redis *lock, bool prefer)
+{
+  if (lock == NULL || lock->held)
+    return invalid ();
+  lock->prefer_writers = prefer;
+  return 0;
+}
+
+int
 portalock_redis_set_fail_when_locked (portalock_redis *lock, bool fail)
 {
   if (lock == NULL)
@@ -332,6 +341,13 @@ plr_try_acquire (portalock_redis *lock, bool queue, long long *wait_ms)
   len[argc++] = lock->identity != NULL ? strlen (lock->identity) : 0;
   argv[argc] = queue ? lock->queue_ttl_text : "0";
   len[argc++] = queue ? lock->queue_ttl_len : 1;
+  /* Only a preferring shared request says so: the protocol of clients
+     that send five arguments is unchanged.  */
+  if (lock->shared && lock->prefer_writers)
+    {
+      argv[argc] = "p";
+      len[argc++] = 1;
+    }
   redisReply *r;
   double sent = plr_now ();
   if (plr_script_run (&lock->conn, PLR_ACQUIRE, PLR_NKEYS, argc, argv, len,

@@ -117,6 +117,16 @@ PORTALOCK_REDIS_API int portalock_redis_set_ttl (portalock_redis *lock,
 PORTALOCK_REDIS_API int portalock_redis_set_shared (portalock_redis *lock,
                                                     bool shared);
 
+/* If PREFER (and the lock is shared), a shared acquire waits in the
+   queue behind the waiters that came before it, as an exclusive one
+   does, instead of being granted whenever no exclusive lease is held:
+   once a writer waits, readers that come after it wait behind it (the
+   manual's "Reader/writer locks").  Every shared participant of the
+   lock must use it for a writer to be sure not to starve.  The default
+   is false.  Return 0, or -1 with EINVAL if LOCK is held or NULL.  */
+PORTALOCK_REDIS_API int
+portalock_redis_set_writer_preference (portalock_redis *lock, bool prefer);
+
 /* If FAIL, an acquire of a lock held elsewhere fails at once with
    EWOULDBLOCK instead of waiting.  Return 0, or -1 with EINVAL.  */
 PORTALOCK_REDIS_API int

@@ -133,6 +133,7 @@ struct portalock_redis
   size_t ttl_len;
   char *identity;       /* stored with each grant; NULL: none */
   bool shared;
+  bool prefer_writers;  /* a shared request waits behind the queue */
   bool fail_when_locked;
   bool held;
   bool maybe_held;      /* an acquire's outcome is unknown */

@@ -131,14 +131,19 @@
   "(" v " and string.sub(" v ", 1, #owner + 1) == owner .. ' ')"
 
 /* ARGV: owner, TTL (ms), mode ("x" or "s"), identity, queue TTL (ms;
-   0: do not queue).  Returns the token (a string) for a grant, the same
+   0: do not queue), and for a shared request with writer preference
+   "p".  Returns the token (a string) for a grant, the same
    one again for an owner that holds it; or, for a refusal, the ms until
    the lease in the way ends at the latest, or until the place of the
    waiter ahead ends (an integer; -1: unknown).  A refused request with
    a queue TTL takes (or keeps) its place at the end of the queue, and
    its place lasts that long from now.  An exclusive request is granted
    only to the first waiter, or to anyone when no one waits; a shared
-   request whenever no exclusive lease is held (readers first).  An
+   request whenever no exclusive lease is held (readers first), unless
+   it prefers writers: then, like an exclusive one, only to the first
+   waiter or when no one waits (the first waiter, if a reader, wakes
+   the next when it is let in, so that readers in a row go in
+   together).  An
    exclusive request looks only at the live shared leases, and only if
    there are any (those that ended are dropped by the next shared
    request, or expire with their key).  */
@@ -180,6 +185,10 @@ static const char acquire_script[] = VARS CLOCK QUEUE
   "    redis.call('ZADD', s, nowms + tonumber(ttl), owner)\n"
   "    extend()\n"
   "    return tok\n"
+  "  end\n"
+  "  local h = ARGV[6] == 'p' and queued and head()\n"
+  "  if h and h ~= owner then\n"
+  "    return refuse(tonumber(redis.call('ZSCORE', e, h)) - clock())\n"
   "  end\n"
   "else\n"
   "  if redis.call('EXISTS', s) == 1 then\n"

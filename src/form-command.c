@@ -34,6 +34,7 @@
 #include "filecheck.h"
 #include "holder.h"
 #include "lockfile.h"
+#include "method-lock.h"
 #include "plock.h"
 #include "portalock.h"
 #include "progname.h"
@@ -87,6 +88,16 @@ command_exists (const char *command)
 /* The running command, for the signal forwarder.  */
 volatile pid_t command_pid;
 
+/* A signal to pass on that came before the command's PID was known.
+   Without threads it would wait, blocked, until then; but a lock of
+   the lease method has a heartbeat thread, which the kernel may pick to
+   handle it meanwhile.  */
+static volatile sig_atomic_t pending_signal;
+
+/* Set, from the library's heartbeat thread, when the lock of the strict,
+   lease or auto method is lost while COMMAND runs.  */
+static volatile sig_atomic_t command_lock_lost;
+
 static const int forwarded_signals[] =
   { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 #define NFORWARDED (sizeof forwarded_signals / sizeof forwarded_signals[0])
@@ -99,8 +110,13 @@ forward_signal (int sig, siginfo_t *info, void *context)
 {
   (void) context;
   int saved_errno = errno;
-  if (command_pid > 0 && (info == NULL || info->si_code <= 0))
-    kill (command_pid, sig);
+  if (info == NULL || info->si_code <= 0)
+    {
+      pending_signal = sig;
+      pid_t pid = command_pid;
+      if (pid > 0)
+        kill (pid, sig);
+    }
   errno = saved_errno;
 }
 
@@ -183,6 +199,13 @@ run_command (struct options *o, char **cmd, int fd)
   if (err != 0)
     return exec_failure (cmd[0], err, o->quiet);
   command_pid = pid;
+  /* What reached another thread while the PID was not yet known (the
+     handler looks at the PID after it notes the signal, so one of the
+     two sends it), and a loss of the lock meanwhile.  */
+  if (pending_signal != 0)
+    kill (pid, pending_signal);
+  if (command_lock_lost)
+    kill (pid, SIGTERM);
   if (o->forward)
     sigprocmask (SIG_SETMASK, &old, NULL);
 
@@ -267,17 +290,90 @@ take_lock (struct options *o, int *fd, const char *name, int *status)
 /* Open FILE for the lock, as flock(1) would; on failure report and
    exit.  For a command form, make sure first that a missing FILE is not
    created for a COMMAND that cannot run.  */
+static void
+refuse_missing_command (struct options *o, const char *command)
+{
+  if (command != NULL && o->lock.create && access (o->lock.path, F_OK) != 0
+      && errno == ENOENT && !command_exists (command))
+    exit (exec_failure (command, errno, o->quiet));
+}
+
 static int
 open_lock_file (struct options *o, const char *command)
 {
   bool is_dir;
-  if (command != NULL && o->lock.create && access (o->lock.path, F_OK) != 0
-      && errno == ENOENT && !command_exists (command))
-    exit (exec_failure (command, errno, o->quiet));
+  refuse_missing_command (o, command);
   int fd = lockfile_open (&o->lock, &is_dir);
   if (fd < 0)
     exit (lockfile_open_status (&o->lock, errno, o->quiet));
   return fd;
+}
+
+/* Called by the library's heartbeat thread when the lock is lost:
+   COMMAND no longer runs under the lock, so it is stopped.  */
+static void
+command_lost (portalock *lock, void *arg)
+{
+  (void) lock;
+  (void) arg;
+  command_lock_lost = 1;
+  pid_t pid = command_pid;
+  if (pid > 0)
+    kill (pid, SIGTERM);
+}
+
+/* Take the lock of O's method (strict, lease or auto) through a lock
+   object, for COMMAND (NULL for -c), whose data descriptor COMMAND
+   then inherits, as it would plock's own with flock(1).  Return the
+   object, or report and return NULL with *STATUS set.  */
+static portalock *
+take_object (struct options *o, const char *command, int *status)
+{
+  /* plock opens FILE first, as for a kernel lock, so that what is wrong
+     with it is said (and exits) as for a kernel lock: the object then
+     opens it again.  */
+  close (open_lock_file (o, command));
+  bool record = o->record && o->pid_file == NULL;
+  portalock *lock = method_lock_new (&o->lock, record, command_lost, NULL,
+                                     o->quiet, status);
+  if (lock == NULL)
+    return NULL;
+  double started = o->verbose ? lockfile_now () : 0;
+  if (portalock_acquire (lock) != 0)
+    {
+      int err = errno;
+      portalock_free (lock);
+      *status = method_lock_status (&o->lock, err, record, o->conflict_code,
+                                    o->verbose, o->quiet);
+      return NULL;
+    }
+  if (o->verbose)
+    printf ("%s: getting lock took %.6f seconds\n", program_name,
+            lockfile_now () - started);
+  int fd = portalock_fd (lock);
+  int fl = fcntl (fd, F_GETFD);
+  if (fl >= 0)
+    fcntl (fd, F_SETFD, fl & ~FD_CLOEXEC);
+  return lock;
+}
+
+/* Give back the lock object LOCK after COMMAND ran with STATUS; return
+   plock's exit status: LOCK_EXIT_LOST if the lock was lost meanwhile,
+   so that the caller knows its work was not protected to the end.  */
+static int
+give_back_object (struct options *o, portalock *lock, const char *command,
+                  int status)
+{
+  bool lost = command_lock_lost;
+  int s = method_lock_finish (lock, o->lock.path, &lost, o->quiet);
+  if (lost)
+    {
+      if (!o->quiet)
+        error (0, 0, "%s: the lock was lost while %s ran%s", o->lock.path,
+               command, command_lock_lost ? "; it was sent SIGTERM" : "");
+      return LOCK_EXIT_LOST;
+    }
+  return status == EXIT_SUCCESS ? s : status;
 }
 
 /* Set PLOCK_FILE and PLOCK_FD for COMMAND.  */
@@ -305,6 +401,8 @@ command_form (struct options *o, char **cmd)
   int fd;
   const char *name;
   char fdname[16];
+  portalock *obj = NULL;
+  int status;
 
   if (o->fd >= 0)
     {
@@ -318,29 +416,42 @@ command_form (struct options *o, char **cmd)
           return EX_DATAERR;
         }
     }
+  else if (method_uses_object (&o->lock) && !o->unlock)
+    {
+      /* The lock object opens FILE and takes the lock.  */
+      obj = take_object (o, o->command_string ? NULL : cmd[0], &status);
+      if (obj == NULL)
+        return status;
+      fd = portalock_fd (obj);
+      name = o->lock.path;
+    }
   else
     {
       fd = open_lock_file (o, o->command_string ? NULL : cmd[0]);
       name = o->lock.path;
     }
 
-  int status;
-  if (o->unlock)
+  if (obj == NULL && o->unlock)
     {
       if (portalock_backend_lock (o->lock.api, fd, PORTALOCK_UN,
                                   o->lock.start, o->lock.length, 0) != 0)
         return lockfile_lock_status (&o->lock, name, errno, o->conflict_code,
                                      o->verbose, o->quiet);
     }
-  else if (!take_lock (o, &fd, name, &status))
+  else if (obj == NULL && !take_lock (o, &fd, name, &status))
     return status;
 
+  /* A lock object writes the record into FILE itself.  */
   int rfd = -1;
-  if (o->record || o->pid_file != NULL)
+  if (o->pid_file != NULL || (o->record && obj == NULL))
     {
       rfd = write_own_record (o, fd, &status);
       if (rfd < 0)
-        return status;
+        {
+          if (obj != NULL)
+            give_back_object (o, obj, cmd[0], EXIT_SUCCESS);
+          return status;
+        }
     }
 
   export_environment (o->lock.path, fd, o->do_close);
@@ -382,6 +493,8 @@ command_form (struct options *o, char **cmd)
   if (o->fd >= 0)
     portalock_backend_lock (o->lock.api, fd, PORTALOCK_UN, o->lock.start,
                             o->lock.length, 0);
+  if (obj != NULL)
+    status = give_back_object (o, obj, cmd[0], status);
   return status;
 }
 

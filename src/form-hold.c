@@ -30,6 +30,7 @@
 #include "error.h"
 #include "holder.h"
 #include "lockfile.h"
+#include "method-lock.h"
 #include "plock.h"
 #include "portalock.h"
 
@@ -101,6 +102,14 @@ hold_form (struct options *o)
   req.fd = lockfile_open (&req.lock, &is_dir);
   if (req.fd < 0)
     return lockfile_open_status (&req.lock, errno, o->quiet);
+  /* A lock object opens the file itself, in the holder: plock's open
+     only made it, and said what is wrong with it, as for a kernel
+     lock.  */
+  if (method_uses_object (&req.lock))
+    {
+      close (req.fd);
+      req.fd = -1;
+    }
   bool created = false;
   if (o->pid_file != NULL)
     {
@@ -110,7 +119,8 @@ hold_form (struct options *o)
           int err = errno;
           if (!o->quiet)
             error (0, err, "cannot open PID file %s", o->pid_file);
-          close (req.fd);
+          if (req.fd >= 0)
+            close (req.fd);
           return err == EROFS || err == ENOSPC ? EX_CANTCREAT : EX_NOINPUT;
         }
     }

@@ -42,15 +42,16 @@ redis_form (struct options *o, char **cmd, const char *name)
 {
   if (o->fd >= 0 || o->no_fork || o->unlock || o->record
       || o->pid_file != NULL || o->remove || o->api_given || o->range_given
-      || o->sync || !o->lock.create)
+      || o->sync || !o->lock.create || o->method_given)
     usage_error ("--redis takes none of --fd, -F, -u, -p, --pid-file, "
-                 "--remove, --api, --fcntl, --start, --length, --sync, -N",
-                 NULL);
+                 "--remove, --api, --fcntl, --start, --length, --sync, -N, "
+                 "--method", NULL);
   struct redis_request req;
   memset (&req, 0, sizeof req);
   req.url = o->redis_url;
   req.name = name;
   req.shared = o->lock.type == PORTALOCK_SH;
+  req.prefer_writers = o->lock.prefer_writers;
   req.timeout = o->lock.timeout;
   req.ttl = o->ttl;
   req.conflict_code = o->conflict_code;

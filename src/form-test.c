@@ -23,18 +23,60 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
 
 #include "error.h"
 #include "lockfile.h"
+#include "marker-tool.h"
+#include "method-lock.h"
 #include "plock.h"
 #include "portalock.h"
+
+/* plock --test --method=strict|lease|auto FILE: take the lock and give
+   it back at once, which is the only way to tell whether the lock could
+   be taken now (a lease that nobody renews any more can be, and so
+   the lock object takes it).  FILE is not created.  */
+static int
+test_object (struct options *o, const char *path)
+{
+  struct lock_request req = o->lock;
+  req.path = path;
+  req.create = false;
+  if (!o->have_timeout)
+    req.nonblock = true;
+  struct stat st;
+  if (stat (path, &st) != 0)
+    {
+      if (errno == ENOENT && o->lock.create)
+        return EXIT_SUCCESS;
+      return lockfile_open_status (&req, errno, o->quiet);
+    }
+  int status;
+  portalock *lock = method_lock_new (&req, false, NULL, NULL, o->quiet,
+                                     &status);
+  if (lock == NULL)
+    return status;
+  if (portalock_acquire (lock) != 0)
+    {
+      int err = errno;
+      portalock_free (lock);
+      return method_lock_status (&req, err, false, o->conflict_code,
+                                 o->verbose, o->quiet);
+    }
+  bool lost = false;
+  status = method_lock_finish (lock, path, &lost, o->quiet);
+  return status;
+}
 
 /* plock --test FILE|FD.  */
 int
 test_form (struct options *o, const char *arg)
 {
+  if (method_uses_object (&o->lock))
+    return test_object (o, arg);
+
   int fd;
   bool is_dir;
   struct lock_request req = o->lock;
@@ -86,23 +128,46 @@ test_form (struct options *o, const char *arg)
   return status;
 }
 
-/* plock --holder FILE.  */
+/* plock --holder FILE: the PIDs of the kernel's holders, one a line,
+   then the holder that FILE's marker names, if there is one (a lock of
+   the strict or lease method), as "HOST PID TOKEN GENERATION METHOD".  */
 int
 holder_form (struct options *o, const char *path)
 {
+  struct portalock_marker_info info;
+  int marked = portalock_marker_read (path, &info, sizeof info);
+  if (marked < 0)
+    {
+      int err = errno;
+      if (!o->quiet)
+        {
+          if (err == EPROTO)
+            error (0, 0, "warning: %s.marker is not a lock's marker",
+                   path);
+          else
+            error (0, err, "warning: %s: cannot read its marker", path);
+        }
+      marked = 0;
+    }
   pid_t pids[256];
   int n = portalock_holders (path, pids, 256);
   if (n < 0)
     {
       int err = errno;
-      if (!o->quiet)
-        error (0, err, "%s", path);
-      return err == ENOENT || err == EACCES || err == ENOTDIR ? EX_NOINPUT
-        : EX_OSERR;
+      if (marked == 0 || (err != ENOENT && err != ENOTSUP))
+        {
+          if (!o->quiet)
+            error (0, err, "%s", path);
+          return err == ENOENT || err == EACCES || err == ENOTDIR
+            ? EX_NOINPUT : EX_OSERR;
+        }
+      n = 0;
     }
   for (int i = 0; i < n && i < 256; i++)
     printf ("%ld\n", (long) pids[i]);
-  return n > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  if (marked > 0)
+    marker_print (stdout, &info);
+  return n > 0 || marked > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
 /* The words for a verdict.  */

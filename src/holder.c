@@ -27,6 +27,7 @@
 #include "duration.h"
 #include "error.h"
 #include "filecheck.h"
+#include "method-lock.h"
 #include "process.h"
 #include "progname.h"
 
@@ -142,13 +143,18 @@ detach_stdio (void)
   return 0;
 }
 
-/* Wait until a stop signal, the owner's exit or the deadline.  */
-static void
-hold_until_released (struct hold_request *req, const sigset_t *waitmask)
+/* Wait until a stop signal, the owner's exit, the loss of the lock (a
+   byte on LOST_FD, -1 for none) or the deadline.  Return true if the
+   lock was lost.  */
+static bool
+hold_until_released (struct hold_request *req, int lost_fd,
+                     const sigset_t *waitmask)
 {
   double deadline = isfinite (req->max_hold)
     ? lockfile_now () + req->max_hold : INFINITY;
-  struct pollfd pfd = { .fd = req->owner_fd, .events = POLLIN };
+  /* poll(2) passes over an entry whose descriptor is negative.  */
+  struct pollfd pfd[2] = { { .fd = req->owner_fd, .events = POLLIN },
+                           { .fd = lost_fd, .events = POLLIN } };
   bool poll_owner = !req->detach && req->owner_fd < 0;
 
   while (stop_signal == 0)
@@ -159,7 +165,7 @@ hold_until_released (struct hold_request *req, const sigset_t *waitmask)
         {
           left = deadline - lockfile_now ();
           if (left <= 0)
-            return;
+            return false;
         }
       /* Without a pidfd, look at the owner every second.  */
       if (poll_owner && left > 1)
@@ -167,20 +173,25 @@ hold_until_released (struct hold_request *req, const sigset_t *waitmask)
       /* A deadline too far for time_t is none: never "now".  */
       if (duration_to_timespec (left, &ts))
         tsp = &ts;
-      int r = ppoll (&pfd, req->owner_fd >= 0 ? 1 : 0, tsp, waitmask);
+      int r = ppoll (pfd, 2, tsp, waitmask);
       if (r < 0 && errno != EINTR)
-        return;
+        return false;
       if (r > 0)
-        return;                 /* the owner exited */
+        return pfd[1].revents != 0;     /* lost, or the owner exited */
       if (poll_owner && kill (req->owner, 0) != 0 && errno == ESRCH)
-        return;
+        return false;
     }
+  return false;
 }
 
 /* Let go: clear the record while still holding the lock, then delete
-   the file if asked, then exit, which releases the lock.  */
+   the file if asked, then give the lock back: the lock object's
+   release (OBJ, if not NULL), or the exit, which releases a kernel
+   lock.  Exit 0, or LOCK_EXIT_LOST if the lock was lost (LOST, or found
+   so by the release).  */
 static _Noreturn void
-release_and_exit (struct hold_request *req, bool wrote_record)
+release_and_exit (struct hold_request *req, bool wrote_record,
+                  portalock *obj, bool lost)
 {
   if (wrote_record)
     {
@@ -191,14 +202,93 @@ release_and_exit (struct hold_request *req, bool wrote_record)
               && pid == getpid ())
             unlink (req->pid_file);
         }
-      else
+      else if (obj == NULL)
         clear_own_record (req->fd);
     }
-  if (req->remove)
+  if (req->remove && !lost)
     remove_locked_file (req->fd, req->lock.path);
+  if (obj != NULL)
+    {
+      method_lock_finish (obj, req->lock.path, &lost, true);
+      _exit (lost ? LOCK_EXIT_LOST : EXIT_SUCCESS);
+    }
   portalock_backend_lock (req->lock.api, req->fd, PORTALOCK_UN,
                           req->lock.start, req->lock.length, 0);
   _exit (EXIT_SUCCESS);
+}
+
+/* Have SIGTERM, SIGINT and SIGHUP end the holder's wait: block them
+   but in ppoll, with the mask stored in *WAITMASK.  A lock object's
+   heartbeat thread, made after this, inherits the block, so that they
+   reach the thread that waits.  */
+static void
+catch_stop_signals (sigset_t *waitmask)
+{
+  sigset_t stops;
+  sigemptyset (&stops);
+  sigaddset (&stops, SIGTERM);
+  sigaddset (&stops, SIGINT);
+  sigaddset (&stops, SIGHUP);
+  sigprocmask (SIG_BLOCK, &stops, waitmask);
+  sigdelset (waitmask, SIGTERM);
+  sigdelset (waitmask, SIGINT);
+  sigdelset (waitmask, SIGHUP);
+  struct sigaction sa;
+  memset (&sa, 0, sizeof sa);
+  sa.sa_handler = on_stop_signal;
+  sigemptyset (&sa.sa_mask);
+  sigaction (SIGTERM, &sa, NULL);
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGHUP, &sa, NULL);
+  signal (SIGPIPE, SIG_IGN);
+  signal (SIGQUIT, SIG_DFL);
+}
+
+/* The pipe the lost-lock callback writes a byte to.  */
+static int lost_pipe[2] = { -1, -1 };
+
+/* Called by the library's heartbeat thread when the lock is lost.  */
+static void
+holder_lost (portalock *lock, void *arg)
+{
+  (void) lock;
+  (void) arg;
+  char c = 1;
+  while (write (lost_pipe[1], &c, 1) < 0 && errno == EINTR)
+    ;
+}
+
+/* Take the lock of REQ's method through a lock object, for the holder:
+   every descriptor it does not need is closed first, since the object
+   keeps descriptors of its own (its marker, the heartbeat's).  Return
+   the object, or send the report and exit.  */
+static portalock *
+take_object (struct hold_request *req, int report_fd)
+{
+  if (pipe2 (lost_pipe, O_CLOEXEC) != 0)
+    {
+      send_report (report_fd, STAGE_SYSTEM, errno, 0);
+      _exit (EX_OSERR);
+    }
+  int keep[] = { req->pid_file_fd, req->owner_fd, report_fd, lost_pipe[0],
+                 lost_pipe[1] };
+  close_other_descriptors (keep, 5);
+  req->fd = -1;
+  int status;
+  portalock *obj = method_lock_new (&req->lock, req->record, holder_lost,
+                                    NULL, true, &status);
+  if (obj == NULL)
+    {
+      send_report (report_fd, STAGE_SYSTEM, errno, 0);
+      _exit (status);
+    }
+  if (portalock_acquire (obj) != 0)
+    {
+      send_report (report_fd, STAGE_LOCK, errno, 0);
+      _exit (EX_DATAERR);
+    }
+  req->fd = portalock_fd (obj);
+  return obj;
 }
 
 /* The child: lock, record, report, hold.  Never returns.  */
@@ -212,41 +302,37 @@ run_holder (struct hold_request *req, int report_fd, pid_t plock_pid)
   process_set_name (HOLDER_NAME);
 
   double started = lockfile_now ();
-  if (lockfile_acquire (&req->lock, &req->fd) != 0)
+  sigset_t waitmask;
+  portalock *obj = NULL;
+  if (method_uses_object (&req->lock))
     {
-      int err = errno;
-      send_report (report_fd, req->fd < 0 ? STAGE_OPEN : STAGE_LOCK, err, 0);
-      _exit (EX_DATAERR);
+      catch_stop_signals (&waitmask);
+      obj = take_object (req, report_fd);
+    }
+  else
+    {
+      if (lockfile_acquire (&req->lock, &req->fd) != 0)
+        {
+          int err = errno;
+          send_report (report_fd, req->fd < 0 ? STAGE_OPEN : STAGE_LOCK,
+                       err, 0);
+          _exit (EX_DATAERR);
+        }
+      /* From now on the stop signals only end the wait in ppoll.  */
+      catch_stop_signals (&waitmask);
     }
   double waited = lockfile_now () - started;
 
-  /* From now on the stop signals only end the wait in ppoll.  */
-  sigset_t stops, waitmask;
-  sigemptyset (&stops);
-  sigaddset (&stops, SIGTERM);
-  sigaddset (&stops, SIGINT);
-  sigaddset (&stops, SIGHUP);
-  sigprocmask (SIG_BLOCK, &stops, &waitmask);
-  sigdelset (&waitmask, SIGTERM);
-  sigdelset (&waitmask, SIGINT);
-  sigdelset (&waitmask, SIGHUP);
-  struct sigaction sa;
-  memset (&sa, 0, sizeof sa);
-  sa.sa_handler = on_stop_signal;
-  sigemptyset (&sa.sa_mask);
-  sigaction (SIGTERM, &sa, NULL);
-  sigaction (SIGINT, &sa, NULL);
-  sigaction (SIGHUP, &sa, NULL);
-  signal (SIGPIPE, SIG_IGN);
-  signal (SIGQUIT, SIG_DFL);
-
+  /* A lock object writes the record into the file itself.  */
   bool wrote_record = false;
-  if (req->record || req->pid_file_fd >= 0)
+  if (req->pid_file_fd >= 0 || (req->record && obj == NULL))
     {
       int rfd = req->pid_file_fd >= 0 ? req->pid_file_fd : req->fd;
       if (portalock_pid_record_write (rfd, req->lock.type) != 0)
         {
           send_report (report_fd, STAGE_RECORD, errno, waited);
+          if (obj != NULL)
+            portalock_free (obj);
           _exit (EX_CANTCREAT);
         }
       wrote_record = true;
@@ -255,10 +341,13 @@ run_holder (struct hold_request *req, int report_fd, pid_t plock_pid)
   if (detach_stdio () != 0)
     {
       send_report (report_fd, STAGE_SYSTEM, errno, waited);
-      release_and_exit (req, wrote_record);
+      release_and_exit (req, wrote_record, obj, false);
     }
-  int keep[] = { req->fd, req->pid_file_fd, req->owner_fd, report_fd };
-  close_other_descriptors (keep, 4);
+  if (obj == NULL)
+    {
+      int keep[] = { req->fd, req->pid_file_fd, req->owner_fd, report_fd };
+      close_other_descriptors (keep, 4);
+    }
   if (req->pid_file_fd >= 0)
     {
       close (req->pid_file_fd);
@@ -268,11 +357,11 @@ run_holder (struct hold_request *req, int report_fd, pid_t plock_pid)
   /* Stay alive once plock has gone: from here the owner decides.  */
   process_die_with_parent (0);
   if (!send_report (report_fd, STAGE_HELD, 0, waited))
-    release_and_exit (req, wrote_record);
+    release_and_exit (req, wrote_record, obj, false);
   close (report_fd);
 
-  hold_until_released (req, &waitmask);
-  release_and_exit (req, wrote_record);
+  bool lost = hold_until_released (req, lost_pipe[0], &waitmask);
+  release_and_exit (req, wrote_record, obj, lost);
 }
 
 int
@@ -326,6 +415,10 @@ report_status (struct hold_request *req, const struct report *r,
     case STAGE_OPEN:
       return lockfile_open_status (&req->lock, r->err, req->quiet);
     case STAGE_LOCK:
+      if (method_uses_object (&req->lock))
+        return method_lock_status (&req->lock, r->err, req->record,
+                                   req->conflict_code, req->verbose,
+                                   req->quiet);
       return lockfile_lock_status (&req->lock, name, r->err,
                                    req->conflict_code, req->verbose,
                                    req->quiet);
@@ -425,7 +518,8 @@ hold_lock (struct hold_request *req)
                              file_holder, req, &child, &report_fd);
   if (status != 0)
     return status;
-  close (req->fd);
+  if (req->fd >= 0)
+    close (req->fd);
   if (req->pid_file_fd >= 0)
     close (req->pid_file_fd);
 

@@ -39,7 +39,9 @@ bin_PROGRAMS += src/plock src/punlock
 tools_shared_sources = src/duration.c src/duration.h \
   src/signame.c src/signame.h src/release.c src/release.h \
   src/holder.c src/holder.h src/lockfile.c src/lockfile.h \
-  src/filecheck.c src/filecheck.h \
+  src/prefer-writers.c src/prefer-writers.h \
+  src/filecheck.c src/filecheck.h src/marker-tool.c src/marker-tool.h \
+  src/method-lock.c src/method-lock.h \
   src/version-info.c src/version-info.h src/process.h
 
 # Platform seams (m4/portalock-platform.m4): one file per probe's answer.
@@ -68,7 +70,8 @@ endif
 
 # plock: main and the command line in plock.c, one file per form.
 src_plock_SOURCES = src/plock.c src/plock.h src/form-command.c \
-  src/form-hold.c src/form-test.c src/form-redis.c $(tools_shared_sources)
+  src/form-hold.c src/form-test.c src/form-redis.c src/form-verify.c \
+  $(tools_shared_sources)
 src_plock_CPPFLAGS = $(TOOLS_CPPFLAGS)
 src_plock_LDADD = $(TOOLS_REDIS_LIBS) $(TOOLS_LIBS)
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "prefer-writers.h"
 
 double
 lockfile_now (void)
@@ -93,11 +94,10 @@ same_file (int fd, const char *path)
           && a.st_dev == b.st_dev && a.st_ino == b.st_ino);
 }
 
-int
-lockfile_acquire (const struct lock_request *req, int *fd)
+/* lockfile_acquire, the gate passed, waiting until DEADLINE.  */
+static int
+acquire (const struct lock_request *req, int *fd, double deadline)
 {
-  double deadline = isfinite (req->timeout)
-    ? lockfile_now () + req->timeout : INFINITY;
   bool reopened_rw = false;
 
   for (;;)
@@ -156,6 +156,20 @@ lockfile_acquire (const struct lock_request *req, int *fd)
       close (saved);
       *fd = nfd;
     }
+}
+
+int
+lockfile_acquire (const struct lock_request *req, int *fd)
+{
+  double deadline = isfinite (req->timeout)
+    ? lockfile_now () + req->timeout : INFINITY;
+  int gate = -1;
+  if (req->prefer_writers && req->path != NULL
+      && (gate = gate_enter (req, deadline)) < 0)
+    return -1;
+  int r = acquire (req, fd, deadline);
+  gate_leave (gate);
+  return r;
 }
 
 int

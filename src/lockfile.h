@@ -28,6 +28,11 @@ struct lock_request
   bool write;                   /* open it read-write, not through a
                                    symbolic link (a PID record) */
   bool api_given;               /* API was asked for, not the default */
+  bool prefer_writers;          /* pass the writer-preferring gate
+                                   (prefer-writers.c) */
+  enum portalock_method method; /* --method or PORTALOCK_METHOD;
+                                   DEFAULT if neither */
+  double lease_ttl;             /* a lease's TTL from it, or 0 */
 };
 
 /* Open REQ->path as flock(1) does: created if need be (mode 0666 less
@@ -45,7 +50,8 @@ int lockfile_open (struct lock_request *req, bool *is_dir);
    path still names the locked file, and start again on the new file if
    it was deleted or replaced meanwhile (plock --remove deletes it while
    locked); retry on a read-write descriptor where the read-only one was
-   refused (NFS).  Return 0, or -1 with errno: EWOULDBLOCK, ETIMEDOUT,
+   refused (NFS).  With REQ->prefer_writers (and a path), pass the gate
+   of the writer-preferring protocol around all that.  Return 0, or -1 with errno: EWOULDBLOCK, ETIMEDOUT,
    ENOTSUP, or from open(2) and the lock call.  */
 int lockfile_acquire (const struct lock_request *req, int *fd);
 

@@ -45,6 +45,7 @@
 #include "filecheck.h"
 #include "holder.h"
 #include "lockfile.h"
+#include "method-lock.h"
 #include "plock.h"
 #include "portalock.h"
 #include "progname.h"
@@ -74,7 +75,10 @@ enum
   OPT_SYNC,
   OPT_REDIS,
   OPT_TTL,
-  OPT_PROBE
+  OPT_PROBE,
+  OPT_PREFER_WRITERS,
+  OPT_VERIFY,
+  OPT_METHOD
 };
 
 static const struct option long_options[] =
@@ -105,14 +109,17 @@ static const struct option long_options[] =
   { "test", no_argument, NULL, OPT_TEST },
   { "holder", no_argument, NULL, OPT_HOLDER },
   { "probe", no_argument, NULL, OPT_PROBE },
+  { "verify", no_argument, NULL, OPT_VERIFY },
   { "no-create", no_argument, NULL, 'N' },
   { "remove", no_argument, NULL, OPT_REMOVE },
   { "quiet", no_argument, NULL, 'q' },
   { "api", required_argument, NULL, OPT_API },
+  { "method", required_argument, NULL, OPT_METHOD },
   { "no-forward-signals", no_argument, NULL, OPT_NO_FORWARD },
   { "sync", no_argument, NULL, OPT_SYNC },
   { "redis", required_argument, NULL, OPT_REDIS },
   { "ttl", required_argument, NULL, OPT_TTL },
+  { "prefer-writers", no_argument, NULL, OPT_PREFER_WRITERS },
   { "help", no_argument, NULL, 'h' },
   { "version", no_argument, NULL, 'V' },
   { NULL, 0, NULL, 0 }
@@ -249,6 +256,7 @@ Usage: %s [OPTION]... FILE|DIR COMMAND [ARG]...\n\
   or:  %s --probe [--api=API] FILE|DIR\n",
               program_name, program_name, program_name, program_name,
               program_name, program_name, program_name, program_name);
+      printf ("  or:  %s --verify [-w DURATION] DIR...\n", program_name);
       fputs ("\
 Take a file lock from the shell: run COMMAND holding a lock on FILE or DIR\n\
 (which is created if need be), or lock the open file descriptor FD; with\n\
@@ -295,18 +303,40 @@ Mandatory arguments to long options are mandatory for short options too.\n\
       --pid-file=FILE        write the PID record into FILE instead\n\
       --test                 exit 0 if the lock could be taken now, else\n\
                                with the conflict status\n\
-      --holder               print the PIDs holding a lock on FILE; exit 0\n\
-                               if there are any, 1 if none\n\
+      --holder               print the PIDs holding a lock on FILE, and\n\
+                               the holder its marker names as \"HOST PID\n\
+                               TOKEN GENERATION METHOD\"; exit 0 if there\n\
+                               are any, 1 if none\n\
       --probe                print FILE's file system and whether the\n\
                                locks of the api reach other machines there;\n\
                                exit 0 if they do, 1 if not or not known\n\
+      --verify               take the lock on DIR/.plock-verify with every\n\
+                               method, from processes spread over the DIRs\n\
+                               (mounts of one file system), for -w DURATION\n\
+                               in all (default 4s); print which methods\n\
+                               exclude; exit 0 if the default one (or\n\
+                               --method's) does\n\
   -N, --no-create            do not create FILE\n\
       --remove               delete FILE on release, safely\n\
   -q, --quiet                print no diagnostics but usage errors\n\
       --api=API              lock with API: flock, ofd, fcntl or lockf\n\
                                (default: the library's default)\n\
+      --method=METHOD        lock with METHOD: kernel (the kernel's lock,\n\
+                               as flock(1)); strict or lease[=TTL] (a\n\
+                               marker file, FILE.marker, which excludes\n\
+                               across the machines of a network file\n\
+                               system; a lease is renewed by a heartbeat,\n\
+                               TTL seconds, default 30); auto (the kernel\n\
+                               lock where it spans every client of FILE's\n\
+                               file system, else a lease).  Default:\n\
+                               $PORTALOCK_METHOD, else the library's\n\
+                               (kernel unless built otherwise)\n\
       --no-forward-signals   do not pass signals on to COMMAND\n\
       --sync                 fsync FILE after COMMAND, before the unlock\n\
+      --prefer-writers       join the writer-preferring protocol: once a\n\
+                               writer (-x) waits, readers (-s) that come\n\
+                               after it wait behind it; every reader and\n\
+                               writer of FILE must use it (FILE.gate)\n\
 ", stdout);
       fputs ("\
       --redis=URL            lock NAME on the Redis server at URL instead\n\
@@ -340,17 +370,23 @@ Exit status:\n\
   0   the lock was obtained (with COMMAND: COMMAND's status)\n\
   1   conflict (-n, --test) or timeout (-w); see -E\n\
   64  usage error\n\
-  65  the lock or unlock call failed, or -p found data in FILE\n\
+  65  the lock or unlock call failed, or -p found data in FILE; or\n\
+      the method cannot lock so (strict, lease: a shared lock; strict,\n\
+      lease, auto: FD, --fd, --start or --length)\n\
   66  cannot open FILE\n\
   69  COMMAND could not be executed\n\
   70  internal error\n\
   71  system error (fork, ENOLCK, holder failed to start)\n\
   73  cannot create FILE, write the PID record or sync FILE\n\
+  74  the lock was lost while held (a lease that could not be renewed, a\n\
+      marker broken by 'punlock --break'): COMMAND was sent SIGTERM\n\
   128+N  COMMAND was killed by signal N\n\
+With --verify: 0 the method excludes, 1 it does not, 75 it could not be\n\
+  tested (the lock stayed held elsewhere), 66 a DIR is missing or no\n\
+  directory, 73 a DIR is not writable.\n\
 With --redis, also:\n\
   68  the Redis server cannot be reached\n\
   69  plock was built without Redis support\n\
-  74  the lease was lost while COMMAND ran (COMMAND was sent SIGTERM)\n\
   76  the Redis server answered with an error\n\
   77  the Redis server refused the password or the command\n\
 ", stdout);
@@ -534,6 +570,9 @@ parse_options (int argc, char **argv, struct options *o)
         case OPT_PROBE:
           o->probe = true;
           break;
+        case OPT_VERIFY:
+          o->verify = true;
+          break;
         case 'N':
           o->lock.create = false;
           break;
@@ -556,8 +595,18 @@ parse_options (int argc, char **argv, struct options *o)
             o->api_given = true;
           }
           break;
+        case OPT_METHOD:
+          if (portalock_method_from_name (optarg, &o->lock.method,
+                                          &o->lock.lease_ttl) != 0)
+            usage_error ("invalid --method (expected kernel, strict, "
+                         "lease, lease=TTL or auto)", optarg);
+          o->method_given = o->lock.method != PORTALOCK_METHOD_DEFAULT;
+          break;
         case OPT_SYNC:
           o->sync = true;
+          break;
+        case OPT_PREFER_WRITERS:
+          o->lock.prefer_writers = true;
           break;
         case OPT_NO_FORWARD:
           o->forward = false;
@@ -634,6 +683,68 @@ refuse_shared_lockf (const struct options *o, const char *path)
     error (0, 0, "%s: the lockf api has no shared locks",
            path != NULL ? path : "descriptor");
   exit (EX_DATAERR);
+}
+
+/* Settle the method: --method, else PORTALOCK_METHOD, read as the
+   library reads it, so that a site chooses the method of every plock
+   without changing scripts; else the library's configure default
+   (--with-lock-method, kernel unless the builder chose otherwise).  A
+   PORTALOCK_METHOD that the library would refuse is refused before
+   anything is done: plock never falls back to a lock the site did not
+   ask for.  */
+static void
+choose_method (struct options *o)
+{
+  if (o->method_given)
+    return;
+  o->lock.method = PORTALOCK_CONFIGURED_METHOD;
+  o->lock.lease_ttl = 0;
+  const char *env = getenv ("PORTALOCK_METHOD");
+  if (env == NULL || *env == '\0')
+    return;
+  if (portalock_method_from_name (env, &o->lock.method,
+                                  &o->lock.lease_ttl) != 0
+      || o->lock.method == PORTALOCK_METHOD_DEFAULT)
+    {
+      error (0, 0, "invalid PORTALOCK_METHOD in the environment: '%s' "
+             "(expected kernel, strict, lease, lease=TTL or auto)", env);
+      exit (EX_USAGE);
+    }
+}
+
+/* Refuse, before anything is opened or created, what the method of O
+   cannot do for the lock on NAME: with a lock object (strict, lease,
+   auto), a descriptor (DESCRIPTOR: there is no path to put a marker
+   beside) or a byte range; with a marker (strict, lease), a shared
+   lock; and -F with a lease, whose heartbeat thread the exec would
+   end.  Exit 65, or 64 for -F.  (The api still chooses the kernel
+   lock that a marker method takes for the processes of this machine.)  */
+static void
+refuse_method_conflicts (const struct options *o, const char *name,
+                         bool descriptor)
+{
+  if (!method_uses_object (&o->lock))
+    return;
+  const char *method = method_label (&o->lock);
+  bool marker = o->lock.method != PORTALOCK_METHOD_AUTO;
+  const char *why = NULL;
+  if (descriptor)
+    why = "locks a FILE, not a descriptor";
+  else if (o->range_given)
+    why = "cannot lock a byte range";
+  else if (marker && o->lock.type == PORTALOCK_SH && !o->unlock)
+    why = "has no shared locks";
+  else if (o->lock.prefer_writers && !o->unlock)
+    why = "has no writer preference (--prefer-writers) yet";
+  if (why != NULL)
+    {
+      if (!o->quiet)
+        error (0, 0, "%s: the %s method %s", name, method, why);
+      exit (EX_DATAERR);
+    }
+  if (o->no_fork && o->lock.method != PORTALOCK_METHOD_STRICT)
+    usage_error ("--no-fork would end the lease's heartbeat: not with "
+                 "the method", method);
 }
 
 /* Decide, as flock(1) does with strtol, whether the lone operand ARG
@@ -733,6 +844,19 @@ main (int argc, char **argv)
     usage_error ("--ttl needs --redis", NULL);
 
   /* Which form?  */
+  if (o.verify)
+    {
+      if (nops < 1 || o.probe || o.test || o.holder_query || o.hold
+          || o.unlock || o.redis_url != NULL || o.fd >= 0
+          || o.command_string != NULL || o.lock.type == PORTALOCK_SH)
+        usage_error ("--verify needs one DIR or more, and no other form",
+                     NULL);
+      choose_api (&o, false);
+      refuse_untimeable (&o);
+      return verify_form (&o, o.method_given ? o.lock.method
+                          : PORTALOCK_METHOD_DEFAULT, o.lock.lease_ttl,
+                          ops, nops);
+    }
   if (o.probe)
     {
       if (nops != 1 || o.redis_url != NULL || o.holder_query || o.test)
@@ -749,6 +873,8 @@ main (int argc, char **argv)
     }
   if (o.fd >= 0)
     {
+      if (o.lock.prefer_writers)
+        usage_error ("--prefer-writers needs a FILE, not --fd", NULL);
       if (o.command_string == NULL && nops == 0)
         usage_error ("--fd needs a COMMAND", NULL);
       if (o.command_string != NULL && nops > 0)
@@ -797,6 +923,7 @@ main (int argc, char **argv)
 
   if (o.redis_url != NULL)
     return redis_form (&o, cmd, ops[0]);
+  choose_method (&o);
   bool hold_only = o.detach || o.owner_given || o.max_hold_given;
   if (cmd != NULL)
     {
@@ -805,6 +932,13 @@ main (int argc, char **argv)
                      "no COMMAND", NULL);
       choose_api (&o, false);
       o.lock.api_given = o.api_given;
+      if (!o.unlock)
+        {
+          char fdname[16];
+          snprintf (fdname, sizeof fdname, "%d", o.fd);
+          refuse_method_conflicts (&o, o.fd >= 0 ? fdname : o.lock.path,
+                                   o.fd >= 0);
+        }
       refuse_shared_lockf (&o, o.lock.path);
       if (o.record && o.lock.path != NULL && o.pid_file == NULL)
         o.lock.write = true;
@@ -820,6 +954,8 @@ main (int argc, char **argv)
         usage_error ("--test takes no --hold or --unlock", NULL);
       choose_api (&o, false);
       o.lock.api_given = o.api_given;
+      int tfd;
+      refuse_method_conflicts (&o, arg, descriptor_operand (arg, &tfd));
       refuse_untimeable (&o);
       return test_form (&o, arg);
     }
@@ -829,7 +965,12 @@ main (int argc, char **argv)
       if (hold_only || o.record || o.pid_file || o.remove)
         usage_error ("--owner, --detach, --max-hold, --record-pid, "
                      "--pid-file and --remove need a FILE", NULL);
+      if (o.lock.prefer_writers)
+        usage_error ("--prefer-writers needs a FILE, not a descriptor",
+                     NULL);
       choose_api (&o, true);
+      if (!o.unlock)
+        refuse_method_conflicts (&o, arg, true);
       refuse_untimeable (&o);
       return descriptor_form (&o, fd);
     }
@@ -848,6 +989,7 @@ main (int argc, char **argv)
     }
   choose_api (&o, false);
   o.lock.api_given = o.api_given;
+  refuse_method_conflicts (&o, arg, false);
   refuse_shared_lockf (&o, arg);
   o.lock.path = arg;
   return hold_form (&o);

@@ -22,6 +22,7 @@
 #include <sys/types.h>
 
 #include "lockfile.h"
+#include "portalock.h"
 
 /* Everything the command line says.  */
 struct options
@@ -46,6 +47,8 @@ struct options
   bool sync;                    /* --sync: fsync FILE before the unlock */
   const char *redis_url;        /* --redis: a lock on a Redis server */
   double ttl;                   /* --ttl, or 0 */
+  bool method_given;            /* --method named one (lock.method) */
+  bool verify;                  /* --verify DIR...: which methods exclude */
 };
 
 /* plock.c: report a usage error (MESSAGE, and ARG if not NULL) and exit
@@ -77,6 +80,12 @@ int holder_form (struct options *o, const char *path);
 
 /* form-test.c: --probe FILE.  */
 int probe_form (struct options *o, const char *path);
+
+/* form-verify.c: --verify DIR...: check which lock methods exclude
+   across DIRS; exit 0 if METHOD (DEFAULT: the default; TTL for a lease,
+   0: the library's) does.  */
+int verify_form (struct options *o, enum portalock_method method,
+                 double ttl, char **dirs, int ndirs);
 
 /* form-redis.c: --redis=URL, every form, with NAME for FILE.  */
 int redis_form (struct options *o, char **cmd, const char *name);

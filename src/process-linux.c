@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -66,4 +67,50 @@ process_close_range (unsigned int low, unsigned int high)
   errno = ENOSYS;
   return -1;
 #endif
+}
+
+/* Read up to SIZE - 1 bytes of PATH into BUF, NUL-terminated.  Return
+   the count, or -1.  */
+static ssize_t
+read_small_file (const char *path, char *buf, size_t size)
+{
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  ssize_t n = read (fd, buf, size - 1);
+  close (fd);
+  if (n < 0)
+    return -1;
+  buf[n] = '\0';
+  return n;
+}
+
+unsigned long long
+process_start_time (pid_t pid)
+{
+  char path[64], text[1024];
+  snprintf (path, sizeof path, "/proc/%ld/stat", (long) pid);
+  if (read_small_file (path, text, sizeof text) <= 0)
+    return 0;
+  /* The command, field 2, is in parentheses and may hold anything:
+     count the fields from its last ')'.  */
+  char *p = strrchr (text, ')');
+  if (p == NULL)
+    return 0;
+  for (int field = 3; field <= 22; field++)
+    {
+      p = strchr (p, ' ');
+      if (p == NULL)
+        return 0;
+      p++;
+    }
+  return strtoull (p, NULL, 10);
+}
+
+void
+process_boot_id (char *buf, size_t size)
+{
+  if (read_small_file ("/proc/sys/kernel/random/boot_id", buf, size) <= 0)
+    snprintf (buf, size, "-");
+  buf[strcspn (buf, "\n")] = '\0';
 }

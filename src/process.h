@@ -13,6 +13,7 @@
 #define PROCESS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 /* configure picks one file of each pair: process-linux.c (prctl(2) and
@@ -35,5 +36,16 @@ int process_set_name (const char *name);
    (close_range(2)).  Return 0, or -1 with errno (ENOSYS where the
    system has no such call): the caller then closes them one by one.  */
 int process_close_range (unsigned int low, unsigned int high);
+
+/* Return process PID's start time in clock ticks after boot (field 22
+   of /proc/PID/stat), which a marker lock's record names so that a
+   reused PID is told from its holder; 0 if it cannot be read (the
+   process is gone, or the system does not tell).  */
+unsigned long long process_start_time (pid_t pid);
+
+/* Store this boot's id (/proc/sys/kernel/random/boot_id), as a marker
+   lock's record names it, in BUF of SIZE bytes; "-" where the system
+   has none.  */
+void process_boot_id (char *buf, size_t size);
 
 #endif /* PROCESS_H */

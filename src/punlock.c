@@ -46,7 +46,9 @@ enum
   OPT_PID = CHAR_MAX + 1,
   OPT_PID_FILE,
   OPT_REMOVE,
-  OPT_REDIS
+  OPT_REDIS,
+  OPT_BREAK,
+  OPT_TOKEN
 };
 
 static const struct option long_options[] =
@@ -60,6 +62,8 @@ static const struct option long_options[] =
   { "force", no_argument, NULL, 'f' },
   { "remove", no_argument, NULL, OPT_REMOVE },
   { "redis", required_argument, NULL, OPT_REDIS },
+  { "break", no_argument, NULL, OPT_BREAK },
+  { "token", required_argument, NULL, OPT_TOKEN },
   { "quiet", no_argument, NULL, 'q' },
   { "verbose", no_argument, NULL, 'v' },
   { "help", no_argument, NULL, 'h' },
@@ -84,6 +88,10 @@ Release the locks that 'plock FILE' keeps in holder processes: find the\n\
 holder, make sure with the kernel that it is a live plock holder of a lock\n\
 on FILE, signal it, and wait until it has let go.  A process that is not a\n\
 plock holder is never signalled.  With FD, the same as 'plock -u FD'.\n\
+A lock of the strict or lease method (plock --method) is a marker file\n\
+beside FILE that names its holder: it is released only if that is a live\n\
+plock holder of this host and boot, with the PID and start time the\n\
+marker names; anything else is left to --break.\n\
 ", stdout);
       fputs ("\
 \n\
@@ -103,6 +111,12 @@ Mandatory arguments to long options are mandatory for short options too.\n\
       --remove               delete FILE after the release, if no process\n\
                                of any api locked it again; only a regular\n\
                                file or an empty directory (not with -w 0)\n\
+      --break                break the marker of a lock of the strict or\n\
+                               lease method, whoever holds it, without\n\
+                               signalling anyone (its holder learns of\n\
+                               the loss and exits 74)\n\
+      --token=TOKEN          with --break: only if the marker is still\n\
+                               the hold TOKEN's ('plock --holder' shows it)\n\
       --redis=URL            release the holders of the Redis locks NAME...\n\
                                that 'plock --redis=URL NAME' left on this\n\
                                host (\"\": $PORTALOCK_REDIS_URL)\n\
@@ -120,12 +134,13 @@ s, m, h or d.  SIG is a signal name (TERM, SIGUSR1) or number.\n\
 \n\
 Exit status:\n\
   0   released (with -f, also: nothing to release)\n\
-  1   nothing to release: not locked, or a stale record\n\
+  1   nothing to release: not locked, or a stale record or marker\n\
   64  usage error\n\
   65  unlocking FD failed; --remove of a file that is not a regular\n\
       file or a directory (a FIFO, a device node)\n\
   66  FILE does not exist\n\
-  69  held by a process that is not a plock holder\n\
+  69  held by a process that is not a plock holder, or by a marker\n\
+      whose holder punlock cannot prove to be one of this machine's\n\
   70  internal error\n\
   71  system error\n\
   75  still held after the timeout (and -k); --remove: locked again\n\
@@ -133,6 +148,9 @@ Exit status:\n\
 With --redis, also: 68 the Redis server cannot be reached; 69 held by a\n\
 process on another host, or punlock was built without Redis support;\n\
 76 the server answered with an error; 77 it refused the password.\n\
+With --break: 0 broken (with -f, also: no marker); 1 no marker, or one\n\
+of another token; 65 FILE.marker is not a marker; 75 the marker changed\n\
+while punlock looked; 77 not permitted.\n\
 ", stdout);
       emit_bug_reporting_address ();
     }
@@ -180,6 +198,8 @@ main (int argc, char **argv)
   int c;
   long long n;
   const char *redis_url = NULL;
+  bool do_break = false;
+  const char *token = NULL;
 
   set_program_name (argv[0]);
   argv[0] = (char *) program_name;
@@ -222,6 +242,16 @@ main (int argc, char **argv)
       case OPT_REDIS:
         redis_url = optarg;
         break;
+      case OPT_BREAK:
+        do_break = true;
+        break;
+      case OPT_TOKEN:
+        if (strlen (optarg) != 32
+            || strspn (optarg, "0123456789abcdefABCDEF") != 32)
+          usage_error ("invalid token (expected 32 hexadecimal digits)",
+                       optarg);
+        token = optarg;
+        break;
       case 'q':
         opts.quiet = true;
         break;
@@ -245,6 +275,24 @@ main (int argc, char **argv)
   if (opts.remove && opts.wait <= 0)
     usage_error ("--remove waits for the release: not with a wait of 0",
                  NULL);
+
+  if (token != NULL && !do_break)
+    usage_error ("--token needs --break", NULL);
+  if (do_break)
+    {
+      if (redis_url != NULL || opts.pid != 0 || opts.pid_file != NULL
+          || opts.remove)
+        usage_error ("--break takes no --redis, --pid, --pid-file or "
+                     "--remove", NULL);
+      int status = EXIT_SUCCESS;
+      for (int i = optind; i < argc; i++)
+        {
+          int s = break_marker (argv[i], token, &opts);
+          if (s > status)
+            status = s;
+        }
+      return status;
+    }
 
   if (redis_url != NULL)
     {

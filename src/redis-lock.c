@@ -223,6 +223,8 @@ make_lock (const struct redis_request *req, int *status)
                                       ? req->timeout : -1) != 0
       || portalock_redis_set_fail_when_locked (lock, req->timeout == 0) != 0
       || portalock_redis_set_shared (lock, req->shared) != 0
+      || portalock_redis_set_writer_preference (lock, req->prefer_writers)
+         != 0
       || portalock_redis_set_identity (lock, identity) != 0
       || portalock_redis_set_connect_timeout (lock, io) != 0
       || portalock_redis_set_command_timeout (lock, io) != 0)

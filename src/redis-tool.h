@@ -39,6 +39,7 @@ struct redis_request
   const char *url;              /* NULL or "": PORTALOCK_REDIS_URL */
   const char *name;             /* the lock's name */
   bool shared;
+  bool prefer_writers;          /* --prefer-writers */
   double timeout;               /* 0: one try; INFINITY: forever */
   double ttl;                   /* 0: the default */
   int conflict_code;

@@ -27,6 +27,7 @@
 #include "filecheck.h"
 #include "holder.h"
 #include "lockfile.h"
+#include "marker-tool.h"
 #include "portalock.h"
 #include "progname.h"
 #include "signame.h"
@@ -446,6 +447,230 @@ signal_targets (const char *path, const struct release_options *opts,
   return 0;
 }
 
+static int signal_and_await (const char *path,
+                             const struct release_options *opts,
+                             struct target *t, int n);
+
+/* Markers.  A lock of the strict or lease method is a marker file beside
+   FILE (FILE.marker) that names its holder: host, boot, PID, the
+   process's start time and a token (marker-tool.c).  punlock signals
+   its holder only if it is provably that process on this machine, a
+   live plock holder: same host and boot, same PID and start time, named
+   HOLDER_NAME; and it looks again once it has a pidfd of the process.
+   A holder elsewhere, or one that cannot be proved, is left alone: only
+   an explicit break (punlock --break) takes a marker from it.  */
+
+/* Break the marker of PATH with TOKEN, for a holder proved dead.
+   Return true if it is gone (broken, or gone already).  */
+static bool
+clear_dead_marker (const char *path, const char *token)
+{
+  return portalock_marker_break (path, token) == 0 || errno == ENOENT
+    || errno == ESTALE;
+}
+
+/* The holder INFO names is not one punlock may signal: say why and
+   return punlock's status (69, or 1 for a holder that is gone).  */
+static int
+marker_refusal (const char *path, const struct portalock_marker_info *info,
+                enum marker_holder judged, const struct release_options *opts)
+{
+  long pid = (long) info->pid;
+  switch (judged)
+    {
+    case MARKER_GONE:
+      if (opts->force && clear_dead_marker (path, info->token))
+        {
+          if (opts->verbose)
+            printf ("%s: %s: cleared the marker of PID %ld, which is gone\n",
+                    program_name, path, pid);
+          return EXIT_SUCCESS;
+        }
+      if (!opts->quiet)
+        error (0, 0, "%s: stale marker: its holder PID %ld is gone", path,
+               pid);
+      return opts->force ? EX_OSERR : EXIT_FAILURE;
+    case MARKER_FOREIGN:
+      if (!opts->quiet)
+        error (0, 0, "%s: held by PID %ld on host %s (a %s lock), which "
+               "punlock cannot check from here: run punlock there, or "
+               "break it with 'punlock --break'", path, pid, info->host,
+               marker_method_name (info));
+      return EX_UNAVAILABLE;
+    case MARKER_UNKNOWN:
+      if (!opts->quiet)
+        error (0, 0, "%s: held by PID %ld, which cannot be told from "
+               "another process of that PID", path, pid);
+      return EX_UNAVAILABLE;
+    default:
+      if (!opts->quiet)
+        error (0, 0, "%s: held by PID %ld, which is not a plock holder",
+               path, pid);
+      return EX_UNAVAILABLE;
+    }
+}
+
+/* Return true if PATH's marker is still INFO's hold and its holder the
+   live plock holder it was.  */
+static bool
+same_live_holder (const char *path, const struct portalock_marker_info *info)
+{
+  struct portalock_marker_info now;
+  return (portalock_marker_read (path, &now, sizeof now) == 1
+          && strcmp (now.token, info->token) == 0
+          && marker_judge (&now) == MARKER_LIVE
+          && is_holder_process (now.pid));
+}
+
+/* Release the holder of PATH's marker INFO as OPTS says, WANT (from
+   --pid or --pid-file), if not 0, the PID it must have.  */
+static int
+release_marker (const char *path, const struct portalock_marker_info *info,
+                pid_t want, const struct release_options *opts)
+{
+  if (want != 0 && want != info->pid)
+    {
+      if (!opts->quiet)
+        error (0, 0, "%s: PID %ld holds no lock on it (its marker names "
+               "PID %ld)", path, (long) want, (long) info->pid);
+      return opts->force ? EXIT_SUCCESS : EXIT_FAILURE;
+    }
+  enum marker_holder judged = marker_judge (info);
+  if (judged != MARKER_LIVE || !is_holder_process (info->pid))
+    return marker_refusal (path, info, judged, opts);
+
+  /* Pin the process, then look again.  */
+  struct target t = { .pid = info->pid, .pidfd = open_pidfd (info->pid),
+                      .done = false };
+  if ((t.pidfd < 0 && errno == ESRCH) || !same_live_holder (path, info))
+    {
+      if (t.pidfd >= 0)
+        close (t.pidfd);
+      if (!opts->quiet)
+        error (0, 0, "%s: its marker changed hands while punlock looked",
+               path);
+      return EX_TEMPFAIL;
+    }
+  int status = signal_and_await (path, opts, &t, 1);
+  if (status != 0 || opts->wait <= 0)
+    return status;
+
+  /* A holder that had no time to give its marker back (-k killed it)
+     is provably dead now: its marker goes.  */
+  struct portalock_marker_info now;
+  if (portalock_marker_read (path, &now, sizeof now) == 1
+      && strcmp (now.token, info->token) == 0
+      && !clear_dead_marker (path, info->token))
+    {
+      if (!opts->quiet)
+        error (0, errno, "%s: cannot clear the marker of holder %ld", path,
+               (long) info->pid);
+      return EX_OSERR;
+    }
+  if (opts->verbose)
+    printf ("%s: %s: released\n", program_name, path);
+  if (!opts->remove)
+    return EXIT_SUCCESS;
+  if (portalock_marker_read (path, &now, sizeof now) != 0)
+    {
+      if (!opts->quiet)
+        error (0, 0, "%s: not removed: locked again by another process",
+               path);
+      return EX_TEMPFAIL;
+    }
+  return remove_file (path, opts);
+}
+
+int
+break_marker (const char *path, const char *token,
+              const struct release_options *opts)
+{
+  struct portalock_marker_info info;
+  int r = portalock_marker_read (path, &info, sizeof info);
+  if (r == 0 || (r < 0 && errno == ENOENT))
+    {
+      if (opts->force)
+        return EXIT_SUCCESS;
+      if (!opts->quiet)
+        error (0, 0, "%s: no marker to break", path);
+      return EXIT_FAILURE;
+    }
+  if (r < 0)
+    {
+      int err = errno;
+      if (!opts->quiet)
+        {
+          if (err == EPROTO)
+            error (0, 0, "%s.marker is not a lock's marker: left alone",
+                   path);
+          else
+            error (0, err, "%s: cannot read its marker", path);
+        }
+      return err == EPROTO ? EX_DATAERR : err == EACCES ? EX_NOPERM
+        : EX_OSERR;
+    }
+  /* Break only the hold that was read, whose holder is the one named
+     in the messages: a marker that took its place meanwhile stays.  */
+  if (token != NULL && strcmp (token, info.token) != 0)
+    {
+      if (!opts->quiet)
+        error (0, 0, "%s: held by token %s, not %s: left alone", path,
+               info.token, token);
+      return opts->force ? EXIT_SUCCESS : EXIT_FAILURE;
+    }
+  if (portalock_marker_break (path, info.token) != 0)
+    {
+      int err = errno;
+      if (err == ENOENT || err == ESTALE)
+        {
+          if (!opts->quiet)
+            error (0, 0, "%s: the marker of PID %ld on host %s changed "
+                   "meanwhile: left alone", path, (long) info.pid,
+                   info.host);
+          return token != NULL || opts->force ? EXIT_SUCCESS
+            : EX_TEMPFAIL;
+        }
+      if (!opts->quiet)
+        error (0, err, "%s: cannot break its marker", path);
+      return err == EPROTO ? EX_DATAERR : err == EACCES || err == EPERM
+        ? EX_NOPERM : EX_OSERR;
+    }
+  if (opts->verbose)
+    printf ("%s: %s: broke the %s lock of PID %ld on host %s (token %s)\n",
+            program_name, path, marker_method_name (&info), (long) info.pid,
+            info.host, info.token);
+  return EXIT_SUCCESS;
+}
+
+/* Signal the N targets T of PATH as OPTS says, wait for them to exit
+   (sending KILL after the wait if asked), and close their pidfds.
+   Return 0, or punlock's status.  */
+static int
+signal_and_await (const char *path, const struct release_options *opts,
+                  struct target *t, int n)
+{
+  int status = signal_targets (path, opts, t, n, opts->signal);
+  if (status == 0 && opts->wait > 0
+      && !await_targets (t, n, opts->wait))
+    {
+      if (opts->kill_after)
+        {
+          status = signal_targets (path, opts, t, n, SIGKILL);
+          if (status == 0 && !await_targets (t, n, opts->kill_wait))
+            status = EX_TEMPFAIL;
+        }
+      else
+        status = EX_TEMPFAIL;
+      if (status == EX_TEMPFAIL && !opts->quiet)
+        for (int i = 0; i < n; i++)
+          if (!target_exited (&t[i]))
+            error (0, 0, "%s: still held by holder %ld", path,
+                   (long) t[i].pid);
+    }
+  close_targets (t, n);
+  return status;
+}
+
 int
 release_file (const char *path, const struct release_options *opts)
 {
@@ -456,8 +681,13 @@ release_file (const char *path, const struct release_options *opts)
       error (0, 0, "--remove waits for the release: not with a wait of 0");
       return EX_USAGE;
     }
+  /* A lock of the strict or lease method: its marker names the holder.
+     Anything else at the marker's name (EPROTO) is no lock's: the file
+     may still be held with a kernel lock.  */
+  struct portalock_marker_info info;
+  bool marked = portalock_marker_read (path, &info, sizeof info) == 1;
   struct stat st;
-  if (stat (path, &st) != 0)
+  if (!marked && stat (path, &st) != 0)
     {
       if (errno == ENOENT && opts->force)
         return EXIT_SUCCESS;
@@ -500,31 +730,16 @@ release_file (const char *path, const struct release_options *opts)
       want = recorded;
     }
 
+  if (marked)
+    return release_marker (path, &info, want, opts);
+
   struct target t[MAX_TARGETS];
   int status;
   int n = pick_targets (path, opts, want, t, &status);
   if (n < 0)
     return status;
 
-  status = signal_targets (path, opts, t, n, opts->signal);
-  if (status == 0 && opts->wait > 0
-      && !await_targets (t, n, opts->wait))
-    {
-      if (opts->kill_after)
-        {
-          status = signal_targets (path, opts, t, n, SIGKILL);
-          if (status == 0 && !await_targets (t, n, opts->kill_wait))
-            status = EX_TEMPFAIL;
-        }
-      else
-        status = EX_TEMPFAIL;
-      if (status == EX_TEMPFAIL && !opts->quiet)
-        for (int i = 0; i < n; i++)
-          if (!target_exited (&t[i]))
-            error (0, 0, "%s: still held by holder %ld", path,
-                   (long) t[i].pid);
-    }
-  close_targets (t, n);
+  status = signal_and_await (path, opts, t, n);
   if (status != 0 || opts->wait <= 0)
     return status;
 

@@ -31,4 +31,11 @@ struct release_options
    as punlock does; return punlock's exit status.  */
 int release_file (const char *path, const struct release_options *opts);
 
+/* punlock --break: break the marker of the lock on PATH (a lock of the
+   strict or lease method), whoever holds it; if TOKEN is not NULL, only
+   if it is still that hold's.  Report as punlock does (the holder with
+   OPTS->verbose) and return punlock's status.  */
+int break_marker (const char *path, const char *token,
+                  const struct release_options *opts);
+
 #endif /* RELEASE_H */

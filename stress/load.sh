@@ -21,8 +21,9 @@
 # (the lock objects' waits), forkrelease (a fork racing a release),
 # closerace (a close racing another thread's first fcntl lock),
 # forkother (forks the fork handlers do not see), convertlost and
-# lastshared (races forced by interposed calls) and settle (a deadline
-# racing a grant).  Each runs ROUNDS times per
+# lastshared (races forced by interposed calls), settle (a deadline
+# racing a grant) and objmethod (lock objects with every method, across
+# two FUSE mounts: marker waits that poll, heartbeats, lost leases).  Each runs ROUNDS times per
 # backend while nproc + 1 busy loops compete for the processors.  A run
 # fails if it exits non-zero, reports a FAIL, reports nothing, or takes
 # longer than two minutes.  Exits 0 if every run passed, 1 otherwise.
@@ -118,5 +119,6 @@ for b in flock ofd fcntl lockf; do
   run 10 "lastshared $b" -- tests/lastshared $b
 done
 run 2 settle -- tests/settle
+run 4 objmethod -- tests/objmethod
 echo "stress-load: $runs runs, $failed failed ($((SECONDS - start)) s)"
 [ $failed -eq 0 ]

@@ -35,6 +35,13 @@ tests_plockwait_SOURCES = tests/plockwait.c
 tests_plockwait_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_plockwait_LDADD = $(TESTS_LIBS)
 
+# Whether the suite runs under a user-mode emulator, for the .exp files
+# (portalock_emulator in tests/lib/portalock.exp).
+check_PROGRAMS += tests/emulator
+tests_emulator_SOURCES = tests/emulator.c
+tests_emulator_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_emulator_LDADD = $(TESTS_LIBS)
+
 tests_lockprobe_SOURCES = tests/lockprobe.c
 tests_lockprobe_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_lockprobe_LDADD = lib/libportalock.la

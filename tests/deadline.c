@@ -39,13 +39,31 @@
 
 static int armed;
 
+/* The library calls clock_gettime, or on a 32-bit system with a 64-bit
+   time_t (_TIME_BITS=64, as armhf) __clock_gettime64: both are this
+   definition.  */
 int test_clock_gettime (clockid_t clock, struct timespec *ts)
   __asm__ ("clock_gettime");
+int test_clock_gettime64 (clockid_t clock, struct timespec *ts)
+  __asm__ ("__clock_gettime64");
+
+int
+test_clock_gettime64 (clockid_t clock, struct timespec *ts)
+{
+  return test_clock_gettime (clock, ts);
+}
 
 int
 test_clock_gettime (clockid_t clock, struct timespec *ts)
 {
+#ifdef SYS_clock_gettime64
+  /* A 32-bit system's call for a 64-bit time_t.  */
+  long r = sizeof ts->tv_sec == 8
+    ? syscall (SYS_clock_gettime64, clock, ts)
+    : syscall (SYS_clock_gettime, clock, ts);
+#else
   long r = syscall (SYS_clock_gettime, clock, ts);
+#endif
   if (r == 0 && clock == CLOCK_MONOTONIC
       && __atomic_load_n (&armed, __ATOMIC_SEQ_CST))
     {

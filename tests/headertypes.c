@@ -70,10 +70,20 @@ main (void)
   TYPE (mode_t);
   TYPE (pid_t);
   TYPE (enum portalock_backend);
+  TYPE (enum portalock_method);
   printf ("type double %zu\n", sizeof (double));
   POINTER (FILE *);
   POINTER (portalock *);
   POINTER (portalock_redis_lost_fn);
+  POINTER (portalock_lost_fn);
+  printf ("struct portalock_marker_info %zu\n",
+          sizeof (struct portalock_marker_info));
+  MEMBER (struct portalock_marker_info, pid);
+  MEMBER (struct portalock_marker_info, start);
+  MEMBER (struct portalock_marker_info, generation);
+  MEMBER (struct portalock_marker_info, host);
+  MEMBER (struct portalock_marker_info, token);
+  MEMBER (struct portalock_marker_info, reserved);
   printf ("struct portalock_redis_holder %zu\n",
           sizeof (struct portalock_redis_holder));
   MEMBER (struct portalock_redis_holder, token);

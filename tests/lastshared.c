@@ -57,13 +57,22 @@ try_record_lock (int cmd)
   return cmd == F_SETLK;
 }
 
-/* The one definition behind both names: the library may call either,
-   depending on how the C library maps large-file calls.  */
+/* The one definition behind the three names: the library calls one,
+   depending on how the C library maps large-file calls and, on a
+   32-bit system with a 64-bit time_t (_TIME_BITS=64, as armhf), 64-bit
+   time calls (__fcntl_time64).  */
 static int
 interposed_fcntl (int fd, int cmd, va_list ap)
 {
   void *arg = va_arg (ap, void *);
+  /* A 32-bit system has two calls: the C library's fcntl, with the
+     64-bit off_t the library is built with, makes fcntl64, whose
+     struct flock64 the older fcntl would read in another layout.  */
+#ifdef SYS_fcntl64
+  int r = syscall (SYS_fcntl64, fd, cmd, arg);
+#else
   int r = syscall (SYS_fcntl, fd, cmd, arg);
+#endif
   if (r != 0 && (errno == EAGAIN || errno == EACCES) && armed
       && try_record_lock (cmd) && ((struct flock *) arg)->l_type == F_WRLCK)
     {
@@ -83,6 +92,7 @@ interposed_fcntl (int fd, int cmd, va_list ap)
 
 int test_fcntl (int fd, int cmd, ...) __asm__ ("fcntl");
 int test_fcntl64 (int fd, int cmd, ...) __asm__ ("fcntl64");
+int test_fcntl_time64 (int fd, int cmd, ...) __asm__ ("__fcntl_time64");
 
 int
 test_fcntl (int fd, int cmd, ...)
@@ -96,6 +106,16 @@ test_fcntl (int fd, int cmd, ...)
 
 int
 test_fcntl64 (int fd, int cmd, ...)
+{
+  va_list ap;
+  va_start (ap, cmd);
+  int r = interposed_fcntl (fd, cmd, ap);
+  va_end (ap);
+  return r;
+}
+
+int
+test_fcntl_time64 (int fd, int cmd, ...)
 {
   va_list ap;
   va_start (ap, cmd);

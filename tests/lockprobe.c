@@ -16,6 +16,8 @@
      lockprobe version      print portalock_version ()
      lockprobe offbits      print the width of the library's off_t (this
                             program's, built with the library's flags)
+     lockprobe longdouble   print LDBL_MANT_DIG and LDBL_MAX_10_EXP: how
+                            strtold reads -w's durations here
      lockprobe record FILE  print what portalock_pid_record_read says of
                             FILE: its return value and the PID, or
                             "-1 ERRNO-NUMBER PID" */
@@ -24,6 +26,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -67,6 +70,11 @@ main (int argc, char **argv)
       printf ("%d\n", (int) (sizeof (off_t) * CHAR_BIT));
       return 0;
     }
+  if (argc == 2 && strcmp (argv[1], "longdouble") == 0)
+    {
+      printf ("%d %d\n", LDBL_MANT_DIG, LDBL_MAX_10_EXP);
+      return 0;
+    }
   if (argc == 3 && strcmp (argv[1], "record") == 0)
     {
       pid_t pid = 0;
@@ -78,6 +86,6 @@ main (int argc, char **argv)
       return 0;
     }
   fprintf (stderr, "usage: lockprobe try FILE | idle | backend | version"
-           " | offbits | record FILE\n");
+           " | offbits | longdouble | record FILE\n");
   return 2;
 }

@@ -32,3 +32,18 @@ tests_objmethod_SOURCES = tests/objmethod.c tests/fuseharness.c \
   tests/fuseharness.h
 tests_objmethod_CPPFLAGS = $(TESTS_CPPFLAGS) -I$(top_builddir)
 tests_objmethod_LDADD = tests/libtestutil.la lib/libportalock-impl.la -lm
+
+# plock --method across two FUSE mounts, and a lock lost while held:
+# runs the built plock and punlock.
+check_PROGRAMS += tests/plockmethods
+tests_plockmethods_SOURCES = tests/plockmethods.c tests/fuseharness.c \
+  tests/fuseharness.h
+tests_plockmethods_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_plockmethods_LDADD = $(TESTS_LIBS)
+
+# plock --verify on a directory and across the two mounts.
+check_PROGRAMS += tests/verifymounts
+tests_verifymounts_SOURCES = tests/verifymounts.c tests/fuseharness.c \
+  tests/fuseharness.h
+tests_verifymounts_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_verifymounts_LDADD = $(TESTS_LIBS)

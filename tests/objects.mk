@@ -9,7 +9,7 @@
 
 check_PROGRAMS += tests/objlock tests/objpid tests/objnfs tests/forkrelease \
   tests/closerace tests/forkother tests/convertlost tests/lastshared \
-  tests/createrace
+  tests/createrace tests/writerpref
 EXTRA_DIST += tests/portalock.objects/objects.exp
 
 tests_objlock_SOURCES = tests/objlock.c
@@ -46,6 +46,10 @@ tests_createrace_SOURCES = tests/createrace.c
 tests_createrace_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_createrace_LDADD = $(TESTS_LIBS)
 
+tests_writerpref_SOURCES = tests/writerpref.c
+tests_writerpref_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_writerpref_LDADD = $(TESTS_LIBS)
+
 tests_forkother_SOURCES = tests/forkother.c
 tests_forkother_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_forkother_LDADD = $(TESTS_LIBS)
@@ -80,3 +84,34 @@ tests_example_templock_LDADD = lib/libportalock.la
 tests_example_pidlock_SOURCES = doc/examples/pidlock.c
 tests_example_pidlock_CPPFLAGS = -I$(top_srcdir)/lib
 tests_example_pidlock_LDADD = lib/libportalock.la
+
+# Pollable acquisitions (lib/pending.c).
+check_PROGRAMS += tests/pending
+EXTRA_DIST += tests/portalock.objects/pending.exp
+tests_pending_SOURCES = tests/pending.c
+tests_pending_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_pending_LDADD = $(TESTS_LIBS)
+
+# The chapter "Event loops": one program on poll(2), libuv and GLib.
+# The last two are built only where configure found the loop (they are
+# examples: the library links neither).
+check_PROGRAMS += tests/example-eventloop-poll
+EXTRA_DIST += doc/examples/eventloop-poll.c doc/examples/eventloop-uv.c \
+  doc/examples/eventloop-glib.c tests/portalock.objects/eventloop.exp
+tests_example_eventloop_poll_SOURCES = doc/examples/eventloop-poll.c
+tests_example_eventloop_poll_CPPFLAGS = -I$(top_srcdir)/lib
+tests_example_eventloop_poll_LDADD = lib/libportalock.la
+if HAVE_LIBUV
+check_PROGRAMS += tests/example-eventloop-uv
+tests_example_eventloop_uv_SOURCES = doc/examples/eventloop-uv.c
+tests_example_eventloop_uv_CPPFLAGS = -I$(top_srcdir)/lib
+tests_example_eventloop_uv_CFLAGS = $(AM_CFLAGS) $(LIBUV_CFLAGS)
+tests_example_eventloop_uv_LDADD = lib/libportalock.la $(LIBUV_LIBS)
+endif
+if HAVE_GLIB
+check_PROGRAMS += tests/example-eventloop-glib
+tests_example_eventloop_glib_SOURCES = doc/examples/eventloop-glib.c
+tests_example_eventloop_glib_CPPFLAGS = -I$(top_srcdir)/lib
+tests_example_eventloop_glib_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS)
+tests_example_eventloop_glib_LDADD = lib/libportalock.la $(GLIB_LIBS)
+endif

@@ -349,6 +349,20 @@ check_killed (void)
   portalock_mk_set_identity ("hostA", "boot-1");
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
     {
+      const char *emulator = test_emulator ();
+      if (cases[i].method == PORTALOCK_METHOD_STRICT && cases[i].reclaimed
+          && emulator != NULL)
+        {
+          /* QEMU puts in /proc/self/stat the time the emulator started,
+             which a forked process inherits, not the kernel's start
+             time: the holder's marker says it is another process than
+             /proc/PID/stat does, and it looks dead while it holds.  */
+          unsupported ("methods: %s, %s: refused while held, taken once "
+                       "its holder is killed: %s, whose start time in "
+                       "/proc/self/stat is not the kernel's", label,
+                       cases[i].what, emulator);
+          continue;
+        }
       char name[32];
       snprintf (name, sizeof name, "killed%zu", i);
       int ready;

@@ -62,9 +62,13 @@ main (int argc, char **argv)
   int status;
   waitpid (pid, &status, 0);
   check (blocked, "plock -w waits for the holder");
-  check (threads == 1,
-         "plock -w waits in its own thread, with a timer signal (%d threads)",
-         threads);
+  const char *emulator = test_emulator ();
+  if (emulator != NULL)
+    unsupported ("plock -w waits in its own thread: %s, whose own threads "
+                 "are listed too (%d threads)", emulator, threads);
+  else
+    check (threads == 1, "plock -w waits in its own thread, with a timer "
+           "signal (%d threads)", threads);
   check (WIFEXITED (status) && WEXITSTATUS (status) == 0,
          "plock -w gets the lock once the holder lets go (status %#x)",
          status);

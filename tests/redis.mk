@@ -42,4 +42,11 @@ check_PROGRAMS += tests/redisfair
 tests_redisfair_SOURCES = tests/redisfair.c
 tests_redisfair_CPPFLAGS = $(tests_redislock_CPPFLAGS)
 tests_redisfair_LDADD = $(tests_redislock_LDADD)
+
+# Writer preference: the checks of tests/writerpref.c, on the server.
+check_PROGRAMS += tests/redisrw
+tests_redisrw_SOURCES = tests/redisrw.c
+tests_redisrw_CPPFLAGS = $(tests_redislock_CPPFLAGS)
+tests_redisrw_LDADD = tests/libtestutil.la redis/libportalock-redis.la \
+  lib/libportalock.la $(HIREDIS_LIBS)
 endif

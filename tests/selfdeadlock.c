@@ -510,6 +510,46 @@ test_methods (void)
     }
 }
 
+/* Pollable acquisitions run portalock_acquire in a pool thread: the
+   object is the collecting thread's, and the pool thread's later
+   acquisitions for others do not count it.  */
+static void
+test_pending (void)
+{
+  const char *path = data_file ("pending");
+  portalock *a = new_lock (path, PORTALOCK_EX);
+  portalock *b = new_lock (path, PORTALOCK_EX);
+  portalock_set_timeout (b, -1);
+  portalock_pending *p = portalock_acquire_start (a);
+  if (p == NULL && errno == ENOTSUP)
+    {
+      unsupported ("%s: no pollable acquisitions here", bname);
+      portalock_free (a);
+      portalock_free (b);
+      return;
+    }
+  check (p != NULL && portalock_acquire_finish (p) == 0
+         && portalock_held (a) && portalock_depth (a) == 1,
+         "%s: a pollable acquisition: held, depth 1", bname);
+  portalock *c = new_lock (path, PORTALOCK_EX);
+  check (fails_with (portalock_acquire (c), EDEADLK),
+         "%s: the collecting thread's own wait for it: EDEADLK", bname);
+  portalock_free (c);
+
+  /* B's acquisition waits for A in a pool thread (the same one, reused
+     while idle), and is granted after A's release.  */
+  p = portalock_acquire_start (b);
+  if (p == NULL)
+    die ("acquire_start");
+  await_waiter (path, 0, 0, portalock_pending_fd (p));
+  portalock_release (a);
+  check (portalock_acquire_finish (p) == 0 && portalock_held (b),
+         "%s: a pollable acquisition of a held file waits, no EDEADLK in "
+         "the pool thread", bname);
+  portalock_free (a);
+  portalock_free (b);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -530,5 +570,6 @@ main (int argc, char **argv)
   test_other_process ();
   test_kinds ();
   test_methods ();
+  test_pending ();
   return check_exit ();
 }

@@ -17,6 +17,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -347,6 +350,111 @@ read_task_file (pid_t pid, pid_t tid, const char *name, char *text,
   return true;
 }
 
+/* The last component of PATH.  */
+static const char *
+base_name (const char *path)
+{
+  const char *slash = strrchr (path, '/');
+  return slash != NULL ? slash + 1 : path;
+}
+
+const char *
+test_emulator (void)
+{
+  static char reason[PATH_MAX + 64];
+  /* 0: not looked yet, 1: native, 2: emulated.  */
+  static int known;
+  int k = __atomic_load_n (&known, __ATOMIC_SEQ_CST);
+  if (k != 0)
+    return k == 2 ? reason : NULL;
+  k = 1;
+  const char *named = getenv ("PORTALOCK_TEST_EMULATOR");
+  char seen[PATH_MAX], run[PATH_MAX];
+  if (named != NULL && *named != '\0')
+    {
+      ssize_t nseen = readlink ("/proc/self/exe", seen, sizeof seen - 1);
+      ssize_t nrun = readlink ("/proc/thread-self/exe", run, sizeof run - 1);
+      if (nseen > 0 && nrun > 0)
+        {
+          seen[nseen] = '\0';
+          run[nrun] = '\0';
+          if (strcmp (seen, run) != 0
+              && strcmp (base_name (run), base_name (named)) == 0)
+            {
+              snprintf (reason, sizeof reason, "under emulation (%s)", run);
+              k = 2;
+            }
+        }
+    }
+  __atomic_store_n (&known, k, __ATOMIC_SEQ_CST);
+  return k == 2 ? reason : NULL;
+}
+
+/* Under an emulator, /proc shows the calls the emulator makes to the
+   host's kernel, by the host's numbers: a thread of the emulated
+   program asleep in a futex shows the host's futex call.  That number
+   is learnt once from a thread known to wait for a condition variable;
+   -1 if it cannot be.  */
+static pthread_mutex_t learn_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t learn_cond = PTHREAD_COND_INITIALIZER;
+static bool learn_done;
+static long learn_tid;
+
+static void *
+learn_thread (void *arg)
+{
+  (void) arg;
+  pthread_mutex_lock (&learn_mutex);
+  __atomic_store_n (&learn_tid, thread_id (), __ATOMIC_SEQ_CST);
+  while (!learn_done)
+    pthread_cond_wait (&learn_cond, &learn_mutex);
+  pthread_mutex_unlock (&learn_mutex);
+  return NULL;
+}
+
+static bool read_task_file (pid_t pid, pid_t tid, const char *name,
+                            char *text, size_t size);
+
+static long
+host_futex_number (void)
+{
+  static long number = -2;
+  if (number != -2)
+    return number;
+  number = -1;
+  pthread_t t;
+  if (pthread_create (&t, NULL, learn_thread, NULL) != 0)
+    return number;
+  long tid;
+  while ((tid = __atomic_load_n (&learn_tid, __ATOMIC_SEQ_CST)) == 0)
+    sched_yield ();
+  /* It holds the mutex from before it says its ID until it waits: once
+     it sleeps, it sleeps in the condition variable's futex.  */
+  double give_up = now () + 10;
+  char text[512];
+  while (tid > 0 && now () < give_up)
+    {
+      if (read_task_file (0, tid, "stat", text, sizeof text))
+        {
+          const char *state = strrchr (text, ')');
+          if (state != NULL && state[1] == ' ' && state[2] == 'S'
+              && read_task_file (0, tid, "syscall", text, sizeof text)
+              && text[0] >= '0' && text[0] <= '9')
+            {
+              number = strtol (text, NULL, 10);
+              break;
+            }
+        }
+      usleep (1000);
+    }
+  pthread_mutex_lock (&learn_mutex);
+  learn_done = true;
+  pthread_cond_signal (&learn_cond);
+  pthread_mutex_unlock (&learn_mutex);
+  pthread_join (t, NULL);
+  return number;
+}
+
 bool
 asleep_in_futex (pid_t pid, pid_t tid)
 {
@@ -359,6 +467,8 @@ asleep_in_futex (pid_t pid, pid_t tid)
   if (!read_task_file (pid, tid, "syscall", text, sizeof text))
     return false;
   long nr = strtol (text, NULL, 10);
+  if (test_emulator () != NULL)
+    return nr == host_futex_number ();
 #ifdef SYS_futex_time64
   if (nr == SYS_futex_time64)
     return true;

@@ -176,6 +176,17 @@ bool fd_names (int fd, const char *path);
    with /proc only; elsewhere it returns false.  */
 bool asleep_in_futex (pid_t pid, pid_t tid);
 
+/* If this program runs under a user-mode emulator (QEMU's), a phrase
+   that says so, for the UNSUPPORTED report of a check the emulator
+   upsets; else NULL.  Both must agree: the environment names the
+   emulator's program (PORTALOCK_TEST_EMULATOR, which the emulated CI
+   lanes set, e.g. to qemu-s390x-static), and the kernel runs a program
+   of that name for this thread (/proc/thread-self/exe) while the
+   program sees itself as another one (/proc/self/exe, which the
+   emulator answers for its guest).  So the variable alone skips
+   nothing on a real machine.  NULL on Windows.  */
+const char *test_emulator (void);
+
 /* Make CALL, a read or write on a pipe whose outcome the test learns
    from the other end, and drop its result on purpose, which a plain
    call does not tell the compiler (-Wunused-result, _FORTIFY_SOURCE).  */

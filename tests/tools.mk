@@ -14,7 +14,8 @@ EXTRA_DIST += tests/portalock.tools/tools.tcl \
   tests/portalock.tools/badinput.exp tests/portalock.tools/sessions.exp \
   tests/portalock.tools/datasafety.exp tests/portalock.tools/pidinterop.exp \
   tests/portalock.tools/flock-diff.exp tests/portalock.tools/fault.exp \
-  tests/portalock.tools/probe.exp
+  tests/portalock.tools/probe.exp tests/portalock.tools/methods.exp \
+  tests/portalock.tools/prefer.exp
 
 # fault.exp runs tests/fault/plock: plock's own objects, linked with
 # tests/plockfault.c, which defines flock and open (see the file).  It

@@ -82,3 +82,9 @@ tests_settle_LDADD = tests/libtestutil.la lib/libportalock.la
 
 # Only the Windows tests run in a Windows build.
 AM_RUNTESTFLAGS = --directory portalock.win32
+
+# Pollable acquisitions are not built for Windows: ENOTSUP.
+check_PROGRAMS += tests/pending
+tests_pending_SOURCES = tests/pending.c
+tests_pending_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_pending_LDADD = tests/libtestutil.la lib/libportalock.la

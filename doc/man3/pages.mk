@@ -6,6 +6,9 @@
 
 man3_core = \
   doc/man3/portalock_acquire.3 \
+  doc/man3/portalock_acquire_cancel.3 \
+  doc/man3/portalock_acquire_finish.3 \
+  doc/man3/portalock_acquire_start.3 \
   doc/man3/portalock_atomic_abort.3 \
   doc/man3/portalock_atomic_commit.3 \
   doc/man3/portalock_atomic_fd.3 \
@@ -35,10 +38,12 @@ man3_core = \
   doc/man3/portalock_method_from_name.3 \
   doc/man3/portalock_method_name.3 \
   doc/man3/portalock_new.3 \
+  doc/man3/portalock_pending_fd.3 \
   doc/man3/portalock_pid_record_read.3 \
   doc/man3/portalock_pid_record_write.3 \
   doc/man3/portalock_release.3 \
   doc/man3/portalock_semaphore_acquire.3 \
+  doc/man3/portalock_semaphore_acquire_start.3 \
   doc/man3/portalock_semaphore_free.3 \
   doc/man3/portalock_semaphore_new.3 \
   doc/man3/portalock_semaphore_release.3 \
@@ -65,6 +70,7 @@ man3_core = \
   doc/man3/portalock_set_temporary.3 \
   doc/man3/portalock_set_timeout.3 \
   doc/man3/portalock_set_timeout_signal.3 \
+  doc/man3/portalock_set_writer_preference.3 \
   doc/man3/portalock_stream.3 \
   doc/man3/portalock_unlock.3 \
   doc/man3/portalock_unlock_stream.3 \
@@ -88,4 +94,5 @@ man3_redis = \
   doc/man3/portalock_redis_set_shared.3 \
   doc/man3/portalock_redis_set_timeout.3 \
   doc/man3/portalock_redis_set_ttl.3 \
+  doc/man3/portalock_redis_set_writer_preference.3 \
   doc/man3/portalock_redis_token.3

@@ -1,0 +1,323 @@
+/* markers.c: what the marker and lease methods cost beside the kernel lock.
+
+   Copyright (C) 2026 The portalock authors.
+
+   This program is free software: you can redistribute it and/or modify it
+   under the terms of the GNU General Public License as published by the
+   Free Software Foundation, either version 3 of the License, or (at your
+   option) any later version.  */
+
+/* Three figures per marker method (strict, lease), each beside the
+   kernel lock's measured in the same run:
+   - a lock object's acquire+release, uncontended, on the benchmark's
+     directory and, when bench/run could mount it (bindfs), on a plain
+     FUSE mount of it: rounds of each kind taken in turn;
+   - the hand-off to a waiting lock object: the driver holds the lock
+     with the same method, a waiter process asks for it, and after a
+     random pause (a polling waiter's backoff has then grown as it would
+     in use) the driver releases; the time from the release call to the
+     waiter's grant, on CLOCK_MONOTONIC, which all processes share;
+   - the CPU time the waiter burns over a long wait, from its own CPU
+     clock (all its threads).
+   A marker method takes the kernel lock on the data file first, so a
+   waiter on the holder's machine waits in the kernel ("local").  One
+   whose kernel lock does not reach the holder's, as on another machine
+   or through a second, plain FUSE mount ("fuse"), finds the marker
+   taken and polls it, with a backoff capped at the object's check
+   interval (default 0.25 s): another machine's marker changes nothing
+   its kernel sees.  */
+
+#define _GNU_SOURCE 1
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+#define NO_FUSE "skipped: no FUSE mount (bindfs, fusermount, /dev/fuse)"
+
+static const enum portalock_method marker_methods[] =
+  { PORTALOCK_METHOD_STRICT, PORTALOCK_METHOD_LEASE };
+
+static portalock *
+new_lock (const char *path, enum portalock_method method, double timeout)
+{
+  portalock *l = portalock_new (path);
+  if (l == NULL || portalock_set_method (l, method) != 0
+      || portalock_set_timeout (l, timeout) != 0)
+    fail ("lock object for %s", path);
+  return l;
+}
+
+static void
+pause_for (int64_t ns)
+{
+  struct timespec ts = { ns / 1000000000, ns % 1000000000 };
+  while (nanosleep (&ts, &ts) != 0 && errno == EINTR)
+    continue;
+}
+
+/* Nanoseconds per acquire+release of a METHOD object on PATH, over N.  */
+static double
+pair_cost (const char *path, enum portalock_method method, int n)
+{
+  portalock *l = new_lock (path, method, 10);
+  int64_t t0 = now_ns ();
+  for (int i = 0; i < n; i++)
+    if (portalock_acquire (l) != 0 || portalock_release (l) != 0)
+      fail ("%s lock of %s", portalock_method_name (method), path);
+  int64_t t1 = now_ns ();
+  portalock_free (l);
+  return (double) (t1 - t0) / n;
+}
+
+/* The acquire+release rows for the directory DIR, called WHERE.  */
+static void
+acquire_rows (const char *dir, const char *where)
+{
+  enum { ROUNDS = 7 };
+  int rounds = bench.quick ? 3 : ROUNDS;
+  int nk = bench.quick ? 300 : 3000, nm = bench.quick ? 30 : 100;
+  double kernel[ROUNDS], marker[2][ROUNDS], ratio[2][ROUNDS];
+  const char *kpath = fmt ("%s/markers-kernel.lock", dir);
+  for (int r = 0; r < rounds; r++)
+    {
+      kernel[r] = pair_cost (kpath, PORTALOCK_METHOD_KERNEL, nk);
+      for (int m = 0; m < 2; m++)
+        {
+          marker[m][r] = pair_cost (fmt ("%s/markers-%d.lock", dir, m),
+                                    marker_methods[m], nm);
+          ratio[m][r] = marker[m][r] / kernel[r];
+        }
+    }
+  double k = median (kernel, rounds) / 1000;
+  static double local_kernel = NAN;
+  if (strcmp (where, "local") == 0)
+    local_kernel = k;
+  else
+    {
+      struct row row = { fmt ("marker.acquire.kernel.%s", where),
+                         fmt ("kernel lock object acquire+release, %s",
+                              where),
+                         k, "us", fmt ("%d per round", nk),
+                         "the same, local", local_kernel, k / local_kernel,
+                         "", "info", NAN, rounds };
+      emit (&row);
+    }
+  const char *ref = fmt ("kernel lock object (%s), %s",
+                         portalock_backend_name (PORTALOCK_BACKEND_DEFAULT),
+                         where);
+  for (int m = 0; m < 2; m++)
+    {
+      const char *name = portalock_method_name (marker_methods[m]);
+      double v = median (marker[m], rounds) / 1000;
+      struct row row = { fmt ("marker.acquire.%s.%s", name, where),
+                         fmt ("%s lock object acquire+release, %s", name,
+                              where),
+                         v, "us", fmt ("%d per round", nm), ref, k,
+                         median (ratio[m], rounds), "", "info",
+                         spread (ratio[m], rounds), rounds };
+      emit (&row);
+    }
+}
+
+/* The waiter's side: acquire with METHOD whenever told to, report the
+   time of the grant and the CPU time the wait took, release.  */
+static _Noreturn void
+waiter (const char *path, enum portalock_method method, FILE *in,
+        FILE *out)
+{
+  portalock *l = new_lock (path, method, 60);
+  char line[32];
+  while (fgets (line, sizeof line, in) != NULL && strcmp (line, "go\n") == 0)
+    {
+      fputs ("ready\n", out);
+      fflush (out);
+      int64_t c0 = cpu_ns ();
+      if (portalock_acquire (l) != 0)
+        _exit (1);
+      int64_t t1 = now_ns ();
+      int64_t c1 = cpu_ns ();
+      if (portalock_release (l) != 0)
+        _exit (1);
+      fprintf (out, "%lld %lld\n", (long long) t1, (long long) (c1 - c0));
+      fflush (out);
+    }
+  _exit (0);
+}
+
+struct waits
+{
+  double latency[200];          /* nanoseconds */
+  double cpu_share;             /* percent of the last wait */
+  int n;
+};
+
+/* SAMPLES hand-offs of a METHOD lock on PATH (the driver's) to a
+   waiter process locking WPATH (the same file, perhaps through another
+   mount); each time the driver holds HOLD_NS (0: a random 20 to 60 ms)
+   after the waiter has asked.  */
+static void
+hand_offs (const char *path, const char *wpath,
+           enum portalock_method method, int samples, int64_t hold_ns,
+           struct waits *w)
+{
+  int down[2], up[2];
+  if (pipe (down) != 0 || pipe (up) != 0)
+    fail ("pipe");
+  fflush (stdout);
+  pid_t pid = fork ();
+  if (pid < 0)
+    fail ("fork");
+  if (pid == 0)
+    {
+      close (down[1]);
+      close (up[0]);
+      waiter (wpath, method, fdopen (down[0], "r"), fdopen (up[1], "w"));
+    }
+  close (down[0]);
+  close (up[1]);
+  FILE *to = fdopen (down[1], "w"), *from = fdopen (up[0], "r");
+  if (to == NULL || from == NULL)
+    fail ("fdopen");
+  portalock *l = new_lock (path, method, 60);
+  char line[64];
+  w->n = 0;
+  for (int s = 0; s < samples && s < 200; s++)
+    {
+      if (portalock_acquire (l) != 0)
+        fail ("driver acquire");
+      fputs ("go\n", to);
+      fflush (to);
+      if (fgets (line, sizeof line, from) == NULL
+          || strcmp (line, "ready\n") != 0)
+        {
+          errno = EIO;
+          fail ("the %s waiter did not start",
+                portalock_method_name (method));
+        }
+      int64_t asked = now_ns ();
+      pause_for (hold_ns > 0 ? hold_ns : (20 + random () % 41) * 1000000LL);
+      int64_t t0 = now_ns ();
+      if (portalock_release (l) != 0)
+        fail ("driver release");
+      long long t1, cpu;
+      if (fgets (line, sizeof line, from) == NULL
+          || sscanf (line, "%lld %lld", &t1, &cpu) != 2)
+        {
+          errno = EIO;
+          fail ("the %s waiter failed", portalock_method_name (method));
+        }
+      w->latency[w->n++] = t1 - t0;
+      w->cpu_share = 100.0 * cpu / (t1 - asked);
+    }
+  portalock_free (l);
+  fclose (to);
+  fclose (from);
+  waitpid (pid, NULL, 0);
+}
+
+/* The hand-off and CPU rows of METHOD, the waiter locking through the
+   directory WDIR, called WHERE; beside the kernel lock's hand-off K.  */
+static void
+handoff_rows (enum portalock_method method, const char *wdir,
+              const char *where, struct waits *k)
+{
+  int samples = bench.quick ? 8 : 40;
+  const char *name = portalock_method_name (method);
+  const char *file = fmt ("markers-handoff-%s-%s.lock", name, where);
+  struct waits m;
+  hand_offs (bench_path (file), fmt ("%s/%s", wdir, file), method, samples,
+             0, &m);
+  double k50 = percentile (k->latency, k->n, 50) / 1000;
+  double k90 = percentile (k->latency, k->n, 90) / 1000;
+  double p50 = percentile (m.latency, m.n, 50) / 1000;
+  double p90 = percentile (m.latency, m.n, 90) / 1000;
+  struct row row = { fmt ("marker.handoff.%s.%s", name, where),
+                     fmt ("hand-off to a waiting %s lock object, %s", name,
+                          where),
+                     p50, "us p50", fmt ("p90 %.0f", p90),
+                     fmt ("kernel lock object waiter, local (p90 %.1f)",
+                          k90),
+                     k50, p50 / k50, "", "info", NAN, m.n };
+  emit (&row);
+
+  /* The CPU of a long wait.  */
+  int64_t hold = bench.quick ? 250000000 : 2000000000;
+  file = fmt ("markers-cpu-%s-%s.lock", name, where);
+  hand_offs (bench_path (file), fmt ("%s/%s", wdir, file), method, 1, hold,
+             &m);
+  struct row cpu = { fmt ("marker.cpu.%s.%s", name, where),
+                     fmt ("CPU of a waiting %s lock object over a %.2g s "
+                          "wait, %s", name, hold / 1e9, where),
+                     m.cpu_share, "% of wait", "waiter's own CPU clock",
+                     "", NAN, NAN, "<= 1 %", judge (m.cpu_share, true, 1),
+                     NAN, 1 };
+  emit (&cpu);
+}
+
+/* Return true if lock objects take the marker methods here.  */
+static bool
+have_markers (void)
+{
+  if (!have_objects ())
+    return false;
+  portalock *l = portalock_new (bench_path ("markers-probe.lock"));
+  bool ok = l != NULL
+    && portalock_set_method (l, PORTALOCK_METHOD_STRICT) == 0
+    && portalock_set_method (l, PORTALOCK_METHOD_LEASE) == 0;
+  portalock_free (l);
+  return ok;
+}
+
+void
+bench_markers (void)
+{
+  if (!have_markers ())
+    {
+      emit_skipped ("marker", "marker and lease lock objects", "",
+                    "skipped: not built");
+      return;
+    }
+  acquire_rows (bench.dir, "local");
+  if (bench.fuse != NULL)
+    acquire_rows (bench.fuse, "fuse");
+  else
+    for (int m = 0; m < 2; m++)
+      {
+        const char *name = portalock_method_name (marker_methods[m]);
+        emit_skipped (fmt ("marker.acquire.%s.fuse", name),
+                      fmt ("%s lock object acquire+release, fuse", name),
+                      "", NO_FUSE);
+      }
+
+  /* A waiter of this machine waits in the kernel for the data file's
+     lock (local); one whose kernel lock does not reach the holder's, as
+     through the FUSE mount, polls the marker (fuse).  */
+  struct waits k;
+  const char *kfile = bench_path ("markers-handoff-kernel.lock");
+  hand_offs (kfile, kfile, PORTALOCK_METHOD_KERNEL, bench.quick ? 8 : 40, 0,
+             &k);
+  for (int m = 0; m < 2; m++)
+    {
+      handoff_rows (marker_methods[m], bench.dir, "local", &k);
+      if (bench.fuse != NULL)
+        handoff_rows (marker_methods[m], bench.fuse, "fuse", &k);
+      else
+        {
+          const char *name = portalock_method_name (marker_methods[m]);
+          emit_skipped (fmt ("marker.handoff.%s.fuse", name),
+                        fmt ("hand-off to a waiting %s lock object, fuse",
+                             name), "", NO_FUSE);
+          emit_skipped (fmt ("marker.cpu.%s.fuse", name),
+                        fmt ("CPU of a waiting %s lock object, fuse", name),
+                        "<= 1 %", NO_FUSE);
+        }
+    }
+}

@@ -1,0 +1,504 @@
+/* pending.c: pollable acquisitions of lock objects and semaphores,
+   waited for by a bounded pool of threads.
+
+   Copyright (C) 2026 The portalock authors.
+
+   This library is free software; you can redistribute it and/or modify it
+   under the terms of the GNU Lesser General Public License as published by
+   the Free Software Foundation; either version 2.1 of the License, or (at
+   your option) any later version.  */
+
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+#if HAVE_EVENTFD
+# include <sys/eventfd.h>
+#endif
+
+#include "portalock-private.h"
+#include "selfdeadlock.h"
+
+/* How a pending acquisition works.  Linux has no lock call that can be
+   polled, so something must block in the kernel for the caller.  That is
+   a thread of the library's pool (a worker): portalock_acquire_start
+   queues the acquisition and returns at once; a worker runs the object's
+   own portalock_acquire (or portalock_semaphore_acquire, whose slots are
+   lock objects), with every rule of it (the timeout, the method,
+   the identity check, mode "w", PID records), and when it returns writes
+   the outcome into the acquisition and makes its descriptor readable.
+   The caller's loop polls that descriptor (an eventfd, or the read end of
+   a pipe where there is none) and calls portalock_acquire_finish.
+
+   The worker's waits that block are those of any acquire: the kernel
+   wait (wait.c), which then always runs in the worker's helper thread so
+   that a cancel can end it as a deadline does, with the same settle rule
+   (the lock granted at the very moment of the cancel is reported held;
+   else nothing is held); the marker methods' pauses, which look at the
+   cancel before each sleep; the per-inode table's wait for another lock
+   object of the same process (fcntl, lockf), woken by the cancel.
+
+   Threads.  At most PENDING_MAX acquisitions are pending at once
+   (portalock_acquire_start fails with EAGAIN past it), so at most
+   PENDING_MAX workers exist, each with at most one kept wait helper:
+   2 * PENDING_MAX threads, 128 KiB and 64 KiB of stack, every signal
+   blocked, none using CPU while it waits.  A worker that finds no work
+   parks and is reused; once IDLE_MAX workers are parked, a worker that
+   finishes ends instead (its helper with it).
+
+   Fork: the child has no workers.  The child handler forgets them and
+   marks every acquisition that was pending as the parent's.  */
+
+#define PENDING_MAX 1024
+#define IDLE_MAX 16
+#define WORKER_STACK (128 * 1024)
+
+struct portalock_pending
+{
+  int (*acquire) (void *object);        /* what the worker runs */
+  void *object;                         /* a lock object or semaphore */
+  int rfd;                      /* what the caller polls */
+  int wfd;                      /* what the worker writes (RFD for eventfd) */
+  struct portalock_cancel token;
+  struct portalock_pending *next;       /* in the queue or the list */
+  struct portalock_pending *prev;
+  unsigned long generation;     /* the fork generation that started it */
+  bool queued;                  /* no worker took it yet */
+  bool done;                    /* under POOL_MUTEX */
+  int result;
+  int error;
+};
+
+_Thread_local struct portalock_cancel *portalock_cancel_current;
+
+bool
+portalock_cancel_active (void)
+{
+  return portalock_cancel_current != NULL;
+}
+
+static pthread_mutex_t pool_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_work = PTHREAD_COND_INITIALIZER;
+/* Every acquisition started and not finished, under POOL_MUTEX; the
+   queued ones are also counted in QUEUED, and the first queued one is
+   the oldest (the list grows at its head).  */
+static struct portalock_pending *all;
+static unsigned pending_count, queued_count, workers, idle;
+static unsigned long generation;
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+
+/* A wait registers itself either without holding its mutex (wait.c) or
+   holding it (the per-inode table, whose bucket mutex is held around
+   the whole wait): so the cancel only tries the wait's mutex while it
+   holds the token's, and lets go of both to try again.  The waiter that
+   holds its mutex then either registers (and sees the cancel) or
+   sleeps on its condition variable, letting go of the mutex.  The
+   registration is forgotten under the token's mutex before the wait's
+   mutex may go away.  */
+void
+portalock_cancel_request (struct portalock_cancel *token)
+{
+  __atomic_store_n (&token->cancelled, true, __ATOMIC_SEQ_CST);
+  for (;;)
+    {
+      pthread_mutex_lock (&token->mutex);
+      pthread_mutex_t *m = token->wake_mutex;
+      if (m == NULL)
+        break;
+      if (pthread_mutex_trylock (m) == 0)
+        {
+          pthread_cond_broadcast (token->wake_cond);
+          pthread_mutex_unlock (m);
+          break;
+        }
+      pthread_mutex_unlock (&token->mutex);
+      sched_yield ();
+    }
+  pthread_mutex_unlock (&token->mutex);
+}
+
+void
+portalock_cancel_register (pthread_mutex_t *mutex, pthread_cond_t *cond)
+{
+  struct portalock_cancel *token = portalock_cancel_current;
+  if (token == NULL)
+    return;
+  pthread_mutex_lock (&token->mutex);
+  token->wake_mutex = mutex;
+  token->wake_cond = cond;
+  pthread_mutex_unlock (&token->mutex);
+}
+
+bool
+portalock_cancel_requested (void)
+{
+  struct portalock_cancel *token = portalock_cancel_current;
+  return token != NULL && __atomic_load_n (&token->cancelled,
+                                           __ATOMIC_SEQ_CST);
+}
+
+static void
+pool_prepare (void)
+{
+  pthread_mutex_lock (&pool_mutex);
+}
+
+static void
+pool_parent (void)
+{
+  pthread_mutex_unlock (&pool_mutex);
+}
+
+/* In the child: no worker exists; what was pending is the parent's.  */
+static void
+pool_child (void)
+{
+  generation++;
+  all = NULL;
+  pending_count = queued_count = workers = idle = 0;
+  pthread_mutex_init (&pool_mutex, NULL);
+  pthread_cond_init (&pool_work, NULL);
+}
+
+static void
+pool_init (void)
+{
+  pthread_atfork (pool_prepare, pool_parent, pool_child);
+}
+
+/* Make P's descriptor readable.  Keeps errno.  */
+static void
+signal_ready (struct portalock_pending *p)
+{
+  int saved_errno = errno;
+#if HAVE_EVENTFD
+  uint64_t one = 1;
+  while (write (p->wfd, &one, sizeof one) < 0 && errno == EINTR)
+    ;
+#else
+  char c = 0;
+  while (write (p->wfd, &c, 1) < 0 && errno == EINTR)
+    ;
+#endif
+  errno = saved_errno;
+}
+
+/* With POOL_MUTEX held: P's outcome is known.  */
+static void
+complete (struct portalock_pending *p, int result, int error)
+{
+  p->done = true;
+  p->result = result;
+  p->error = error;
+  signal_ready (p);
+}
+
+/* With POOL_MUTEX held: the oldest queued acquisition, taken off the
+   queue, or NULL.  */
+static struct portalock_pending *
+take_queued (void)
+{
+  if (queued_count == 0)
+    return NULL;
+  struct portalock_pending *oldest = NULL;
+  for (struct portalock_pending *p = all; p != NULL; p = p->next)
+    if (p->queued)
+      oldest = p;
+  oldest->queued = false;
+  queued_count--;
+  return oldest;
+}
+
+static void *
+worker_main (void *arg)
+{
+  (void) arg;
+  pthread_setcancelstate (PTHREAD_CANCEL_DISABLE, NULL);
+  /* Acquires for other threads: no self-deadlock check or note here.  */
+  portalock_selfdeadlock_pool_thread ();
+  pthread_mutex_lock (&pool_mutex);
+  for (;;)
+    {
+      struct portalock_pending *p = take_queued ();
+      if (p == NULL)
+        {
+          idle++;
+          pthread_cond_wait (&pool_work, &pool_mutex);
+          idle--;
+          continue;
+        }
+      pthread_mutex_unlock (&pool_mutex);
+
+      int r, e;
+      if (__atomic_load_n (&p->token.cancelled, __ATOMIC_SEQ_CST))
+        r = -1, e = ECANCELED;
+      else
+        {
+          portalock_cancel_current = &p->token;
+          r = p->acquire (p->object);
+          e = r == 0 ? 0 : errno;
+          portalock_cancel_current = NULL;
+        }
+
+      pthread_mutex_lock (&pool_mutex);
+      complete (p, r, e);
+      if (queued_count == 0 && idle >= IDLE_MAX)
+        break;
+    }
+  workers--;
+  pthread_mutex_unlock (&pool_mutex);
+  return NULL;
+}
+
+/* With POOL_MUTEX held: start a worker.  Return 0 or an errno value.  */
+static int
+start_worker (void)
+{
+  pthread_attr_t attr;
+  pthread_t thread;
+  sigset_t all_signals, old;
+  int e = pthread_attr_init (&attr);
+  if (e != 0)
+    return e;
+  pthread_attr_setstacksize (&attr, WORKER_STACK);
+  pthread_attr_setdetachstate (&attr, PTHREAD_CREATE_DETACHED);
+  sigfillset (&all_signals);
+  pthread_sigmask (SIG_SETMASK, &all_signals, &old);
+  e = pthread_create (&thread, &attr, worker_main, NULL);
+  pthread_sigmask (SIG_SETMASK, &old, NULL);
+  pthread_attr_destroy (&attr);
+  if (e == 0)
+    workers++;
+  return e;
+}
+
+/* Open P's descriptors.  Return 0 or -1 with errno.  */
+static int
+open_ready (struct portalock_pending *p)
+{
+#if HAVE_EVENTFD
+  p->rfd = p->wfd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+  return p->rfd < 0 ? -1 : 0;
+#else
+  int fds[2];
+# if HAVE_PIPE2
+  if (pipe2 (fds, O_CLOEXEC | O_NONBLOCK) != 0)
+    return -1;
+# else
+  if (pipe (fds) != 0)
+    return -1;
+  for (int i = 0; i < 2; i++)
+    {
+      fcntl (fds[i], F_SETFD, FD_CLOEXEC);
+      fcntl (fds[i], F_SETFL, O_NONBLOCK);
+    }
+# endif
+  p->rfd = fds[0];
+  p->wfd = fds[1];
+  return 0;
+#endif
+}
+
+static void
+close_ready (struct portalock_pending *p)
+{
+  close (p->rfd);
+  if (p->wfd != p->rfd)
+    close (p->wfd);
+}
+
+static void
+pending_free (struct portalock_pending *p)
+{
+  int saved_errno = errno;
+  close_ready (p);
+  pthread_mutex_destroy (&p->token.mutex);
+  free (p);
+  errno = saved_errno;
+}
+
+/* Start an acquisition that runs ACQUIRE (OBJECT) in a worker.  */
+static portalock_pending *
+start (int (*acquire) (void *), void *object)
+{
+  if (object == NULL)
+    {
+      errno = EINVAL;
+      return NULL;
+    }
+  pthread_once (&pool_once, pool_init);
+  struct portalock_pending *p = calloc (1, sizeof *p);
+  if (p == NULL)
+    {
+      errno = ENOMEM;
+      return NULL;
+    }
+  if (open_ready (p) != 0)
+    {
+      int e = errno;
+      free (p);
+      errno = e;
+      return NULL;
+    }
+  pthread_mutex_init (&p->token.mutex, NULL);
+  p->acquire = acquire;
+  p->object = object;
+
+  int e = 0;
+  pthread_mutex_lock (&pool_mutex);
+  for (struct portalock_pending *q = all; q != NULL; q = q->next)
+    if (q->object == object && q->generation == generation)
+      e = EBUSY;
+  if (e == 0 && pending_count >= PENDING_MAX)
+    e = EAGAIN;
+  if (e == 0 && idle <= queued_count)
+    {
+      if (start_worker () != 0)
+        e = EAGAIN;
+    }
+  if (e == 0)
+    {
+      p->generation = generation;
+      p->queued = true;
+      p->next = all;
+      if (all != NULL)
+        all->prev = p;
+      all = p;
+      pending_count++;
+      queued_count++;
+      pthread_cond_signal (&pool_work);
+    }
+  pthread_mutex_unlock (&pool_mutex);
+  if (e != 0)
+    {
+      pending_free (p);
+      errno = e;
+      return NULL;
+    }
+  return p;
+}
+
+static int
+acquire_lock (void *object)
+{
+  return portalock_acquire (object);
+}
+
+static int
+acquire_semaphore (void *object)
+{
+  return portalock_semaphore_acquire (object);
+}
+
+portalock_pending *
+portalock_acquire_start (portalock *lock)
+{
+  return start (acquire_lock, lock);
+}
+
+portalock_pending *
+portalock_semaphore_acquire_start (portalock_semaphore *sem)
+{
+  return start (acquire_semaphore, sem);
+}
+
+int
+portalock_pending_fd (const portalock_pending *p)
+{
+  if (p == NULL)
+    {
+      errno = EINVAL;
+      return -1;
+    }
+  return p->rfd;
+}
+
+int
+portalock_acquire_cancel (portalock_pending *p)
+{
+  if (p == NULL)
+    {
+      errno = EINVAL;
+      return -1;
+    }
+  pthread_mutex_lock (&pool_mutex);
+  if (p->generation != generation)
+    {
+      pthread_mutex_unlock (&pool_mutex);
+      return 0;
+    }
+  if (p->queued)
+    {
+      p->queued = false;
+      queued_count--;
+      complete (p, -1, ECANCELED);
+    }
+  bool done = p->done;
+  pthread_mutex_unlock (&pool_mutex);
+  if (!done)
+    portalock_cancel_request (&p->token);
+  return 0;
+}
+
+int
+portalock_acquire_finish (portalock_pending *p)
+{
+  if (p == NULL)
+    {
+      errno = EINVAL;
+      return -1;
+    }
+  pthread_mutex_lock (&pool_mutex);
+  bool parents = p->generation != generation;
+  pthread_mutex_unlock (&pool_mutex);
+  if (parents)
+    {
+      /* Forked: the acquisition went on in the parent only.  */
+      pending_free (p);
+      errno = ECANCELED;
+      return -1;
+    }
+
+  /* Not a cancellation point: the acquisition must be collected.  */
+  int cancel_state;
+  pthread_setcancelstate (PTHREAD_CANCEL_DISABLE, &cancel_state);
+  for (;;)
+    {
+      pthread_mutex_lock (&pool_mutex);
+      bool done = p->done;
+      pthread_mutex_unlock (&pool_mutex);
+      if (done)
+        break;
+      struct pollfd pfd = { .fd = p->rfd, .events = POLLIN };
+      poll (&pfd, 1, -1);
+    }
+
+  pthread_mutex_lock (&pool_mutex);
+  if (p->prev != NULL)
+    p->prev->next = p->next;
+  else
+    all = p->next;
+  if (p->next != NULL)
+    p->next->prev = p->prev;
+  pending_count--;
+  pthread_mutex_unlock (&pool_mutex);
+  pthread_setcancelstate (cancel_state, NULL);
+
+  int r = p->result, e = p->error;
+  /* The lock object is the collecting thread's now, for the
+     self-deadlock check of its later waits.  */
+  if (r == 0 && p->acquire == acquire_lock)
+    portalock_selfdeadlock_note (p->object);
+  pending_free (p);
+  if (r == 0)
+    return 0;
+  errno = e;
+  return -1;
+}
