@@ -35,6 +35,8 @@ lib_libportalock_impl_la_SOURCES = \
   lib/inode-table.c \
   lib/lock.c \
   lib/object.c \
+  lib/selfdeadlock.c \
+  lib/selfdeadlock.h \
   lib/method.h \
   lib/method-kernel.c \
   lib/writer-gate.c \

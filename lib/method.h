@@ -76,6 +76,7 @@ struct portalock_marker_state
 };
 
 struct portalock_method_ops;
+struct portalock_thread_holds;
 
 struct portalock
 {
@@ -114,6 +115,13 @@ struct portalock
   bool created;          /* mode "x": this acquire created the file */
   bool exposed;          /* portalock_fd handed the descriptor out since
                             the acquire */
+
+  /* Self-deadlock detection (selfdeadlock.c).  */
+  struct portalock_thread_holds *holds;  /* the record of the thread that
+                                            acquired, while it notes the
+                                            object */
+  bool selfdeadlock_exempt;  /* never checked nor noted (a semaphore's
+                                slot) */
 
   /* The method's own.  */
   struct

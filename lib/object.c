@@ -22,6 +22,7 @@
 
 #include "portalock-private.h"
 #include "method.h"
+#include "selfdeadlock.h"
 #include "writer-gate.h"
 
 /* How an acquire works, and why.
@@ -300,6 +301,18 @@ portalock_lost (portalock *lock)
     && lock->method->lost (lock);
 }
 
+bool
+portalock_held (const portalock *lock)
+{
+  return lock != NULL && lock->fd >= 0 && acquired_here (lock);
+}
+
+unsigned
+portalock_depth (const portalock *lock)
+{
+  return portalock_held (lock) ? lock->count : 0;
+}
+
 uint64_t
 portalock_generation (const portalock *lock)
 {
@@ -454,7 +467,10 @@ try_acquire (portalock *lock, int type, bool nonblock,
     return -1;
   lock->created = lock->mode[0] == 'x';
 
-  int r = method->lock (lock, &fd, type, nonblock, deadline);
+  /* A wait for a lock this very thread holds through another object
+     would never end (selfdeadlock.c); a try only finds it held.  */
+  int r = (!nonblock && portalock_selfdeadlock_check (lock, type) != 0
+           ? -1 : method->lock (lock, &fd, type, nonblock, deadline));
   if (r == 0)
     {
       r = checks_identity (lock) ? same_file (lock, fd) : 1;
@@ -534,6 +550,7 @@ drop (portalock *lock, bool unlock)
   lock->stream = NULL;
   lock->fd = -1;
   lock->count = 0;
+  portalock_selfdeadlock_forget (lock, acquired_here (lock));
   if (r != 0)
     errno = e;
   return r;
@@ -628,6 +645,7 @@ portalock_acquire (portalock *lock)
       errno = saved_errno;
       return -1;
     }
+  portalock_selfdeadlock_note (lock);
   return 0;
 }
 
@@ -799,6 +817,8 @@ portalock_convert (portalock *lock, int flags)
   bool timed = (lock->timeout > 0
                 && portalock_deadline_after (lock->timeout, &deadline));
   const struct timespec *dl = timed ? &deadline : NULL;
+  if (!nonblock && portalock_selfdeadlock_check (lock, type) != 0)
+    return -1;
   bool lost = false;
   portalock *gate;
   portalock_gate_enter_convert (lock, type, &gate);
@@ -815,6 +835,7 @@ portalock_convert (portalock *lock, int flags)
   if (r != 0)
     return -1;
   lock->type = type;
+  portalock_selfdeadlock_retype (lock);
   if (lock->record_pid)
     {
       if (lock->stream != NULL)

@@ -24,6 +24,7 @@
 #endif
 
 #include "portalock-private.h"
+#include "selfdeadlock.h"
 
 /* How a pending acquisition works.  Linux has no lock call that can be
    polled, so something must block in the kernel for the caller.  That is
@@ -220,6 +221,8 @@ worker_main (void *arg)
 {
   (void) arg;
   pthread_setcancelstate (PTHREAD_CANCEL_DISABLE, NULL);
+  /* Acquires for other threads: no self-deadlock check or note here.  */
+  portalock_selfdeadlock_pool_thread ();
   pthread_mutex_lock (&pool_mutex);
   for (;;)
     {
@@ -489,6 +492,10 @@ portalock_acquire_finish (portalock_pending *p)
   pthread_setcancelstate (cancel_state, NULL);
 
   int r = p->result, e = p->error;
+  /* The lock object is the collecting thread's now, for the
+     self-deadlock check of its later waits.  */
+  if (r == 0 && p->acquire == acquire_lock)
+    portalock_selfdeadlock_note (p->object);
   pending_free (p);
   if (r == 0)
     return 0;

@@ -463,11 +463,22 @@ PORTALOCK_API int portalock_marker_break (const char *path,
      EEXIST       a PID lock's file holds something that is not a PID
                   record (see portalock_set_record_pid): not held, the
                   file unchanged;
+     EDEADLK      the calling thread would wait for itself: it
+                  acquired another lock object on the same file (same
+                  device and inode, a backend whose locks exclude this
+                  one's) that still holds a lock in conflict with this
+                  one (exclusive against anything, shared against
+                  exclusive).  Reported at once, before any wait, for
+                  any timeout but 0; an acquire that does not wait
+                  (timeout 0, fail_when_locked, PORTALOCK_NB) fails with
+                  EWOULDBLOCK instead.  Nothing is held, the file is
+                  left as it was;
      EACCES, ENOENT, ENOTDIR, ENAMETOOLONG, EROFS, ELOOP, ...  from
                   open(2), unchanged; nothing is created or truncated.
-   A wait never fails with EDEADLK: where the kernel's check for
-   deadlocks between processes (fcntl, lockf) reports one that threads
-   of two processes only seem to make, the object waits on.  */
+   No other wait fails with EDEADLK: a wait for a lock held by another
+   thread or process waits, and where the kernel's check for deadlocks
+   between processes (fcntl, lockf) reports one that threads of two
+   processes only seem to make, the object waits on.  */
 PORTALOCK_API int portalock_acquire (portalock *lock);
 
 /* Unlock and close the file (an RLock: once the count is back to zero;
@@ -489,7 +500,10 @@ PORTALOCK_API int portalock_release (portalock *lock);
    parent's and stays as it is; the child's copy is closed); ENOTSUP
    for a shared lock with lockf; EBADF if the file is not open for
    writing and FLAGS is exclusive (open it in a writable mode);
-   EWOULDBLOCK, ETIMEDOUT as for portalock_acquire; EIO, ENOSPC, ...
+   EWOULDBLOCK, ETIMEDOUT as for portalock_acquire; EDEADLK for a
+   conversion to exclusive that would wait for itself: the calling
+   thread acquired another object that holds the same file (a shared
+   lock), nothing changed; EIO, ENOSPC, ...
    from the flush and fsync that portalock_set_sync asks for before a
    conversion to shared.  On failure the
    object still holds its old lock, except with flock, which drops the
@@ -509,6 +523,20 @@ PORTALOCK_API FILE *portalock_stream (portalock *lock);
 /* Release LOCK if held (however deep an RLock's count) and free it.
    LOCK may be NULL.  Keeps errno.  */
 PORTALOCK_API void portalock_free (portalock *lock);
+
+/* Return true if LOCK is held by this process: acquired here and not
+   yet released.  False for an unheld object, NULL, and a forked child's
+   copy of an object its parent holds (the lock is the parent's).  It
+   asks neither the kernel nor the file system: portalock_lost tells
+   whether a held marker lock was lost since, portalock_holders which
+   processes hold a file's kernel lock.  Sets no errno.  */
+PORTALOCK_API bool portalock_held (const portalock *lock);
+
+/* Return how many acquires of LOCK its releases have still to match
+   while portalock_held is true: an RLock's count, 1 for a held Lock
+   (whose repeated acquires do not count); 0 when portalock_held is
+   false.  Sets no errno.  */
+PORTALOCK_API unsigned portalock_depth (const portalock *lock);
 
 /* Pollable acquisition, for programs run by an event loop.  A pending
    acquisition runs portalock_acquire of a lock object, with all its

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "portalock-private.h"
+#include "selfdeadlock.h"
 
 /* How a semaphore works, and how it waits.
 
@@ -251,6 +252,12 @@ slot_lock (portalock_semaphore *sem, unsigned slot)
         }
       sem->slots[slot] = portalock_new (path);
       free (path);
+      /* A thread may hold several slots, through several semaphores
+         of one name.  A semaphore waits on one slot for a while and
+         then looks at the others, so a slot that the waiting thread
+         holds itself is no deadlock (semaphore.texi: never
+         EDEADLK).  */
+      portalock_selfdeadlock_exempt (sem->slots[slot]);
     }
   return sem->slots[slot];
 }

@@ -75,6 +75,7 @@ tests_libtestutil_la_CPPFLAGS = -I$(top_srcdir)/lib
 
 include tests/core.mk
 include tests/objects.mk
+include tests/selfdeadlock.mk
 include tests/semaphore.mk
 include tests/tools.mk
 include tests/parity.mk

@@ -346,6 +346,64 @@ test_backend (void)
          "flock is not");
 }
 
+/* A thread that would wait for its own lock: EDEADLK at once; another
+   thread's hold is an ordinary wait.  The queries on the way.  */
+static DWORD WINAPI
+timed_acquire (void *arg)
+{
+  portalock *lock = arg;
+  return portalock_acquire (lock) == 0 ? 0 : (DWORD) errno;
+}
+
+static void
+test_self_deadlock (void)
+{
+  const char *file = "w32-self.lock";
+  portalock *a = new_lock (file, PORTALOCK_EX, 5);
+  portalock *b = new_lock (file, PORTALOCK_EX, 5);
+  check (!portalock_held (a) && portalock_depth (a) == 0,
+         "a new object: not held, depth 0");
+  check (portalock_acquire (a) == 0 && portalock_held (a)
+         && portalock_depth (a) == 1, "acquired: held, depth 1");
+  errno = 0;
+  check (portalock_acquire (b) == -1 && errno == EDEADLK
+         && !portalock_held (b),
+         "a second exclusive object in the same thread: EDEADLK");
+  portalock_set_timeout (b, 0);
+  errno = 0;
+  check (portalock_acquire (b) == -1 && errno == EWOULDBLOCK,
+         "the same with timeout 0: EWOULDBLOCK");
+
+  /* Another thread waits as for any holder, until its timeout.  */
+  portalock_set_timeout (b, 0.2);
+  HANDLE t = CreateThread (NULL, 0, timed_acquire, b, 0, NULL);
+  DWORD code = 1;
+  if (t == NULL || WaitForSingleObject (t, INFINITE) != WAIT_OBJECT_0
+      || !GetExitCodeThread (t, &code))
+    die ("thread");
+  CloseHandle (t);
+  check (code == ETIMEDOUT, "another thread's wait: ETIMEDOUT, not "
+         "EDEADLK (%lu)", (unsigned long) code);
+
+  portalock_set_timeout (b, 5);
+  check (portalock_release (a) == 0 && !portalock_held (a)
+         && portalock_acquire (b) == 0,
+         "once released, the second object is taken");
+  portalock_free (b);
+
+  portalock_set_flags (a, PORTALOCK_SH);
+  b = new_lock (file, PORTALOCK_SH, 5);
+  check (portalock_acquire (a) == 0 && portalock_acquire (b) == 0,
+         "two shared objects in one thread: both held");
+  errno = 0;
+  check (portalock_convert (b, PORTALOCK_EX) == -1 && errno == EDEADLK
+         && portalock_held (b),
+         "converting one to exclusive: EDEADLK, still held");
+  portalock_free (a);
+  portalock_free (b);
+  remove (file);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -361,5 +419,6 @@ main (int argc, char **argv)
   test_far_range ();
   test_utf8_path ();
   test_semaphore_and_record ();
+  test_self_deadlock ();
   return check_exit ();
 }

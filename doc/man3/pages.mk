@@ -20,11 +20,13 @@ man3_core = \
   doc/man3/portalock_backend_name.3 \
   doc/man3/portalock_convert.3 \
   doc/man3/portalock_default_backend.3 \
+  doc/man3/portalock_depth.3 \
   doc/man3/portalock_drop_wait_helper.3 \
   doc/man3/portalock_fd.3 \
   doc/man3/portalock_free.3 \
   doc/man3/portalock_fs_probe.3 \
   doc/man3/portalock_generation.3 \
+  doc/man3/portalock_held.3 \
   doc/man3/portalock_held_method.3 \
   doc/man3/portalock_holders.3 \
   doc/man3/portalock_lock.3 \
