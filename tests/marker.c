@@ -683,9 +683,8 @@ check_strict_reused_pid (void)
     {
       /* A token of its own for each: a name removed through one mount
          may still be cached as there by the other's kernel.  */
-      char token[33];
-      snprintf (token, sizeof token, "0011223344556677889%d%s", reused,
-                "aabbccddeeff");
+      char token[33] = "00112233445566778890aabbccddeeff";
+      token[19] = '0' + reused;
       char text[1024];
       snprintf (text, sizeof text,
                 "portalock-marker 1\nhost=hostA\nboot=boot-1\npid=%ld\n"

@@ -175,6 +175,12 @@ check_starvation (bool prefer)
        round++)
     {
       unsigned long wg = LOAD (sh->writer_granted);
+      /* The readers that queued behind the last round's writer go in
+         one by one as each comes first: until they are all in, a queue
+         entry may be theirs, not the new writer's.  */
+      double drained = now () + 20;
+      while (queue_length (name) > 0 && now () < drained)
+        usleep (500);
       pid_t writer = fork ();
       if (writer < 0)
         die ("fork");
