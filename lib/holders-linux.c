@@ -230,33 +230,41 @@ scan_fdinfo (struct pidset *set, dev_t dev, ino_t ino)
 int
 portalock_pid_holds (pid_t pid, dev_t dev, ino_t ino)
 {
-  FILE *f = fopen ("/proc/locks", "re");
-  if (f == NULL)
-    {
-      if (errno == ENOENT)
-        errno = ENOTSUP;
-      return -1;
-    }
-  char line[512];
+  /* The kernel prints /proc/locks a page per read, letting go of its
+     lock list in between: a lock taken or given back elsewhere meanwhile
+     can make a line of another lock go missing from that read.  So a
+     lock that is not seen is looked for twice more before PID is said
+     to hold none; one that is seen is held.  */
   bool scan = false, found = false;
-  while (!found && fgets (line, sizeof line, f) != NULL)
+  for (int attempt = 0; attempt < 3 && !found; attempt++)
     {
-      long p;
-      enum portalock_lock_kind k
-        = portalock_parse_lock_line (line, dev, ino, &p);
-      /* A POSIX lock names its process; a flock lock the process that
-         took it, which is proof enough.  */
-      if (k != PORTALOCK_KIND_NONE && p == (long) pid)
-        found = true;
-      else if (k == PORTALOCK_KIND_SHARED_OWNER)
-        scan = true;
-    }
-  int err = ferror (f) ? errno : 0;
-  fclose (f);
-  if (err != 0)
-    {
-      errno = err;
-      return -1;
+      FILE *f = fopen ("/proc/locks", "re");
+      if (f == NULL)
+        {
+          if (errno == ENOENT)
+            errno = ENOTSUP;
+          return -1;
+        }
+      char line[512];
+      while (!found && fgets (line, sizeof line, f) != NULL)
+        {
+          long p;
+          enum portalock_lock_kind k
+            = portalock_parse_lock_line (line, dev, ino, &p);
+          /* A POSIX lock names its process; a flock lock the process
+             that took it, which is proof enough.  */
+          if (k != PORTALOCK_KIND_NONE && p == (long) pid)
+            found = true;
+          else if (k == PORTALOCK_KIND_SHARED_OWNER)
+            scan = true;
+        }
+      int err = ferror (f) ? errno : 0;
+      fclose (f);
+      if (err != 0)
+        {
+          errno = err;
+          return -1;
+        }
     }
   if (found)
     return 1;
