@@ -113,8 +113,14 @@ only_data (const char *dir, const char *text)
 static void
 check_markers (const char *what)
 {
-  check (said ("^strict: excludes: 0 overlaps in [1-9][0-9]* holds$"),
-         "verify: %s: strict excludes", what);
+  /* Under an emulator a process's start time in its own /proc/self/stat
+     is the emulator's, so a live strict holder looks dead to another
+     process (manual, "Architectures").  */
+  if (test_emulator () != NULL)
+    unsupported ("verify: %s: strict excludes: %s", what, test_emulator ());
+  else
+    check (said ("^strict: excludes: 0 overlaps in [1-9][0-9]* holds$"),
+           "verify: %s: strict excludes", what);
   check (said ("^lease: excludes: 0 overlaps in [1-9][0-9]* holds$"),
          "verify: %s: lease excludes", what);
   check (said ("^auto: excludes: 0 overlaps in [1-9][0-9]* holds"),
@@ -237,8 +243,12 @@ check_mounts (bool forward)
       check (only_data (fuse_source, "shared data\n"),
              "verify: %s: only the user's file is left, unchanged", what);
       st = run_verify ("strict", NULL, args);
-      check (st == 0, "verify: %s: PORTALOCK_METHOD=strict: exit 0 "
-             "(status %d)", what, st);
+      if (test_emulator () != NULL)
+        unsupported ("verify: %s: PORTALOCK_METHOD=strict: exit 0: %s", what,
+                     test_emulator ());
+      else
+        check (st == 0, "verify: %s: PORTALOCK_METHOD=strict: exit 0 "
+               "(status %d)", what, st);
       const char *lease[] = { "--method=lease", fuse_mounts[0],
                               fuse_mounts[1], NULL };
       st = run_verify (NULL, NULL, lease);

@@ -27,7 +27,7 @@ static gboolean
 on_tick (gpointer data)
 {
   (void) data;
-  if (held && ++ticks_held == 5)
+  if (held && ticks_held < 5 && ++ticks_held == 5)
     portalock_acquire_cancel (waiting);
   return G_SOURCE_CONTINUE;
 }

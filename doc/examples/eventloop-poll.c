@@ -75,7 +75,7 @@ main (int argc, char **argv)
         {
           next_tick += 0.01;
           ticks++;
-          if (held && ++ticks_held == 5)
+          if (held && ticks_held < 5 && ++ticks_held == 5)
             portalock_acquire_cancel (waiting);
         }
 

@@ -27,7 +27,7 @@ static void
 on_tick (uv_timer_t *t)
 {
   (void) t;
-  if (held && ++ticks_held == 5)
+  if (held && ticks_held < 5 && ++ticks_held == 5)
     portalock_acquire_cancel (waiting);
 }
 
