@@ -292,7 +292,13 @@ portalock_file_holders (dev_t dev, ino_t ino, pid_t *pids, size_t max)
 {
   struct pidset set = { .pids = pids, .max = max };
   bool scan = false;
-  int r = read_proc_locks (&set, dev, ino, &scan);
+  /* A line can go missing from one read of /proc/locks (see
+     portalock_pid_holds), so the holders are those of three reads
+     together: a lock held all along is missed only if all three miss
+     it, and one given back in between was held during the call.  */
+  int r = 0;
+  for (int pass = 0; pass < 3 && r == 0; pass++)
+    r = read_proc_locks (&set, dev, ino, &scan);
   if (r == 0 && scan)
     r = scan_fdinfo (&set, dev, ino);
   int saved_errno = errno;

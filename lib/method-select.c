@@ -85,24 +85,27 @@ portalock_method_from_name (const char *name, enum portalock_method *method,
   return -1;
 }
 
-/* The method PORTALOCK_METHOD names, or the configure default; its TTL
-   in *TTL (0 if none).  -1 with EINVAL if the variable names none.  */
-static int
-default_method (enum portalock_method *method, double *ttl)
+int
+portalock_default_method (enum portalock_method *method, double *ttl)
 {
-  const char *env = getenv ("PORTALOCK_METHOD");
-  *ttl = 0;
-  if (env == NULL || *env == '\0')
-    {
-      *method = PORTALOCK_CONFIGURED_METHOD;
-      return 0;
-    }
-  if (portalock_method_from_name (env, method, ttl) != 0
-      || *method == PORTALOCK_METHOD_DEFAULT)
+  if (method == NULL)
     {
       errno = EINVAL;
       return -1;
     }
+  const char *env = getenv ("PORTALOCK_METHOD");
+  enum portalock_method m = PORTALOCK_CONFIGURED_METHOD;
+  double t = 0;
+  if (env != NULL && *env != '\0'
+      && (portalock_method_from_name (env, &m, &t) != 0
+          || m == PORTALOCK_METHOD_DEFAULT))
+    {
+      errno = EINVAL;
+      return -1;
+    }
+  *method = m;
+  if (ttl != NULL)
+    *ttl = t;
   return 0;
 }
 
@@ -114,7 +117,7 @@ portalock_method_lease_ttl (const portalock *lock)
   enum portalock_method method;
   double ttl;
   if (lock->method_setting == PORTALOCK_METHOD_DEFAULT
-      && default_method (&method, &ttl) == 0 && ttl > 0)
+      && portalock_default_method (&method, &ttl) == 0 && ttl > 0)
     return ttl;
   return TTL_DEFAULT;
 }
@@ -178,8 +181,8 @@ portalock_method_resolve (portalock *lock)
 {
   enum portalock_method method = lock->method_setting;
   double ttl;
-  if (method == PORTALOCK_METHOD_DEFAULT && default_method (&method, &ttl)
-      != 0)
+  if (method == PORTALOCK_METHOD_DEFAULT
+      && portalock_default_method (&method, &ttl) != 0)
     return NULL;
   switch (method)
     {

@@ -356,6 +356,17 @@ PORTALOCK_API int portalock_method_from_name (const char *name,
                                               enum portalock_method *method,
                                               double *ttl);
 
+/* The method an object of method PORTALOCK_METHOD_DEFAULT gets: the one
+   PORTALOCK_METHOD names in the environment, else this library's
+   configure default (configure --with-lock-method; kernel unless the
+   builder chose otherwise), never PORTALOCK_METHOD_DEFAULT itself.
+   Store it in *METHOD and a lease's TTL from the environment in *TTL
+   (0 if none; TTL may be NULL).  Return 0, or -1 with errno EINVAL
+   (METHOD is NULL, or PORTALOCK_METHOD names no method), leaving both
+   untouched.  */
+PORTALOCK_API int portalock_default_method (enum portalock_method *method,
+                                            double *ttl);
+
 /* Lock with METHOD from the next acquire on.  Marker methods take
    exclusive locks only (a shared acquire fails with ENOTSUP) and
    refuse byte-range and backend settings that they cannot honour.

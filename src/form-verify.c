@@ -423,12 +423,9 @@ static int
 chosen_phase (const struct phase *ph, int n, enum portalock_method method,
               enum portalock_backend api)
 {
-  const char *env = getenv ("PORTALOCK_METHOD");
-  double ttl;
-  if (method == PORTALOCK_METHOD_DEFAULT && env != NULL && *env != '\0')
-    portalock_method_from_name (env, &method, &ttl);
-  if (method == PORTALOCK_METHOD_DEFAULT)
-    method = PORTALOCK_CONFIGURED_METHOD;
+  if (method == PORTALOCK_METHOD_DEFAULT
+      && portalock_default_method (&method, NULL) != 0)
+    method = PORTALOCK_METHOD_KERNEL;
   for (int i = 0; i < n; i++)
     if (ph[i].method == method
         && (method != PORTALOCK_METHOD_KERNEL || ph[i].backend == api))

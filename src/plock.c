@@ -688,7 +688,8 @@ refuse_shared_lockf (const struct options *o, const char *path)
 /* Settle the method: --method, else PORTALOCK_METHOD, read as the
    library reads it, so that a site chooses the method of every plock
    without changing scripts; else the library's configure default
-   (--with-lock-method, kernel unless the builder chose otherwise).  A
+   (--with-lock-method, kernel unless the builder chose otherwise), as
+   the library says (portalock_default_method).  A
    PORTALOCK_METHOD that the library would refuse is refused before
    anything is done: plock never falls back to a lock the site did not
    ask for.  */
@@ -697,15 +698,9 @@ choose_method (struct options *o)
 {
   if (o->method_given)
     return;
-  o->lock.method = PORTALOCK_CONFIGURED_METHOD;
-  o->lock.lease_ttl = 0;
-  const char *env = getenv ("PORTALOCK_METHOD");
-  if (env == NULL || *env == '\0')
-    return;
-  if (portalock_method_from_name (env, &o->lock.method,
-                                  &o->lock.lease_ttl) != 0
-      || o->lock.method == PORTALOCK_METHOD_DEFAULT)
+  if (portalock_default_method (&o->lock.method, &o->lock.lease_ttl) != 0)
     {
+      const char *env = getenv ("PORTALOCK_METHOD");
       error (0, 0, "invalid PORTALOCK_METHOD in the environment: '%s' "
              "(expected kernel, strict, lease, lease=TTL or auto)", env);
       exit (EX_USAGE);

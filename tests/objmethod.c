@@ -236,6 +236,39 @@ check_objects (enum portalock_method method)
   unlink (path);
 }
 
+/* portalock_default_method: what PORTALOCK_METHOD_DEFAULT stands for.  */
+static void
+check_default_method (void)
+{
+  enum portalock_method m = PORTALOCK_METHOD_AUTO;
+  double ttl = -1;
+  unsetenv ("PORTALOCK_METHOD");
+  check (portalock_default_method (&m, &ttl) == 0
+         && m == PORTALOCK_CONFIGURED_METHOD && ttl == 0,
+         "methods: the default method is configure's without "
+         "PORTALOCK_METHOD");
+  setenv ("PORTALOCK_METHOD", "lease=2.5", 1);
+  check (portalock_default_method (&m, &ttl) == 0
+         && m == PORTALOCK_METHOD_LEASE && ttl == 2.5
+         && portalock_default_method (&m, NULL) == 0
+         && m == PORTALOCK_METHOD_LEASE,
+         "methods: the default method follows PORTALOCK_METHOD=lease=2.5");
+  setenv ("PORTALOCK_METHOD", "default", 1);
+  m = PORTALOCK_METHOD_STRICT;
+  ttl = 9;
+  check (fails_with (portalock_default_method (&m, &ttl), EINVAL)
+         && m == PORTALOCK_METHOD_STRICT && ttl == 9,
+         "methods: PORTALOCK_METHOD=default names no method: EINVAL, "
+         "nothing stored");
+  setenv ("PORTALOCK_METHOD", "lease=0", 1);
+  check (fails_with (portalock_default_method (&m, &ttl), EINVAL)
+         && m == PORTALOCK_METHOD_STRICT && ttl == 9,
+         "methods: PORTALOCK_METHOD=lease=0: EINVAL, nothing stored");
+  unsetenv ("PORTALOCK_METHOD");
+  check (fails_with (portalock_default_method (NULL, &ttl), EINVAL),
+         "methods: portalock_default_method (NULL, ...): EINVAL");
+}
+
 /* Semaphores and PID records.  */
 static void
 check_semaphore_pid (void)
@@ -514,6 +547,7 @@ static void
 plain_checks (void)
 {
   check_bad_input ();
+  check_default_method ();
   check_objects (PORTALOCK_METHOD_STRICT);
   check_objects (PORTALOCK_METHOD_LEASE);
   check_semaphore_pid ();

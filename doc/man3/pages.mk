@@ -20,6 +20,7 @@ man3_core = \
   doc/man3/portalock_backend_name.3 \
   doc/man3/portalock_convert.3 \
   doc/man3/portalock_default_backend.3 \
+  doc/man3/portalock_default_method.3 \
   doc/man3/portalock_depth.3 \
   doc/man3/portalock_drop_wait_helper.3 \
   doc/man3/portalock_fd.3 \
