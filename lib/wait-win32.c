@@ -40,7 +40,15 @@
    MAX_PAUSE_MS later, the waiter burns no CPU to speak of, nothing is
    left running when the call returns, and the code that runs under
    Wine is the code that runs on Windows.  The manual states the
-   trade-off.  */
+   trade-off.
+
+   A pending acquisition's wait (pending.c) must end when it is
+   cancelled, and the synchronous LockFileEx cannot be made to: so in a
+   thread of the pool every wait polls, with a deadline or without, and
+   looks at the cancel before each pause.  A cancelled wait fails with
+   ECANCELED holding nothing; a try that was granted is reported held,
+   cancel or not (the settle rule: exactly one of the two is true).  A
+   cancel takes effect at most MAX_PAUSE_MS after it was asked.  */
 
 /* The longest pause between two tries of a timed wait, in ms.  */
 #define MAX_PAUSE_MS 10
@@ -68,13 +76,19 @@ portalock_wait_lock (const struct portalock_backend_ops *ops, int fd,
   if (r == 0 || errno != EWOULDBLOCK || nonblock)
     return r;
 
-  if (deadline == NULL)
+  bool cancellable = portalock_cancel_active ();
+  if (deadline == NULL && !cancellable)
     return ops->lock (fd, type, start, length, true);
 
   DWORD pause = 1;
   for (;;)
     {
-      DWORD ms = ms_left (deadline, pause);
+      if (cancellable && portalock_cancel_requested ())
+        {
+          errno = ECANCELED;
+          return -1;
+        }
+      DWORD ms = deadline != NULL ? ms_left (deadline, pause) : pause;
       if (ms == 0)
         {
           errno = ETIMEDOUT;
