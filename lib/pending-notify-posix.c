@@ -23,6 +23,7 @@
 #endif
 
 #include "pending-notify.h"
+#include "portalock-private.h"
 
 /* The caller polls RFD; the worker writes WFD (RFD itself for an
    eventfd).  */
@@ -31,6 +32,20 @@ struct portalock_notify
   int rfd;
   int wfd;
 };
+
+_Thread_local struct portalock_cancel *portalock_cancel_current;
+
+struct portalock_cancel *
+portalock_notify_token (void)
+{
+  return portalock_cancel_current;
+}
+
+void
+portalock_notify_set_token (struct portalock_cancel *token)
+{
+  portalock_cancel_current = token;
+}
 
 struct portalock_notify *
 portalock_notify_new (void)

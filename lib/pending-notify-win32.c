@@ -27,9 +27,49 @@ struct portalock_notify
   HANDLE event;
 };
 
+/* The TLS slot of the calling thread's cancel token (see
+   pending-notify.h), allocated once, at the first acquisition.  */
+static INIT_ONCE token_once = INIT_ONCE_STATIC_INIT;
+static DWORD token_slot = TLS_OUT_OF_INDEXES;
+
+static BOOL CALLBACK
+token_init (PINIT_ONCE once, PVOID parameter, PVOID *context)
+{
+  (void) once;
+  (void) parameter;
+  (void) context;
+  token_slot = TlsAlloc ();
+  return TRUE;
+}
+
+struct portalock_cancel *
+portalock_notify_token (void)
+{
+  if (token_slot == TLS_OUT_OF_INDEXES)
+    return NULL;
+  /* TlsGetValue resets the thread's last error.  */
+  DWORD saved_error = GetLastError ();
+  struct portalock_cancel *token = TlsGetValue (token_slot);
+  SetLastError (saved_error);
+  return token;
+}
+
+void
+portalock_notify_set_token (struct portalock_cancel *token)
+{
+  TlsSetValue (token_slot, token);
+}
+
 struct portalock_notify *
 portalock_notify_new (void)
 {
+  /* Without the slot, a cancel could not reach the wait: no start.  */
+  InitOnceExecuteOnce (&token_once, token_init, NULL, NULL);
+  if (token_slot == TLS_OUT_OF_INDEXES)
+    {
+      errno = EAGAIN;
+      return NULL;
+    }
   struct portalock_notify *n = malloc (sizeof *n);
   if (n == NULL)
     {

@@ -47,4 +47,14 @@ void *portalock_notify_handle (const struct portalock_notify *n);
    errno value.  */
 int portalock_notify_start_thread (void *(*fn) (void *), size_t stack);
 
+/* The cancel token of the calling thread (pending.c), NULL if it runs
+   no pending acquisition.  A thread-local variable on POSIX systems
+   (portalock_cancel_current, which wait.c reads too); on Windows a TLS
+   slot, because mingw-w64 reaches a thread-local variable through
+   libgcc's emulation, which libportalock-0.dll would then import from
+   libgcc_s_seh-1.dll.  Set it only after portalock_notify_new
+   succeeded once in the process.  */
+struct portalock_cancel *portalock_notify_token (void);
+void portalock_notify_set_token (struct portalock_cancel *token);
+
 #endif

@@ -72,12 +72,10 @@ struct portalock_pending
   int error;
 };
 
-_Thread_local struct portalock_cancel *portalock_cancel_current;
-
 bool
 portalock_cancel_active (void)
 {
-  return portalock_cancel_current != NULL;
+  return portalock_notify_token () != NULL;
 }
 
 static pthread_mutex_t pool_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -123,7 +121,7 @@ portalock_cancel_request (struct portalock_cancel *token)
 void
 portalock_cancel_register (pthread_mutex_t *mutex, pthread_cond_t *cond)
 {
-  struct portalock_cancel *token = portalock_cancel_current;
+  struct portalock_cancel *token = portalock_notify_token ();
   if (token == NULL)
     return;
   pthread_mutex_lock (&token->mutex);
@@ -135,7 +133,7 @@ portalock_cancel_register (pthread_mutex_t *mutex, pthread_cond_t *cond)
 bool
 portalock_cancel_requested (void)
 {
-  struct portalock_cancel *token = portalock_cancel_current;
+  struct portalock_cancel *token = portalock_notify_token ();
   return token != NULL && __atomic_load_n (&token->cancelled,
                                            __ATOMIC_SEQ_CST);
 }
@@ -220,10 +218,10 @@ worker_main (void *arg)
         r = -1, e = ECANCELED;
       else
         {
-          portalock_cancel_current = &p->token;
+          portalock_notify_set_token (&p->token);
           r = p->acquire (p->object);
           e = r == 0 ? 0 : errno;
-          portalock_cancel_current = NULL;
+          portalock_notify_set_token (NULL);
         }
 
       pthread_mutex_lock (&pool_mutex);

@@ -185,7 +185,7 @@ test_grant (void)
          "a pending acquisition has an event HANDLE");
   check (fails_with (portalock_pending_fd (p), ENOTSUP),
          "portalock_pending_fd: ENOTSUP on Windows");
-  portalock *other = new_lock (file, -1);
+  portalock *other = new_lock (file, 0);
   errno = 0;
   check (portalock_acquire_start (lock) == NULL && errno == EBUSY,
          "a second start of the same object: EBUSY");
@@ -294,11 +294,16 @@ test_race (const char *what, const char *file, bool is_sem, int rounds)
   int granted = 0, cancelled = 0, wrong = 0;
   for (int i = 0; i < rounds && wrong == 0; i++)
     {
+      /* The release is asked before the cancel in one round, after it
+         in the next.  */
       portalock_pending *p = start (lock, sem);
       char order = 'r';
+      if (i % 2 == 1)
+        portalock_acquire_cancel (p);
       if (write (c.to, &order, 1) != 1)
         die ("write");
-      portalock_acquire_cancel (p);
+      if (i % 2 == 0)
+        portalock_acquire_cancel (p);
       bool done = signalled (p, 60000);
       int r = portalock_acquire_finish (p);
       int e = errno;
