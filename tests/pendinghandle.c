@@ -259,8 +259,10 @@ test_cancel (const char *what, const char *file, bool is_sem, int rounds)
           || portalock_release (free_lock) != 0)
         die ("an acquisition of a free lock");
       portalock_acquire_cancel (p);
-      if (signalled (p, 60000) && portalock_acquire_finish (p) == -1
-          && errno == ECANCELED
+      if (!signalled (p, 60000))
+        die ("%s: round %d: a cancelled acquisition still waits after a "
+             "minute", what, i);
+      if (portalock_acquire_finish (p) == -1 && errno == ECANCELED
           && !(is_sem ? portalock_semaphore_slot (sem) >= 0
                       : portalock_held (lock)))
         cancelled++;
