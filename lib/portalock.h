@@ -732,10 +732,10 @@ PORTALOCK_API int portalock_semaphore_acquire (portalock_semaphore *sem);
 /* Start acquiring a slot of SEM as portalock_semaphore_acquire does, and
    return at once with the pending acquisition: see
    portalock_acquire_start, whose errors it shares (EBUSY: an acquisition
-   of SEM is pending already); portalock_pending_fd,
-   portalock_acquire_cancel and portalock_acquire_finish (0: SEM holds a
-   slot) serve it.  Until portalock_acquire_finish, SEM belongs to the
-   acquisition.  */
+   of SEM is pending already); portalock_pending_fd (on Windows
+   portalock_pending_handle), portalock_acquire_cancel and
+   portalock_acquire_finish (0: SEM holds a slot) serve it.  Until
+   portalock_acquire_finish, SEM belongs to the acquisition.  */
 PORTALOCK_API portalock_pending *portalock_semaphore_acquire_start
   (portalock_semaphore *sem);
 
