@@ -579,7 +579,8 @@ PORTALOCK_API void *portalock_pending_handle
   (const portalock_pending *pending);
 
 /* Ask PENDING to stop waiting, and return at once: 0, or -1 with errno
-   EINVAL if PENDING is NULL.  The descriptor turns readable soon after;
+   EINVAL if PENDING is NULL.  The descriptor turns readable soon after
+   (on Windows the event is signalled, within some 10 ms);
    portalock_acquire_finish then tells what happened: -1 with ECANCELED
    and nothing held, or, if the lock was granted before the cancel took
    effect, 0 with the lock held (release it as any other).  Cancelling
@@ -588,12 +589,13 @@ PORTALOCK_API void *portalock_pending_handle
 PORTALOCK_API int portalock_acquire_cancel (portalock_pending *pending);
 
 /* Collect the outcome of PENDING, waiting for it if its descriptor is
-   not readable (its event not signalled) yet, and free PENDING (which may not be NULL otherwise:
-   EINVAL).  Return 0 with the lock object held, or -1 with errno as
-   portalock_acquire sets it (EWOULDBLOCK, ETIMEDOUT, ...), or ECANCELED
-   after portalock_acquire_cancel, with nothing held.  In a forked child,
-   an acquisition its parent started is not pending: -1 with ECANCELED
-   at once, and the lock object must only be freed.  */
+   not readable (its event not signalled) yet, and free PENDING (which
+   may not be NULL otherwise: EINVAL).  Return 0 with the lock object
+   held, or -1 with errno as portalock_acquire sets it (EWOULDBLOCK,
+   ETIMEDOUT, ...), or ECANCELED after portalock_acquire_cancel, with
+   nothing held.  In a forked child, an acquisition its parent started
+   is not pending: -1 with ECANCELED at once, and the lock object must
+   only be freed.  */
 PORTALOCK_API int portalock_acquire_finish (portalock_pending *pending);
 
 /* PID records: the text a PidFileLock holder keeps in its lock file,
