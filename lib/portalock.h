@@ -579,13 +579,13 @@ PORTALOCK_API void *portalock_pending_handle
   (const portalock_pending *pending);
 
 /* Ask PENDING to stop waiting, and return at once: 0, or -1 with errno
-   EINVAL if PENDING is NULL.  The descriptor turns readable soon after
-   (on Windows the event is signalled, within some 10 ms);
-   portalock_acquire_finish then tells what happened: -1 with ECANCELED
-   and nothing held, or, if the lock was granted before the cancel took
-   effect, 0 with the lock held (release it as any other).  Cancelling
-   an acquisition that has ended already changes nothing.  Any thread
-   may cancel, up to portalock_acquire_finish, not during or after it.  */
+   EINVAL if PENDING is NULL.  The descriptor turns readable (on
+   Windows: the event is signalled) soon after; portalock_acquire_finish
+   then tells what happened: -1 with ECANCELED and nothing held, or, if
+   the lock was granted before the cancel took effect, 0 with the lock
+   held (release it as any other).  Cancelling an acquisition that has
+   ended already changes nothing.  Any thread may cancel, up to
+   portalock_acquire_finish, not during or after it.  */
 PORTALOCK_API int portalock_acquire_cancel (portalock_pending *pending);
 
 /* Collect the outcome of PENDING, waiting for it if its descriptor is

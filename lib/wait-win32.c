@@ -47,8 +47,9 @@
    thread of the pool every wait polls, with a deadline or without, and
    looks at the cancel before each pause.  A cancelled wait fails with
    ECANCELED holding nothing; a try that was granted is reported held,
-   cancel or not (the settle rule: exactly one of the two is true).  A
-   cancel takes effect at most MAX_PAUSE_MS after it was asked.  */
+   cancel or not (the settle rule: exactly one of the two is true).  Its
+   pauses wait on a condition variable registered with the cancel token
+   (portalock_cancel_register), so that a cancel ends a pause at once.  */
 
 /* The longest pause between two tries of a timed wait, in ms.  */
 #define MAX_PAUSE_MS 10
@@ -66,24 +67,46 @@ ms_left (const struct timespec *deadline, DWORD limit)
   return left < limit ? (DWORD) left + 1 : limit;
 }
 
-int
-portalock_wait_lock (const struct portalock_backend_ops *ops, int fd,
-                     int type, off_t start, off_t length, bool nonblock,
-                     const struct timespec *deadline)
+/* What a pending acquisition's pauses wait on: WAKE, signalled by the
+   cancel under MUTEX.  */
+struct cancel_wake
 {
-  /* Try first: an uncontended lock costs one call.  */
-  int r = ops->lock (fd, type, start, length, false);
-  if (r == 0 || errno != EWOULDBLOCK || nonblock)
-    return r;
+  pthread_mutex_t mutex;
+  pthread_cond_t wake;
+};
 
-  bool cancellable = portalock_cancel_active ();
-  if (deadline == NULL && !cancellable)
-    return ops->lock (fd, type, start, length, true);
+/* Pause MS milliseconds, or in a pending acquisition's wait (W not NULL)
+   until its cancel, if that comes first.  The cancel is looked at with
+   W's mutex held, which the cancel must take to signal: it cannot slip
+   in between the look and the wait.  The pause is relative (winpthread's
+   relative timed wait), so a change of the system clock cannot stretch
+   it.  */
+static void
+pause_ms (DWORD ms, struct cancel_wake *w)
+{
+  if (w == NULL)
+    {
+      Sleep (ms);
+      return;
+    }
+  struct timespec span = { .tv_sec = ms / 1000,
+                           .tv_nsec = (long) (ms % 1000) * 1000000L };
+  pthread_mutex_lock (&w->mutex);
+  if (!portalock_cancel_requested ())
+    pthread_cond_timedwait_relative_np (&w->wake, &w->mutex, &span);
+  pthread_mutex_unlock (&w->mutex);
+}
 
+/* The polling wait: see above.  */
+static int
+poll_lock (const struct portalock_backend_ops *ops, int fd, int type,
+           off_t start, off_t length, const struct timespec *deadline,
+           struct cancel_wake *w)
+{
   DWORD pause = 1;
   for (;;)
     {
-      if (cancellable && portalock_cancel_requested ())
+      if (w != NULL && portalock_cancel_requested ())
         {
           errno = ECANCELED;
           return -1;
@@ -94,13 +117,44 @@ portalock_wait_lock (const struct portalock_backend_ops *ops, int fd,
           errno = ETIMEDOUT;
           return -1;
         }
-      Sleep (ms);
-      r = ops->lock (fd, type, start, length, false);
+      pause_ms (ms, w);
+      int r = ops->lock (fd, type, start, length, false);
       if (r == 0 || errno != EWOULDBLOCK)
         return r;
       if (pause < MAX_PAUSE_MS)
         pause = pause * 2 < MAX_PAUSE_MS ? pause * 2 : MAX_PAUSE_MS;
     }
+}
+
+int
+portalock_wait_lock (const struct portalock_backend_ops *ops, int fd,
+                     int type, off_t start, off_t length, bool nonblock,
+                     const struct timespec *deadline)
+{
+  /* Try first: an uncontended lock costs one call.  */
+  int r = ops->lock (fd, type, start, length, false);
+  if (r == 0 || errno != EWOULDBLOCK || nonblock)
+    return r;
+
+  if (!portalock_cancel_active ())
+    {
+      if (deadline == NULL)
+        return ops->lock (fd, type, start, length, true);
+      return poll_lock (ops, fd, type, start, length, deadline, NULL);
+    }
+
+  struct cancel_wake w;
+  pthread_mutex_init (&w.mutex, NULL);
+  pthread_cond_init (&w.wake, NULL);
+  portalock_cancel_register (&w.mutex, &w.wake);
+  r = poll_lock (ops, fd, type, start, length, deadline, &w);
+  int saved_errno = errno;
+  /* Forgotten under the token's mutex: no cancel touches W after this.  */
+  portalock_cancel_register (NULL, NULL);
+  pthread_cond_destroy (&w.wake);
+  pthread_mutex_destroy (&w.mutex);
+  errno = saved_errno;
+  return r;
 }
 
 /* Windows cannot aim a signal at a thread: timed waits never use one.
