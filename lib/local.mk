@@ -49,7 +49,9 @@ lib_libportalock_impl_la_SOURCES = \
   lib/sync.c \
   lib/pattern.c \
   lib/holders.c \
-  lib/fsprobe.c
+  lib/fsprobe.c \
+  lib/pending.c \
+  lib/pending-notify.h
 
 # Platform seams: one file per answer of a configure probe, never an
 # #ifdef inside the code that uses the feature (see m4/portalock-platform.m4).
@@ -66,10 +68,11 @@ endif
 if PLATFORM_WIN32
 lib_libportalock_impl_la_SOURCES += lib/wait-win32.c lib/atomic-win32.c \
   lib/posix-win32.c lib/posix-win32.h lib/method-marker-none.c \
-  lib/pending-none.c
+  lib/pending-notify-win32.c
 else
 lib_libportalock_impl_la_SOURCES += lib/wait.c lib/atomic-posix.c \
-  lib/marker.c lib/marker.h lib/method-marker.c lib/pending.c
+  lib/marker.c lib/marker.h lib/method-marker.c \
+  lib/pending-notify-posix.c
 if HAVE_THREAD_TIMER
 lib_libportalock_impl_la_SOURCES += lib/timer-wait.c
 else

@@ -11,18 +11,11 @@
 #include <config.h>
 
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
-#include <signal.h>
-#include <stdint.h>
 #include <stdlib.h>
-#include <unistd.h>
-#if HAVE_EVENTFD
-# include <sys/eventfd.h>
-#endif
 
+#include "pending-notify.h"
 #include "portalock-private.h"
 #include "selfdeadlock.h"
 
@@ -33,15 +26,19 @@
    own portalock_acquire (or portalock_semaphore_acquire, whose slots are
    lock objects), with every rule of it (the timeout, the method,
    the identity check, mode "w", PID records), and when it returns writes
-   the outcome into the acquisition and makes its descriptor readable.
-   The caller's loop polls that descriptor (an eventfd, or the read end of
-   a pipe where there is none) and calls portalock_acquire_finish.
+   the outcome into the acquisition and makes its readiness object ready.
+   The caller's loop waits for that object and calls
+   portalock_acquire_finish.  What the object is, and how a worker is
+   started, depends on the platform (pending-notify.h): an eventfd, or
+   the read end of a pipe where there is none, that the loop polls; on
+   Windows an event HANDLE that the loop waits for.
 
    The worker's waits that block are those of any acquire: the kernel
    wait (wait.c), which then always runs in the worker's helper thread so
    that a cancel can end it as a deadline does, with the same settle rule
    (the lock granted at the very moment of the cancel is reported held;
-   else nothing is held); the marker methods' pauses, which look at the
+   else nothing is held), or on Windows (wait-win32.c) polls and looks at
+   the cancel between its tries; the marker methods' pauses, which look at the
    cancel before each sleep; the per-inode table's wait for another lock
    object of the same process (fcntl, lockf), woken by the cancel.
 
@@ -64,8 +61,7 @@ struct portalock_pending
 {
   int (*acquire) (void *object);        /* what the worker runs */
   void *object;                         /* a lock object or semaphore */
-  int rfd;                      /* what the caller polls */
-  int wfd;                      /* what the worker writes (RFD for eventfd) */
+  struct portalock_notify *ready;       /* what the caller waits for */
   struct portalock_cancel token;
   struct portalock_pending *next;       /* in the queue or the list */
   struct portalock_pending *prev;
@@ -76,12 +72,10 @@ struct portalock_pending
   int error;
 };
 
-_Thread_local struct portalock_cancel *portalock_cancel_current;
-
 bool
 portalock_cancel_active (void)
 {
-  return portalock_cancel_current != NULL;
+  return portalock_notify_token () != NULL;
 }
 
 static pthread_mutex_t pool_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -127,7 +121,7 @@ portalock_cancel_request (struct portalock_cancel *token)
 void
 portalock_cancel_register (pthread_mutex_t *mutex, pthread_cond_t *cond)
 {
-  struct portalock_cancel *token = portalock_cancel_current;
+  struct portalock_cancel *token = portalock_notify_token ();
   if (token == NULL)
     return;
   pthread_mutex_lock (&token->mutex);
@@ -139,7 +133,7 @@ portalock_cancel_register (pthread_mutex_t *mutex, pthread_cond_t *cond)
 bool
 portalock_cancel_requested (void)
 {
-  struct portalock_cancel *token = portalock_cancel_current;
+  struct portalock_cancel *token = portalock_notify_token ();
   return token != NULL && __atomic_load_n (&token->cancelled,
                                            __ATOMIC_SEQ_CST);
 }
@@ -173,23 +167,6 @@ pool_init (void)
   pthread_atfork (pool_prepare, pool_parent, pool_child);
 }
 
-/* Make P's descriptor readable.  Keeps errno.  */
-static void
-signal_ready (struct portalock_pending *p)
-{
-  int saved_errno = errno;
-#if HAVE_EVENTFD
-  uint64_t one = 1;
-  while (write (p->wfd, &one, sizeof one) < 0 && errno == EINTR)
-    ;
-#else
-  char c = 0;
-  while (write (p->wfd, &c, 1) < 0 && errno == EINTR)
-    ;
-#endif
-  errno = saved_errno;
-}
-
 /* With POOL_MUTEX held: P's outcome is known.  */
 static void
 complete (struct portalock_pending *p, int result, int error)
@@ -197,7 +174,7 @@ complete (struct portalock_pending *p, int result, int error)
   p->done = true;
   p->result = result;
   p->error = error;
-  signal_ready (p);
+  portalock_notify_signal (p->ready);
 }
 
 /* With POOL_MUTEX held: the oldest queued acquisition, taken off the
@@ -241,10 +218,10 @@ worker_main (void *arg)
         r = -1, e = ECANCELED;
       else
         {
-          portalock_cancel_current = &p->token;
+          portalock_notify_set_token (&p->token);
           r = p->acquire (p->object);
           e = r == 0 ? 0 : errno;
-          portalock_cancel_current = NULL;
+          portalock_notify_set_token (NULL);
         }
 
       pthread_mutex_lock (&pool_mutex);
@@ -261,64 +238,17 @@ worker_main (void *arg)
 static int
 start_worker (void)
 {
-  pthread_attr_t attr;
-  pthread_t thread;
-  sigset_t all_signals, old;
-  int e = pthread_attr_init (&attr);
-  if (e != 0)
-    return e;
-  pthread_attr_setstacksize (&attr, WORKER_STACK);
-  pthread_attr_setdetachstate (&attr, PTHREAD_CREATE_DETACHED);
-  sigfillset (&all_signals);
-  pthread_sigmask (SIG_SETMASK, &all_signals, &old);
-  e = pthread_create (&thread, &attr, worker_main, NULL);
-  pthread_sigmask (SIG_SETMASK, &old, NULL);
-  pthread_attr_destroy (&attr);
+  int e = portalock_notify_start_thread (worker_main, WORKER_STACK);
   if (e == 0)
     workers++;
   return e;
-}
-
-/* Open P's descriptors.  Return 0 or -1 with errno.  */
-static int
-open_ready (struct portalock_pending *p)
-{
-#if HAVE_EVENTFD
-  p->rfd = p->wfd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
-  return p->rfd < 0 ? -1 : 0;
-#else
-  int fds[2];
-# if HAVE_PIPE2
-  if (pipe2 (fds, O_CLOEXEC | O_NONBLOCK) != 0)
-    return -1;
-# else
-  if (pipe (fds) != 0)
-    return -1;
-  for (int i = 0; i < 2; i++)
-    {
-      fcntl (fds[i], F_SETFD, FD_CLOEXEC);
-      fcntl (fds[i], F_SETFL, O_NONBLOCK);
-    }
-# endif
-  p->rfd = fds[0];
-  p->wfd = fds[1];
-  return 0;
-#endif
-}
-
-static void
-close_ready (struct portalock_pending *p)
-{
-  close (p->rfd);
-  if (p->wfd != p->rfd)
-    close (p->wfd);
 }
 
 static void
 pending_free (struct portalock_pending *p)
 {
   int saved_errno = errno;
-  close_ready (p);
+  portalock_notify_free (p->ready);
   pthread_mutex_destroy (&p->token.mutex);
   free (p);
   errno = saved_errno;
@@ -340,7 +270,8 @@ start (int (*acquire) (void *), void *object)
       errno = ENOMEM;
       return NULL;
     }
-  if (open_ready (p) != 0)
+  p->ready = portalock_notify_new ();
+  if (p->ready == NULL)
     {
       int e = errno;
       free (p);
@@ -417,7 +348,18 @@ portalock_pending_fd (const portalock_pending *p)
       errno = EINVAL;
       return -1;
     }
-  return p->rfd;
+  return portalock_notify_fd (p->ready);
+}
+
+void *
+portalock_pending_handle (const portalock_pending *p)
+{
+  if (p == NULL)
+    {
+      errno = EINVAL;
+      return NULL;
+    }
+  return portalock_notify_handle (p->ready);
 }
 
 int
@@ -476,8 +418,7 @@ portalock_acquire_finish (portalock_pending *p)
       pthread_mutex_unlock (&pool_mutex);
       if (done)
         break;
-      struct pollfd pfd = { .fd = p->rfd, .events = POLLIN };
-      poll (&pfd, 1, -1);
+      portalock_notify_wait (p->ready);
     }
 
   pthread_mutex_lock (&pool_mutex);

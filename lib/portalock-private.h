@@ -133,6 +133,9 @@ struct portalock_cancel
   pthread_cond_t *wake_cond;
 };
 
+/* The calling thread's token, on POSIX systems only
+   (pending-notify-posix.c); Windows keeps it in a TLS slot
+   (pending-notify-win32.c), so code built there asks the calls below.  */
 extern _Thread_local struct portalock_cancel *portalock_cancel_current;
 
 /* Whether the calling thread's wait is a pending acquisition's, which a

@@ -552,19 +552,21 @@ PORTALOCK_API unsigned portalock_depth (const portalock *lock);
 /* Pollable acquisition, for programs run by an event loop.  A pending
    acquisition runs portalock_acquire of a lock object, with all its
    settings (timeout, fail_when_locked, method, ...), in a thread of the
-   library's pool, and makes a descriptor readable when the outcome is
-   there.  The pool keeps at most 1024 acquisitions pending at once, and
-   so at most 2048 threads (a waiter blocked in the kernel and the thread
-   that runs the acquire, 64 and 128 KiB of stack, every signal blocked,
-   no CPU while they wait); idle threads are reused, and all but 16 of
-   them end.  Not on Windows (ENOTSUP).  */
+   library's pool, and makes a descriptor readable (on Windows: signals
+   an event HANDLE) when the outcome is there.  The pool keeps at most
+   1024 acquisitions pending at once, and so at most 2048 threads (a
+   waiter blocked in the kernel and the thread that runs the acquire, 64
+   and 128 KiB of stack, every signal blocked, no CPU while they wait);
+   idle threads are reused, and all but 16 of them end.  On Windows the
+   worker's wait polls the lock, with pauses of up to 10 ms, so that a
+   cancel can end it (no helper thread there).  */
 typedef struct portalock_pending portalock_pending;
 
 /* Start acquiring LOCK and return at once with the pending acquisition,
    or NULL and set errno: EINVAL if LOCK is NULL; EBUSY if an
    acquisition of LOCK is pending already; EAGAIN if 1024 acquisitions
    are pending in the process, or no thread could be started; ENOMEM;
-   EMFILE and the like for the descriptor; ENOTSUP on Windows.  Until
+   EMFILE and the like for the descriptor or event.  Until
    portalock_acquire_finish, LOCK belongs to the acquisition: do not use
    or free it.  */
 PORTALOCK_API portalock_pending *portalock_acquire_start (portalock *lock);
@@ -573,25 +575,38 @@ PORTALOCK_API portalock_pending *portalock_acquire_start (portalock *lock);
    readable once the outcome is known (held, timed out, failed or
    cancelled) and stays so.  It belongs to PENDING (close-on-exec; do
    not read, close or keep it past portalock_acquire_finish).  -1 with
-   errno EINVAL if PENDING is NULL.  */
+   errno EINVAL if PENDING is NULL; ENOTSUP on Windows, whose loops wait
+   for portalock_pending_handle instead.  */
 PORTALOCK_API int portalock_pending_fd (const portalock_pending *pending);
 
+/* On Windows, return the HANDLE (a HANDLE, declared void * here so that
+   this header needs no <windows.h>) of an event that is signalled once
+   the outcome of PENDING is known and stays signalled, to wait for with
+   WaitForSingleObject, WaitForMultipleObjects and the like.  It belongs
+   to PENDING: do not close, reset or signal it, nor use it past
+   portalock_acquire_finish.  NULL with errno EINVAL if PENDING is NULL;
+   ENOTSUP on other systems, whose loops poll portalock_pending_fd.  */
+PORTALOCK_API void *portalock_pending_handle
+  (const portalock_pending *pending);
+
 /* Ask PENDING to stop waiting, and return at once: 0, or -1 with errno
-   EINVAL if PENDING is NULL.  The descriptor turns readable soon after;
-   portalock_acquire_finish then tells what happened: -1 with ECANCELED
-   and nothing held, or, if the lock was granted before the cancel took
-   effect, 0 with the lock held (release it as any other).  Cancelling
-   an acquisition that has ended already changes nothing.  Any thread
-   may cancel, up to portalock_acquire_finish, not during or after it.  */
+   EINVAL if PENDING is NULL.  The descriptor turns readable (on
+   Windows: the event is signalled) soon after; portalock_acquire_finish
+   then tells what happened: -1 with ECANCELED and nothing held, or, if
+   the lock was granted before the cancel took effect, 0 with the lock
+   held (release it as any other).  Cancelling an acquisition that has
+   ended already changes nothing.  Any thread may cancel, up to
+   portalock_acquire_finish, not during or after it.  */
 PORTALOCK_API int portalock_acquire_cancel (portalock_pending *pending);
 
 /* Collect the outcome of PENDING, waiting for it if its descriptor is
-   not readable yet, and free PENDING (which may not be NULL otherwise:
-   EINVAL).  Return 0 with the lock object held, or -1 with errno as
-   portalock_acquire sets it (EWOULDBLOCK, ETIMEDOUT, ...), or ECANCELED
-   after portalock_acquire_cancel, with nothing held.  In a forked child,
-   an acquisition its parent started is not pending: -1 with ECANCELED
-   at once, and the lock object must only be freed.  */
+   not readable (its event not signalled) yet, and free PENDING (which
+   may not be NULL otherwise: EINVAL).  Return 0 with the lock object
+   held, or -1 with errno as portalock_acquire sets it (EWOULDBLOCK,
+   ETIMEDOUT, ...), or ECANCELED after portalock_acquire_cancel, with
+   nothing held.  In a forked child, an acquisition its parent started
+   is not pending: -1 with ECANCELED at once, and the lock object must
+   only be freed.  */
 PORTALOCK_API int portalock_acquire_finish (portalock_pending *pending);
 
 /* PID records: the text a PidFileLock holder keeps in its lock file,
@@ -730,10 +745,10 @@ PORTALOCK_API int portalock_semaphore_acquire (portalock_semaphore *sem);
 /* Start acquiring a slot of SEM as portalock_semaphore_acquire does, and
    return at once with the pending acquisition: see
    portalock_acquire_start, whose errors it shares (EBUSY: an acquisition
-   of SEM is pending already); portalock_pending_fd,
-   portalock_acquire_cancel and portalock_acquire_finish (0: SEM holds a
-   slot) serve it.  Until portalock_acquire_finish, SEM belongs to the
-   acquisition.  */
+   of SEM is pending already); portalock_pending_fd (on Windows
+   portalock_pending_handle), portalock_acquire_cancel and
+   portalock_acquire_finish (0: SEM holds a slot) serve it.  Until
+   portalock_acquire_finish, SEM belongs to the acquisition.  */
 PORTALOCK_API portalock_pending *portalock_semaphore_acquire_start
   (portalock_semaphore *sem);
 

@@ -40,7 +40,16 @@
    MAX_PAUSE_MS later, the waiter burns no CPU to speak of, nothing is
    left running when the call returns, and the code that runs under
    Wine is the code that runs on Windows.  The manual states the
-   trade-off.  */
+   trade-off.
+
+   A pending acquisition's wait (pending.c) must end when it is
+   cancelled, and the synchronous LockFileEx cannot be made to: so in a
+   thread of the pool every wait polls, with a deadline or without, and
+   looks at the cancel before each pause.  A cancelled wait fails with
+   ECANCELED holding nothing; a try that was granted is reported held,
+   cancel or not (the settle rule: exactly one of the two is true).  Its
+   pauses wait on a condition variable registered with the cancel token
+   (portalock_cancel_register), so that a cancel ends a pause at once.  */
 
 /* The longest pause between two tries of a timed wait, in ms.  */
 #define MAX_PAUSE_MS 10
@@ -58,6 +67,65 @@ ms_left (const struct timespec *deadline, DWORD limit)
   return left < limit ? (DWORD) left + 1 : limit;
 }
 
+/* What a pending acquisition's pauses wait on: WAKE, signalled by the
+   cancel under MUTEX.  */
+struct cancel_wake
+{
+  pthread_mutex_t mutex;
+  pthread_cond_t wake;
+};
+
+/* Pause MS milliseconds, or in a pending acquisition's wait (W not NULL)
+   until its cancel, if that comes first.  The cancel is looked at with
+   W's mutex held, which the cancel must take to signal: it cannot slip
+   in between the look and the wait.  The pause is relative (winpthread's
+   relative timed wait), so a change of the system clock cannot stretch
+   it.  */
+static void
+pause_ms (DWORD ms, struct cancel_wake *w)
+{
+  if (w == NULL)
+    {
+      Sleep (ms);
+      return;
+    }
+  struct timespec span = { .tv_sec = ms / 1000,
+                           .tv_nsec = (long) (ms % 1000) * 1000000L };
+  pthread_mutex_lock (&w->mutex);
+  if (!portalock_cancel_requested ())
+    pthread_cond_timedwait_relative_np (&w->wake, &w->mutex, &span);
+  pthread_mutex_unlock (&w->mutex);
+}
+
+/* The polling wait: see above.  */
+static int
+poll_lock (const struct portalock_backend_ops *ops, int fd, int type,
+           off_t start, off_t length, const struct timespec *deadline,
+           struct cancel_wake *w)
+{
+  DWORD pause = 1;
+  for (;;)
+    {
+      if (w != NULL && portalock_cancel_requested ())
+        {
+          errno = ECANCELED;
+          return -1;
+        }
+      DWORD ms = deadline != NULL ? ms_left (deadline, pause) : pause;
+      if (ms == 0)
+        {
+          errno = ETIMEDOUT;
+          return -1;
+        }
+      pause_ms (ms, w);
+      int r = ops->lock (fd, type, start, length, false);
+      if (r == 0 || errno != EWOULDBLOCK)
+        return r;
+      if (pause < MAX_PAUSE_MS)
+        pause = pause * 2 < MAX_PAUSE_MS ? pause * 2 : MAX_PAUSE_MS;
+    }
+}
+
 int
 portalock_wait_lock (const struct portalock_backend_ops *ops, int fd,
                      int type, off_t start, off_t length, bool nonblock,
@@ -68,25 +136,25 @@ portalock_wait_lock (const struct portalock_backend_ops *ops, int fd,
   if (r == 0 || errno != EWOULDBLOCK || nonblock)
     return r;
 
-  if (deadline == NULL)
-    return ops->lock (fd, type, start, length, true);
-
-  DWORD pause = 1;
-  for (;;)
+  if (!portalock_cancel_active ())
     {
-      DWORD ms = ms_left (deadline, pause);
-      if (ms == 0)
-        {
-          errno = ETIMEDOUT;
-          return -1;
-        }
-      Sleep (ms);
-      r = ops->lock (fd, type, start, length, false);
-      if (r == 0 || errno != EWOULDBLOCK)
-        return r;
-      if (pause < MAX_PAUSE_MS)
-        pause = pause * 2 < MAX_PAUSE_MS ? pause * 2 : MAX_PAUSE_MS;
+      if (deadline == NULL)
+        return ops->lock (fd, type, start, length, true);
+      return poll_lock (ops, fd, type, start, length, deadline, NULL);
     }
+
+  struct cancel_wake w;
+  pthread_mutex_init (&w.mutex, NULL);
+  pthread_cond_init (&w.wake, NULL);
+  portalock_cancel_register (&w.mutex, &w.wake);
+  r = poll_lock (ops, fd, type, start, length, deadline, &w);
+  int saved_errno = errno;
+  /* Forgotten under the token's mutex: no cancel touches W after this.  */
+  portalock_cancel_register (NULL, NULL);
+  pthread_cond_destroy (&w.wake);
+  pthread_mutex_destroy (&w.mutex);
+  errno = saved_errno;
+  return r;
 }
 
 /* Windows cannot aim a signal at a thread: timed waits never use one.

@@ -92,6 +92,14 @@ tests_pending_SOURCES = tests/pending.c
 tests_pending_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_pending_LDADD = $(TESTS_LIBS)
 
+# portalock_pending_handle, which only Windows has (tests/win32.mk runs
+# this program's Windows checks).
+check_PROGRAMS += tests/pendinghandle
+EXTRA_DIST += tests/portalock.objects/pendinghandle.exp
+tests_pendinghandle_SOURCES = tests/pendinghandle.c
+tests_pendinghandle_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_pendinghandle_LDADD = $(TESTS_LIBS)
+
 # The chapter "Event loops": one program on poll(2), libuv and GLib.
 # The last two are built only where configure found the loop (they are
 # examples: the library links neither).

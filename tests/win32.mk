@@ -83,8 +83,18 @@ tests_settle_LDADD = tests/libtestutil.la lib/libportalock.la
 # Only the Windows tests run in a Windows build.
 AM_RUNTESTFLAGS = --directory portalock.win32
 
-# Pollable acquisitions are not built for Windows: ENOTSUP.
-check_PROGRAMS += tests/pending
-tests_pending_SOURCES = tests/pending.c
-tests_pending_CPPFLAGS = $(TESTS_CPPFLAGS)
-tests_pending_LDADD = tests/libtestutil.la lib/libportalock.la
+# Pollable acquisitions, waited for through their event HANDLEs: with
+# other processes holding, cancels, cancels raced with releases, and
+# semaphores (its children are copies of itself, w32child.h).
+check_PROGRAMS += tests/pendinghandle
+tests_pendinghandle_SOURCES = tests/pendinghandle.c
+tests_pendinghandle_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_pendinghandle_LDADD = tests/libtestutil.la lib/libportalock.la
+
+# The manual's event loop example for Windows (WaitForMultipleObjects
+# and a waitable timer), run as eventloop.exp runs the POSIX ones.
+check_PROGRAMS += tests/example-eventloop-win32
+EXTRA_DIST += doc/examples/eventloop-win32.c
+tests_example_eventloop_win32_SOURCES = doc/examples/eventloop-win32.c
+tests_example_eventloop_win32_CPPFLAGS = -I$(top_srcdir)/lib
+tests_example_eventloop_win32_LDADD = lib/libportalock.la

@@ -40,6 +40,7 @@ man3_core = \
   doc/man3/portalock_method_name.3 \
   doc/man3/portalock_new.3 \
   doc/man3/portalock_pending_fd.3 \
+  doc/man3/portalock_pending_handle.3 \
   doc/man3/portalock_pid_record_read.3 \
   doc/man3/portalock_pid_record_write.3 \
   doc/man3/portalock_release.3 \
