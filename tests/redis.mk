@@ -43,6 +43,13 @@ tests_redisfair_SOURCES = tests/redisfair.c
 tests_redisfair_CPPFLAGS = $(tests_redislock_CPPFLAGS)
 tests_redisfair_LDADD = $(tests_redislock_LDADD)
 
+# Pollable acquisitions (portalock_redis_acquire_start).
+check_PROGRAMS += tests/redispending
+tests_redispending_SOURCES = tests/redispending.c
+tests_redispending_CPPFLAGS = $(tests_redislock_CPPFLAGS)
+tests_redispending_LDADD = tests/libtestutil.la \
+  redis/libportalock-redis.la lib/libportalock.la $(HIREDIS_LIBS)
+
 # Writer preference: the checks of tests/writerpref.c, on the server.
 check_PROGRAMS += tests/redisrw
 tests_redisrw_SOURCES = tests/redisrw.c
