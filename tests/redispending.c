@@ -423,6 +423,10 @@ test_fork (void)
       if (q == NULL || portalock_redis_acquire_finish (q) != 0)
         status |= 4;
       portalock_redis_free (mine);
+      /* The parent's objects may only be freed; that releases
+         nothing.  */
+      portalock_redis_free (lock);
+      portalock_redis_free (holder);
       _exit (status);
     }
   int status = -1;
@@ -540,7 +544,9 @@ test_storm (void)
   if (pid == 0)
     {
       close (stop[1]);
-      _exit (storm_client (stop[0]));
+      int status = storm_client (stop[0]);
+      portalock_redis_free (lock);
+      _exit (status);
     }
   close (stop[0]);
   int granted = 0, cancelled = 0, wrong = 0, unknown = 0, twice = 0;
