@@ -35,6 +35,12 @@ check_PROGRAMS += tests/example-redis
 tests_example_redis_SOURCES = doc/examples/redis.c
 tests_example_redis_CPPFLAGS = -I$(top_srcdir)/redis
 tests_example_redis_LDADD = redis/libportalock-redis.la
+
+# The manual's event loop example for the Redis lock, built the same way.
+check_PROGRAMS += tests/example-eventloop-redis
+tests_example_eventloop_redis_SOURCES = doc/examples/eventloop-redis.c
+tests_example_eventloop_redis_CPPFLAGS = -I$(top_srcdir)/redis
+tests_example_eventloop_redis_LDADD = redis/libportalock-redis.la
 endif
 
 if BUILD_REDIS
