@@ -27,6 +27,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -494,6 +497,80 @@ test_many (void)
     }
 }
 
+#define LIMIT 1024
+
+/* The bound on waiters: 1024 acquisitions wait at once on a server that
+   accepts no connection and answers nothing (a listening socket never
+   accepted), and the next start fails with EAGAIN.  */
+static void
+test_limit (void)
+{
+  struct rlimit rl;
+  if (getrlimit (RLIMIT_NOFILE, &rl) != 0)
+    die ("getrlimit");
+  if (rl.rlim_cur < 4 * LIMIT + 100)
+    {
+      rl.rlim_cur = (rl.rlim_max == RLIM_INFINITY || rl.rlim_max
+                     >= 4 * LIMIT + 100 ? 4 * LIMIT + 100 : rl.rlim_max);
+      setrlimit (RLIMIT_NOFILE, &rl);
+      getrlimit (RLIMIT_NOFILE, &rl);
+    }
+  if (rl.rlim_cur < 4 * LIMIT + 100)
+    {
+      unsupported ("%d pending acquisitions: only %llu descriptors", LIMIT,
+                   (unsigned long long) rl.rlim_cur);
+      return;
+    }
+  const char *path = test_path ("stall.sock");
+  struct sockaddr_un sa = { .sun_family = AF_UNIX };
+  if (strlen (path) >= sizeof sa.sun_path)
+    {
+      unsupported ("%d pending acquisitions: socket path too long", LIMIT);
+      return;
+    }
+  strcpy (sa.sun_path, path);
+  int listener = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (listener < 0 || bind (listener, (struct sockaddr *) &sa, sizeof sa) != 0
+      || listen (listener, 2 * LIMIT) != 0)
+    die ("listen on %s", path);
+  char stall_url[4200];
+  snprintf (stall_url, sizeof stall_url, "unix://%s", path);
+  static portalock_redis *locks[LIMIT + 1];
+  static portalock_redis_pending *p[LIMIT];
+  for (int i = 0; i <= LIMIT; i++)
+    {
+      char name[32];
+      snprintf (name, sizeof name, "plimit%d", i);
+      locks[i] = portalock_redis_new (stall_url, name);
+      /* Never give up on the silent server while the test fills up.  */
+      if (locks[i] == NULL
+          || portalock_redis_set_connect_timeout (locks[i], 1e6) != 0
+          || portalock_redis_set_command_timeout (locks[i], 1e6) != 0)
+        die ("portalock_redis_new");
+    }
+  int started = 0;
+  for (int i = 0; i < LIMIT; i++)
+    if ((p[i] = portalock_redis_acquire_start (locks[i])) != NULL)
+      started++;
+  check (started == LIMIT, "%d acquisitions pending at once", started);
+  errno = 0;
+  check (portalock_redis_acquire_start (locks[LIMIT]) == NULL
+         && errno == EAGAIN, "one more: EAGAIN");
+  check (count_threads () <= LIMIT + 1, "at most %d waiter threads", LIMIT);
+  /* Closing the listener resets the connections it never accepted: the
+     waiters fail, and end.  */
+  close (listener);
+  unlink (path);
+  int failed = 0;
+  for (int i = 0; i < LIMIT; i++)
+    if (p[i] != NULL && portalock_redis_acquire_finish (p[i]) != 0)
+      failed++;
+  check (failed == started, "every waiter fails once its server is gone");
+  check (await_thread_count (1) == 1, "the waiters' threads end");
+  for (int i = 0; i <= LIMIT; i++)
+    portalock_redis_free (locks[i]);
+}
+
 /* The other client of the storm: take and give back the lock until told
    to stop, counting the holders in the key "pstorm-in"; exit 0, or 1 if
    it ever saw another holder, 2 on an error.  */
@@ -628,6 +705,7 @@ main (int argc, char **argv)
   test_shared ();
   test_fork ();
   test_many ();
+  test_limit ();
   test_storm ();
   redisFree (admin_ctx);
   return check_exit ();
