@@ -705,8 +705,8 @@ main (int argc, char **argv)
   test_shared ();
   test_fork ();
   test_many ();
-  test_limit ();
   test_storm ();
+  test_limit ();
   redisFree (admin_ctx);
   return check_exit ();
 }
