@@ -180,8 +180,9 @@ waiter_main (void *arg)
       r = portalock_redis_acquire (lock);
       e = r == 0 ? 0 : errno;
       /* The settle step for an outcome the connection lost: remove the
-         grant the server may have made.  */
-      if (r != 0 && e != ECANCELED && lock->maybe_held
+         grant the server may have made.  An object that held the lock
+         before keeps it, as after a failed acquire.  */
+      if (r != 0 && e != ECANCELED && lock->maybe_held && !lock->held
           && plr_cancel_requested (lock)
           && portalock_redis_release (lock) >= 0)
         e = ECANCELED;
