@@ -208,6 +208,27 @@ pending_free (struct portalock_redis_pending *p)
   errno = saved_errno;
 }
 
+/* Start P's waiter, detached, with every signal blocked.  Return 0,
+   or EAGAIN or ENOMEM.  */
+static int
+start_waiter (struct portalock_redis_pending *p)
+{
+  pthread_attr_t attr;
+  pthread_t thread;
+  sigset_t all_signals, old;
+  int e = pthread_attr_init (&attr);
+  if (e != 0)
+    return ENOMEM;
+  pthread_attr_setstacksize (&attr, WAITER_STACK);
+  pthread_attr_setdetachstate (&attr, PTHREAD_CREATE_DETACHED);
+  sigfillset (&all_signals);
+  pthread_sigmask (SIG_SETMASK, &all_signals, &old);
+  e = pthread_create (&thread, &attr, waiter_main, p);
+  pthread_sigmask (SIG_SETMASK, &old, NULL);
+  pthread_attr_destroy (&attr);
+  return e == 0 ? 0 : e == ENOMEM ? ENOMEM : EAGAIN;
+}
+
 portalock_redis_pending *
 portalock_redis_acquire_start (portalock_redis *lock)
 {
@@ -245,22 +266,7 @@ portalock_redis_acquire_start (portalock_redis *lock)
     {
       p->generation = generation;
       lock->cancel_fd = p->cancel_fd;
-      pthread_attr_t attr;
-      pthread_t thread;
-      sigset_t all_signals, old;
-      e = pthread_attr_init (&attr);
-      if (e == 0)
-        {
-          pthread_attr_setstacksize (&attr, WAITER_STACK);
-          pthread_attr_setdetachstate (&attr, PTHREAD_CREATE_DETACHED);
-          sigfillset (&all_signals);
-          pthread_sigmask (SIG_SETMASK, &all_signals, &old);
-          e = pthread_create (&thread, &attr, waiter_main, p);
-          pthread_sigmask (SIG_SETMASK, &old, NULL);
-          pthread_attr_destroy (&attr);
-          if (e != 0)
-            e = e == ENOMEM ? ENOMEM : EAGAIN;
-        }
+      e = start_waiter (p);
       if (e == 0)
         {
           pending_count++;
