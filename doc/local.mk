@@ -15,7 +15,7 @@ doc_portalock_TEXINFOS = doc/fdl.texi doc/core.texi doc/objects.texi \
   doc/examples/pidlock.c doc/examples/semaphore.c doc/examples/atomic.c \
   doc/examples/redis.c doc/eventloop.texi doc/examples/eventloop-poll.c \
   doc/examples/eventloop-uv.c doc/examples/eventloop-glib.c \
-  doc/examples/eventloop-win32.c
+  doc/examples/eventloop-win32.c doc/examples/eventloop-redis.c
 
 EXTRA_DIST += doc/demo.sh
 

@@ -191,26 +191,38 @@ plr_conn_open (struct plr_conn *c)
 }
 
 /* Wait until C's socket is ready for EVENTS, up to the absolute DEADLINE
-   on the monotonic clock.  Return 1 if ready, 0 at the deadline, -1 with
+   on the monotonic clock, or until CANCEL_FD (unless -1) is readable.
+   Return 1 if ready, 0 at the deadline, 2 if cancelled, -1 with
    errno.  */
 static int
-wait_ready (struct plr_conn *c, short events, double deadline)
+wait_ready_or_cancel (struct plr_conn *c, short events, double deadline,
+                      int cancel_fd)
 {
   for (;;)
     {
       double left = deadline - plr_now ();
       if (left <= 0)
         return 0;
-      struct pollfd p = { .fd = c->ctx->fd, .events = events };
+      /* poll ignores the second entry while CANCEL_FD is -1.  */
+      struct pollfd p[2] = { { .fd = c->ctx->fd, .events = events },
+                             { .fd = cancel_fd, .events = POLLIN } };
       /* Round up, so that a wait never ends just short of the deadline
          and spins.  */
       double ms = ceil (left * 1000);
-      int r = poll (&p, 1, ms > 86400000 ? 86400000 : (int) ms);
+      int r = poll (p, 2, ms > 86400000 ? 86400000 : (int) ms);
+      if (r > 0 && p[1].revents != 0)
+        return 2;
       if (r > 0)
         return 1;
       if (r < 0 && errno != EINTR)
         return -1;
     }
+}
+
+static int
+wait_ready (struct plr_conn *c, short events, double deadline)
+{
+  return wait_ready_or_cancel (c, events, deadline, -1);
 }
 
 /* Close C if the server has closed its end (an idle connection that the
@@ -293,6 +305,13 @@ plr_conn_send (struct plr_conn *c, int argc, const char **argv,
 int
 plr_conn_read (struct plr_conn *c, double seconds, redisReply **r)
 {
+  return plr_conn_read_or_cancel (c, seconds, -1, r);
+}
+
+int
+plr_conn_read_or_cancel (struct plr_conn *c, double seconds, int cancel_fd,
+                         redisReply **r)
+{
   if (c->ctx == NULL)
     {
       errno = ECONNRESET;
@@ -310,7 +329,14 @@ plr_conn_read (struct plr_conn *c, double seconds, redisReply **r)
           *r = reply;
           return 1;
         }
-      int ready = wait_ready (c, POLLIN, deadline);
+      int ready = wait_ready_or_cancel (c, POLLIN, deadline, cancel_fd);
+      if (ready == 2)
+        {
+          /* A reply partly read stays buffered for the next read: the
+             connection stays usable.  */
+          errno = ECANCELED;
+          return -1;
+        }
       if (ready < 0)
         return conn_fail (c, errno, strerror (errno));
       if (ready == 0)

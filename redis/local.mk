@@ -34,6 +34,7 @@ redis_libportalock_redis_impl_la_SOURCES = \
   redis/scripts.c \
   redis/lock.c \
   redis/wait.c \
+  redis/pending.c \
   redis/keepalive.c
 redis_libportalock_redis_impl_la_CPPFLAGS = -DBUILDING_LIBPORTALOCK_REDIS \
   -I$(top_srcdir)/redis $(HIREDIS_CFLAGS)

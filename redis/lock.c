@@ -138,6 +138,7 @@ portalock_redis_new (const char *url, const char *name)
   plr_set_queue_ttl_ms (lock, PLR_QUEUE_TTL_MS);
   lock->pid = getpid ();
   lock->valid_until = -INFINITY;
+  lock->cancel_fd = -1;
   struct plr_conn *conns[2] = { &lock->conn, &lock->sub };
   for (int i = 0; i < 2; i++)
     {

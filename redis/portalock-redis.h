@@ -212,6 +212,46 @@ PORTALOCK_REDIS_API int portalock_redis_keepalive (portalock_redis *lock,
                                                    portalock_redis_lost_fn
                                                    lost, void *arg);
 
+/* A pollable acquisition of a Redis lock: started at once, waited for
+   by a thread of the library, whose descriptor turns readable when the
+   answer is there (the manual's "Pollable Redis acquisitions").  */
+typedef struct portalock_redis_pending portalock_redis_pending;
+
+/* Start acquiring LOCK as portalock_redis_acquire would, with every
+   setting of LOCK (timeout, shared, writer preference,
+   fail_when_locked, TTL, queue TTL, identity), and return at once.
+   Until portalock_redis_acquire_finish, LOCK belongs to the
+   acquisition: do not use or free it.  Return NULL and set errno:
+   EINVAL if LOCK is NULL; EBUSY if an acquisition of LOCK is pending
+   already; EAGAIN if 1024 acquisitions are pending in the process, or
+   no thread could be started; ENOMEM; EMFILE or ENFILE.  */
+PORTALOCK_REDIS_API portalock_redis_pending *
+portalock_redis_acquire_start (portalock_redis *lock);
+
+/* Return the descriptor of PENDING to poll for reading: readable once
+   the outcome is known, and from then on.  It belongs to PENDING
+   (close-on-exec; do not read or close it).  -1 with errno EINVAL if
+   PENDING is NULL.  */
+PORTALOCK_REDIS_API int
+portalock_redis_pending_fd (const portalock_redis_pending *pending);
+
+/* Ask PENDING to stop waiting, and return at once: 0, or -1 with errno
+   EINVAL if PENDING is NULL.  portalock_redis_acquire_finish then
+   returns -1 with ECANCELED and the lock is left to others, or 0 if the
+   server granted the lock before the cancel was seen: LOCK then holds
+   it.  Any thread may cancel, up to portalock_redis_acquire_finish.  */
+PORTALOCK_REDIS_API int
+portalock_redis_acquire_cancel (portalock_redis_pending *pending);
+
+/* Collect the outcome of PENDING, waiting for it if its descriptor is
+   not readable yet, and free PENDING.  Return 0 with LOCK held, or -1
+   with errno as portalock_redis_acquire sets it, or ECANCELED after
+   portalock_redis_acquire_cancel; EINVAL if PENDING is NULL.  In a
+   forked child, an acquisition its parent started is not pending: -1
+   with ECANCELED at once.  */
+PORTALOCK_REDIS_API int
+portalock_redis_acquire_finish (portalock_redis_pending *pending);
+
 /* The longest identity text, in bytes, with its terminating NUL.  */
 #define PORTALOCK_REDIS_IDENTITY_MAX 256
 

@@ -69,6 +69,12 @@ int plr_conn_send (struct plr_conn *c, int argc, const char **argv,
    closed).  An error reply is a reply.  */
 int plr_conn_read (struct plr_conn *c, double seconds, redisReply **r);
 
+/* As plr_conn_read, but also end the wait, with -1 and errno
+   ECANCELED and C left open, once CANCEL_FD (if not -1) is readable; a
+   reply already read is returned first.  */
+int plr_conn_read_or_cancel (struct plr_conn *c, double seconds,
+                             int cancel_fd, redisReply **r);
+
 /* Send a command and read its reply within the command timeout.  Return
    0, or -1 with errno.  An error reply is returned as one (type
    REDIS_REPLY_ERROR), and recorded as C's error text.  */
@@ -150,6 +156,14 @@ struct portalock_redis
   pthread_mutex_t lease_mutex;
   double valid_until;
   bool lease_lost;
+  /* While a pollable acquisition runs (pending.c): the descriptor its
+     cancel makes readable, which ends the wait for a wake-up; else
+     -1.  */
+  int cancel_fd;
+  /* The acquisition of LOCK pending in fork generation
+     PENDING_GENERATION, or NULL (pending.c, under its mutex).  */
+  struct portalock_redis_pending *pending;
+  unsigned long pending_generation;
 };
 
 /* The validity of a lease granted or renewed by a request sent at the
@@ -196,6 +210,9 @@ int plr_key_args (const portalock_redis *lock, const char **argv,
    Return 0 once granted, or -1 with errno (ETIMEDOUT at the deadline,
    after leaving the queue).  */
 int plr_wait (portalock_redis *lock, double deadline, long long wait_ms);
+
+/* Return true if LOCK's pollable acquisition has been cancelled.  */
+bool plr_cancel_requested (const portalock_redis *lock);
 
 /* The queue TTL a new object starts with, in ms.  */
 #define PLR_QUEUE_TTL_MS 3000

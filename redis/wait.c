@@ -23,12 +23,20 @@
    (published just before a try that was granted anyway) costs one try
    more.  Only the first wait of an object subscribes, and then tries
    again: a wake-up published between its first try and the
-   subscription reached no one.  */
+   subscription reached no one.
+
+   A pollable acquisition (pending.c) runs this wait in a thread of its
+   own, which sleeps on the subscription's socket and on the descriptor
+   its cancel makes readable.  A cancel ends the sleep only, never a
+   command under way: every try's answer is read in full, so a grant is
+   always known (and reported), and a cancelled waiter leaves the queue
+   before it says so, waking the next waiter if it was first.  */
 
 #include <config.h>
 
 #include <errno.h>
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -119,6 +127,25 @@ leave_queue (portalock_redis *lock)
   errno = saved_errno;
 }
 
+bool
+plr_cancel_requested (const portalock_redis *lock)
+{
+  if (lock->cancel_fd < 0)
+    return false;
+  struct pollfd p = { .fd = lock->cancel_fd, .events = POLLIN };
+  return poll (&p, 1, 0) > 0;
+}
+
+/* The waiter was cancelled: leave the queue, and fail with
+   ECANCELED.  */
+static int
+cancelled (portalock_redis *lock)
+{
+  leave_queue (lock);
+  errno = ECANCELED;
+  return -1;
+}
+
 int
 plr_wait (portalock_redis *lock, double deadline, long long wait_ms)
 {
@@ -126,6 +153,8 @@ plr_wait (portalock_redis *lock, double deadline, long long wait_ms)
   int reconnects = 0;
   if (!lock->subscribed || lock->sub.ctx == NULL)
     {
+      if (plr_cancel_requested (lock))
+        return cancelled (lock);
       plr_test_hook_before_subscribe ();
       if (resubscribe (lock, &reconnects) != 0)
         return -1;
@@ -143,6 +172,8 @@ plr_wait (portalock_redis *lock, double deadline, long long wait_ms)
           errno = ETIMEDOUT;
           return -1;
         }
+      if (plr_cancel_requested (lock))
+        return cancelled (lock);
       /* Sleep until woken; or until the lease or place in the way ends,
          a millisecond late so that it has (a holder or a waiter that
          died publishes nothing); or until this waiter's own place
@@ -154,7 +185,10 @@ plr_wait (portalock_redis *lock, double deadline, long long wait_ms)
       if (until > t)
         {
           redisReply *r;
-          int n = plr_conn_read (&lock->sub, until - t, &r);
+          int n = plr_conn_read_or_cancel (&lock->sub, until - t,
+                                           lock->cancel_fd, &r);
+          if (n < 0 && errno == ECANCELED)
+            return cancelled (lock);
           if (n < 0 && errno == ECONNRESET)
             {
               /* The server closed the subscription: subscribe again,

@@ -35,6 +35,12 @@ check_PROGRAMS += tests/example-redis
 tests_example_redis_SOURCES = doc/examples/redis.c
 tests_example_redis_CPPFLAGS = -I$(top_srcdir)/redis
 tests_example_redis_LDADD = redis/libportalock-redis.la
+
+# The manual's event loop example for the Redis lock, built the same way.
+check_PROGRAMS += tests/example-eventloop-redis
+tests_example_eventloop_redis_SOURCES = doc/examples/eventloop-redis.c
+tests_example_eventloop_redis_CPPFLAGS = -I$(top_srcdir)/redis
+tests_example_eventloop_redis_LDADD = redis/libportalock-redis.la
 endif
 
 if BUILD_REDIS
@@ -42,6 +48,13 @@ check_PROGRAMS += tests/redisfair
 tests_redisfair_SOURCES = tests/redisfair.c
 tests_redisfair_CPPFLAGS = $(tests_redislock_CPPFLAGS)
 tests_redisfair_LDADD = $(tests_redislock_LDADD)
+
+# Pollable acquisitions (portalock_redis_acquire_start).
+check_PROGRAMS += tests/redispending
+tests_redispending_SOURCES = tests/redispending.c
+tests_redispending_CPPFLAGS = $(tests_redislock_CPPFLAGS)
+tests_redispending_LDADD = tests/libtestutil.la \
+  redis/libportalock-redis.la lib/libportalock.la $(HIREDIS_LIBS)
 
 # Writer preference: the checks of tests/writerpref.c, on the server.
 check_PROGRAMS += tests/redisrw

@@ -79,11 +79,15 @@ man3_core = \
   doc/man3/portalock_version.3
 man3_redis = \
   doc/man3/portalock_redis_acquire.3 \
+  doc/man3/portalock_redis_acquire_cancel.3 \
+  doc/man3/portalock_redis_acquire_finish.3 \
+  doc/man3/portalock_redis_acquire_start.3 \
   doc/man3/portalock_redis_free.3 \
   doc/man3/portalock_redis_held.3 \
   doc/man3/portalock_redis_holders.3 \
   doc/man3/portalock_redis_keepalive.3 \
   doc/man3/portalock_redis_new.3 \
+  doc/man3/portalock_redis_pending_fd.3 \
   doc/man3/portalock_redis_release.3 \
   doc/man3/portalock_redis_remaining.3 \
   doc/man3/portalock_redis_renew.3 \
