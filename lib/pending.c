@@ -235,15 +235,16 @@ bool
 portalock_cancel_granted (struct portalock_cancel *token,
                           const struct portalock_backend_ops *ops, int fd)
 {
+  return (token->grant_lock != NULL
+          && portalock_grant_final (token->grant_lock, ops, fd));
+}
+
+void
+portalock_cancel_will_tell (struct portalock_cancel *token)
+{
   struct portalock_pending *p = token_pending (token);
-  if (token->grant_lock != NULL
-      && portalock_grant_final (token->grant_lock, ops, fd))
-    {
-      p->told = true;
-      p->telling = true;
-      return true;
-    }
-  return false;
+  p->told = true;
+  p->telling = true;
 }
 
 void

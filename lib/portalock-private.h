@@ -139,13 +139,18 @@ struct portalock_cancel
 extern _Thread_local struct portalock_cancel *portalock_cancel_current;
 
 /* In the helper thread of a pending acquisition's wait (wait.c), just
-   after the kernel granted the lock OPS took on FD: if TOKEN's
-   acquisition is a lock object's and that grant decides it (see
-   portalock_grant_final), make the acquisition's descriptor readable
-   now rather than after its worker has woken up (pending.c).  */
+   after the kernel granted the lock OPS took on FD: return true if
+   TOKEN's acquisition is a lock object's and that grant decides it (see
+   portalock_grant_final).  If so, and the waiting thread has not
+   abandoned the wait, the helper calls portalock_cancel_will_tell
+   before it reports the grant (under its mutex), and
+   portalock_cancel_tell after it woke the waiting thread: the latter
+   makes the acquisition's descriptor readable, rather than the worker
+   once it has made its way back (pending.c).  */
 bool portalock_cancel_granted (struct portalock_cancel *token,
                                const struct portalock_backend_ops *ops,
                                int fd);
+void portalock_cancel_will_tell (struct portalock_cancel *token);
 void portalock_cancel_tell (struct portalock_cancel *token);
 
 /* Whether the kernel's grant of the lock OPS took on FD, just now, is

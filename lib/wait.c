@@ -165,20 +165,22 @@ helper_main (void *arg)
       h->result = r;
       h->error = error;
       h->done = true;
+      /* Abandoned, this thread has been cancelled, and glibc may act on
+         that cancel at a cancellation point even now, with
+         cancellation disabled (a cancel signal sent while the thread
+         was in the asynchronous stretch, handled in the write of the
+         tell): so it tells nothing, and the worker reports the settled
+         outcome as usual.  */
       if (h->abandoned)
-        {
-          /* The worker joins this thread before it reports.  */
-          pthread_mutex_unlock (&h->mutex);
-          if (tell)
-            portalock_cancel_tell (token);
-          return NULL;
-        }
+        break;
+      if (tell)
+        portalock_cancel_will_tell (token);
       /* Signal after unlocking, so that the woken caller does not find
          the mutex still held and sleep once more.  H outlives this: it
          is freed only after this thread is joined.  The worker first,
          then the loop: the worker's way back then overlaps the loop's
-         wake-up.  The acquisition outlives the tell: its worker waits
-         for it before it reports (pending.c).  */
+         wake-up.  The acquisition outlives the tell: its finish waits
+         for it (pending.c).  */
       pthread_mutex_unlock (&h->mutex);
       pthread_cond_signal (&h->answered);
       if (tell)
