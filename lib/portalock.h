@@ -546,7 +546,9 @@ PORTALOCK_API unsigned portalock_depth (const portalock *lock);
    so at most 2048 threads (a waiter blocked in the kernel and the thread
    that runs the acquire, 64 and 128 KiB of stack, every signal blocked,
    no CPU while they wait); idle threads are reused, and all but 16 of
-   them end.  Not on Windows (ENOTSUP).  */
+   them end.  Each acquisition that waits also has two descriptors open
+   (the object's file and its own): past some 500 at once, raise
+   RLIMIT_NOFILE's soft limit first.  Not on Windows (ENOTSUP).  */
 typedef struct portalock_pending portalock_pending;
 
 /* Start acquiring LOCK and return at once with the pending acquisition,
