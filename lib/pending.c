@@ -43,8 +43,10 @@
    third wake-up in a row where a blocking wait has two.  So when the
    grant is the answer (portalock_grant_final: a lock object's kernel
    method, nothing after the grant that can fail, the identity check
-   passed, checked by the helper itself), the helper wakes the worker
-   and then makes the descriptor readable itself (TOLD): the worker's
+   passed, checked by the helper itself), and the worker has not given
+   up the wait (a cancel or the deadline: the worker then settles and
+   reports as ever), the helper wakes the worker and then makes the
+   descriptor readable itself (TOLD): the worker's
    way back then overlaps the loop's wake-up instead of coming before
    it.  The worker's remaining steps cannot change the outcome, and a
    cancel from then on finds the lock granted (the settle rule), so the
