@@ -115,6 +115,11 @@ struct portalock
   bool created;          /* mode "x": this acquire created the file */
   bool exposed;          /* portalock_fd handed the descriptor out since
                             the acquire */
+  /* A pending acquisition's early answer (portalock_grant_final): the
+     descriptor the kernel method is waiting on, -1 when none, and
+     whether the wait's helper found the grant final.  */
+  int waiting_fd;
+  bool grant_final;
 
   /* Self-deadlock detection (selfdeadlock.c).  */
   struct portalock_thread_holds *holds;  /* the record of the thread that

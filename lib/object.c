@@ -131,6 +131,7 @@ portalock_new (const char *path)
   lock->backend = PORTALOCK_BACKEND_DEFAULT;
   lock->identity_check = true;
   lock->fd = -1;
+  lock->waiting_fd = -1;
   lock->method = &portalock_method_kernel;
   lock->method_setting = PORTALOCK_METHOD_DEFAULT;
   return lock;
@@ -436,6 +437,26 @@ same_file (const portalock *lock, int fd)
   return lock->dev == pst.st_dev && lock->ino == pst.st_ino;
 }
 
+bool
+portalock_grant_final (portalock *lock,
+                       const struct portalock_backend_ops *ops, int fd)
+{
+  /* Only the kernel method's own lock on the descriptor being waited
+     on, not another object's (the writer gate's) nor a probe of the
+     per-inode table on the same descriptor with other operations; and
+     only when nothing after the grant can fail: mode "w" truncates and
+     a PID record is written, either of which may.  */
+  if (lock->method != &portalock_method_kernel || lock->waiting_fd != fd
+      || fd < 0 || lock->m.kernel.ops != ops || lock->mode[0] == 'w'
+      || lock->record_pid)
+    return false;
+  int saved_errno = errno;
+  bool same = !checks_identity (lock) || same_file (lock, fd) == 1;
+  errno = saved_errno;
+  lock->grant_final = same;
+  return same;
+}
+
 /* Mode "x": an acquire created LOCK's file, open on FD, and then
    failed with ERROR.  Remove the file again, but only if the path still
    names it and it is still empty, and not if the failure was a lock held
@@ -469,11 +490,17 @@ try_acquire (portalock *lock, int type, bool nonblock,
 
   /* A wait for a lock this very thread holds through another object
      would never end (selfdeadlock.c); a try only finds it held.  */
+  lock->waiting_fd = fd;
+  lock->grant_final = false;
   int r = (!nonblock && portalock_selfdeadlock_check (lock, type) != 0
            ? -1 : method->lock (lock, &fd, type, nonblock, deadline));
+  lock->waiting_fd = -1;
   if (r == 0)
     {
-      r = checks_identity (lock) ? same_file (lock, fd) : 1;
+      /* The helper of a pending acquisition's wait may have checked
+         already (portalock_grant_final), and told the caller.  */
+      r = (lock->grant_final ? 1 : checks_identity (lock)
+           ? same_file (lock, fd) : 1);
       if (r != 1)
         {
           int saved_errno = errno;

@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -100,13 +99,6 @@ portalock_notify_signal (struct portalock_notify *n)
     ;
 #endif
   errno = saved_errno;
-}
-
-void
-portalock_notify_wait (struct portalock_notify *n)
-{
-  struct pollfd pfd = { .fd = n->rfd, .events = POLLIN };
-  poll (&pfd, 1, -1);
 }
 
 void

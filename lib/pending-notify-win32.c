@@ -98,12 +98,6 @@ portalock_notify_signal (struct portalock_notify *n)
 }
 
 void
-portalock_notify_wait (struct portalock_notify *n)
-{
-  WaitForSingleObject (n->event, INFINITE);
-}
-
-void
 portalock_notify_free (struct portalock_notify *n)
 {
   int saved_errno = errno;

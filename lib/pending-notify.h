@@ -27,10 +27,6 @@ struct portalock_notify *portalock_notify_new (void);
 /* Make N ready.  Keeps errno; any thread may call it, once.  */
 void portalock_notify_signal (struct portalock_notify *n);
 
-/* Block the calling thread until N is ready, or for a while: the caller
-   looks at what it waits for again and calls this again if needed.  */
-void portalock_notify_wait (struct portalock_notify *n);
-
 /* Free N.  Keeps errno.  */
 void portalock_notify_free (struct portalock_notify *n);
 

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "pending-notify.h"
@@ -32,6 +33,23 @@
    started, depends on the platform (pending-notify.h): an eventfd, or
    the read end of a pipe where there is none, that the loop polls; on
    Windows an event HANDLE that the loop waits for.
+
+   The hand-off.  A kernel wait's grant reaches the loop through three
+   threads: the kernel wakes the helper blocked in the lock call, and
+   the helper the worker, which then made the descriptor readable: a
+   third wake-up in a row where a blocking wait has two.  So when the
+   grant is the answer (portalock_grant_final: a lock object's kernel
+   method, nothing after the grant that can fail, the identity check
+   passed, checked by the helper itself), and the worker has not given
+   up the wait (a cancel or the deadline: the worker then settles and
+   reports as ever), the helper wakes the worker and then makes the
+   descriptor readable itself (TOLD): the worker's
+   way back then overlaps the loop's wake-up instead of coming before
+   it.  The worker's remaining steps cannot change the outcome, and a
+   cancel from then on finds the lock granted (the settle rule), so the
+   early answer is the true one; portalock_acquire_finish waits, on a
+   condition variable, for the worker to be done and for the helper to
+   be out of the acquisition (TELLING) before it frees it.
 
    The worker's waits that block are those of any acquire: the kernel
    wait (wait.c), which then always runs in the worker's helper thread so
@@ -70,6 +88,8 @@ struct portalock_pending
   bool done;                    /* under POOL_MUTEX */
   int result;
   int error;
+  bool told;                    /* the helper tells the grant */
+  bool telling;                 /* ... and may not be done: POOL_MUTEX */
 };
 
 bool
@@ -80,6 +100,9 @@ portalock_cancel_active (void)
 
 static pthread_mutex_t pool_mutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pool_work = PTHREAD_COND_INITIALIZER;
+/* An acquisition is done; FINISHING finishes wait for one.  */
+static pthread_cond_t pool_done = PTHREAD_COND_INITIALIZER;
+static unsigned finishing;
 /* Every acquisition started and not finished, under POOL_MUTEX; the
    queued ones are also counted in QUEUED, and the first queued one is
    the oldest (the list grows at its head).  */
@@ -156,9 +179,10 @@ pool_child (void)
 {
   generation++;
   all = NULL;
-  pending_count = queued_count = workers = idle = 0;
+  pending_count = queued_count = workers = idle = finishing = 0;
   pthread_mutex_init (&pool_mutex, NULL);
   pthread_cond_init (&pool_work, NULL);
+  pthread_cond_init (&pool_done, NULL);
 }
 
 static void
@@ -174,7 +198,45 @@ complete (struct portalock_pending *p, int result, int error)
   p->done = true;
   p->result = result;
   p->error = error;
+  if (!p->told)
+    portalock_notify_signal (p->ready);
+  if (finishing > 0)
+    pthread_cond_broadcast (&pool_done);
+}
+
+static struct portalock_pending *
+token_pending (struct portalock_cancel *token)
+{
+  return (struct portalock_pending *)
+    ((char *) token - offsetof (struct portalock_pending, token));
+}
+
+bool
+portalock_cancel_granted (struct portalock_cancel *token,
+                          const struct portalock_backend_ops *ops, int fd)
+{
+  return (token->grant_lock != NULL
+          && portalock_grant_final (token->grant_lock, ops, fd));
+}
+
+void
+portalock_cancel_will_tell (struct portalock_cancel *token)
+{
+  struct portalock_pending *p = token_pending (token);
+  p->told = true;
+  p->telling = true;
+}
+
+void
+portalock_cancel_tell (struct portalock_cancel *token)
+{
+  struct portalock_pending *p = token_pending (token);
   portalock_notify_signal (p->ready);
+  pthread_mutex_lock (&pool_mutex);
+  p->telling = false;
+  if (finishing > 0)
+    pthread_cond_broadcast (&pool_done);
+  pthread_mutex_unlock (&pool_mutex);
 }
 
 /* With POOL_MUTEX held: the oldest queued acquisition, taken off the
@@ -192,6 +254,8 @@ take_queued (void)
   queued_count--;
   return oldest;
 }
+
+static int acquire_lock (void *object);
 
 static void *
 worker_main (void *arg)
@@ -218,6 +282,8 @@ worker_main (void *arg)
         r = -1, e = ECANCELED;
       else
         {
+          p->token.grant_lock = (p->acquire == acquire_lock ? p->object
+                                 : NULL);
           portalock_notify_set_token (&p->token);
           r = p->acquire (p->object);
           e = r == 0 ? 0 : errno;
@@ -398,30 +464,27 @@ portalock_acquire_finish (portalock_pending *p)
       return -1;
     }
   pthread_mutex_lock (&pool_mutex);
-  bool parents = p->generation != generation;
-  pthread_mutex_unlock (&pool_mutex);
-  if (parents)
+  if (p->generation != generation)
     {
       /* Forked: the acquisition went on in the parent only.  */
+      pthread_mutex_unlock (&pool_mutex);
       pending_free (p);
       errno = ECANCELED;
       return -1;
     }
 
-  /* Not a cancellation point: the acquisition must be collected.  */
+  /* Not a cancellation point: the acquisition must be collected.  Its
+     descriptor may be readable before it is done (the grant was told
+     early, and the worker is on its way back); this waits for that, or
+     for the whole acquisition if the caller did not poll.  */
   int cancel_state;
   pthread_setcancelstate (PTHREAD_CANCEL_DISABLE, &cancel_state);
-  for (;;)
+  while (!p->done || p->telling)
     {
-      pthread_mutex_lock (&pool_mutex);
-      bool done = p->done;
-      pthread_mutex_unlock (&pool_mutex);
-      if (done)
-        break;
-      portalock_notify_wait (p->ready);
+      finishing++;
+      pthread_cond_wait (&pool_done, &pool_mutex);
+      finishing--;
     }
-
-  pthread_mutex_lock (&pool_mutex);
   if (p->prev != NULL)
     p->prev->next = p->next;
   else

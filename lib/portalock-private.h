@@ -131,12 +131,40 @@ struct portalock_cancel
   bool cancelled;               /* under MUTEX; read atomically too */
   pthread_mutex_t *wake_mutex;  /* under MUTEX */
   pthread_cond_t *wake_cond;
+  /* The lock object acquired, whose grant the wait's helper may report
+     early (portalock_cancel_granted); NULL for a semaphore.  */
+  portalock *grant_lock;
 };
 
 /* The calling thread's token, on POSIX systems only
    (pending-notify-posix.c); Windows keeps it in a TLS slot
    (pending-notify-win32.c), so code built there asks the calls below.  */
 extern _Thread_local struct portalock_cancel *portalock_cancel_current;
+
+/* In the helper thread of a pending acquisition's wait (wait.c), just
+   after the kernel granted the lock OPS took on FD: return true if
+   TOKEN's acquisition is a lock object's and that grant decides it (see
+   portalock_grant_final).  If so, and the waiting thread has not
+   abandoned the wait, the helper calls portalock_cancel_will_tell
+   before it reports the grant (under its mutex), and
+   portalock_cancel_tell after it woke the waiting thread: the latter
+   makes the acquisition's descriptor readable, rather than the worker
+   once it has made its way back (pending.c).  */
+bool portalock_cancel_granted (struct portalock_cancel *token,
+                               const struct portalock_backend_ops *ops,
+                               int fd);
+void portalock_cancel_will_tell (struct portalock_cancel *token);
+void portalock_cancel_tell (struct portalock_cancel *token);
+
+/* Whether the kernel's grant of the lock OPS took on FD, just now, is
+   the final answer of LOCK's acquire under way in another thread: the
+   lock is the kernel method's own on the descriptor the acquire waits
+   on, nothing after the grant can fail (no mode "w", no PID record),
+   and the identity check, made here, passes.  If so the acquire skips
+   its own identity check.  Called only while the acquiring thread
+   waits for the caller (object.c).  */
+bool portalock_grant_final (portalock *lock,
+                            const struct portalock_backend_ops *ops, int fd);
 
 /* Whether the calling thread's wait is a pending acquisition's, which a
    cancel may end.  A call, not the variable, for the files that are

@@ -557,9 +557,12 @@ PORTALOCK_API unsigned portalock_depth (const portalock *lock);
    1024 acquisitions pending at once, and so at most 2048 threads (a
    waiter blocked in the kernel and the thread that runs the acquire, 64
    and 128 KiB of stack, every signal blocked, no CPU while they wait);
-   idle threads are reused, and all but 16 of them end.  On Windows the
-   worker's wait polls the lock, with pauses of up to 10 ms, so that a
-   cancel can end it (no helper thread there).  */
+   idle threads are reused, and all but 16 of them end.  Each
+   acquisition that waits also has two descriptors open (the object's
+   file and its own): past some 500 at once, raise RLIMIT_NOFILE's soft
+   limit first.  On Windows the worker's wait polls the lock, with
+   pauses of up to 10 ms, so that a cancel can end it (no helper thread
+   there).  */
 typedef struct portalock_pending portalock_pending;
 
 /* Start acquiring LOCK and return at once with the pending acquisition,

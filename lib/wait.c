@@ -94,7 +94,10 @@
    helper as a deadline would.  The settle rule then decides, and a
    wait that the cancel ended and that did not get the lock fails with
    ECANCELED.  Such a wait never uses the timer signal: the thread is the
-   library's own.  */
+   library's own.  When the kernel grants such a wait, the helper asks
+   pending.c whether that grant decides the acquisition, and if so makes
+   the acquisition's descriptor readable itself, after waking the
+   waiting thread (portalock_cancel_granted, portalock_cancel_tell).  */
 
 /* A thread's kept helper, and what it shares with that thread.  */
 struct helper
@@ -109,6 +112,7 @@ struct helper
   int type;
   off_t start;
   off_t length;
+  struct portalock_cancel *token;       /* a pending acquisition's */
   unsigned long requests;       /* bumped for each request */
   bool done;                    /* the lock call returned */
   int result;                   /* its return value ... */
@@ -141,6 +145,7 @@ helper_main (void *arg)
       const struct portalock_backend_ops *ops = h->ops;
       int fd = h->fd, type = h->type;
       off_t start = h->start, length = h->length;
+      struct portalock_cancel *token = h->token;
       pthread_mutex_unlock (&h->mutex);
 
       pthread_setcancelstate (PTHREAD_CANCEL_ENABLE, NULL);
@@ -150,18 +155,36 @@ helper_main (void *arg)
       pthread_setcanceltype (PTHREAD_CANCEL_DEFERRED, NULL);
       /* From here on the lock call's outcome must reach the caller.  */
       pthread_setcancelstate (PTHREAD_CANCEL_DISABLE, NULL);
+      /* A pending acquisition's grant may be its answer: if so, tell
+         the event loop from here (below), rather than after the worker
+         has woken up and made its way back.  */
+      bool tell = (r == 0 && token != NULL
+                   && portalock_cancel_granted (token, ops, fd));
 
       pthread_mutex_lock (&h->mutex);
       h->result = r;
       h->error = error;
       h->done = true;
+      /* Abandoned, this thread has been cancelled, and glibc may act on
+         that cancel at a cancellation point even now, with
+         cancellation disabled (a cancel signal sent while the thread
+         was in the asynchronous stretch, handled in the write of the
+         tell): so it tells nothing, and the worker reports the settled
+         outcome as usual.  */
       if (h->abandoned)
         break;
+      if (tell)
+        portalock_cancel_will_tell (token);
       /* Signal after unlocking, so that the woken caller does not find
          the mutex still held and sleep once more.  H outlives this: it
-         is freed only after this thread is joined.  */
+         is freed only after this thread is joined.  The worker first,
+         then the loop: the worker's way back then overlaps the loop's
+         wake-up.  The acquisition outlives the tell: its finish waits
+         for it (pending.c).  */
       pthread_mutex_unlock (&h->mutex);
       pthread_cond_signal (&h->answered);
+      if (tell)
+        portalock_cancel_tell (token);
       pthread_mutex_lock (&h->mutex);
     }
   pthread_mutex_unlock (&h->mutex);
@@ -334,6 +357,7 @@ helper_wait (struct helper *h, const struct portalock_backend_ops *ops,
   h->type = type;
   h->start = start;
   h->length = length;
+  h->token = portalock_cancel_current;
   h->done = false;
   h->requests++;
   pthread_cond_signal (&h->asked);
