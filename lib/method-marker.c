@@ -18,6 +18,7 @@
 #include "portalock-private.h"
 #include "method.h"
 #include "marker.h"
+#include "marker-record.h"
 
 /* How a marker method locks.
 
@@ -33,8 +34,30 @@
    without its lock manager; EOPNOTSUPP, ENOSYS), the marker alone is
    taken, and objects of this machine exclude each other through it.
 
-   A marker is exclusive: a shared lock, and a conversion, fail with
-   ENOTSUP.  The backend setting still chooses the kernel lock.  */
+   Shared locks.  A reader takes the kernel lock shared, then registers
+   a reader marker beside the writer marker, which it takes only as a
+   pass for that (marker-readers.c); a writer takes the kernel lock
+   exclusive, then the writer marker, then waits for the reader markers
+   of the readers inside to go.  Across machines no reader registers
+   while a writer holds the writer marker, so shared marker locks
+   always prefer writers there; on one machine the kernel lock decides
+   who goes first, and writer preference (writer-gate.c) makes it
+   prefer writers too.
+
+   No deadlock.  The order is: the writer gate (writer preference
+   only), the kernel lock on the data file, the writer marker, the
+   reader markers.  A reader holding the gate shared or the kernel lock
+   shared waits only for the writer marker; the writer marker's holder
+   waits only for the reader markers of readers that are inside, which
+   wait for nothing to leave; a writer of this machine waiting for the
+   kernel lock holds neither marker.  So no cycle can form, on one
+   machine or across several.
+
+   Conversions fail with ENOTSUP: a reader becoming a writer would wait
+   for the writer marker while another writer holding it waits for the
+   reader's marker.  A shared temporary lock fails with ENOTSUP too:
+   its last holder cannot tell it is the last across machines.  The
+   backend setting still chooses the kernel lock.  */
 
 /* The marker's name: PATH.marker.  Return it malloc'd, or NULL.  */
 static char *
@@ -76,7 +99,7 @@ mk_kind (const portalock *lock)
 static int
 marker_bind (portalock *lock, int type)
 {
-  if (type != PORTALOCK_EX)
+  if (type != PORTALOCK_EX && (type != PORTALOCK_SH || lock->temporary))
     {
       errno = ENOTSUP;
       return -1;
@@ -144,7 +167,9 @@ marker_lock (portalock *lock, int *fd, int type, bool nonblock,
         return -1;
       st->kernel_held = false;
     }
-  if (portalock_mk_acquire (st->marker, nonblock, deadline) == 0)
+  if ((type == PORTALOCK_SH
+       ? portalock_mk_acquire_shared (st->marker, nonblock, deadline)
+       : portalock_mk_acquire_writer (st->marker, nonblock, deadline)) == 0)
     return 0;
   int e = errno;
   if (st->kernel_held)
@@ -220,7 +245,8 @@ marker_convert (portalock *lock, int type, bool nonblock,
   return marker_may_convert (lock, type);
 }
 
-/* Only shared locks ask, and a marker lock is never shared.  */
+/* Only shared temporary locks ask, and the marker methods refuse
+   them.  */
 static int
 marker_claim_last (portalock *lock)
 {
@@ -344,6 +370,14 @@ portalock_marker_break (const char *path, const char *token)
       return -1;
     }
   int r = portalock_mk_break (mpath, token);
+  if (r != 0 && token != NULL && (errno == ENOENT || errno == ESTALE))
+    {
+      /* Not the writer's: a reader's, if any has that token.  */
+      int e = errno;
+      r = portalock_mk_break_reader (mpath, token);
+      if (r != 0 && errno == ENOENT)
+        errno = e;
+    }
   int e = errno;
   free (mpath);
   errno = e;

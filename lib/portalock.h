@@ -314,7 +314,10 @@ PORTALOCK_API int portalock_set_sync (portalock *lock, bool sync);
    Return 0, or -1 with errno EINVAL (LOCK is NULL) or EBUSY (LOCK is
    held).  With it, portalock_acquire fails with ENOTSUP for a
    temporary lock; a conversion to exclusive never waits for the gate
-   (it would deadlock with a waiting writer).  */
+   (it would deadlock with a waiting writer).  With a marker method the
+   gate orders the processes of this machine (where the file system
+   refuses kernel locks there is no gate, and none is needed); across
+   machines the markers always prefer writers, with or without it.  */
 PORTALOCK_API int portalock_set_writer_preference (portalock *lock,
                                                     bool prefer);
 
@@ -357,8 +360,10 @@ PORTALOCK_API int portalock_method_from_name (const char *name,
                                               double *ttl);
 
 /* Lock with METHOD from the next acquire on.  Marker methods take
-   exclusive locks only (a shared acquire fails with ENOTSUP) and
-   refuse byte-range and backend settings that they cannot honour.
+   shared locks with reader markers beside the writer marker (manual:
+   "Shared locks on markers"), but refuse conversions and shared
+   temporary locks (ENOTSUP), and byte-range and backend settings that
+   they cannot honour.
    Return 0, or -1 with errno EINVAL (LOCK is NULL, METHOD none),
    EBUSY (held).  */
 PORTALOCK_API int portalock_set_method (portalock *lock,
@@ -399,9 +404,11 @@ PORTALOCK_API int portalock_set_lost_callback (portalock *lock,
    nothing at the marker's name.  */
 PORTALOCK_API bool portalock_lost (portalock *lock);
 
-/* Return the fencing token of LOCK's held marker lock: a number greater
-   than every earlier holder's of the same lock name (manual), or 0 for
-   a kernel lock, a lock not held or NULL.  */
+/* Return the fencing token of LOCK's held marker lock: for an
+   exclusive lock a number greater than every earlier holder's of the
+   same lock name (manual); for a shared one the token of the last
+   exclusive holder before it (0 if none ever); 0 for a kernel lock, a
+   lock not held or NULL.  */
 PORTALOCK_API uint64_t portalock_generation (const portalock *lock);
 
 /* What a marker says (portalock_marker_read).  Every member has the same
@@ -434,7 +441,8 @@ PORTALOCK_API int portalock_marker_read (const char *path,
                                          size_t info_size);
 
 /* Break the marker of the lock on PATH, whoever holds it: if TOKEN is
-   not NULL, only if it is still the marker with that token.  For a
+   not NULL, only if it is still the marker with that token, the
+   writer's or a reader's (a reader marker is broken only by token).  For a
    strict marker whose holder cannot be proved dead, and for a holder
    that must be stopped at once.  The holder, if it runs, learns of it
    at its next heartbeat or release (ENOLCK).  Return 0, or -1 with
