@@ -19,6 +19,7 @@
 #include "method.h"
 #include "marker.h"
 #include "marker-record.h"
+#include "writer-gate.h"
 
 /* How a marker method locks.
 
@@ -166,6 +167,16 @@ marker_lock (portalock *lock, int *fd, int type, bool nonblock,
       if (!no_kernel_locks (errno))
         return -1;
       st->kernel_held = false;
+    }
+  if (type == PORTALOCK_SH)
+    {
+      /* A reader is past the gate once the kernel lock of this machine
+         is granted (writer-gate.c: "gate shared; data shared; let the
+         gate go"): holding it while it waits for the writer marker,
+         behind other readers' passes, would keep this machine's
+         writers out of the gate for as long as readers keep coming.  */
+      portalock_gate_leave (lock->gate);
+      lock->gate = NULL;
     }
   if ((type == PORTALOCK_SH
        ? portalock_mk_acquire_shared (st->marker, nonblock, deadline)
