@@ -8,7 +8,8 @@
    option) any later version.  */
 
 /* Three figures per marker method (strict, lease), each beside the
-   kernel lock's measured in the same run:
+   kernel lock's measured in the same run, and the cost of its shared
+   locks and of writer preference beside its exclusive lock:
    - a lock object's acquire+release, uncontended, on the benchmark's
      directory and, when bench/run could mount it (bindfs), on a plain
      FUSE mount of it: rounds of each kind taken in turn;
@@ -63,11 +64,16 @@ pause_for (int64_t ns)
     continue;
 }
 
-/* Nanoseconds per acquire+release of a METHOD object on PATH, over N.  */
+/* Nanoseconds per acquire+release of a METHOD object on PATH, over N:
+   a TYPE lock, preferring writers if PREFER.  */
 static double
-pair_cost (const char *path, enum portalock_method method, int n)
+rw_pair_cost (const char *path, enum portalock_method method, int type,
+              bool prefer, int n)
 {
   portalock *l = new_lock (path, method, 10);
+  if (portalock_set_flags (l, type) != 0
+      || portalock_set_writer_preference (l, prefer) != 0)
+    fail ("lock settings for %s", path);
   int64_t t0 = now_ns ();
   for (int i = 0; i < n; i++)
     if (portalock_acquire (l) != 0 || portalock_release (l) != 0)
@@ -75,6 +81,72 @@ pair_cost (const char *path, enum portalock_method method, int n)
   int64_t t1 = now_ns ();
   portalock_free (l);
   return (double) (t1 - t0) / n;
+}
+
+static double
+pair_cost (const char *path, enum portalock_method method, int n)
+{
+  return rw_pair_cost (path, method, PORTALOCK_EX, false, n);
+}
+
+/* The shared-lock rows for the directory DIR, called WHERE: a reader's
+   and a writer's acquire+release, uncontended, with and without writer
+   preference, beside the plain exclusive marker lock of the same
+   method, each kind taken in turn in every round.  A reader takes the
+   writer marker as a pass and registers a reader marker; a writer adds
+   a look for reader markers; writer preference adds the gate, a kernel
+   lock on PATH.gate.  */
+static void
+rw_rows (const char *dir, const char *where)
+{
+  enum { ROUNDS = 7, KINDS = 4 };
+  static const struct
+  {
+    const char *name, *what;
+    int type;
+    bool prefer;
+  } kinds[KINDS] = {
+    { "reader", "reader (-s)", PORTALOCK_SH, false },
+    { "reader-pref", "reader (-s), writer preference", PORTALOCK_SH, true },
+    { "writer", "writer (-x)", PORTALOCK_EX, false },
+    { "writer-pref", "writer (-x), writer preference", PORTALOCK_EX, true },
+  };
+  int rounds = bench.quick ? 3 : ROUNDS;
+  int n = bench.quick ? 30 : 100;
+  for (int m = 0; m < 2; m++)
+    {
+      enum portalock_method method = marker_methods[m];
+      const char *name = portalock_method_name (method);
+      const char *path = fmt ("%s/markers-rw-%d.lock", dir, m);
+      double base[ROUNDS], v[KINDS][ROUNDS], ratio[KINDS][ROUNDS];
+      for (int r = 0; r < rounds; r++)
+        {
+          /* The plain exclusive lock is the same as the writer without
+             preference now; it is measured again as the reference.  */
+          base[r] = pair_cost (path, method, n);
+          for (int k = 0; k < KINDS; k++)
+            {
+              v[k][r] = rw_pair_cost (path, method, kinds[k].type,
+                                      kinds[k].prefer, n);
+              ratio[k][r] = v[k][r] / base[r];
+            }
+        }
+      double b = median (base, rounds) / 1000;
+      for (int k = 0; k < KINDS; k++)
+        {
+          struct row row = { fmt ("marker.rw.%s.%s.%s", name, kinds[k].name,
+                                  where),
+                             fmt ("%s lock object, %s, acquire+release, %s",
+                                  name, kinds[k].what, where),
+                             median (v[k], rounds) / 1000, "us",
+                             fmt ("%d per round", n),
+                             fmt ("exclusive %s lock object, %s", name,
+                                  where),
+                             b, median (ratio[k], rounds), "", "info",
+                             spread (ratio[k], rounds), rounds };
+          emit (&row);
+        }
+    }
 }
 
 /* The acquire+release rows for the directory DIR, called WHERE.  */
@@ -286,8 +358,12 @@ bench_markers (void)
       return;
     }
   acquire_rows (bench.dir, "local");
+  rw_rows (bench.dir, "local");
   if (bench.fuse != NULL)
-    acquire_rows (bench.fuse, "fuse");
+    {
+      acquire_rows (bench.fuse, "fuse");
+      rw_rows (bench.fuse, "fuse");
+    }
   else
     for (int m = 0; m < 2; m++)
       {
