@@ -69,7 +69,16 @@
    file is gone (a cleaner removed it) cannot be claimed: waiters leave
    it alone, and only an explicit break moves it, by renaming the lock
    name aside, reading it there and linking it back if it is not the
-   one to break.  */
+   one to break.
+
+   Readers (marker-readers.c has the protocol).  A reader takes the
+   marker as a pass: linked like any marker, but with no generation
+   claimed and no heartbeat; it registers its reader marker and gives
+   the pass back.  Its hold is then that reader marker, reached through
+   its own name only (M->shared): the heartbeat rewrites its beat field
+   and reads the token back from that name, and the release unlinks it.
+   A writer takes the marker as above and then waits for the readers
+   (portalock_mk_acquire_writer).  */
 
 #include <config.h>
 

@@ -47,12 +47,14 @@
 
    No deadlock.  The order is: the writer gate (writer preference
    only), the kernel lock on the data file, the writer marker, the
-   reader markers.  A reader holding the gate shared or the kernel lock
-   shared waits only for the writer marker; the writer marker's holder
-   waits only for the reader markers of readers that are inside, which
-   wait for nothing to leave; a writer of this machine waiting for the
-   kernel lock holds neither marker.  So no cycle can form, on one
-   machine or across several.
+   reader markers.  A reader holding the gate shared waits only for the
+   kernel lock, and one holding the kernel lock shared (the gate let
+   go) only for the writer marker; the writer marker's holder waits
+   only for the reader markers of readers that are inside, which wait
+   for nothing to leave; a writer of this machine waiting for the gate
+   or the kernel lock holds neither marker.  Each waits only for what
+   comes later in the order, or for a holder that waits for nothing, so
+   no cycle can form, on one machine or across several.
 
    Conversions fail with ENOTSUP: a reader becoming a writer would wait
    for the writer marker while another writer holding it waits for the
