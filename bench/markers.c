@@ -106,10 +106,10 @@ rw_rows (const char *dir, const char *where)
     int type;
     bool prefer;
   } kinds[KINDS] = {
-    { "reader", "reader (-s)", PORTALOCK_SH, false },
-    { "reader-pref", "reader (-s), writer preference", PORTALOCK_SH, true },
-    { "writer", "writer (-x)", PORTALOCK_EX, false },
-    { "writer-pref", "writer (-x), writer preference", PORTALOCK_EX, true },
+    { "reader", "reader", PORTALOCK_SH, false },
+    { "reader-pref", "reader, prefer writers", PORTALOCK_SH, true },
+    { "writer", "writer", PORTALOCK_EX, false },
+    { "writer-pref", "writer, prefer writers", PORTALOCK_EX, true },
   };
   int rounds = bench.quick ? 3 : ROUNDS;
   int n = bench.quick ? 30 : 100;
@@ -136,8 +136,8 @@ rw_rows (const char *dir, const char *where)
         {
           struct row row = { fmt ("marker.rw.%s.%s.%s", name, kinds[k].name,
                                   where),
-                             fmt ("%s lock object, %s, acquire+release, %s",
-                                  name, kinds[k].what, where),
+                             fmt ("%s %s acquire+release, %s", name,
+                                  kinds[k].what, where),
                              median (v[k], rounds) / 1000, "us",
                              fmt ("%d per round", n),
                              fmt ("exclusive %s lock object, %s", name,

@@ -46,6 +46,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -358,4 +359,54 @@ portalock_mk_break_reader (const char *path, const char *token)
   free (base);
   errno = e;
   return r;
+}
+
+int
+portalock_mk_readers (const char *path, struct portalock_mk_record *recs,
+                      size_t max)
+{
+  char *dir, *base;
+  if (path == NULL || *path == '\0' || (recs == NULL && max > 0))
+    {
+      errno = EINVAL;
+      return -1;
+    }
+  if (portalock_mk_split_path (path, &dir, &base) != 0)
+    return -1;
+  size_t plen = strlen (base) + 5;
+  size_t size = strlen (dir) + plen + 40;
+  char *prefix = malloc (plen + 1);
+  char *name = malloc (size);
+  DIR *d = prefix != NULL && name != NULL ? opendir (dir) : NULL;
+  int n = -1, e = prefix == NULL || name == NULL ? ENOMEM : errno;
+  if (d != NULL)
+    {
+      snprintf (prefix, plen + 1, ".%s.rd-", base);
+      n = 0;
+      struct dirent *de;
+      while ((de = readdir (d)) != NULL && n < INT_MAX)
+        {
+          const char *tok = de->d_name + plen;
+          char text[RECORD_MAX + 1];
+          struct portalock_mk_record rec;
+          if (strncmp (de->d_name, prefix, plen) != 0 || strlen (tok) != 32)
+            continue;
+          snprintf (name, size, "%s/%s", dir, de->d_name);
+          if (portalock_mk_read_path (name, text, sizeof text) < 0
+              || !portalock_mk_parse_record (text, &rec)
+              || strcmp (rec.token, tok) != 0)
+            continue;
+          if ((size_t) n < max)
+            recs[n] = rec;
+          n++;
+        }
+      closedir (d);
+    }
+  free (prefix);
+  free (name);
+  free (dir);
+  free (base);
+  if (n < 0)
+    errno = e;
+  return n;
 }

@@ -93,4 +93,11 @@ int portalock_mk_wait_readers (const char *dir, const char *base,
    system.  */
 int portalock_mk_break_reader (const char *path, const char *token);
 
+/* Read the reader markers beside the writer marker PATH into RECS, up
+   to MAX of them.  Return how many there are (more than MAX if some
+   were not stored), or -1 with errno (EINVAL, ENOMEM, from opendir).
+   Files at a reader marker's name that are not records are skipped.  */
+int portalock_mk_readers (const char *path,
+                          struct portalock_mk_record *recs, size_t max);
+
 #endif /* PORTALOCK_MK_RECORD_H */

@@ -329,6 +329,24 @@ const struct portalock_method_ops portalock_method_lease =
 
 /* The public calls on a lock's marker, by the lock's path.  */
 
+/* Fill INFO, of INFO_SIZE bytes, from REC.  */
+static void
+fill_info (const struct portalock_mk_record *rec,
+           struct portalock_marker_info *info, size_t info_size)
+{
+  memset (info, 0, info_size);
+  info->method = rec->kind == PORTALOCK_MK_LEASE ? PORTALOCK_METHOD_LEASE
+    : PORTALOCK_METHOD_STRICT;
+  info->pid = rec->pid;
+  info->start = rec->start;
+  info->ttl_ms = rec->ttl_ms;
+  info->generation = rec->generation;
+  info->beat = rec->beat;
+  snprintf (info->host, sizeof info->host, "%s", rec->host);
+  snprintf (info->boot, sizeof info->boot, "%s", rec->boot);
+  snprintf (info->token, sizeof info->token, "%s", rec->token);
+}
+
 int
 portalock_marker_read (const char *path, struct portalock_marker_info *info,
                        size_t info_size)
@@ -354,18 +372,42 @@ portalock_marker_read (const char *path, struct portalock_marker_info *info,
       errno = e;
       return r;
     }
-  memset (info, 0, info_size);
-  info->method = rec.kind == PORTALOCK_MK_LEASE ? PORTALOCK_METHOD_LEASE
-    : PORTALOCK_METHOD_STRICT;
-  info->pid = rec.pid;
-  info->start = rec.start;
-  info->ttl_ms = rec.ttl_ms;
-  info->generation = rec.generation;
-  info->beat = rec.beat;
-  snprintf (info->host, sizeof info->host, "%s", rec.host);
-  snprintf (info->boot, sizeof info->boot, "%s", rec.boot);
-  snprintf (info->token, sizeof info->token, "%s", rec.token);
+  fill_info (&rec, info, info_size);
   return 1;
+}
+
+int
+portalock_marker_readers (const char *path,
+                          struct portalock_marker_info *infos,
+                          size_t info_size, size_t max)
+{
+  if (path == NULL || *path == '\0' || (infos == NULL && max > 0)
+      || info_size < sizeof *infos || max > 65536)
+    {
+      errno = EINVAL;
+      return -1;
+    }
+  char *mpath = marker_path (path);
+  struct portalock_mk_record *recs
+    = max > 0 ? malloc (max * sizeof *recs) : NULL;
+  if (mpath == NULL || (max > 0 && recs == NULL))
+    {
+      free (mpath);
+      free (recs);
+      errno = ENOMEM;
+      return -1;
+    }
+  int n = portalock_mk_readers (mpath, recs, max);
+  int e = errno;
+  for (int i = 0; i < n && (size_t) i < max; i++)
+    fill_info (&recs[i],
+               (struct portalock_marker_info *) ((char *) infos
+                                                 + i * info_size),
+               info_size);
+  free (mpath);
+  free (recs);
+  errno = e;
+  return n;
 }
 
 int

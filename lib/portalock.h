@@ -440,6 +440,18 @@ PORTALOCK_API int portalock_marker_read (const char *path,
                                          struct portalock_marker_info *info,
                                          size_t info_size);
 
+/* Read the reader markers of the lock on PATH (the holds of its shared
+   marker locks) into INFOS, an array of up to MAX structures of
+   INFO_SIZE bytes each.  Return how many there are (more than MAX if
+   not all were stored), or -1 with errno: EINVAL (NULL or empty PATH,
+   NULL INFOS with MAX > 0, INFO_SIZE too small, MAX over 65536),
+   ENOMEM, from opendir(3); ENOTSUP on Windows.  A file at a reader
+   marker's name that is not a marker is skipped.  Creates nothing.  */
+PORTALOCK_API int portalock_marker_readers (const char *path,
+                                            struct portalock_marker_info
+                                            *infos, size_t info_size,
+                                            size_t max);
+
 /* Break the marker of the lock on PATH, whoever holds it: if TOKEN is
    not NULL, only if it is still the marker with that token, the
    writer's or a reader's (a reader marker is broken only by token).  For a

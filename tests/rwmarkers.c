@@ -544,6 +544,31 @@ check_giving_up (void)
   write_file (path, "data\n");
   struct remote r = remote_reader (1, 1, path, 30, false);
 
+  /* portalock_marker_readers lists it.  */
+  struct portalock_marker_info info[2];
+  int before = count_entries (side[0]);
+  check (portalock_marker_readers (on (0, "giveup"), info, sizeof info[0],
+                                   2) == 1
+         && info[0].pid == (int64_t) r.pid
+         && strcmp (info[0].host, "hostB") == 0
+         && info[0].method == (uint32_t) method
+         && portalock_marker_readers (on (0, "giveup"), NULL,
+                                      sizeof info[0], 0) == 1
+         && fails_with (portalock_marker_readers (NULL, info, sizeof info[0],
+                                                  2), EINVAL)
+         && fails_with (portalock_marker_readers ("", info, sizeof info[0],
+                                                  2), EINVAL)
+         && fails_with (portalock_marker_readers (on (0, "giveup"), NULL,
+                                                  sizeof info[0], 2), EINVAL)
+         && fails_with (portalock_marker_readers (on (0, "giveup"), info, 8,
+                                                  2), EINVAL)
+         && portalock_marker_readers (on (0, "none"), info, sizeof info[0],
+                                      2) == 0
+         && count_entries (side[0]) == before,
+         "rwmarkers: %s, %s: portalock_marker_readers lists a reader of "
+         "another machine; bad arguments: EINVAL; nothing created", label,
+         mname);
+
   be (0);
   portalock *w = new_lock (on (0, "giveup"), PORTALOCK_EX, true, 0.3, 30);
   bool timed_out = fails_with (portalock_acquire (w), ETIMEDOUT);
