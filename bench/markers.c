@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -195,6 +196,116 @@ acquire_rows (const char *dir, const char *where)
                          v, "us", fmt ("%d per round", nm), ref, k,
                          median (ratio[m], rounds), "", "info",
                          spread (ratio[m], rounds), rounds };
+      emit (&row);
+    }
+}
+
+/* A writer's wait under a stream of readers.  READERS processes take
+   shared locks of METHOD on RPATH in a loop, each held HOLD_MS, so that
+   at every moment one of them holds; a writer on WPATH then asks for an
+   exclusive lock, PREFER saying whether all of them prefer writers.
+   Return the writer's median wait over ROUNDS, in milliseconds, a wait
+   cut at LIMIT seconds counting as LIMIT.  */
+static double
+writer_wait (const char *rpath, const char *wpath,
+             enum portalock_method method, bool prefer, int rounds,
+             double limit)
+{
+  enum { READERS = 4, HOLD_MS = 20, MAX_ROUNDS = 9 };
+  int *stop = mmap (NULL, sizeof *stop, PROT_READ | PROT_WRITE,
+                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (stop == MAP_FAILED)
+    fail ("mmap");
+  *stop = 0;
+  pid_t pids[READERS];
+  for (int i = 0; i < READERS; i++)
+    {
+      pids[i] = fork ();
+      if (pids[i] < 0)
+        fail ("fork");
+      if (pids[i] == 0)
+        {
+          portalock *r = new_lock (rpath, method, 60);
+          if (portalock_set_flags (r, PORTALOCK_SH) != 0
+              || portalock_set_writer_preference (r, prefer) != 0)
+            _exit (2);
+          /* Staggered, so that the holds overlap.  */
+          pause_for ((int64_t) i * HOLD_MS * 1000000 / READERS);
+          while (!__atomic_load_n (stop, __ATOMIC_SEQ_CST))
+            {
+              if (portalock_acquire (r) != 0)
+                _exit (1);
+              pause_for ((int64_t) HOLD_MS * 1000000);
+              portalock_release (r);
+            }
+          portalock_free (r);
+          _exit (0);
+        }
+    }
+  pause_for (200000000);
+  double waits[MAX_ROUNDS];
+  if (rounds > MAX_ROUNDS)
+    rounds = MAX_ROUNDS;
+  portalock *w = new_lock (wpath, method, limit);
+  if (portalock_set_writer_preference (w, prefer) != 0)
+    fail ("writer preference");
+  for (int k = 0; k < rounds; k++)
+    {
+      int64_t t0 = now_ns ();
+      if (portalock_acquire (w) == 0)
+        {
+          waits[k] = (now_ns () - t0) / 1e6;
+          portalock_release (w);
+        }
+      else
+        waits[k] = limit * 1000;
+      pause_for (50000000);
+    }
+  portalock_free (w);
+  __atomic_store_n (stop, 1, __ATOMIC_SEQ_CST);
+  for (int i = 0; i < READERS; i++)
+    waitpid (pids[i], NULL, 0);
+  munmap (stop, sizeof *stop);
+  return median (waits, rounds);
+}
+
+/* The writer-wait rows of METHOD: readers and writer on this machine
+   (the kernel lock decides; writer preference makes it prefer
+   writers), and readers through the FUSE mount, writer here (the
+   markers decide, and always prefer writers).  */
+static void
+wait_rows (enum portalock_method method)
+{
+  const char *name = portalock_method_name (method);
+  int rounds = bench.quick ? 3 : 7;
+  double limit = bench.quick ? 1 : 3;
+  const char *path = fmt ("%s/markers-stream-%s.lock", bench.dir, name);
+  for (int where = 0; where < 2; where++)
+    {
+      const char *rpath = path;
+      if (where == 1)
+        {
+          if (bench.fuse == NULL)
+            {
+              emit_skipped (fmt ("marker.rwwait.%s.fuse", name),
+                            fmt ("%s writer's wait under 4 readers, fuse",
+                                 name), "", NO_FUSE);
+              continue;
+            }
+          rpath = fmt ("%s/markers-stream-%s.lock", bench.fuse, name);
+        }
+      double plain = writer_wait (rpath, path, method, false, rounds, limit);
+      double pref = writer_wait (rpath, path, method, true, rounds, limit);
+      const char *w = where ? "readers through fuse" : "local";
+      struct row row = { fmt ("marker.rwwait.%s.%s", name,
+                              where ? "fuse" : "local"),
+                         fmt ("%s writer's wait under 4 readers, prefer "
+                              "writers, %s", name, w),
+                         pref, "ms",
+                         fmt ("median of %d; a wait is cut at %.0f s",
+                              rounds, limit),
+                         fmt ("without writer preference, %s", w), plain,
+                         pref / plain, "", "info", NAN, rounds };
       emit (&row);
     }
 }
@@ -372,6 +483,9 @@ bench_markers (void)
                       fmt ("%s lock object acquire+release, fuse", name),
                       "", NO_FUSE);
       }
+
+  for (int m = 0; m < 2; m++)
+    wait_rows (marker_methods[m]);
 
   /* A waiter of this machine waits in the kernel for the data file's
      lock (local); one whose kernel lock does not reach the holder's, as

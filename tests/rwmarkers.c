@@ -644,7 +644,9 @@ check_eviction (void)
       check (WIFSTOPPED (status) && in && gone && lost,
              "rwmarkers: %s, lease: a stopped reader of another host is "
              "evicted once its lease runs out; continued, it reports the "
-             "loss and its release fails with ENOLCK", label);
+             "loss and its release fails with ENOLCK (stopped %d, writer "
+             "in %d, reader marker gone %d, loss seen %d)", label,
+             WIFSTOPPED (status), in, gone, lost);
       return;
     }
   /* Strict: another host's reader is never evicted, even dead; an
