@@ -334,8 +334,11 @@ inside (bool writer)
                                               __ATOMIC_SEQ_CST))
         ;
       /* Long enough for other readers to come in beside it, even
-         through a slow file system.  */
-      usleep (3000);
+         through a slow file system: until one does, or 5 ms.  */
+      double until = now () + 0.005;
+      usleep (1000);
+      while (LOAD (sh->readers_in) < 2 && now () < until)
+        usleep (500);
       if (LOAD (sh->writers_in) != 0)
         ADD (sh->overlaps, 1);
       ADD (sh->readers_in, -1);
