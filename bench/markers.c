@@ -8,7 +8,8 @@
    option) any later version.  */
 
 /* Three figures per marker method (strict, lease), each beside the
-   kernel lock's measured in the same run:
+   kernel lock's measured in the same run, and the cost of its shared
+   locks and of writer preference beside its exclusive lock:
    - a lock object's acquire+release, uncontended, on the benchmark's
      directory and, when bench/run could mount it (bindfs), on a plain
      FUSE mount of it: rounds of each kind taken in turn;
@@ -34,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -63,11 +65,16 @@ pause_for (int64_t ns)
     continue;
 }
 
-/* Nanoseconds per acquire+release of a METHOD object on PATH, over N.  */
+/* Nanoseconds per acquire+release of a METHOD object on PATH, over N:
+   a TYPE lock, preferring writers if PREFER.  */
 static double
-pair_cost (const char *path, enum portalock_method method, int n)
+rw_pair_cost (const char *path, enum portalock_method method, int type,
+              bool prefer, int n)
 {
   portalock *l = new_lock (path, method, 10);
+  if (portalock_set_flags (l, type) != 0
+      || portalock_set_writer_preference (l, prefer) != 0)
+    fail ("lock settings for %s", path);
   int64_t t0 = now_ns ();
   for (int i = 0; i < n; i++)
     if (portalock_acquire (l) != 0 || portalock_release (l) != 0)
@@ -75,6 +82,72 @@ pair_cost (const char *path, enum portalock_method method, int n)
   int64_t t1 = now_ns ();
   portalock_free (l);
   return (double) (t1 - t0) / n;
+}
+
+static double
+pair_cost (const char *path, enum portalock_method method, int n)
+{
+  return rw_pair_cost (path, method, PORTALOCK_EX, false, n);
+}
+
+/* The shared-lock rows for the directory DIR, called WHERE: a reader's
+   and a writer's acquire+release, uncontended, with and without writer
+   preference, beside the plain exclusive marker lock of the same
+   method, each kind taken in turn in every round.  A reader takes the
+   writer marker as a pass and registers a reader marker; a writer adds
+   a look for reader markers; writer preference adds the gate, a kernel
+   lock on PATH.gate.  */
+static void
+rw_rows (const char *dir, const char *where)
+{
+  enum { ROUNDS = 7, KINDS = 4 };
+  static const struct
+  {
+    const char *name, *what;
+    int type;
+    bool prefer;
+  } kinds[KINDS] = {
+    { "reader", "reader", PORTALOCK_SH, false },
+    { "reader-pref", "reader, prefer writers", PORTALOCK_SH, true },
+    { "writer", "writer", PORTALOCK_EX, false },
+    { "writer-pref", "writer, prefer writers", PORTALOCK_EX, true },
+  };
+  int rounds = bench.quick ? 3 : ROUNDS;
+  int n = bench.quick ? 30 : 100;
+  for (int m = 0; m < 2; m++)
+    {
+      enum portalock_method method = marker_methods[m];
+      const char *name = portalock_method_name (method);
+      const char *path = fmt ("%s/markers-rw-%d.lock", dir, m);
+      double base[ROUNDS], v[KINDS][ROUNDS], ratio[KINDS][ROUNDS];
+      for (int r = 0; r < rounds; r++)
+        {
+          /* The plain exclusive lock is the same as the writer without
+             preference now; it is measured again as the reference.  */
+          base[r] = pair_cost (path, method, n);
+          for (int k = 0; k < KINDS; k++)
+            {
+              v[k][r] = rw_pair_cost (path, method, kinds[k].type,
+                                      kinds[k].prefer, n);
+              ratio[k][r] = v[k][r] / base[r];
+            }
+        }
+      double b = median (base, rounds) / 1000;
+      for (int k = 0; k < KINDS; k++)
+        {
+          struct row row = { fmt ("marker.rw.%s.%s.%s", name, kinds[k].name,
+                                  where),
+                             fmt ("%s %s acquire+release, %s", name,
+                                  kinds[k].what, where),
+                             median (v[k], rounds) / 1000, "us",
+                             fmt ("%d per round", n),
+                             fmt ("exclusive %s lock object, %s", name,
+                                  where),
+                             b, median (ratio[k], rounds), "", "info",
+                             spread (ratio[k], rounds), rounds };
+          emit (&row);
+        }
+    }
 }
 
 /* The acquire+release rows for the directory DIR, called WHERE.  */
@@ -123,6 +196,116 @@ acquire_rows (const char *dir, const char *where)
                          v, "us", fmt ("%d per round", nm), ref, k,
                          median (ratio[m], rounds), "", "info",
                          spread (ratio[m], rounds), rounds };
+      emit (&row);
+    }
+}
+
+/* A writer's wait under a stream of readers.  READERS processes take
+   shared locks of METHOD on RPATH in a loop, each held HOLD_MS, so that
+   at every moment one of them holds; a writer on WPATH then asks for an
+   exclusive lock, PREFER saying whether all of them prefer writers.
+   Return the writer's median wait over ROUNDS, in milliseconds, a wait
+   cut at LIMIT seconds counting as LIMIT.  */
+static double
+writer_wait (const char *rpath, const char *wpath,
+             enum portalock_method method, bool prefer, int rounds,
+             double limit)
+{
+  enum { READERS = 4, HOLD_MS = 20, MAX_ROUNDS = 9 };
+  int *stop = mmap (NULL, sizeof *stop, PROT_READ | PROT_WRITE,
+                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (stop == MAP_FAILED)
+    fail ("mmap");
+  *stop = 0;
+  pid_t pids[READERS];
+  for (int i = 0; i < READERS; i++)
+    {
+      pids[i] = fork ();
+      if (pids[i] < 0)
+        fail ("fork");
+      if (pids[i] == 0)
+        {
+          portalock *r = new_lock (rpath, method, 60);
+          if (portalock_set_flags (r, PORTALOCK_SH) != 0
+              || portalock_set_writer_preference (r, prefer) != 0)
+            _exit (2);
+          /* Staggered, so that the holds overlap.  */
+          pause_for ((int64_t) i * HOLD_MS * 1000000 / READERS);
+          while (!__atomic_load_n (stop, __ATOMIC_SEQ_CST))
+            {
+              if (portalock_acquire (r) != 0)
+                _exit (1);
+              pause_for ((int64_t) HOLD_MS * 1000000);
+              portalock_release (r);
+            }
+          portalock_free (r);
+          _exit (0);
+        }
+    }
+  pause_for (200000000);
+  double waits[MAX_ROUNDS];
+  if (rounds > MAX_ROUNDS)
+    rounds = MAX_ROUNDS;
+  portalock *w = new_lock (wpath, method, limit);
+  if (portalock_set_writer_preference (w, prefer) != 0)
+    fail ("writer preference");
+  for (int k = 0; k < rounds; k++)
+    {
+      int64_t t0 = now_ns ();
+      if (portalock_acquire (w) == 0)
+        {
+          waits[k] = (now_ns () - t0) / 1e6;
+          portalock_release (w);
+        }
+      else
+        waits[k] = limit * 1000;
+      pause_for (50000000);
+    }
+  portalock_free (w);
+  __atomic_store_n (stop, 1, __ATOMIC_SEQ_CST);
+  for (int i = 0; i < READERS; i++)
+    waitpid (pids[i], NULL, 0);
+  munmap (stop, sizeof *stop);
+  return median (waits, rounds);
+}
+
+/* The writer-wait rows of METHOD: readers and writer on this machine
+   (the kernel lock decides; writer preference makes it prefer
+   writers), and readers through the FUSE mount, writer here (the
+   markers decide, and always prefer writers).  */
+static void
+wait_rows (enum portalock_method method)
+{
+  const char *name = portalock_method_name (method);
+  int rounds = bench.quick ? 3 : 7;
+  double limit = bench.quick ? 1 : 3;
+  const char *path = fmt ("%s/markers-stream-%s.lock", bench.dir, name);
+  for (int where = 0; where < 2; where++)
+    {
+      const char *rpath = path;
+      if (where == 1)
+        {
+          if (bench.fuse == NULL)
+            {
+              emit_skipped (fmt ("marker.rwwait.%s.fuse", name),
+                            fmt ("%s writer's wait under 4 readers, fuse",
+                                 name), "", NO_FUSE);
+              continue;
+            }
+          rpath = fmt ("%s/markers-stream-%s.lock", bench.fuse, name);
+        }
+      double plain = writer_wait (rpath, path, method, false, rounds, limit);
+      double pref = writer_wait (rpath, path, method, true, rounds, limit);
+      const char *w = where ? "readers through fuse" : "local";
+      struct row row = { fmt ("marker.rwwait.%s.%s", name,
+                              where ? "fuse" : "local"),
+                         fmt ("%s writer's wait under 4 readers, prefer "
+                              "writers, %s", name, w),
+                         pref, "ms",
+                         fmt ("median of %d; a wait is cut at %.0f s",
+                              rounds, limit),
+                         fmt ("without writer preference, %s", w), plain,
+                         pref / plain, "", "info", NAN, rounds };
       emit (&row);
     }
 }
@@ -286,8 +469,12 @@ bench_markers (void)
       return;
     }
   acquire_rows (bench.dir, "local");
+  rw_rows (bench.dir, "local");
   if (bench.fuse != NULL)
-    acquire_rows (bench.fuse, "fuse");
+    {
+      acquire_rows (bench.fuse, "fuse");
+      rw_rows (bench.fuse, "fuse");
+    }
   else
     for (int m = 0; m < 2; m++)
       {
@@ -296,6 +483,9 @@ bench_markers (void)
                       fmt ("%s lock object acquire+release, fuse", name),
                       "", NO_FUSE);
       }
+
+  for (int m = 0; m < 2; m++)
+    wait_rows (marker_methods[m]);
 
   /* A waiter of this machine waits in the kernel for the data file's
      lock (local); one whose kernel lock does not reach the holder's, as

@@ -71,8 +71,8 @@ lib_libportalock_impl_la_SOURCES += lib/wait-win32.c lib/atomic-win32.c \
   lib/pending-notify-win32.c
 else
 lib_libportalock_impl_la_SOURCES += lib/wait.c lib/atomic-posix.c \
-  lib/marker.c lib/marker.h lib/method-marker.c \
-  lib/pending-notify-posix.c
+  lib/marker.c lib/marker.h lib/marker-record.h lib/marker-readers.c \
+  lib/method-marker.c lib/pending-notify-posix.c
 if HAVE_THREAD_TIMER
 lib_libportalock_impl_la_SOURCES += lib/timer-wait.c
 else

@@ -69,7 +69,16 @@
    file is gone (a cleaner removed it) cannot be claimed: waiters leave
    it alone, and only an explicit break moves it, by renaming the lock
    name aside, reading it there and linking it back if it is not the
-   one to break.  */
+   one to break.
+
+   Readers (marker-readers.c has the protocol).  A reader takes the
+   marker as a pass: linked like any marker, but with no generation
+   claimed and no heartbeat; it registers its reader marker and gives
+   the pass back.  Its hold is then that reader marker, reached through
+   its own name only (M->shared): the heartbeat rewrites its beat field
+   and reads the token back from that name, and the release unlinks it.
+   A writer takes the marker as above and then waits for the readers
+   (portalock_mk_acquire_writer).  */
 
 #include <config.h>
 
@@ -88,8 +97,9 @@
 
 #include "portalock-private.h"
 #include "marker.h"
+#include "marker-record.h"
 
-#define RECORD_MAX 2048
+#define RECORD_MAX PORTALOCK_MK_RECORD_MAX
 #define MAGIC "portalock-marker 1\n"
 
 struct portalock_mk
@@ -108,6 +118,10 @@ struct portalock_mk
 
   /* While held.  */
   bool held;
+  bool pass;                    /* a reader's pass: no generation, no
+                                   heartbeat (portalock_mk_acquire_shared) */
+  bool shared;                  /* a reader's hold: OWN is its reader
+                                   marker, and nothing is at PATH */
   bool lost;
   bool reported;
   int fd;                       /* this holder's own file */
@@ -194,8 +208,8 @@ my_host (char *out, size_t size)
 
 /* Read up to SIZE - 1 bytes of PATH into BUF, NUL-terminated.  Return
    the count, or -1 with errno.  */
-static ssize_t
-read_path (const char *path, char *buf, size_t size)
+ssize_t
+portalock_mk_read_path (const char *path, char *buf, size_t size)
 {
   int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0)
@@ -228,7 +242,8 @@ my_boot (char *out, size_t size)
   char id[64];
   if (seam_boot[0] != '\0')
     snprintf (id, sizeof id, "%s", seam_boot);
-  else if (read_path ("/proc/sys/kernel/random/boot_id", id, sizeof id) <= 0)
+  else if (portalock_mk_read_path ("/proc/sys/kernel/random/boot_id", id,
+                                   sizeof id) <= 0)
     snprintf (id, sizeof id, "-");
   id[strcspn (id, "\n")] = '\0';
   clean_copy (out, size, id);
@@ -241,7 +256,7 @@ start_time (long pid)
 {
   char path[64], text[1024];
   snprintf (path, sizeof path, "/proc/%ld/stat", pid);
-  if (read_path (path, text, sizeof text) <= 0)
+  if (portalock_mk_read_path (path, text, sizeof text) <= 0)
     return 0;
   char *p = strrchr (text, ')');
   if (p == NULL)
@@ -259,8 +274,8 @@ start_time (long pid)
 
 /* Fill TOKEN (33 bytes) with 32 random hex digits.  Return 0, or -1
    with errno.  */
-static int
-random_token (char *token)
+int
+portalock_mk_random_token (char *token)
 {
   unsigned char bytes[16];
   int fd = open ("/dev/urandom", O_RDONLY | O_CLOEXEC);
@@ -316,8 +331,8 @@ take_field (const char **p, const char *key, char *out, size_t size)
 }
 
 /* Return true if S is all decimal digits; set *V to their value.  */
-static bool
-number (const char *s, unsigned long long *v)
+bool
+portalock_mk_number (const char *s, unsigned long long *v)
 {
   if (s[0] == '\0' || strspn (s, "0123456789") != strlen (s)
       || strlen (s) > 20)
@@ -329,8 +344,8 @@ number (const char *s, unsigned long long *v)
 
 /* Parse the NUL-terminated TEXT into *REC.  Return true if it is a
    record in exactly the documented form.  */
-static bool
-parse_record (const char *text, struct portalock_mk_record *rec)
+bool
+portalock_mk_parse_record (const char *text, struct portalock_mk_record *rec)
 {
   if (strncmp (text, MAGIC, strlen (MAGIC)) != 0)
     return false;
@@ -347,11 +362,13 @@ parse_record (const char *text, struct portalock_mk_record *rec)
       || !take_field (&p, "generation", gen, sizeof gen)
       || !take_field (&p, "beat", beat, sizeof beat) || *p != '\0')
     return false;
-  if (!number (pid, &v) || v == 0 || v > INT_MAX)
+  if (!portalock_mk_number (pid, &v) || v == 0 || v > INT_MAX)
     return false;
   rec->pid = v;
-  if (!number (start, &rec->start) || !number (ttl, &rec->ttl_ms)
-      || !number (gen, &rec->generation) || !number (beat, &rec->beat)
+  if (!portalock_mk_number (start, &rec->start)
+      || !portalock_mk_number (ttl, &rec->ttl_ms)
+      || !portalock_mk_number (gen, &rec->generation)
+      || !portalock_mk_number (beat, &rec->beat)
       || strlen (rec->token) != 32
       || strspn (rec->token, "0123456789abcdef") != 32)
     return false;
@@ -366,14 +383,14 @@ parse_record (const char *text, struct portalock_mk_record *rec)
 
 /* A name of this process's in M's directory: ".BASE.HOST.PID.RAND.SUFFIX".
    Return it malloc'd, or NULL with errno.  */
-static char *
-private_name (const struct portalock_mk *m, const char *base,
+char *
+portalock_mk_private_name (const struct portalock_mk *m, const char *base,
               const char *dir, const char *suffix)
 {
   char host[256], token[33];
   (void) m;
   my_host (host, sizeof host);
-  if (random_token (token) != 0)
+  if (portalock_mk_random_token (token) != 0)
     return NULL;
   token[12] = '\0';
   size_t size = strlen (dir) + strlen (base) + strlen (host) + 64;
@@ -387,8 +404,8 @@ private_name (const struct portalock_mk *m, const char *base,
 
 /* Split PATH into a malloc'd directory and last component.  Return 0,
    or -1 with errno (EINVAL, ENOMEM).  */
-static int
-split_path (const char *path, char **dir, char **base)
+int
+portalock_mk_split_path (const char *path, char **dir, char **base)
 {
   const char *slash = strrchr (path, '/');
   const char *b = slash ? slash + 1 : path;
@@ -426,10 +443,21 @@ own_name (const char *dir, const char *base, const char *token)
   return name;
 }
 
+char *
+portalock_mk_reader_name (const char *dir, const char *base,
+                          const char *token)
+{
+  size_t size = strlen (dir) + strlen (base) + 48;
+  char *name = malloc (size);
+  if (name != NULL)
+    snprintf (name, size, "%s/.%s.rd-%s", dir, base, token);
+  return name;
+}
+
 /* Read the file open on FD from its start into TEXT (RECORD_MAX + 1
    bytes), NUL-terminated.  Return the length, or -1 with errno.  */
-static ssize_t
-read_fd (int fd, char *text)
+ssize_t
+portalock_mk_read_fd (int fd, char *text)
 {
   size_t n = 0;
   while (n < RECORD_MAX)
@@ -466,9 +494,9 @@ claim_and_remove (const char *path, const char *dir, const char *base,
   struct portalock_mk_record rec;
   struct stat st, ast;
   int result = 0;
-  if (fstat (fd, &st) != 0 || read_fd (fd, text) < 0)
+  if (fstat (fd, &st) != 0 || portalock_mk_read_fd (fd, text) < 0)
     result = errno;
-  else if (!parse_record (text, &rec))
+  else if (!portalock_mk_parse_record (text, &rec))
     result = EPROTO;
   else if ((expect != NULL && strcmp (text, expect) != 0)
            || (token != NULL && strcmp (rec.token, token) != 0))
@@ -485,13 +513,13 @@ claim_and_remove (const char *path, const char *dir, const char *base,
      this marker from the lock's name, and no one can link another
      there while it is.  */
   char *own = own_name (dir, base, rec.token);
-  char *aside = private_name (NULL, base, dir, "out");
+  char *aside = portalock_mk_private_name (NULL, base, dir, "out");
   if (own == NULL || aside == NULL)
     result = ENOMEM;
   else if (rename (own, aside) != 0)
     result = errno == ENOENT ? EBUSY : errno;
   else if (lstat (aside, &ast) != 0 || ast.st_ino != st.st_ino
-           || ast.st_dev != st.st_dev || read_fd (fd, again) < 0
+           || ast.st_dev != st.st_dev || portalock_mk_read_fd (fd, again) < 0
            || strcmp (again, text) != 0)
     {
       /* Another file under the holder's name, or the record changed (a
@@ -543,7 +571,7 @@ static int
 move_and_remove (const char *path, const char *dir, const char *base,
                  const char *token)
 {
-  char *aside = private_name (NULL, base, dir, "out");
+  char *aside = portalock_mk_private_name (NULL, base, dir, "out");
   if (aside == NULL)
     return -1;
   if (rename (path, aside) != 0)
@@ -556,9 +584,9 @@ move_and_remove (const char *path, const char *dir, const char *base,
   char text[RECORD_MAX + 1];
   struct portalock_mk_record rec;
   int result = 0;
-  if (read_path (aside, text, sizeof text) < 0)
+  if (portalock_mk_read_path (aside, text, sizeof text) < 0)
     result = errno;
-  else if (!parse_record (text, &rec))
+  else if (!portalock_mk_parse_record (text, &rec))
     result = EPROTO;
   else if (token != NULL && strcmp (rec.token, token) != 0)
     result = ESTALE;
@@ -591,7 +619,8 @@ portalock_mk_new (const char *path, enum portalock_mk_kind kind)
   if (m == NULL)
     return NULL;
   m->path = strdup (path);
-  if (m->path == NULL || split_path (path, &m->dir, &m->base) != 0)
+  if (m->path == NULL
+      || portalock_mk_split_path (path, &m->dir, &m->base) != 0)
     {
       free (m->path);
       free (m);
@@ -672,14 +701,14 @@ portalock_mk_set_heartbeat (struct portalock_mk *m, bool on)
   return 0;
 }
 
-static double
-margin (double ttl)
+double
+portalock_mk_margin (double ttl)
 {
   return ttl / 5;
 }
 
-static void
-add_seconds (struct timespec *t, double seconds)
+void
+portalock_mk_add_seconds (struct timespec *t, double seconds)
 {
   time_t whole = (time_t) seconds;  /* SECONDS is not negative */
   t->tv_sec += whole;
@@ -691,8 +720,9 @@ add_seconds (struct timespec *t, double seconds)
     }
 }
 
-static double
-seconds_between (const struct timespec *a, const struct timespec *b)
+double
+portalock_mk_seconds_between (const struct timespec *a,
+                              const struct timespec *b)
 {
   return (b->tv_sec - a->tv_sec) + (b->tv_nsec - a->tv_nsec) / 1e9;
 }
@@ -721,6 +751,7 @@ drop_own (struct portalock_mk *m)
   free (m->own);
   m->own = NULL;
   m->held = false;
+  m->shared = false;
 }
 
 /* Write the 20 digits of V at OFF of M's own file and sync it; if
@@ -744,30 +775,51 @@ write_field (struct portalock_mk *m, size_t off, unsigned long long v,
   return 0;
 }
 
-/* Claim M's generation as the comment at the top says.  Return 0, or
-   -1 with errno.  */
-static int
-claim_generation (struct portalock_mk *m, unsigned long long *gen)
+int
+portalock_mk_max_generation (const char *dir, const char *base,
+                             unsigned long long *gen)
 {
-  size_t plen = strlen (m->base) + 6;
+  size_t plen = strlen (base) + 6;
   char *prefix = malloc (plen + 1);
   if (prefix == NULL)
     return -1;
-  snprintf (prefix, plen + 1, ".%s.gen-", m->base);
+  snprintf (prefix, plen + 1, ".%s.gen-", base);
   unsigned long long max = 0, v;
-  DIR *d = opendir (m->dir);
+  DIR *d = opendir (dir);
   if (d == NULL)
     {
+      int e = errno;
       free (prefix);
+      errno = e;
       return -1;
     }
   struct dirent *e;
   while ((e = readdir (d)) != NULL)
     if (strncmp (e->d_name, prefix, plen) == 0
-        && strlen (e->d_name + plen) == 20 && number (e->d_name + plen, &v)
-        && v > max)
+        && strlen (e->d_name + plen) == 20
+        && portalock_mk_number (e->d_name + plen, &v) && v > max)
       max = v;
   closedir (d);
+  free (prefix);
+  *gen = max;
+  return 0;
+}
+
+/* Claim M's generation as the comment at the top says.  Return 0, or
+   -1 with errno.  */
+static int
+claim_generation (struct portalock_mk *m, unsigned long long *gen)
+{
+  unsigned long long max, v;
+  if (portalock_mk_max_generation (m->dir, m->base, &max) != 0)
+    return -1;
+  size_t plen = strlen (m->base) + 6;
+  char *prefix = malloc (plen + 1);
+  if (prefix == NULL)
+    return -1;
+  snprintf (prefix, plen + 1, ".%s.gen-", m->base);
+  DIR *d;
+  struct dirent *e;
   size_t size = strlen (m->dir) + plen + 32;
   char *name = malloc (size);
   if (name == NULL)
@@ -799,7 +851,7 @@ claim_generation (struct portalock_mk *m, unsigned long long *gen)
   while (d != NULL && (e = readdir (d)) != NULL)
     if (strncmp (e->d_name, prefix, plen) == 0
         && strlen (e->d_name + plen) == 20
-        && number (e->d_name + plen, &v) && v < *gen)
+        && portalock_mk_number (e->d_name + plen, &v) && v < *gen)
       {
         snprintf (name, size, "%s/%s", m->dir, e->d_name);
         unlink (name);
@@ -811,10 +863,45 @@ claim_generation (struct portalock_mk *m, unsigned long long *gen)
   return 0;
 }
 
-/* Create M's own file holding its record.  Return 0, or -1 with
-   errno.  */
+/* Rename M's reader marker, written under a private name, to its own
+   name.  Return 0, or -1 with errno (the file then removed).  */
 static int
-create_own (struct portalock_mk *m)
+publish_reader (struct portalock_mk *m)
+{
+  char *name = portalock_mk_reader_name (m->dir, m->base, m->rec.token);
+  if (name == NULL)
+    {
+      drop_own (m);
+      return -1;
+    }
+  if (rename (m->own, name) != 0)
+    {
+      /* A rename whose reply was lost fails when retransmitted: the
+         token at the name tells.  */
+      int e = errno;
+      char text[RECORD_MAX + 1];
+      struct portalock_mk_record rec;
+      if (portalock_mk_read_path (name, text, sizeof text) < 0
+          || !portalock_mk_parse_record (text, &rec)
+          || strcmp (rec.token, m->rec.token) != 0)
+        {
+          free (name);
+          drop_own (m);
+          errno = e;
+          return -1;
+        }
+    }
+  free (m->own);
+  m->own = name;
+  return 0;
+}
+
+/* Create M's own file holding its record, or if READER, a reader
+   marker of generation GEN: written and synced under a private name,
+   then renamed to its own, so that a reader marker is never seen
+   incomplete.  Return 0, or -1 with errno.  */
+static int
+create_own (struct portalock_mk *m, bool reader, unsigned long long gen)
 {
   struct portalock_mk_record *r = &m->rec;
   memset (r, 0, sizeof *r);
@@ -825,9 +912,11 @@ create_own (struct portalock_mk *m)
   r->kind = m->kind;
   r->ttl_ms = m->kind == PORTALOCK_MK_LEASE
     ? (unsigned long long) (m->ttl * 1000 + 0.999) : 0;
-  if (random_token (r->token) != 0)
+  r->generation = gen;
+  if (portalock_mk_random_token (r->token) != 0)
     return -1;
-  m->own = own_name (m->dir, m->base, r->token);
+  m->own = reader ? portalock_mk_private_name (m, m->base, m->dir, "rd")
+    : own_name (m->dir, m->base, r->token);
   if (m->own == NULL)
     return -1;
   m->fd = open (m->own, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -848,7 +937,7 @@ create_own (struct portalock_mk *m)
       errno = e;
       return -1;
     }
-  return 0;
+  return reader ? publish_reader (m) : 0;
 }
 
 /* Link M's own file to the lock name.  Return 1 if M holds now, 0 if
@@ -867,8 +956,9 @@ try_link (struct portalock_mk *m)
     return 1;
   char text[RECORD_MAX + 1];
   struct portalock_mk_record rec;
-  if (read_path (m->path, text, sizeof text) >= 0
-      && parse_record (text, &rec) && strcmp (rec.token, m->rec.token) == 0)
+  if (portalock_mk_read_path (m->path, text, sizeof text) >= 0
+      && portalock_mk_parse_record (text, &rec)
+      && strcmp (rec.token, m->rec.token) == 0)
     return 1;
   if (e == EEXIST)
     return 0;
@@ -878,8 +968,8 @@ try_link (struct portalock_mk *m)
 
 /* Return true if the strict marker REC is provably dead: written on
    this host in this boot by a process that is gone.  */
-static bool
-provably_dead (const struct portalock_mk_record *rec)
+bool
+portalock_mk_provably_dead (const struct portalock_mk_record *rec)
 {
   char host[256], boot[64];
   my_host (host, sizeof host);
@@ -907,7 +997,7 @@ static int
 look (struct portalock_mk *m, struct sighting *s)
 {
   char text[RECORD_MAX + 1];
-  ssize_t n = read_path (m->path, text, sizeof text);
+  ssize_t n = portalock_mk_read_path (m->path, text, sizeof text);
   if (n < 0)
     return errno == ENOENT ? 1 : -1;
   struct timespec now;
@@ -919,15 +1009,16 @@ look (struct portalock_mk *m, struct sighting *s)
       s->valid = true;
     }
   struct portalock_mk_record rec;
-  if (!parse_record (text, &rec))
+  if (!portalock_mk_parse_record (text, &rec))
     return 0;                   /* not a record: never removed */
   bool clear;
   if (rec.kind == PORTALOCK_MK_STRICT)
-    clear = provably_dead (&rec);
+    clear = portalock_mk_provably_dead (&rec);
   else
     {
       double ttl = rec.ttl_ms / 1000.0;
-      clear = seconds_between (&s->since, &now) >= ttl + margin (ttl);
+      clear = (portalock_mk_seconds_between (&s->since, &now)
+               >= ttl + portalock_mk_margin (ttl));
     }
   if (!clear)
     return 0;
@@ -969,9 +1060,12 @@ settle_hold (struct portalock_mk *m, const struct timespec *began)
   m->held = true;
   m->lost = m->reported = false;
   m->deadline = *began;
-  add_seconds (&m->deadline, m->ttl - margin (m->ttl));
-  unsigned long long gen;
-  if (claim_generation (m, &gen) != 0 || write_field (m, m->gen_off, gen, false) != 0)
+  portalock_mk_add_seconds (&m->deadline,
+                            m->ttl - portalock_mk_margin (m->ttl));
+  unsigned long long gen = 0;
+  if (!m->pass
+      && (claim_generation (m, &gen) != 0
+          || write_field (m, m->gen_off, gen, false) != 0))
     {
       int e = errno;
       claim_and_remove (m->path, m->dir, m->base, NULL, m->rec.token);
@@ -990,7 +1084,7 @@ settle_hold (struct portalock_mk *m, const struct timespec *began)
       return -1;
     }
   int e;
-  if (m->kind == PORTALOCK_MK_LEASE && m->heartbeat
+  if (m->kind == PORTALOCK_MK_LEASE && m->heartbeat && !m->pass
       && (e = start_heartbeat (m)) != 0)
     {
       /* A lease nobody renews would be lost unseen: give it back.  */
@@ -1002,24 +1096,16 @@ settle_hold (struct portalock_mk *m, const struct timespec *began)
   return 0;
 }
 
-int
-portalock_mk_acquire (struct portalock_mk *m, bool nonblock,
-                          const struct timespec *deadline)
+/* Take the marker at M's name, as portalock_mk_acquire says, for M
+   unheld.  */
+static int
+take_marker (struct portalock_mk *m, bool nonblock,
+             const struct timespec *deadline)
 {
-  if (m == NULL)
-    {
-      errno = EINVAL;
-      return -1;
-    }
-  if (m->held)
-    {
-      errno = EBUSY;
-      return -1;
-    }
   if (m->seen == NULL)
     m->seen = calloc (1, sizeof *m->seen);
   struct sighting *s = m->seen;
-  if (s == NULL || create_own (m) != 0)
+  if (s == NULL || create_own (m, false, 0) != 0)
     return -1;
   double pause = 0.001;
   int result = -1;
@@ -1035,7 +1121,7 @@ portalock_mk_acquire (struct portalock_mk *m, bool nonblock,
               result = 0;
               break;
             }
-          if (errno != EAGAIN || create_own (m) != 0)
+          if (errno != EAGAIN || create_own (m, false, 0) != 0)
             break;
           continue;
         }
@@ -1060,7 +1146,7 @@ portalock_mk_acquire (struct portalock_mk *m, bool nonblock,
         }
       struct timespec wake;
       clock_gettime (CLOCK_MONOTONIC, &wake);
-      add_seconds (&wake, pause);
+      portalock_mk_add_seconds (&wake, pause);
       if (deadline != NULL)
         {
           if (portalock_deadline_passed (deadline))
@@ -1068,7 +1154,7 @@ portalock_mk_acquire (struct portalock_mk *m, bool nonblock,
               errno = ETIMEDOUT;
               break;
             }
-          if (seconds_between (deadline, &wake) > 0)
+          if (portalock_mk_seconds_between (deadline, &wake) > 0)
             wake = *deadline;
         }
       while (clock_nanosleep (CLOCK_MONOTONIC, TIMER_ABSTIME, &wake, NULL)
@@ -1087,6 +1173,167 @@ portalock_mk_acquire (struct portalock_mk *m, bool nonblock,
   return result;
 }
 
+/* Return 0 if M may be acquired; else -1 with errno EINVAL or EBUSY.  */
+static int
+may_acquire (struct portalock_mk *m)
+{
+  if (m == NULL)
+    {
+      errno = EINVAL;
+      return -1;
+    }
+  if (m->held)
+    {
+      errno = EBUSY;
+      return -1;
+    }
+  return 0;
+}
+
+int
+portalock_mk_acquire (struct portalock_mk *m, bool nonblock,
+                      const struct timespec *deadline)
+{
+  if (may_acquire (m) != 0)
+    return -1;
+  m->pass = m->shared = false;
+  return take_marker (m, nonblock, deadline);
+}
+
+int
+portalock_mk_acquire_writer (struct portalock_mk *m, bool nonblock,
+                             const struct timespec *deadline)
+{
+  if (portalock_mk_acquire (m, nonblock, deadline) != 0)
+    return -1;
+  /* Phase 2: no reader can register now; wait for those inside.  A
+     writer that gives up lets the marker go at once, so that the
+     readers that wait for it go in.  */
+  if (portalock_mk_wait_readers (m->dir, m->base, m->interval, nonblock,
+                                 deadline) == 0)
+    {
+      if (!portalock_mk_lost (m))
+        return 0;
+      errno = ENOLCK;
+    }
+  int e = errno;
+  portalock_mk_release (m);
+  errno = e;
+  return -1;
+}
+
+/* The parts of a hold that a reader's acquire swaps between its pass
+   and its reader marker.  */
+struct hold
+{
+  int fd;
+  char *own;
+  struct portalock_mk_record rec;
+  size_t gen_off, beat_off;
+  struct timespec deadline;
+};
+
+static void
+swap_hold (struct portalock_mk *m, struct hold *h)
+{
+  struct hold t = { m->fd, m->own, m->rec, m->gen_off, m->beat_off,
+                    m->deadline };
+  m->fd = h->fd;
+  m->own = h->own;
+  m->rec = h->rec;
+  m->gen_off = h->gen_off;
+  m->beat_off = h->beat_off;
+  m->deadline = h->deadline;
+  *h = t;
+}
+
+/* Give back the pass that M holds (its writer marker, no generation, no
+   heartbeat), unless LATE: a lease past its local deadline, whose
+   marker at the name may be another's already.  */
+static void
+give_pass_back (struct portalock_mk *m, bool late)
+{
+  if (!late)
+    claim_and_remove (m->path, m->dir, m->base, NULL, m->rec.token);
+  drop_own (m);
+  m->pass = false;
+}
+
+/* With M's pass held (from take_marker), register a reader marker
+   and give the pass back.  Return 1 if M holds the reader marker now,
+   0 if the pass turned out late (try again), -1 with errno.  */
+static int
+register_reader (struct portalock_mk *m)
+{
+  bool lease = m->kind == PORTALOCK_MK_LEASE;
+  struct hold reader = { .fd = -1 };
+  unsigned long long gen;
+  struct timespec began;
+  clock_gettime (CLOCK_MONOTONIC, &began);
+  int r = portalock_mk_max_generation (m->dir, m->base, &gen);
+  if (r == 0)
+    {
+      swap_hold (m, &reader);
+      r = create_own (m, true, gen);
+      swap_hold (m, &reader);
+    }
+  int e = errno;
+  /* The reader marker counts only if it was in place before the pass's
+     local deadline: until then no writer can have evicted the pass,
+     so every writer that takes the marker afterwards finds the reader
+     marker when it looks for readers.  */
+  bool late = lease && portalock_deadline_passed (&m->deadline);
+  give_pass_back (m, late);
+  if (r != 0)
+    {
+      m->held = false;
+      errno = e;
+      return -1;
+    }
+  swap_hold (m, &reader);
+  if (late)
+    {
+      drop_own (m);
+      return 0;
+    }
+  m->held = m->shared = true;
+  m->lost = m->reported = false;
+  m->deadline = began;
+  portalock_mk_add_seconds (&m->deadline,
+                            m->ttl - portalock_mk_margin (m->ttl));
+  if (lease && m->heartbeat && (e = start_heartbeat (m)) != 0)
+    {
+      drop_own (m);
+      m->shared = false;
+      errno = e;
+      return -1;
+    }
+  return 1;
+}
+
+int
+portalock_mk_acquire_shared (struct portalock_mk *m, bool nonblock,
+                             const struct timespec *deadline)
+{
+  if (may_acquire (m) != 0)
+    return -1;
+  m->shared = false;
+  for (;;)
+    {
+      /* The writer marker is the gate: a reader registers only while
+         it holds it, so that none registers while a writer does.  */
+      m->pass = true;
+      if (take_marker (m, nonblock, deadline) != 0)
+        {
+          m->pass = false;
+          return -1;
+        }
+      int r = register_reader (m);
+      if (r != 0)
+        return r < 0 ? -1 : 0;
+    }
+}
+
 /* Is the marker at M's name M's?  Return 1 yes, 0 no, -1 with errno.  */
 static int
 still_ours (struct portalock_mk *m)
@@ -1095,9 +1342,11 @@ still_ours (struct portalock_mk *m)
   struct portalock_mk_record rec;
   if (fault ("read") != 0)
     return -1;
-  if (read_path (m->path, text, sizeof text) < 0)
+  if (portalock_mk_read_path (m->shared ? m->own : m->path, text,
+                              sizeof text) < 0)
     return errno == ENOENT ? 0 : -1;
-  return parse_record (text, &rec) && strcmp (rec.token, m->rec.token) == 0;
+  return (portalock_mk_parse_record (text, &rec)
+          && strcmp (rec.token, m->rec.token) == 0);
 }
 
 /* One heartbeat, M->mu held.  Set *REPORT if the loss is to be
@@ -1143,7 +1392,8 @@ renew_locked (struct portalock_mk *m, bool *report)
   if (lease)
     {
       m->deadline = began;
-      add_seconds (&m->deadline, m->ttl - margin (m->ttl));
+      portalock_mk_add_seconds (&m->deadline,
+                                m->ttl - portalock_mk_margin (m->ttl));
     }
   return 0;
 }
@@ -1182,8 +1432,8 @@ heartbeat_main (void *arg)
   while (!m->stop)
     {
       struct timespec wake = last;
-      add_seconds (&wake, failed ? retry : every);
-      if (seconds_between (&m->deadline, &wake) > 0)
+      portalock_mk_add_seconds (&wake, failed ? retry : every);
+      if (portalock_mk_seconds_between (&m->deadline, &wake) > 0)
         wake = m->deadline;
       int w = 0;
       while (!m->stop && w != ETIMEDOUT)
@@ -1261,6 +1511,28 @@ forget_if_inherited (struct portalock_mk *m)
   return true;
 }
 
+/* Remove the reader marker that M holds.  Return 0, or -1 with errno:
+   ENOENT if it was evicted, from unlink.  */
+static int
+remove_reader (struct portalock_mk *m)
+{
+  /* Close first: an NFS client renames an open file it is asked to
+     remove.  */
+  close (m->fd);
+  m->fd = -1;
+  if (unlink (m->own) != 0)
+    {
+      int e = errno;
+      if (e != ENOENT)
+        m->fd = open (m->own, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+      errno = e;
+      return -1;
+    }
+  free (m->own);
+  m->own = NULL;
+  return 0;
+}
+
 int
 portalock_mk_release (struct portalock_mk *m)
 {
@@ -1284,7 +1556,9 @@ portalock_mk_release (struct portalock_mk *m)
       errno = ENOLCK;
       result = -1;
     }
-  else if (claim_and_remove (m->path, m->dir, m->base, NULL, m->rec.token) == 0)
+  else if (m->shared ? remove_reader (m) == 0
+           : claim_and_remove (m->path, m->dir, m->base, NULL,
+                               m->rec.token) == 0)
     drop_own (m);
   else if (errno == ENOENT || errno == ESTALE || errno == EPROTO
            || errno == EBUSY)
@@ -1320,9 +1594,9 @@ portalock_mk_holders (const char *path,
       return -1;
     }
   char text[RECORD_MAX + 1];
-  if (read_path (path, text, sizeof text) < 0)
+  if (portalock_mk_read_path (path, text, sizeof text) < 0)
     return errno == ENOENT ? 0 : -1;
-  if (!parse_record (text, rec))
+  if (!portalock_mk_parse_record (text, rec))
     {
       errno = EPROTO;
       return -1;
@@ -1340,7 +1614,7 @@ portalock_mk_break (const char *path, const char *token)
       errno = EINVAL;
       return -1;
     }
-  if (split_path (path, &dir, &base) != 0)
+  if (portalock_mk_split_path (path, &dir, &base) != 0)
     return -1;
   int r = claim_and_remove (path, dir, base, NULL, token);
   if (r != 0 && errno == EBUSY)

@@ -87,6 +87,24 @@ int portalock_mk_set_heartbeat (struct portalock_mk *m, bool on);
 int portalock_mk_acquire (struct portalock_mk *m, bool nonblock,
                               const struct timespec *deadline);
 
+/* Take the lock as a writer: as portalock_mk_acquire, then wait, as
+   it does, until no live reader marker is left beside the marker
+   (marker-readers.c), evicting stale ones.  A writer that gives up in
+   that second phase lets the marker go before it returns.  Return 0,
+   or -1 with errno as portalock_mk_acquire, or ENOLCK if the marker was
+   lost while waiting.  */
+int portalock_mk_acquire_writer (struct portalock_mk *m, bool nonblock,
+                                 const struct timespec *deadline);
+
+/* Take the lock as a reader: take the marker as a pass (no generation
+   claimed, no heartbeat), register a reader marker ".BASE.rd-TOKEN"
+   beside it, give the marker back.  The reader marker is what M holds
+   then: a lease's heartbeat renews it, release removes it, and M's
+   generation is the greatest claimed when it registered.  Waits and
+   returns as portalock_mk_acquire.  */
+int portalock_mk_acquire_shared (struct portalock_mk *m, bool nonblock,
+                                 const struct timespec *deadline);
+
 /* Give the lock back.  Return 0; or -1 with errno: ENOLCK if the marker
    at the name is no longer this one's (lost; nothing at the name is
    touched), EINVAL if M does not hold; from the file system (then M

@@ -186,3 +186,15 @@ portalock_marker_break (const char *path, const char *token)
   (void) token;
   return refuse ();
 }
+
+int
+portalock_marker_readers (const char *path,
+                          struct portalock_marker_info *infos,
+                          size_t info_size, size_t max)
+{
+  (void) path;
+  (void) infos;
+  (void) info_size;
+  (void) max;
+  return refuse ();
+}

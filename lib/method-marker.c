@@ -18,6 +18,8 @@
 #include "portalock-private.h"
 #include "method.h"
 #include "marker.h"
+#include "marker-record.h"
+#include "writer-gate.h"
 
 /* How a marker method locks.
 
@@ -33,8 +35,32 @@
    without its lock manager; EOPNOTSUPP, ENOSYS), the marker alone is
    taken, and objects of this machine exclude each other through it.
 
-   A marker is exclusive: a shared lock, and a conversion, fail with
-   ENOTSUP.  The backend setting still chooses the kernel lock.  */
+   Shared locks.  A reader takes the kernel lock shared, then registers
+   a reader marker beside the writer marker, which it takes only as a
+   pass for that (marker-readers.c); a writer takes the kernel lock
+   exclusive, then the writer marker, then waits for the reader markers
+   of the readers inside to go.  Across machines no reader registers
+   while a writer holds the writer marker, so shared marker locks
+   always prefer writers there; on one machine the kernel lock decides
+   who goes first, and writer preference (writer-gate.c) makes it
+   prefer writers too.
+
+   No deadlock.  The order is: the writer gate (writer preference
+   only), the kernel lock on the data file, the writer marker, the
+   reader markers.  A reader holding the gate shared waits only for the
+   kernel lock, and one holding the kernel lock shared (the gate let
+   go) only for the writer marker; the writer marker's holder waits
+   only for the reader markers of readers that are inside, which wait
+   for nothing to leave; a writer of this machine waiting for the gate
+   or the kernel lock holds neither marker.  Each waits only for what
+   comes later in the order, or for a holder that waits for nothing, so
+   no cycle can form, on one machine or across several.
+
+   Conversions fail with ENOTSUP: a reader becoming a writer would wait
+   for the writer marker while another writer holding it waits for the
+   reader's marker.  A shared temporary lock fails with ENOTSUP too:
+   its last holder cannot tell it is the last across machines.  The
+   backend setting still chooses the kernel lock.  */
 
 /* The marker's name: PATH.marker.  Return it malloc'd, or NULL.  */
 static char *
@@ -76,7 +102,7 @@ mk_kind (const portalock *lock)
 static int
 marker_bind (portalock *lock, int type)
 {
-  if (type != PORTALOCK_EX)
+  if (type != PORTALOCK_EX && (type != PORTALOCK_SH || lock->temporary))
     {
       errno = ENOTSUP;
       return -1;
@@ -144,7 +170,19 @@ marker_lock (portalock *lock, int *fd, int type, bool nonblock,
         return -1;
       st->kernel_held = false;
     }
-  if (portalock_mk_acquire (st->marker, nonblock, deadline) == 0)
+  if (type == PORTALOCK_SH)
+    {
+      /* A reader is past the gate once the kernel lock of this machine
+         is granted (writer-gate.c: "gate shared; data shared; let the
+         gate go"): holding it while it waits for the writer marker,
+         behind other readers' passes, would keep this machine's
+         writers out of the gate for as long as readers keep coming.  */
+      portalock_gate_leave (lock->gate);
+      lock->gate = NULL;
+    }
+  if ((type == PORTALOCK_SH
+       ? portalock_mk_acquire_shared (st->marker, nonblock, deadline)
+       : portalock_mk_acquire_writer (st->marker, nonblock, deadline)) == 0)
     return 0;
   int e = errno;
   if (st->kernel_held)
@@ -220,7 +258,8 @@ marker_convert (portalock *lock, int type, bool nonblock,
   return marker_may_convert (lock, type);
 }
 
-/* Only shared locks ask, and a marker lock is never shared.  */
+/* Only shared temporary locks ask, and the marker methods refuse
+   them.  */
 static int
 marker_claim_last (portalock *lock)
 {
@@ -290,6 +329,24 @@ const struct portalock_method_ops portalock_method_lease =
 
 /* The public calls on a lock's marker, by the lock's path.  */
 
+/* Fill INFO, of INFO_SIZE bytes, from REC.  */
+static void
+fill_info (const struct portalock_mk_record *rec,
+           struct portalock_marker_info *info, size_t info_size)
+{
+  memset (info, 0, info_size);
+  info->method = rec->kind == PORTALOCK_MK_LEASE ? PORTALOCK_METHOD_LEASE
+    : PORTALOCK_METHOD_STRICT;
+  info->pid = rec->pid;
+  info->start = rec->start;
+  info->ttl_ms = rec->ttl_ms;
+  info->generation = rec->generation;
+  info->beat = rec->beat;
+  snprintf (info->host, sizeof info->host, "%s", rec->host);
+  snprintf (info->boot, sizeof info->boot, "%s", rec->boot);
+  snprintf (info->token, sizeof info->token, "%s", rec->token);
+}
+
 int
 portalock_marker_read (const char *path, struct portalock_marker_info *info,
                        size_t info_size)
@@ -315,18 +372,42 @@ portalock_marker_read (const char *path, struct portalock_marker_info *info,
       errno = e;
       return r;
     }
-  memset (info, 0, info_size);
-  info->method = rec.kind == PORTALOCK_MK_LEASE ? PORTALOCK_METHOD_LEASE
-    : PORTALOCK_METHOD_STRICT;
-  info->pid = rec.pid;
-  info->start = rec.start;
-  info->ttl_ms = rec.ttl_ms;
-  info->generation = rec.generation;
-  info->beat = rec.beat;
-  snprintf (info->host, sizeof info->host, "%s", rec.host);
-  snprintf (info->boot, sizeof info->boot, "%s", rec.boot);
-  snprintf (info->token, sizeof info->token, "%s", rec.token);
+  fill_info (&rec, info, info_size);
   return 1;
+}
+
+int
+portalock_marker_readers (const char *path,
+                          struct portalock_marker_info *infos,
+                          size_t info_size, size_t max)
+{
+  if (path == NULL || *path == '\0' || (infos == NULL && max > 0)
+      || info_size < sizeof *infos || max > 65536)
+    {
+      errno = EINVAL;
+      return -1;
+    }
+  char *mpath = marker_path (path);
+  struct portalock_mk_record *recs
+    = max > 0 ? malloc (max * sizeof *recs) : NULL;
+  if (mpath == NULL || (max > 0 && recs == NULL))
+    {
+      free (mpath);
+      free (recs);
+      errno = ENOMEM;
+      return -1;
+    }
+  int n = portalock_mk_readers (mpath, recs, max);
+  int e = errno;
+  for (int i = 0; i < n && (size_t) i < max; i++)
+    fill_info (&recs[i],
+               (struct portalock_marker_info *) ((char *) infos
+                                                 + i * info_size),
+               info_size);
+  free (mpath);
+  free (recs);
+  errno = e;
+  return n;
 }
 
 int
@@ -344,6 +425,14 @@ portalock_marker_break (const char *path, const char *token)
       return -1;
     }
   int r = portalock_mk_break (mpath, token);
+  if (r != 0 && token != NULL && (errno == ENOENT || errno == ESTALE))
+    {
+      /* Not the writer's: a reader's, if any has that token.  */
+      int e = errno;
+      r = portalock_mk_break_reader (mpath, token);
+      if (r != 0 && errno == ENOENT)
+        errno = e;
+    }
   int e = errno;
   free (mpath);
   errno = e;

@@ -103,6 +103,7 @@ struct portalock
   bool sync;             /* flush and fsync before every unlock */
   bool identity_check;   /* look the path up after each grant */
   bool writer_preference;  /* pass the gate (writer-gate.c) */
+  portalock *gate;       /* the gate held during an acquire, or NULL */
 
   /* While held.  */
   int fd;                /* the data descriptor; -1 when not held */

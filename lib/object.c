@@ -642,11 +642,12 @@ portalock_acquire (portalock *lock)
   lock->exposed = false;
   for (int attempt = 0;; attempt++)
     {
-      /* Writer preference (writer-gate.c): the gate around the try.  */
-      portalock *gate;
-      int r = (portalock_gate_enter (lock, type, nonblock, dl, &gate) == 0
-               ? try_acquire (lock, type, nonblock, dl) : -1);
-      portalock_gate_leave (gate);
+      /* Writer preference (writer-gate.c): the gate around the try (a
+         marker method's reader lets it go before the try ends).  */
+      int r = (portalock_gate_enter (lock, type, nonblock, dl, &lock->gate)
+               == 0 ? try_acquire (lock, type, nonblock, dl) : -1);
+      portalock_gate_leave (lock->gate);
+      lock->gate = NULL;
       if (r < 0)
         return -1;
       if (r == 1)

@@ -314,7 +314,10 @@ PORTALOCK_API int portalock_set_sync (portalock *lock, bool sync);
    Return 0, or -1 with errno EINVAL (LOCK is NULL) or EBUSY (LOCK is
    held).  With it, portalock_acquire fails with ENOTSUP for a
    temporary lock; a conversion to exclusive never waits for the gate
-   (it would deadlock with a waiting writer).  */
+   (it would deadlock with a waiting writer).  With a marker method the
+   gate orders the processes of this machine (where the file system
+   refuses kernel locks there is no gate, and none is needed); across
+   machines the markers always prefer writers, with or without it.  */
 PORTALOCK_API int portalock_set_writer_preference (portalock *lock,
                                                     bool prefer);
 
@@ -368,8 +371,10 @@ PORTALOCK_API int portalock_default_method (enum portalock_method *method,
                                             double *ttl);
 
 /* Lock with METHOD from the next acquire on.  Marker methods take
-   exclusive locks only (a shared acquire fails with ENOTSUP) and
-   refuse byte-range and backend settings that they cannot honour.
+   shared locks with reader markers beside the writer marker (manual:
+   "Shared locks on markers"), but refuse conversions and shared
+   temporary locks (ENOTSUP), and byte-range and backend settings that
+   they cannot honour.
    Return 0, or -1 with errno EINVAL (LOCK is NULL, METHOD none),
    EBUSY (held).  */
 PORTALOCK_API int portalock_set_method (portalock *lock,
@@ -410,9 +415,11 @@ PORTALOCK_API int portalock_set_lost_callback (portalock *lock,
    nothing at the marker's name.  */
 PORTALOCK_API bool portalock_lost (portalock *lock);
 
-/* Return the fencing token of LOCK's held marker lock: a number greater
-   than every earlier holder's of the same lock name (manual), or 0 for
-   a kernel lock, a lock not held or NULL.  */
+/* Return the fencing token of LOCK's held marker lock: for an
+   exclusive lock a number greater than every earlier holder's of the
+   same lock name (manual); for a shared one the token of the last
+   exclusive holder before it (0 if none ever); 0 for a kernel lock, a
+   lock not held or NULL.  */
 PORTALOCK_API uint64_t portalock_generation (const portalock *lock);
 
 /* What a marker says (portalock_marker_read).  Every member has the same
@@ -444,8 +451,21 @@ PORTALOCK_API int portalock_marker_read (const char *path,
                                          struct portalock_marker_info *info,
                                          size_t info_size);
 
+/* Read the reader markers of the lock on PATH (the holds of its shared
+   marker locks) into INFOS, an array of up to MAX structures of
+   INFO_SIZE bytes each.  Return how many there are (more than MAX if
+   not all were stored), or -1 with errno: EINVAL (NULL or empty PATH,
+   NULL INFOS with MAX > 0, INFO_SIZE too small, MAX over 65536),
+   ENOMEM, from opendir(3); ENOTSUP on Windows.  A file at a reader
+   marker's name that is not a marker is skipped.  Creates nothing.  */
+PORTALOCK_API int portalock_marker_readers (const char *path,
+                                            struct portalock_marker_info
+                                            *infos, size_t info_size,
+                                            size_t max);
+
 /* Break the marker of the lock on PATH, whoever holds it: if TOKEN is
-   not NULL, only if it is still the marker with that token.  For a
+   not NULL, only if it is still the marker with that token, the
+   writer's or a reader's (a reader marker is broken only by token).  For a
    strict marker whose holder cannot be proved dead, and for a holder
    that must be stopped at once.  The holder, if it runs, learns of it
    at its next heartbeat or release (ENOLCK).  Return 0, or -1 with

@@ -80,7 +80,14 @@
    inside; otherwise a writer (or a reader passing) holds it, and the
    conversion waits for the data lock without it, against the waiting
    writer: whichever the kernel grants first goes in first, and the
-   other follows.  A conversion to shared needs no gate.  */
+   other follows.  A conversion to shared needs no gate.
+
+   Marker methods.  A marker lock takes the kernel lock on the data
+   file for the processes of this machine, and the gate orders them as
+   it orders kernel locks: gate, kernel lock, writer marker, reader
+   markers (method-marker.c says why that order cannot deadlock).
+   Across machines the writer marker is the gate: no reader registers
+   while a writer holds it.  */
 
 /* Return the path of PATH's gate, to free, or NULL (ENOMEM).  Trailing
    slashes are dropped so that a directory's gate is beside it, not in
@@ -187,9 +194,8 @@ portalock_gate_enter (portalock *lock, int type, bool nonblock,
   if (!lock->writer_preference)
     return 0;
   /* A temporary lock's file goes with its last holder, and its gate
-     would stay behind; the marker methods have a protocol of their own
-     to come.  */
-  if (lock->temporary || lock->method != &portalock_method_kernel)
+     would stay behind.  */
+  if (lock->temporary)
     {
       errno = ENOTSUP;
       return -1;
@@ -210,6 +216,12 @@ portalock_gate_enter (portalock *lock, int type, bool nonblock,
       if (*gate == NULL && errno == EWOULDBLOCK)
         errno = ETIMEDOUT;
     }
+  /* A marker method on a file system that refuses kernel locks goes
+     on without the gate: there the markers alone order readers and
+     writers, and they prefer writers (method-marker.c).  */
+  if (*gate == NULL && lock->method != &portalock_method_kernel
+      && (errno == ENOLCK || errno == EOPNOTSUPP || errno == ENOSYS))
+    return 0;
   return *gate == NULL ? -1 : 0;
 }
 

@@ -87,6 +87,7 @@ method_lock_new (const struct lock_request *req, bool record,
       || portalock_set_fail_when_locked (lock, req->nonblock) != 0
       || portalock_set_permissions (lock, 0666) != 0
       || (req->api_given && portalock_set_backend (lock, req->api) != 0)
+      || portalock_set_writer_preference (lock, req->prefer_writers) != 0
       || (record && portalock_set_record_pid (lock, true) != 0)
       || (lost != NULL
           && portalock_set_lost_callback (lock, lost, arg) != 0))
@@ -119,12 +120,8 @@ method_lock_status (const struct lock_request *req, int err, bool record,
     case ENOTSUP:
       if (!quiet)
         {
-          if (req->type == PORTALOCK_SH)
-            error (0, 0, "%s: the %s method has no shared locks", name,
-                   method_label (req));
-          else
-            error (0, err, "%s: cannot lock with the %s method", name,
-                   method_label (req));
+          error (0, err, "%s: cannot lock with the %s method", name,
+                 method_label (req));
         }
       return EX_DATAERR;
     case EEXIST:

@@ -336,7 +336,9 @@ Mandatory arguments to long options are mandatory for short options too.\n\
       --prefer-writers       join the writer-preferring protocol: once a\n\
                                writer (-x) waits, readers (-s) that come\n\
                                after it wait behind it; every reader and\n\
-                               writer of FILE must use it (FILE.gate)\n\
+                               writer of FILE must use it (FILE.gate);\n\
+                               with strict and lease markers across\n\
+                               machines always keep that order\n\
 ", stdout);
       fputs ("\
       --redis=URL            lock NAME on the Redis server at URL instead\n\
@@ -710,10 +712,11 @@ choose_method (struct options *o)
 /* Refuse, before anything is opened or created, what the method of O
    cannot do for the lock on NAME: with a lock object (strict, lease,
    auto), a descriptor (DESCRIPTOR: there is no path to put a marker
-   beside) or a byte range; with a marker (strict, lease), a shared
-   lock; and -F with a lease, whose heartbeat thread the exec would
-   end.  Exit 65, or 64 for -F.  (The api still chooses the kernel
-   lock that a marker method takes for the processes of this machine.)  */
+   beside) or a byte range; and -F with a lease, whose heartbeat thread
+   the exec would end.  Exit 65, or 64 for -F.  (The api still chooses
+   the kernel lock that a marker method takes for the processes of this
+   machine.)  Shared locks and --prefer-writers work with every
+   method.  */
 static void
 refuse_method_conflicts (const struct options *o, const char *name,
                          bool descriptor)
@@ -721,16 +724,11 @@ refuse_method_conflicts (const struct options *o, const char *name,
   if (!method_uses_object (&o->lock))
     return;
   const char *method = method_label (&o->lock);
-  bool marker = o->lock.method != PORTALOCK_METHOD_AUTO;
   const char *why = NULL;
   if (descriptor)
     why = "locks a FILE, not a descriptor";
   else if (o->range_given)
     why = "cannot lock a byte range";
-  else if (marker && o->lock.type == PORTALOCK_SH && !o->unlock)
-    why = "has no shared locks";
-  else if (o->lock.prefer_writers && !o->unlock)
-    why = "has no writer preference (--prefer-writers) yet";
   if (why != NULL)
     {
       if (!o->quiet)

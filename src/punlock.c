@@ -116,7 +116,8 @@ Mandatory arguments to long options are mandatory for short options too.\n\
                                signalling anyone (its holder learns of\n\
                                the loss and exits 74)\n\
       --token=TOKEN          with --break: only if the marker is still\n\
-                               the hold TOKEN's ('plock --holder' shows it)\n\
+                               the hold TOKEN's ('plock --holder' shows it);\n\
+                               a reader's marker (a shared lock) too\n\
       --redis=URL            release the holders of the Redis locks NAME...\n\
                                that 'plock --redis=URL NAME' left on this\n\
                                host (\"\": $PORTALOCK_REDIS_URL)\n\

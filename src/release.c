@@ -587,6 +587,16 @@ break_marker (const char *path, const char *token,
 {
   struct portalock_marker_info info;
   int r = portalock_marker_read (path, &info, sizeof info);
+  /* A token that is not the writer marker's may be a reader's (a shared
+     lock of a marker method).  */
+  if (token != NULL && !(r == 1 && strcmp (token, info.token) == 0)
+      && portalock_marker_break (path, token) == 0)
+    {
+      if (opts->verbose)
+        printf ("%s: %s: broke the reader marker of token %s\n",
+                program_name, path, token);
+      return EXIT_SUCCESS;
+    }
   if (r == 0 || (r < 0 && errno == ENOENT))
     {
       if (opts->force)

@@ -47,3 +47,14 @@ tests_verifymounts_SOURCES = tests/verifymounts.c tests/fuseharness.c \
   tests/fuseharness.h
 tests_verifymounts_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_verifymounts_LDADD = $(TESTS_LIBS)
+
+# Shared locks on the marker methods: reader markers, the two-phase
+# writer acquire, eviction, generations, on a plain directory and
+# across two mounts; linked with the library's objects for the marker
+# module's seams.
+check_PROGRAMS += tests/rwmarkers
+tests_rwmarkers_SOURCES = tests/rwmarkers.c tests/fuseharness.c \
+  tests/fuseharness.h
+tests_rwmarkers_CPPFLAGS = $(TESTS_CPPFLAGS) -I$(top_builddir)
+tests_rwmarkers_LDADD = tests/libtestutil.la lib/libportalock-impl.la \
+  $(LIBS)

@@ -145,12 +145,14 @@ check_bad_input (void)
                     "strict") == 0,
          "methods: %s: names read and written", label);
 
-  /* A shared marker lock: ENOTSUP before anything is made.  */
+  /* A shared temporary marker lock (its last holder cannot tell it is
+     the last across machines): ENOTSUP before anything is made.  */
   portalock_set_flags (lock, PORTALOCK_SH);
+  portalock_set_temporary (lock, true);
   check (fails_with (portalock_acquire (lock), ENOTSUP)
          && count_entries (side[0]) == before,
-         "methods: %s: a shared strict lock: ENOTSUP, nothing created",
-         label);
+         "methods: %s: a shared temporary strict lock: ENOTSUP, nothing "
+         "created", label);
   portalock_free (lock);
 
   /* A PORTALOCK_METHOD that names nothing.  */

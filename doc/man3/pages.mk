@@ -36,6 +36,7 @@ man3_core = \
   doc/man3/portalock_lost.3 \
   doc/man3/portalock_marker_break.3 \
   doc/man3/portalock_marker_read.3 \
+  doc/man3/portalock_marker_readers.3 \
   doc/man3/portalock_method_from_name.3 \
   doc/man3/portalock_method_name.3 \
   doc/man3/portalock_new.3 \
