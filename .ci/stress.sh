@@ -55,5 +55,18 @@ echo "=== stress: make stress-load"
 (cd "$build" && timeout 900 make stress-load) >"$work/stress-load.log" 2>&1
 load_status=$?
 grep -E '^(FAIL|  )|^stress-load:' "$work/stress-load.log"
+# The reader/writer acceptance counts on the marker methods: 10000
+# grants across two FUSE mounts and on a plain directory (make check
+# runs 2000 of each: tests/portalock.network/network.exp).
+echo "=== stress: rwmarkers 10000 10000"
+(cd "$build" && make tests/rwmarkers >/dev/null \
+   && cd tests && timeout 1200 ./rwmarkers 10000 10000) \
+  >"$work/rwmarkers.log" 2>&1
+rw_status=$?
+grep -E '^(FAIL|UNSUPPORTED):' "$work/rwmarkers.log"
+echo "rwmarkers: $(grep -c '^PASS:' "$work/rwmarkers.log") passed," \
+  "$(grep -c '^FAIL:' "$work/rwmarkers.log") failed, exit $rw_status"
 [ $status -eq 0 ] && [ "$fails" -eq 0 ] && [ "$passes" -gt 0 ] \
-  && [ $load_status -eq 0 ]
+  && [ $load_status -eq 0 ] && [ $rw_status -eq 0 ] \
+  && ! grep -q '^FAIL:' "$work/rwmarkers.log" \
+  && grep -q '^PASS:' "$work/rwmarkers.log"

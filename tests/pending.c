@@ -957,11 +957,13 @@ main (int argc, char **argv)
   double ttl;
   if (portalock_method_from_name (mname, &method, &ttl) != 0)
     die ("no method %s", mname);
-  /* Under a wrapper (valgrind: tests/lib/portalock.exp), which runs
-     the program many times slower, fewer.  */
+  /* Under a wrapper (valgrind: tests/lib/portalock.exp) or a
+     user-mode emulator, which run the program many times slower,
+     fewer.  */
   const char *wrapper = getenv ("PORTALOCK_TEST_WRAPPER");
   int pairs = (argc > 3 ? atoi (argv[3])
-               : wrapper != NULL && *wrapper != '\0' ? 2000 : 10000);
+               : ((wrapper != NULL && *wrapper != '\0')
+                  || test_emulator () != NULL) ? 2000 : 10000);
 
   signal (SIGPIPE, SIG_IGN);
   test_bad_input ();
