@@ -27,16 +27,12 @@
 #include "portalock.h"
 #include "testutil.h"
 
-#if TEST_POSIX
-# include <poll.h>
-# include <sched.h>
-# include <sys/mman.h>
-# include <sys/resource.h>
-# include <sys/stat.h>
-# include <sys/wait.h>
-#endif
-
-#if TEST_POSIX
+#include <poll.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 static enum portalock_backend backend;
 static enum portalock_method method;
@@ -978,19 +974,3 @@ main (int argc, char **argv)
     test_many ();
   return check_exit ();
 }
-
-#else /* !TEST_POSIX */
-
-int
-main (int argc, char **argv)
-{
-  (void) argc;
-  (void) argv;
-  portalock *lock = portalock_new ("pending.lock");
-  check (portalock_acquire_start (lock) == NULL && errno == ENOTSUP,
-         "pollable acquisitions: ENOTSUP here");
-  portalock_free (lock);
-  return check_exit ();
-}
-
-#endif
