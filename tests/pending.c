@@ -681,15 +681,19 @@ test_many (void)
   /* The order of the releases: random, from a seed that is printed
      (and taken from PENDING_SEED if set, to repeat a run).  */
   const char *seed_text = getenv ("PENDING_SEED");
-  unsigned long seed = (seed_text != NULL ? strtoul (seed_text, NULL, 10)
-                        : (unsigned long) time (NULL) ^ getpid ());
-  unsigned long x = seed;
+  unsigned long long seed
+    = (seed_text != NULL ? strtoull (seed_text, NULL, 10)
+       : (unsigned long long) time (NULL) ^ (unsigned long long) getpid ());
+  unsigned long long x = seed;
+  printf ("note: %s/%s: the releases' order comes from PENDING_SEED=%llu\n",
+          bname, mname, seed);
+  fflush (stdout);
   for (int i = 0; i < N; i++)
     order[i] = i;
   for (int i = N - 1; i > 0; i--)
     {
-      x = x * 6364136223846793005UL + 1442695040888963407UL;
-      int j = (int) ((x >> 33) % (unsigned long) (i + 1));
+      x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+      int j = (int) ((x >> 33) % (unsigned long long) (i + 1));
       int t = order[i];
       order[i] = order[j];
       order[j] = t;
@@ -805,9 +809,9 @@ test_many (void)
 
   check (started == N && !early && granted == N && seen_twice == 0
          && wrong == 0 && not_held == 0,
-         "%s/%s: %d pending on %d files let go of in a random order (seed "
-         "%lu): %d granted, each once, each when its file was let go, "
-         "each held", bname, mname, started, N, seed, granted);
+         "%s/%s: %d pending on %d files let go of in a random order: "
+         "%d granted, each once, each when its file was let go, each held",
+         bname, mname, started, N, granted);
   check (threads_peak <= threads_before + 2 * 1024,
          "%s/%s: threads within the pool (%d more at the peak)", bname,
          mname, threads_peak - threads_before);
